@@ -1,0 +1,266 @@
+"""The `curate` command line: a thin client over the tools, the ledger and (later) the Session API."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.panel import Panel
+from rich.table import Table
+
+from copilot import __version__
+from copilot.config import Settings
+from copilot.console import err, fail, out
+from copilot.data_options import FeaturesOpt, IdOpt, LabelOpt, SplitOpt, TextOpt, WorkspaceOpt, load_from_flags
+from copilot.ledger import Decision, FindingOverride, Ledger, OperationResult, default_workspace
+from copilot.tools_cli import print_summary, run_tool, tools_group, write_findings
+from curation_tools.errors import UserInputError
+from curation_tools.registry import available_tools
+from curation_tools.schema import Finding, Proposal
+
+app = typer.Typer(
+    name="curate", no_args_is_help=True, add_completion=False, rich_markup_mode="rich",
+    help="Curate training and evaluation data: find label errors, duplicates and benchmark leaks, "
+    "review each proposed change, and keep every edit traceable and undoable.",
+)
+
+DataArg = Annotated[Path, typer.Argument(help="data file: .csv, .tsv, .jsonl (optionally .gz) or .parquet")]
+OptDataArg = Annotated[Path | None, typer.Argument(help="the data file whose workspace to use")]
+
+
+def _ledger(data: Path | None, workspace: Path | None) -> Ledger:
+    if workspace is None and data is None:
+        raise UserInputError("Name the data file (or its --workspace) whose ledger to use.")
+    return Ledger(workspace or default_workspace(data))  # type: ignore[arg-type]
+
+
+@app.command()
+def scan(
+    data: DataArg, id: IdOpt = None, text: TextOpt = None, label: LabelOpt = None,
+    features: FeaturesOpt = None, split: SplitOpt = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="folder for profile.json and one findings file per tool")] = None,
+) -> None:
+    """Profile a dataset and run every applicable tool with default settings. Changes nothing."""
+    values = dict(data=data, id=id, text=text, label=label, features=features, split=split)
+    dataset = load_from_flags(values)
+    settings = Settings()
+    lines: list[str] = []
+    for spec in available_tools().values():
+        missing = [r for r in spec.required_roles if not getattr(dataset.roles, r)]
+        if missing:
+            lines.append(f"[dim]{spec.name}: skipped (needs a {', '.join(missing)} column)[/]")
+            continue
+        result = run_tool(spec, dataset, spec.params_model(), settings)
+        if out_dir:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            if spec.output == "report":
+                (out_dir / f"{spec.name}.json").write_text(json.dumps(result.report, indent=2, default=str))
+            else:
+                write_findings(result, out_dir / f"{spec.name}.jsonl")
+        counts = result.proposal.counts_by_issue()
+        found = ", ".join(f"{n} {issue}" for issue, n in counts.items())
+        lines.append(f"[bold]{spec.name}[/] ({result.elapsed_s:.1f}s): {found or result.proposal.summary}")
+        if spec.name == "profile":
+            lines.extend(_profile_lines(result.report))
+    where = f"\nFindings written to {out_dir}/" if out_dir else ""
+    out.print(Panel("\n".join(lines) + where, title=f"curate scan: {data.name}", expand=False))
+
+
+def _profile_lines(report: dict) -> list[str]:
+    lines = [f"  rows {report['n_rows']}, columns {report['n_columns']}"]
+    if labels := report.get("labels"):
+        largest = ", ".join(f"{k} {v}" for k, v in list(labels["counts"].items())[:5])
+        lines.append(f"  labels: {labels['n_classes']} classes, imbalance {labels['imbalance_ratio']:.1f}x (largest: {largest})")
+    if length := report.get("text_length"):
+        lines.append(f"  text: mean {length['chars_mean']:.0f} chars (median {length['chars_median']:.0f}, "
+                     f"max {length['chars_max']}), {length['empty']} empty")
+    if dups := report.get("duplicates"):
+        lines.append(f"  exact duplicates: {dups['redundant_rows']} redundant rows in {dups['groups']} groups, "
+                     f"{dups['conflicting_label_groups']} with conflicting labels")
+    if splits := report.get("splits"):
+        lines.append(f"  splits: {splits['counts']}; shared texts: {splits['overlap']}")
+    return lines
+
+
+def _read_findings(path: Path) -> Proposal:
+    if not path.exists():
+        raise UserInputError(f"{path}: no such findings file. Produce one with `curate tools NAME DATA --out {path}`.")
+    findings, tools = [], set()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            tools.add(record.get("tool", "unknown"))
+            findings.append(Finding.from_record(record))
+        except (json.JSONDecodeError, ValueError) as error:
+            raise UserInputError(f"{path}: line {number} is not a valid finding ({error}).") from None
+    tool = tools.pop() if len(tools) == 1 else "mixed"
+    return Proposal(tool=tool, tool_version="file", params={"findings_file": str(path)},
+                    summary=f"{len(findings)} findings from {path.name}", findings=findings)
+
+
+def _print_op(result: OperationResult) -> None:
+    verb = {"apply": "Applied", "undo": "Undid", "redo": "Redid"}[result.op]
+    err.print(f"{verb} decision #{result.decision_id}: {len(result.edits)} edits, "
+              f"v{result.version_before} -> v{result.version_after}"
+              + (f", {result.rejected} rejected" if result.rejected else ""))
+    for conflict in result.conflicts:
+        err.print(f"  [yellow]conflict[/] row {conflict.row_id}: {conflict.reason}")
+
+
+@app.command()
+def apply(
+    data: DataArg,
+    findings: Annotated[Path, typer.Argument(help="findings JSONL written by `curate tools NAME ... --out`")],
+    reject: Annotated[str | None, typer.Option(help="row ids to reject, comma-separated; the rest are approved")] = None,
+    only: Annotated[str | None, typer.Option(help="approve only these row ids, comma-separated")] = None,
+    by: Annotated[str, typer.Option(help="who decided (recorded in the ledger)")] = "cli-user",
+    reason: Annotated[str, typer.Option(help="why (recorded in the ledger)")] = "",
+    id: IdOpt = None, text: TextOpt = None, label: LabelOpt = None, features: FeaturesOpt = None,
+    split: SplitOpt = None, workspace: WorkspaceOpt = None,
+) -> None:
+    """Approve a findings file (all rows, or --only / --reject some) and apply it as a new version."""
+    dataset = load_from_flags(dict(data=data, id=id, text=text, label=label, features=features, split=split), quiet=True)
+    ledger = Ledger.open_or_create(workspace or default_workspace(data), dataset)
+    proposal = _read_findings(findings)
+    chosen = {r.strip() for r in (only or reject or "").split(",") if r.strip()}
+    overrides = {f.finding_id: FindingOverride(approve=(f.row_id in chosen) if only else False)
+                 for f in proposal.findings if only or f.row_id in chosen}
+    decision = Decision(proposal_id=proposal.proposal_id, decided_by=by, reason=reason, overrides=overrides)
+    _print_op(ledger.apply(proposal, decision))
+
+
+@app.command()
+def log(data: OptDataArg = None, workspace: WorkspaceOpt = None) -> None:
+    """List the versions and the decisions (who, when, why, how many edits)."""
+    ledger = _ledger(data, workspace)
+    head = ledger.head()
+    versions = Table("version", "rows", "created", "what", box=None, title="versions")
+    for v in ledger.versions():
+        versions.add_row(f"v{v.version_id}" + (" (current)" if v.version_id == head else ""), str(v.n_rows),
+                         v.created_at, v.note)
+    decisions = Table("#", "tool", "status", "approved", "rejected", "edits", "conflicts", "by", "when", "why",
+                      box=None, title="decisions")
+    for d in ledger.decisions():
+        decisions.add_row(str(d.decision_id), d.tool, d.status, str(d.approved), str(d.rejected), str(d.n_edits),
+                          str(len(d.conflicts)), d.decided_by, d.decided_at, d.reason)
+    out.print(versions)
+    out.print(decisions)
+
+
+@app.command()
+def diff(
+    data: OptDataArg = None,
+    a: Annotated[int | None, typer.Option("--from", help="version number (default: the one before --to)")] = None,
+    b: Annotated[int | None, typer.Option("--to", help="version number (default: current)")] = None,
+    workspace: WorkspaceOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the diff as JSON")] = False,
+) -> None:
+    """What changed between two versions: rows removed, rows added, cells changed."""
+    ledger = _ledger(data, workspace)
+    to = b or ledger.head()
+    result = ledger.diff(a or max(1, to - 1), to)
+    if as_json:
+        out.print_json(result.model_dump_json())
+        return
+    out.print(f"v{result.version_a} -> v{result.version_b}: {len(result.removed)} removed, "
+              f"{len(result.added)} added, {len(result.changed)} cells changed")
+    for row in result.removed[:50]:
+        out.print(f"  [red]- {row}[/]")
+    for row in result.added[:50]:
+        out.print(f"  [green]+ {row}[/]")
+    for change in result.changed[:50]:
+        out.print(f"  [yellow]~ {change.row_id}[/] {change.column}: {change.old!r} -> {change.new!r}")
+
+
+@app.command()
+def explain(
+    row_id: Annotated[str, typer.Argument(help="the row id (the --id value, or the 0-based row position)")],
+    data: OptDataArg = None, workspace: WorkspaceOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the history as JSON")] = False,
+) -> None:
+    """Why a row was dropped, relabelled or added: every edit with who decided and the evidence."""
+    history = _ledger(data, workspace).explain(row_id)
+    if as_json:
+        out.print_json(history.model_dump_json())
+        return
+    state = "present in the current version" if history.present else "not in the current version"
+    out.print(f"row {history.row_id}: {state}")
+    if not history.events:
+        out.print("  no decision has touched this row")
+    for e in history.events:
+        change = f"{e.column}: {e.old_value!r} -> {e.new_value!r}" if e.column else e.action
+        undone = " [dim](undone)[/]" if e.op_status == "undone" else ""
+        out.print(f"  #{e.decision_id} {e.tool} {e.issue} (score {e.score:.2f}): {change}{undone}")
+        out.print(f"     decided by {e.decided_by} at {e.decided_at}" + (f": {e.reason}" if e.reason else ""))
+        if e.message:
+            out.print(f"     {e.message}")
+
+
+@app.command()
+def undo(
+    data: OptDataArg = None,
+    decision: Annotated[int | None, typer.Option(help="decision number (default: the latest applied)")] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Revert a decision as a new version (later edits to the same rows are reported as conflicts)."""
+    _print_op(_ledger(data, workspace).undo(decision))
+
+
+@app.command()
+def redo(
+    data: OptDataArg = None,
+    decision: Annotated[int | None, typer.Option(help="decision number (default: the latest undone)")] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Re-apply an undone decision as a new version."""
+    _print_op(_ledger(data, workspace).redo(decision))
+
+
+@app.command()
+def export(
+    data: OptDataArg = None,
+    out_path: Annotated[Path | None, typer.Option("--out", help="output file; its extension picks the format "
+                                                  "(default: <name>.curated.<ext> beside the input)")] = None,
+    version: Annotated[int | None, typer.Option(help="version number (default: current)")] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """Write the current (or a chosen) version as a data file. The input file is never modified."""
+    ledger = _ledger(data, workspace)
+    if out_path is None:
+        source = Path(ledger.source.path)
+        suffix = "".join(source.suffixes)
+        out_path = source.with_name(source.name[: -len(suffix)] + ".curated" + suffix)
+    written = ledger.export(out_path, version)
+    err.print(f"Wrote v{version or ledger.head()} to {written}")
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        out.print(f"curate {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[bool, typer.Option("--version", callback=version_callback, is_eager=True,
+                                          help="print the version and exit")] = False,
+) -> None:
+    """Curate training and evaluation data with deterministic tools and an approval loop."""
+
+
+def main() -> None:
+    command = typer.main.get_command(app)
+    command.add_command(tools_group(), "tools")  # type: ignore[attr-defined]
+    try:
+        command.main(prog_name="curate", standalone_mode=True)
+    except UserInputError as error:
+        fail(str(error), error.exit_code)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

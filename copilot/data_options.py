@@ -1,0 +1,57 @@
+"""The data flags every data command shares (--id/--text/--label/--features/--split), for click and typer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+
+from copilot.console import err
+from curation_tools.dataset import Dataset
+from curation_tools.io import load_dataset
+from curation_tools.roles import RoleOverrides
+
+HELP = {
+    "id": "column with unique row ids (default: inferred, else row positions; 'none' for positions)",
+    "text": "text column(s), comma-separated to join several (default: inferred)",
+    "label": "label column (default: inferred; 'none' if there is no label)",
+    "features": "feature columns for tabular data, comma-separated (default: inferred)",
+    "split": "column holding train/test split names (default: inferred)",
+}
+
+DATA_OPTIONS = [
+    (lambda name=name: click.Option([f"--{name}"], type=str, default=None, help=help_text))
+    for name, help_text in HELP.items()
+]
+
+IdOpt = Annotated[str | None, typer.Option("--id", help=HELP["id"])]
+TextOpt = Annotated[str | None, typer.Option("--text", help=HELP["text"])]
+LabelOpt = Annotated[str | None, typer.Option("--label", help=HELP["label"])]
+FeaturesOpt = Annotated[str | None, typer.Option("--features", help=HELP["features"])]
+SplitOpt = Annotated[str | None, typer.Option("--split", help=HELP["split"])]
+WorkspaceOpt = Annotated[
+    Path | None, typer.Option("--workspace", help="workspace folder (default: .curate/<file name>/ beside the data)")
+]
+
+
+def _split_list(value: str | None) -> list[str] | None:
+    return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
+
+
+def overrides_from(values: dict[str, Any]) -> RoleOverrides:
+    return RoleOverrides(
+        id=values.get("id"), text=_split_list(values.get("text")), label=values.get("label"),
+        features=_split_list(values.get("features")), split=values.get("split"),
+    )
+
+
+def load_from_flags(values: dict[str, Any], quiet: bool = False) -> Dataset:
+    """Load the data file named by `values['data']`, printing how column roles were decided."""
+    data, notes = load_dataset(values["data"], overrides_from(values))
+    if not quiet:
+        err.print(f"[bold]{data.source.path}[/]: {len(data)} rows. Column roles:")
+        for note in notes:
+            err.print(f"  - {note}", soft_wrap=True)
+    return data

@@ -1,0 +1,552 @@
+"""Dataset versions and the edit ledger: apply decisions, undo, redo, diff, explain, export.
+
+Layout of a workspace folder::
+
+    workspace.json        the source file (path, format, sha256) and column roles
+    ledger.sqlite         proposals, decisions, edits, operations (apply / undo / redo)
+    versions/vNNNNNN.parquet
+
+Every operation first writes its new version file atomically (temp file, fsync, rename) and then
+records it in one SQLite transaction. A crash between the two leaves an unreferenced file that the
+next operation overwrites; the current version is always the one the last committed operation
+names, so killing the process at any moment leaves the previous state intact.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from curation_tools.dataset import Dataset, DataSource, Roles
+from curation_tools.errors import UserInputError
+from curation_tools.io import ROW_ID, detect_format, write_table
+from curation_tools.schema import ActionType, Finding, JsonScalar, Proposal
+
+ROW_COL = "__row_id__"
+ORD_COL = "__ord__"
+INTERNAL = (ROW_COL, ORD_COL)
+SCHEMA_SQL = """
+CREATE TABLE IF NOT EXISTS versions (
+    version_id INTEGER PRIMARY KEY, parent_id INTEGER, file TEXT NOT NULL, n_rows INTEGER NOT NULL,
+    created_at TEXT NOT NULL, note TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS proposals (
+    proposal_id TEXT PRIMARY KEY, tool TEXT NOT NULL, body TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS decisions (
+    decision_id INTEGER PRIMARY KEY, proposal_id TEXT NOT NULL REFERENCES proposals(proposal_id),
+    tool TEXT NOT NULL, decided_by TEXT NOT NULL, reason TEXT NOT NULL, decided_at TEXT NOT NULL,
+    approved INTEGER NOT NULL, rejected INTEGER NOT NULL, conflicts TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('applied', 'undone')));
+CREATE TABLE IF NOT EXISTS edits (
+    edit_id INTEGER PRIMARY KEY, decision_id INTEGER NOT NULL REFERENCES decisions(decision_id),
+    row_id TEXT NOT NULL, action TEXT NOT NULL, col TEXT, old_value TEXT, new_value TEXT,
+    finding_id TEXT NOT NULL, issue TEXT NOT NULL, score REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS edits_row ON edits(row_id);
+CREATE TABLE IF NOT EXISTS operations (
+    op_id INTEGER PRIMARY KEY, op TEXT NOT NULL CHECK (op IN ('apply', 'undo', 'redo')),
+    decision_id INTEGER NOT NULL REFERENCES decisions(decision_id), version_before INTEGER NOT NULL,
+    version_after INTEGER NOT NULL, at TEXT NOT NULL, by TEXT NOT NULL);
+"""
+
+
+class FindingOverride(BaseModel):
+    approve: bool | None = None
+    new_label: JsonScalar = None
+
+
+class Decision(BaseModel):
+    """A decision on a whole proposal, with per-finding overrides (keyed by finding_id)."""
+
+    proposal_id: str
+    approve: bool = True
+    overrides: dict[str, FindingOverride] = Field(default_factory=dict)
+    decided_by: str
+    reason: str = ""
+
+
+class Conflict(BaseModel):
+    row_id: str
+    finding_id: str
+    reason: str
+
+
+class Edit(BaseModel):
+    row_id: str
+    action: ActionType
+    column: str | None = None
+    old_value: Any = None
+    new_value: Any = None
+    finding_id: str
+    issue: str
+    score: float
+
+
+class OperationResult(BaseModel):
+    op: str
+    decision_id: int
+    version_before: int
+    version_after: int
+    edits: list[Edit]
+    conflicts: list[Conflict]
+    rejected: int = 0
+
+
+class DecisionInfo(BaseModel):
+    decision_id: int
+    proposal_id: str
+    tool: str
+    decided_by: str
+    decided_at: str
+    reason: str
+    approved: int
+    rejected: int
+    status: str
+    n_edits: int
+    conflicts: list[Conflict]
+
+
+class VersionInfo(BaseModel):
+    version_id: int
+    parent_id: int | None
+    n_rows: int
+    created_at: str
+    note: str
+
+
+class CellChange(BaseModel):
+    row_id: str
+    column: str
+    old: Any
+    new: Any
+
+
+class VersionDiff(BaseModel):
+    version_a: int
+    version_b: int
+    removed: list[str]
+    added: list[str]
+    changed: list[CellChange]
+
+
+class RowEvent(BaseModel):
+    decision_id: int
+    op_status: str
+    tool: str
+    issue: str
+    action: str
+    column: str | None
+    old_value: Any
+    new_value: Any
+    score: float
+    decided_by: str
+    decided_at: str
+    reason: str
+    message: str
+    evidence: dict[str, Any]
+
+
+class RowHistory(BaseModel):
+    row_id: str
+    present: bool
+    current: dict[str, Any] | None
+    events: list[RowEvent]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON value for a cell (numpy scalars unwrapped, NaN as null, arrays as lists)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, np.ndarray):
+        return [jsonable(v) for v in value.tolist()]
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(jsonable(value), ensure_ascii=False, default=str)
+
+
+def _same(a: Any, b: Any) -> bool:
+    return jsonable(a) == jsonable(b)
+
+
+def _connect(root: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(root / "ledger.sqlite", isolation_level=None, timeout=30)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("PRAGMA foreign_keys=ON")
+    db.executescript(SCHEMA_SQL)
+    return db
+
+
+def default_workspace(data_path: Path) -> Path:
+    """`.curate/<file name>/` beside the data file."""
+    return data_path.resolve().parent / ".curate" / data_path.name
+
+
+class Ledger:
+    """One dataset's versions and decisions inside a workspace folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        meta_path = self.root / "workspace.json"
+        if not meta_path.exists():
+            raise UserInputError(
+                f"{self.root} is not a curate workspace (no workspace.json). Run a curate command on the "
+                f"data file first, or pass the right --workspace."
+            )
+        meta = json.loads(meta_path.read_text())
+        self.source = DataSource.model_validate(meta["source"])
+        self.roles = Roles.model_validate(meta["roles"])
+        self.ids_generated: bool = meta["ids_generated"]
+        self.data_columns: list[str] = meta["columns"]
+        self._db = _connect(self.root)
+
+    # ---- creation -------------------------------------------------------------------------
+    @classmethod
+    def open_or_create(cls, root: Path, data: Dataset) -> Ledger:
+        """Open the workspace for this data, creating it (version 1 = the input) on first use.
+
+        workspace.json is written last, so a workspace killed while being created is made again.
+        """
+        root = Path(root)
+        meta_path = root / "workspace.json"
+        if meta_path.exists():
+            ledger = cls(root)
+            if ledger.source.sha256 != data.source.sha256:
+                raise UserInputError(
+                    f"{data.source.path} changed since the workspace {root} was created from it "
+                    f"(sha256 {ledger.source.sha256[:12]} then, {data.source.sha256[:12]} now). Pass a "
+                    f"new --workspace to start over, or restore the original file."
+                )
+            return ledger
+        (root / "versions").mkdir(parents=True, exist_ok=True)
+        (root / "ledger.sqlite").unlink(missing_ok=True)
+        frame = data.frame.reset_index(names=ROW_COL)
+        frame[ORD_COL] = np.arange(len(frame), dtype=np.float64)
+        first = root / "versions" / f"v{1:06d}.parquet"
+        write_table(frame, first, "parquet", False)
+        db = _connect(root)
+        db.execute("INSERT INTO versions VALUES (1, NULL, ?, ?, ?, 'input')", (first.name, len(frame), _now()))
+        db.close()
+        meta = {
+            "source": data.source.model_dump(),
+            "roles": data.roles.model_dump(),
+            "ids_generated": data.ids_generated,
+            "columns": list(data.frame.columns),
+            "created_at": _now(),
+        }
+        tmp = meta_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(meta, indent=2))
+        tmp.replace(meta_path)
+        return cls(root)
+
+    # ---- versions ---------------------------------------------------------------------------
+    def _version_file(self, version_id: int) -> Path:
+        return self.root / "versions" / f"v{version_id:06d}.parquet"
+
+    def head(self) -> int:
+        row = self._db.execute("SELECT version_after FROM operations ORDER BY op_id DESC LIMIT 1").fetchone()
+        return int(row[0]) if row else 1
+
+    def _frame(self, version_id: int) -> pd.DataFrame:
+        if not self._db.execute("SELECT 1 FROM versions WHERE version_id=?", (version_id,)).fetchone():
+            raise UserInputError(f"No version v{version_id} in {self.root} (see `curate log`).")
+        frame = pd.read_parquet(self._version_file(version_id))
+        return frame.set_index(ROW_COL, drop=False)
+
+    def dataset(self, version_id: int | None = None) -> Dataset:
+        """A version (default: the current one) as a Dataset for tools."""
+        frame = self._frame(version_id or self.head()).sort_values(ORD_COL)
+        data = frame.drop(columns=list(INTERNAL)).rename_axis(ROW_ID)
+        return Dataset(frame=data, roles=self.roles, source=self.source, ids_generated=self.ids_generated)
+
+    def versions(self) -> list[VersionInfo]:
+        rows = self._db.execute("SELECT version_id, parent_id, n_rows, created_at, note FROM versions ORDER BY version_id")
+        return [VersionInfo(version_id=r[0], parent_id=r[1], n_rows=r[2], created_at=r[3], note=r[4]) for r in rows]
+
+    def _commit_version(self, frame: pd.DataFrame, note: str) -> tuple[int, int]:
+        """Write a new version after the head; returns (before, after). Caller holds the transaction."""
+        before = self.head()
+        after = int(self._db.execute("SELECT MAX(version_id) FROM versions").fetchone()[0]) + 1
+        write_table(frame.reset_index(drop=True), self._version_file(after), "parquet", False)
+        self._db.execute(
+            "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?)",
+            (after, before, self._version_file(after).name, len(frame), _now(), note),
+        )
+        return before, after
+
+    # ---- apply ------------------------------------------------------------------------------
+    def _apply_edit(self, frame: pd.DataFrame, edit: Edit, forward: bool) -> tuple[pd.DataFrame, str | None]:
+        """Carry out one edit (or its inverse). Returns the new frame and a conflict reason or None."""
+        row = edit.row_id
+        present = row in frame.index
+        add = (edit.action == ActionType.add_rows) == forward
+        if edit.action in (ActionType.drop, ActionType.add_rows):
+            if add:
+                if present:
+                    return frame, f"row {row} already exists"
+                record = edit.old_value if edit.action == ActionType.drop else edit.new_value
+                new = pd.DataFrame([record]).set_index(ROW_COL, drop=False)
+                return pd.concat([frame, new]), None
+            if not present:
+                return frame, f"row {row} is not in the current version (removed by an earlier decision)"
+            return frame.drop(index=row), None
+        if not present:
+            return frame, f"row {row} is not in the current version (removed by an earlier decision)"
+        if edit.action == ActionType.flag:
+            return frame, None
+        expected, target = (edit.old_value, edit.new_value) if forward else (edit.new_value, edit.old_value)
+        current = frame.at[row, edit.column]
+        if not _same(current, expected):
+            return frame, f"row {row}'s {edit.column} is now {jsonable(current)!r}, not {jsonable(expected)!r}"
+        try:
+            frame.at[row, edit.column] = target
+        except (TypeError, ValueError):  # the value does not fit the column's dtype (e.g. str into int)
+            frame[edit.column] = frame[edit.column].astype(object)
+            frame.at[row, edit.column] = target
+        return frame, None
+
+    def _plan_edit(self, frame: pd.DataFrame, finding: Finding, override: FindingOverride | None) -> Edit | str:
+        action = finding.action
+        base = {"row_id": finding.row_id, "action": action.type, "finding_id": finding.finding_id,
+                "issue": finding.issue, "score": finding.score}
+        row = finding.row_id
+        if action.type == ActionType.add_rows:
+            if not action.new_row:
+                return "add_rows finding without a row"
+            unknown = set(action.new_row) - set(self.data_columns)
+            if unknown:
+                return f"new row has columns the data lacks: {', '.join(sorted(unknown))}"
+            record = {c: action.new_row.get(c) for c in self.data_columns}
+            next_ord = float(frame[ORD_COL].max() + 1) if len(frame) else 0.0
+            record.update({ROW_COL: row, ORD_COL: next_ord})
+            return Edit(**base, new_value=jsonable(record))
+        if row not in frame.index:
+            return f"row {row} is not in the current version (removed by an earlier decision)"
+        if action.type == ActionType.drop:
+            return Edit(**base, old_value=jsonable(frame.loc[row].to_dict()))
+        if action.type == ActionType.flag:
+            return Edit(**base)
+        if action.type == ActionType.relabel:
+            if not self.roles.label:
+                return "relabel needs a label column and this dataset has none"
+            new_label = override.new_label if override and override.new_label is not None else action.new_label
+            column = self.roles.label
+        else:
+            column, new_label = action.column, action.new_value
+            if column not in self.data_columns:
+                return f"edit_cell names an unknown column {column!r}"
+        old = frame.at[row, column]
+        if _same(old, new_label):
+            return f"row {row}'s {column} is already {jsonable(old)!r}"
+        return Edit(**{**base, "column": column, "old_value": jsonable(old), "new_value": jsonable(new_label)})
+
+    def apply(self, proposal: Proposal, decision: Decision) -> OperationResult:
+        """Apply the approved findings of a proposal as one new version. Conflicts are reported, not applied."""
+        if decision.proposal_id != proposal.proposal_id:
+            raise ValueError("decision is for another proposal")
+        frame = self._frame(self.head())
+        edits: list[Edit] = []
+        conflicts: list[Conflict] = []
+        approved = rejected = 0
+        for finding in proposal.findings:
+            override = decision.overrides.get(finding.finding_id)
+            ok = override.approve if override and override.approve is not None else decision.approve
+            if not ok:
+                rejected += 1
+                continue
+            approved += 1
+            planned = self._plan_edit(frame, finding, override)
+            if isinstance(planned, str):
+                conflicts.append(Conflict(row_id=finding.row_id, finding_id=finding.finding_id, reason=planned))
+                continue
+            frame, problem = self._apply_edit(frame, planned, forward=True)
+            if problem:
+                conflicts.append(Conflict(row_id=finding.row_id, finding_id=finding.finding_id, reason=problem))
+            else:
+                edits.append(planned)
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute(
+                "INSERT OR IGNORE INTO proposals VALUES (?, ?, ?, ?)",
+                (proposal.proposal_id, proposal.tool, proposal.model_dump_json(), proposal.created_at.isoformat()),
+            )
+            changes_data = any(e.action != ActionType.flag for e in edits)
+            before, after = (self._commit_version(frame, f"{proposal.tool}: {len(edits)} edits")
+                             if changes_data else (self.head(), self.head()))
+            cur = self._db.execute(
+                "INSERT INTO decisions (proposal_id, tool, decided_by, reason, decided_at, approved, rejected,"
+                " conflicts, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'applied')",
+                (proposal.proposal_id, proposal.tool, decision.decided_by, decision.reason, _now(), approved,
+                 rejected, json.dumps([c.model_dump() for c in conflicts])),
+            )
+            decision_id = int(cur.lastrowid)
+            self._db.executemany(
+                "INSERT INTO edits (decision_id, row_id, action, col, old_value, new_value, finding_id, issue, score)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(decision_id, e.row_id, e.action.value, e.column, _dump(e.old_value), _dump(e.new_value),
+                  e.finding_id, e.issue, e.score) for e in edits],
+            )
+            self._record_op("apply", decision_id, before, after, decision.decided_by)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return OperationResult(op="apply", decision_id=decision_id, version_before=before, version_after=after,
+                               edits=edits, conflicts=conflicts, rejected=rejected)
+
+    def _record_op(self, op: str, decision_id: int, before: int, after: int, by: str) -> None:
+        self._db.execute(
+            "INSERT INTO operations (op, decision_id, version_before, version_after, at, by) VALUES (?, ?, ?, ?, ?, ?)",
+            (op, decision_id, before, after, _now(), by),
+        )
+
+    # ---- undo / redo ------------------------------------------------------------------------
+    def _edits_of(self, decision_id: int) -> list[Edit]:
+        rows = self._db.execute(
+            "SELECT row_id, action, col, old_value, new_value, finding_id, issue, score FROM edits"
+            " WHERE decision_id=? ORDER BY edit_id", (decision_id,))
+        return [Edit(row_id=r[0], action=r[1], column=r[2], old_value=json.loads(r[3]), new_value=json.loads(r[4]),
+                     finding_id=r[5], issue=r[6], score=r[7]) for r in rows]
+
+    def _status(self, decision_id: int) -> str:
+        row = self._db.execute("SELECT status FROM decisions WHERE decision_id=?", (decision_id,)).fetchone()
+        if row is None:
+            raise UserInputError(f"No decision #{decision_id} in {self.root} (see `curate log`).")
+        return str(row[0])
+
+    def _replay(self, op: str, decision_id: int, by: str) -> OperationResult:
+        forward = op == "redo"
+        edits = self._edits_of(decision_id)
+        frame = self._frame(self.head())
+        done: list[Edit] = []
+        conflicts: list[Conflict] = []
+        for edit in edits if forward else list(reversed(edits)):
+            frame, problem = self._apply_edit(frame, edit, forward=forward)
+            if problem:
+                conflicts.append(Conflict(row_id=edit.row_id, finding_id=edit.finding_id, reason=problem))
+            else:
+                done.append(edit)
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if any(e.action != ActionType.flag for e in done):
+                before, after = self._commit_version(frame, f"{op} of decision #{decision_id}")
+            else:
+                before = after = self.head()
+            self._db.execute("UPDATE decisions SET status=? WHERE decision_id=?",
+                             ("applied" if forward else "undone", decision_id))
+            self._record_op(op, decision_id, before, after, by)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        return OperationResult(op=op, decision_id=decision_id, version_before=before, version_after=after,
+                               edits=done, conflicts=conflicts)
+
+    def undo(self, decision_id: int | None = None, by: str = "user") -> OperationResult:
+        """Revert a decision (default: the latest applied one). Later edits to the same cells are conflicts."""
+        if decision_id is None:
+            row = self._db.execute(
+                "SELECT decision_id FROM decisions WHERE status='applied' ORDER BY decision_id DESC LIMIT 1").fetchone()
+            if row is None:
+                raise UserInputError(f"Nothing to undo in {self.root}: no applied decision.")
+            decision_id = int(row[0])
+        elif self._status(decision_id) != "applied":
+            raise UserInputError(f"Decision #{decision_id} is already undone.")
+        return self._replay("undo", decision_id, by)
+
+    def redo(self, decision_id: int | None = None, by: str = "user") -> OperationResult:
+        """Re-apply an undone decision (default: the most recently undone one)."""
+        if decision_id is None:
+            row = self._db.execute(
+                "SELECT o.decision_id FROM operations o JOIN decisions d USING (decision_id)"
+                " WHERE o.op='undo' AND d.status='undone' ORDER BY o.op_id DESC LIMIT 1").fetchone()
+            if row is None:
+                raise UserInputError(f"Nothing to redo in {self.root}: no undone decision.")
+            decision_id = int(row[0])
+        elif self._status(decision_id) != "undone":
+            raise UserInputError(f"Decision #{decision_id} is not undone, so there is nothing to redo.")
+        return self._replay("redo", decision_id, by)
+
+    # ---- questions --------------------------------------------------------------------------
+    def decisions(self) -> list[DecisionInfo]:
+        rows = self._db.execute(
+            "SELECT d.decision_id, d.proposal_id, d.tool, d.decided_by, d.decided_at, d.reason, d.approved,"
+            " d.rejected, d.status, d.conflicts, (SELECT COUNT(*) FROM edits e WHERE e.decision_id=d.decision_id)"
+            " FROM decisions d ORDER BY d.decision_id")
+        return [DecisionInfo(decision_id=r[0], proposal_id=r[1], tool=r[2], decided_by=r[3], decided_at=r[4],
+                             reason=r[5], approved=r[6], rejected=r[7], status=r[8],
+                             conflicts=[Conflict(**c) for c in json.loads(r[9])], n_edits=r[10]) for r in rows]
+
+    def proposal(self, proposal_id: str) -> Proposal:
+        row = self._db.execute("SELECT body FROM proposals WHERE proposal_id=?", (proposal_id,)).fetchone()
+        if row is None:
+            raise UserInputError(f"No proposal {proposal_id} in {self.root}.")
+        return Proposal.model_validate_json(row[0])
+
+    def diff(self, version_a: int, version_b: int) -> VersionDiff:
+        a, b = self._frame(version_a), self._frame(version_b)
+        removed = [r for r in a.index if r not in b.index]
+        added = [r for r in b.index if r not in a.index]
+        common = a.index.intersection(b.index, sort=False)
+        changed: list[CellChange] = []
+        columns = [c for c in self.data_columns if c in a.columns and c in b.columns]
+        left, right = a.loc[common, columns].astype(object), b.loc[common, columns].astype(object)
+        differs = (left != right) & ~(left.isna() & right.isna())
+        for row, col in zip(*np.nonzero(differs.to_numpy()), strict=True):
+            old, new = left.iat[row, col], right.iat[row, col]
+            if not _same(old, new):
+                changed.append(CellChange(row_id=str(common[row]), column=columns[col], old=jsonable(old),
+                                          new=jsonable(new)))
+        return VersionDiff(version_a=version_a, version_b=version_b, removed=removed, added=added, changed=changed)
+
+    def explain(self, row_id: str) -> RowHistory:
+        """Everything that happened to one row: each edit, who decided, why, with the tool's evidence."""
+        rows = self._db.execute(
+            "SELECT e.decision_id, d.status, d.tool, e.issue, e.action, e.col, e.old_value, e.new_value, e.score,"
+            " d.decided_by, d.decided_at, d.reason, d.proposal_id, e.finding_id FROM edits e"
+            " JOIN decisions d USING (decision_id) WHERE e.row_id=? ORDER BY e.edit_id", (str(row_id),)).fetchall()
+        events = []
+        for r in rows:
+            finding = next((f for f in self.proposal(r[12]).findings if f.finding_id == r[13]), None)
+            events.append(RowEvent(
+                decision_id=r[0], op_status=r[1], tool=r[2], issue=r[3], action=r[4], column=r[5],
+                old_value=json.loads(r[6]), new_value=json.loads(r[7]), score=r[8], decided_by=r[9],
+                decided_at=r[10], reason=r[11], message=finding.message if finding else "",
+                evidence=finding.evidence.model_dump(exclude_none=True) if finding else {}))
+        frame = self._frame(self.head())
+        present = str(row_id) in frame.index
+        if not present and not events and str(row_id) not in self._frame(1).index:
+            raise UserInputError(f"No row with id '{row_id}' in this dataset or its history.")
+        current = None
+        if present:
+            current = {c: jsonable(v) for c, v in frame.loc[str(row_id)].items() if c not in INTERNAL}
+        return RowHistory(row_id=str(row_id), present=present, current=current, events=events)
+
+    def export(self, path: Path, version_id: int | None = None) -> Path:
+        """Write a version (default: current) as a plain data file; format from the file name."""
+        fmt, compressed = detect_format(Path(path))
+        if Path(path).resolve() == Path(self.source.path).resolve():
+            raise UserInputError(f"Refusing to overwrite the input file {path}; choose another --out path.")
+        frame = self.dataset(version_id).frame
+        write_table(frame.reset_index(drop=True), Path(path), fmt, compressed)
+        return Path(path)

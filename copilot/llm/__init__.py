@@ -1,0 +1,1 @@
+"""LLM access on the openai SDK (any OpenAI-compatible endpoint), plus test doubles."""

