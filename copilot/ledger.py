@@ -202,6 +202,61 @@ def default_workspace(data_path: Path) -> Path:
     return data_path.resolve().parent / ".curate" / data_path.name
 
 
+class _Working:
+    """A version being edited: removals and additions are collected and applied once, at the end."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame.copy()
+        self.removed: set[str] = set()
+        self.added: dict[str, dict[str, Any]] = {}
+
+    def has(self, row: str) -> bool:
+        return row in self.added or (row in self.frame.index and row not in self.removed)
+
+    def record(self, row: str) -> dict[str, Any]:
+        if row in self.added:
+            return dict(self.added[row])
+        return jsonable(self.frame.loc[row].to_dict())
+
+    def get(self, row: str, column: str) -> Any:
+        return self.added[row][column] if row in self.added else self.frame.at[row, column]
+
+    def set(self, row: str, column: str, value: Any) -> None:
+        if row in self.added:
+            self.added[row][column] = value
+            return
+        try:
+            self.frame.at[row, column] = value
+        except (TypeError, ValueError):  # the value does not fit the column's dtype (e.g. str into int)
+            self.frame[column] = self.frame[column].astype(object)
+            self.frame.at[row, column] = value
+
+    def add(self, record: dict[str, Any]) -> None:
+        row = str(record[ROW_COL])
+        if row in self.removed:  # removed earlier in this same batch: restore it in place
+            self.removed.discard(row)
+            for column, value in record.items():
+                self.set(row, column, value)
+            return
+        self.added[row] = dict(record)
+
+    def remove(self, row: str) -> None:
+        if self.added.pop(row, None) is None:
+            self.removed.add(row)
+
+    def next_ord(self) -> float:
+        ords = [float(self.frame[ORD_COL].max()) if len(self.frame) else -1.0]
+        ords += [float(r[ORD_COL]) for r in self.added.values()]
+        return max(ords) + 1.0
+
+    def result(self) -> pd.DataFrame:
+        frame = self.frame.drop(index=list(self.removed)) if self.removed else self.frame
+        if self.added:
+            extra = pd.DataFrame(list(self.added.values())).set_index(ROW_COL, drop=False)
+            frame = pd.concat([frame, extra])
+        return frame
+
+
 class Ledger:
     """One dataset's versions and decisions inside a workspace folder."""
 
@@ -295,37 +350,33 @@ class Ledger:
         return before, after
 
     # ---- apply ------------------------------------------------------------------------------
-    def _apply_edit(self, frame: pd.DataFrame, edit: Edit, forward: bool) -> tuple[pd.DataFrame, str | None]:
-        """Carry out one edit (or its inverse). Returns the new frame and a conflict reason or None."""
+    @staticmethod
+    def _apply_edit(work: _Working, edit: Edit, forward: bool) -> str | None:
+        """Carry out one edit (or its inverse) on the working set. Returns a conflict reason or None."""
         row = edit.row_id
-        present = row in frame.index
-        add = (edit.action == ActionType.add_rows) == forward
+        present = work.has(row)
         if edit.action in (ActionType.drop, ActionType.add_rows):
-            if add:
+            if (edit.action == ActionType.add_rows) == forward:
                 if present:
-                    return frame, f"row {row} already exists"
-                record = edit.old_value if edit.action == ActionType.drop else edit.new_value
-                new = pd.DataFrame([record]).set_index(ROW_COL, drop=False)
-                return pd.concat([frame, new]), None
+                    return f"row {row} already exists"
+                work.add(edit.old_value if edit.action == ActionType.drop else edit.new_value)
+                return None
             if not present:
-                return frame, f"row {row} is not in the current version (removed by an earlier decision)"
-            return frame.drop(index=row), None
+                return f"row {row} is not in the current version (removed by an earlier decision)"
+            work.remove(row)
+            return None
         if not present:
-            return frame, f"row {row} is not in the current version (removed by an earlier decision)"
+            return f"row {row} is not in the current version (removed by an earlier decision)"
         if edit.action == ActionType.flag:
-            return frame, None
+            return None
         expected, target = (edit.old_value, edit.new_value) if forward else (edit.new_value, edit.old_value)
-        current = frame.at[row, edit.column]
+        current = work.get(row, edit.column)
         if not _same(current, expected):
-            return frame, f"row {row}'s {edit.column} is now {jsonable(current)!r}, not {jsonable(expected)!r}"
-        try:
-            frame.at[row, edit.column] = target
-        except (TypeError, ValueError):  # the value does not fit the column's dtype (e.g. str into int)
-            frame[edit.column] = frame[edit.column].astype(object)
-            frame.at[row, edit.column] = target
-        return frame, None
+            return f"row {row}'s {edit.column} is now {jsonable(current)!r}, not {jsonable(expected)!r}"
+        work.set(row, edit.column, target)
+        return None
 
-    def _plan_edit(self, frame: pd.DataFrame, finding: Finding, override: FindingOverride | None) -> Edit | str:
+    def _plan_edit(self, work: _Working, finding: Finding, override: FindingOverride | None) -> Edit | str:
         action = finding.action
         base = {"row_id": finding.row_id, "action": action.type, "finding_id": finding.finding_id,
                 "issue": finding.issue, "score": finding.score}
@@ -337,13 +388,12 @@ class Ledger:
             if unknown:
                 return f"new row has columns the data lacks: {', '.join(sorted(unknown))}"
             record = {c: action.new_row.get(c) for c in self.data_columns}
-            next_ord = float(frame[ORD_COL].max() + 1) if len(frame) else 0.0
-            record.update({ROW_COL: row, ORD_COL: next_ord})
+            record.update({ROW_COL: row, ORD_COL: work.next_ord()})
             return Edit(**base, new_value=jsonable(record))
-        if row not in frame.index:
+        if not work.has(row):
             return f"row {row} is not in the current version (removed by an earlier decision)"
         if action.type == ActionType.drop:
-            return Edit(**base, old_value=jsonable(frame.loc[row].to_dict()))
+            return Edit(**base, old_value=work.record(row))
         if action.type == ActionType.flag:
             return Edit(**base)
         if action.type == ActionType.relabel:
@@ -355,7 +405,7 @@ class Ledger:
             column, new_label = action.column, action.new_value
             if column not in self.data_columns:
                 return f"edit_cell names an unknown column {column!r}"
-        old = frame.at[row, column]
+        old = work.get(row, column)
         if _same(old, new_label):
             return f"row {row}'s {column} is already {jsonable(old)!r}"
         return Edit(**{**base, "column": column, "old_value": jsonable(old), "new_value": jsonable(new_label)})
@@ -364,7 +414,7 @@ class Ledger:
         """Apply the approved findings of a proposal as one new version. Conflicts are reported, not applied."""
         if decision.proposal_id != proposal.proposal_id:
             raise ValueError("decision is for another proposal")
-        frame = self._frame(self.head())
+        work = _Working(self._frame(self.head()))
         edits: list[Edit] = []
         conflicts: list[Conflict] = []
         approved = rejected = 0
@@ -375,11 +425,11 @@ class Ledger:
                 rejected += 1
                 continue
             approved += 1
-            planned = self._plan_edit(frame, finding, override)
+            planned = self._plan_edit(work, finding, override)
             if isinstance(planned, str):
                 conflicts.append(Conflict(row_id=finding.row_id, finding_id=finding.finding_id, reason=planned))
                 continue
-            frame, problem = self._apply_edit(frame, planned, forward=True)
+            problem = self._apply_edit(work, planned, forward=True)
             if problem:
                 conflicts.append(Conflict(row_id=finding.row_id, finding_id=finding.finding_id, reason=problem))
             else:
@@ -391,7 +441,7 @@ class Ledger:
                 (proposal.proposal_id, proposal.tool, proposal.model_dump_json(), proposal.created_at.isoformat()),
             )
             changes_data = any(e.action != ActionType.flag for e in edits)
-            before, after = (self._commit_version(frame, f"{proposal.tool}: {len(edits)} edits")
+            before, after = (self._commit_version(work.result(), f"{proposal.tool}: {len(edits)} edits")
                              if changes_data else (self.head(), self.head()))
             cur = self._db.execute(
                 "INSERT INTO decisions (proposal_id, tool, decided_by, reason, decided_at, approved, rejected,"
@@ -437,11 +487,11 @@ class Ledger:
     def _replay(self, op: str, decision_id: int, by: str) -> OperationResult:
         forward = op == "redo"
         edits = self._edits_of(decision_id)
-        frame = self._frame(self.head())
+        work = _Working(self._frame(self.head()))
         done: list[Edit] = []
         conflicts: list[Conflict] = []
         for edit in edits if forward else list(reversed(edits)):
-            frame, problem = self._apply_edit(frame, edit, forward=forward)
+            problem = self._apply_edit(work, edit, forward=forward)
             if problem:
                 conflicts.append(Conflict(row_id=edit.row_id, finding_id=edit.finding_id, reason=problem))
             else:
@@ -449,7 +499,7 @@ class Ledger:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             if any(e.action != ActionType.flag for e in done):
-                before, after = self._commit_version(frame, f"{op} of decision #{decision_id}")
+                before, after = self._commit_version(work.result(), f"{op} of decision #{decision_id}")
             else:
                 before = after = self.head()
             self._db.execute("UPDATE decisions SET status=? WHERE decision_id=?",

@@ -80,10 +80,8 @@ def _lower_map(frame: pd.DataFrame, taken: set[str]) -> dict[str, str]:
 
 def _infer_id(frame: pd.DataFrame, notes: list[str]) -> str | None:
     lower = _lower_map(frame, set())
-    for name in ID_NAMES:
-        col = lower.get(name)
-        if col is None:
-            continue
+    named = [lower[n] for n in ID_NAMES if n in lower] + [c for lc, c in lower.items() if lc.endswith("_id")]
+    for col in dict.fromkeys(named):
         values = frame[col]
         if values.isna().any() or not _hashable(values).astype(str).is_unique:
             notes.append(f"id: '{col}' looks like an id but is not unique; row ids are row positions instead")

@@ -1,0 +1,61 @@
+"""A real OpenAI-compatible HTTP server on 127.0.0.1 for tests: the real SDK talks to it over HTTP.
+
+It answers ``POST /v1/embeddings`` with vectors from a function the test provides, and records
+every request (headers included) so tests can check what the client sent.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+EmbedFn = Callable[[str], list[float]]
+
+
+class FakeOpenAIServer:
+    def __init__(self, embed: EmbedFn | None = None) -> None:
+        self.embed = embed
+        self.requests: list[dict[str, Any]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                pass
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                status, payload = server.route(self.path, body)
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def route(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if path.endswith("/embeddings") and self.embed is not None:
+            inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+            data = [{"object": "embedding", "index": i, "embedding": self.embed(t)} for i, t in enumerate(inputs)]
+            usage = {"prompt_tokens": sum(len(t.split()) for t in inputs), "total_tokens": 0}
+            return 200, {"object": "list", "data": data, "model": body.get("model", ""), "usage": usage}
+        return 404, {"error": {"message": f"no route for {path}", "type": "invalid_request_error"}}
+
+    def __enter__(self) -> FakeOpenAIServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
