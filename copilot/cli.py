@@ -16,13 +16,16 @@ from copilot.config import Settings
 from copilot.console import err, fail, out
 from copilot.data_options import FeaturesOpt, IdOpt, LabelOpt, SplitOpt, TextOpt, WorkspaceOpt, load_from_flags
 from copilot.ledger import Decision, FindingOverride, Ledger, OperationResult, default_workspace
-from copilot.tools_cli import print_summary, run_tool, tools_group, write_findings
+from copilot.tools_cli import run_tool, tools_group, write_findings
 from curation_tools.errors import UserInputError
 from curation_tools.registry import available_tools
 from curation_tools.schema import Finding, Proposal
 
 app = typer.Typer(
-    name="curate", no_args_is_help=True, add_completion=False, rich_markup_mode="rich",
+    name="curate",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
     help="Curate training and evaluation data: find label errors, duplicates and benchmark leaks, "
     "review each proposed change, and keep every edit traceable and undoable.",
 )
@@ -39,9 +42,15 @@ def _ledger(data: Path | None, workspace: Path | None) -> Ledger:
 
 @app.command()
 def scan(
-    data: DataArg, id: IdOpt = None, text: TextOpt = None, label: LabelOpt = None,
-    features: FeaturesOpt = None, split: SplitOpt = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="folder for profile.json and one findings file per tool")] = None,
+    data: DataArg,
+    id: IdOpt = None,
+    text: TextOpt = None,
+    label: LabelOpt = None,
+    features: FeaturesOpt = None,
+    split: SplitOpt = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="folder for profile.json and one findings file per tool")
+    ] = None,
 ) -> None:
     """Profile a dataset and run every applicable tool with default settings. Changes nothing."""
     values = dict(data=data, id=id, text=text, label=label, features=features, split=split)
@@ -73,13 +82,19 @@ def _profile_lines(report: dict) -> list[str]:
     lines = [f"  rows {report['n_rows']}, columns {report['n_columns']}"]
     if labels := report.get("labels"):
         largest = ", ".join(f"{k} {v}" for k, v in list(labels["counts"].items())[:5])
-        lines.append(f"  labels: {labels['n_classes']} classes, imbalance {labels['imbalance_ratio']:.1f}x (largest: {largest})")
+        lines.append(
+            f"  labels: {labels['n_classes']} classes, imbalance {labels['imbalance_ratio']:.1f}x (largest: {largest})"
+        )
     if length := report.get("text_length"):
-        lines.append(f"  text: mean {length['chars_mean']:.0f} chars (median {length['chars_median']:.0f}, "
-                     f"max {length['chars_max']}), {length['empty']} empty")
+        lines.append(
+            f"  text: mean {length['chars_mean']:.0f} chars (median {length['chars_median']:.0f}, "
+            f"max {length['chars_max']}), {length['empty']} empty"
+        )
     if dups := report.get("duplicates"):
-        lines.append(f"  exact duplicates: {dups['redundant_rows']} redundant rows in {dups['groups']} groups, "
-                     f"{dups['conflicting_label_groups']} with conflicting labels")
+        lines.append(
+            f"  exact duplicates: {dups['redundant_rows']} redundant rows in {dups['groups']} groups, "
+            f"{dups['conflicting_label_groups']} with conflicting labels"
+        )
     if splits := report.get("splits"):
         lines.append(f"  splits: {splits['counts']}; shared texts: {splits['overlap']}")
     return lines
@@ -99,15 +114,22 @@ def _read_findings(path: Path) -> Proposal:
         except (json.JSONDecodeError, ValueError) as error:
             raise UserInputError(f"{path}: line {number} is not a valid finding ({error}).") from None
     tool = tools.pop() if len(tools) == 1 else "mixed"
-    return Proposal(tool=tool, tool_version="file", params={"findings_file": str(path)},
-                    summary=f"{len(findings)} findings from {path.name}", findings=findings)
+    return Proposal(
+        tool=tool,
+        tool_version="file",
+        params={"findings_file": str(path)},
+        summary=f"{len(findings)} findings from {path.name}",
+        findings=findings,
+    )
 
 
 def _print_op(result: OperationResult) -> None:
     verb = {"apply": "Applied", "undo": "Undid", "redo": "Redid"}[result.op]
-    err.print(f"{verb} decision #{result.decision_id}: {len(result.edits)} edits, "
-              f"v{result.version_before} -> v{result.version_after}"
-              + (f", {result.rejected} rejected" if result.rejected else ""))
+    err.print(
+        f"{verb} decision #{result.decision_id}: {len(result.edits)} edits, "
+        f"v{result.version_before} -> v{result.version_after}"
+        + (f", {result.rejected} rejected" if result.rejected else "")
+    )
     for conflict in result.conflicts:
         err.print(f"  [yellow]conflict[/] row {conflict.row_id}: {conflict.reason}")
 
@@ -116,20 +138,31 @@ def _print_op(result: OperationResult) -> None:
 def apply(
     data: DataArg,
     findings: Annotated[Path, typer.Argument(help="findings JSONL written by `curate tools NAME ... --out`")],
-    reject: Annotated[str | None, typer.Option(help="row ids to reject, comma-separated; the rest are approved")] = None,
+    reject: Annotated[
+        str | None, typer.Option(help="row ids to reject, comma-separated; the rest are approved")
+    ] = None,
     only: Annotated[str | None, typer.Option(help="approve only these row ids, comma-separated")] = None,
     by: Annotated[str, typer.Option(help="who decided (recorded in the ledger)")] = "cli-user",
     reason: Annotated[str, typer.Option(help="why (recorded in the ledger)")] = "",
-    id: IdOpt = None, text: TextOpt = None, label: LabelOpt = None, features: FeaturesOpt = None,
-    split: SplitOpt = None, workspace: WorkspaceOpt = None,
+    id: IdOpt = None,
+    text: TextOpt = None,
+    label: LabelOpt = None,
+    features: FeaturesOpt = None,
+    split: SplitOpt = None,
+    workspace: WorkspaceOpt = None,
 ) -> None:
     """Approve a findings file (all rows, or --only / --reject some) and apply it as a new version."""
-    dataset = load_from_flags(dict(data=data, id=id, text=text, label=label, features=features, split=split), quiet=True)
+    dataset = load_from_flags(
+        dict(data=data, id=id, text=text, label=label, features=features, split=split), quiet=True
+    )
     ledger = Ledger.open_or_create(workspace or default_workspace(data), dataset)
     proposal = _read_findings(findings)
     chosen = {r.strip() for r in (only or reject or "").split(",") if r.strip()}
-    overrides = {f.finding_id: FindingOverride(approve=(f.row_id in chosen) if only else False)
-                 for f in proposal.findings if only or f.row_id in chosen}
+    overrides = {
+        f.finding_id: FindingOverride(approve=(f.row_id in chosen) if only else False)
+        for f in proposal.findings
+        if only or f.row_id in chosen
+    }
     decision = Decision(proposal_id=proposal.proposal_id, decided_by=by, reason=reason, overrides=overrides)
     _print_op(ledger.apply(proposal, decision))
 
@@ -141,13 +174,36 @@ def log(data: OptDataArg = None, workspace: WorkspaceOpt = None) -> None:
     head = ledger.head()
     versions = Table("version", "rows", "created", "what", box=None, title="versions")
     for v in ledger.versions():
-        versions.add_row(f"v{v.version_id}" + (" (current)" if v.version_id == head else ""), str(v.n_rows),
-                         v.created_at, v.note)
-    decisions = Table("#", "tool", "status", "approved", "rejected", "edits", "conflicts", "by", "when", "why",
-                      box=None, title="decisions")
+        versions.add_row(
+            f"v{v.version_id}" + (" (current)" if v.version_id == head else ""), str(v.n_rows), v.created_at, v.note
+        )
+    decisions = Table(
+        "#",
+        "tool",
+        "status",
+        "approved",
+        "rejected",
+        "edits",
+        "conflicts",
+        "by",
+        "when",
+        "why",
+        box=None,
+        title="decisions",
+    )
     for d in ledger.decisions():
-        decisions.add_row(str(d.decision_id), d.tool, d.status, str(d.approved), str(d.rejected), str(d.n_edits),
-                          str(len(d.conflicts)), d.decided_by, d.decided_at, d.reason)
+        decisions.add_row(
+            str(d.decision_id),
+            d.tool,
+            d.status,
+            str(d.approved),
+            str(d.rejected),
+            str(d.n_edits),
+            str(len(d.conflicts)),
+            d.decided_by,
+            d.decided_at,
+            d.reason,
+        )
     out.print(versions)
     out.print(decisions)
 
@@ -167,8 +223,10 @@ def diff(
     if as_json:
         out.print_json(result.model_dump_json())
         return
-    out.print(f"v{result.version_a} -> v{result.version_b}: {len(result.removed)} removed, "
-              f"{len(result.added)} added, {len(result.changed)} cells changed")
+    out.print(
+        f"v{result.version_a} -> v{result.version_b}: {len(result.removed)} removed, "
+        f"{len(result.added)} added, {len(result.changed)} cells changed"
+    )
     for row in result.removed[:50]:
         out.print(f"  [red]- {row}[/]")
     for row in result.added[:50]:
@@ -180,7 +238,8 @@ def diff(
 @app.command()
 def explain(
     row_id: Annotated[str, typer.Argument(help="the row id (the --id value, or the 0-based row position)")],
-    data: OptDataArg = None, workspace: WorkspaceOpt = None,
+    data: OptDataArg = None,
+    workspace: WorkspaceOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the history as JSON")] = False,
 ) -> None:
     """Why a row was dropped, relabelled or added: every edit with who decided and the evidence."""
@@ -224,8 +283,12 @@ def redo(
 @app.command()
 def export(
     data: OptDataArg = None,
-    out_path: Annotated[Path | None, typer.Option("--out", help="output file; its extension picks the format "
-                                                  "(default: <name>.curated.<ext> beside the input)")] = None,
+    out_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="output file; its extension picks the format (default: <name>.curated.<ext> beside the input)"
+        ),
+    ] = None,
     version: Annotated[int | None, typer.Option(help="version number (default: current)")] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -247,8 +310,9 @@ def version_callback(value: bool) -> None:
 
 @app.callback()
 def root(
-    version: Annotated[bool, typer.Option("--version", callback=version_callback, is_eager=True,
-                                          help="print the version and exit")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=version_callback, is_eager=True, help="print the version and exit")
+    ] = False,
 ) -> None:
     """Curate training and evaluation data with deterministic tools and an approval loop."""
 

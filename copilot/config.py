@@ -9,7 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CURATE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CURATE_", extra="ignore", populate_by_name=True)
 
     api_key: SecretStr | None = Field(None, validation_alias=AliasChoices("CURATE_API_KEY", "OPENAI_API_KEY"))
     base_url: str | None = Field(None, validation_alias=AliasChoices("CURATE_BASE_URL", "OPENAI_BASE_URL"))

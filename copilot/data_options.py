@@ -22,7 +22,7 @@ HELP = {
 }
 
 DATA_OPTIONS = [
-    (lambda name=name: click.Option([f"--{name}"], type=str, default=None, help=help_text))
+    (lambda name=name, help_text=help_text: click.Option([f"--{name}"], type=str, default=None, help=help_text))
     for name, help_text in HELP.items()
 ]
 
@@ -42,8 +42,11 @@ def _split_list(value: str | None) -> list[str] | None:
 
 def overrides_from(values: dict[str, Any]) -> RoleOverrides:
     return RoleOverrides(
-        id=values.get("id"), text=_split_list(values.get("text")), label=values.get("label"),
-        features=_split_list(values.get("features")), split=values.get("split"),
+        id=values.get("id"),
+        text=_split_list(values.get("text")),
+        label=values.get("label"),
+        features=_split_list(values.get("features")),
+        split=values.get("split"),
     )
 
 

@@ -335,7 +335,9 @@ class Ledger:
         return Dataset(frame=data, roles=self.roles, source=self.source, ids_generated=self.ids_generated)
 
     def versions(self) -> list[VersionInfo]:
-        rows = self._db.execute("SELECT version_id, parent_id, n_rows, created_at, note FROM versions ORDER BY version_id")
+        rows = self._db.execute(
+            "SELECT version_id, parent_id, n_rows, created_at, note FROM versions ORDER BY version_id"
+        )
         return [VersionInfo(version_id=r[0], parent_id=r[1], n_rows=r[2], created_at=r[3], note=r[4]) for r in rows]
 
     def _commit_version(self, frame: pd.DataFrame, note: str) -> tuple[int, int]:
@@ -378,8 +380,13 @@ class Ledger:
 
     def _plan_edit(self, work: _Working, finding: Finding, override: FindingOverride | None) -> Edit | str:
         action = finding.action
-        base = {"row_id": finding.row_id, "action": action.type, "finding_id": finding.finding_id,
-                "issue": finding.issue, "score": finding.score}
+        base = {
+            "row_id": finding.row_id,
+            "action": action.type,
+            "finding_id": finding.finding_id,
+            "issue": finding.issue,
+            "score": finding.score,
+        }
         row = finding.row_id
         if action.type == ActionType.add_rows:
             if not action.new_row:
@@ -441,28 +448,58 @@ class Ledger:
                 (proposal.proposal_id, proposal.tool, proposal.model_dump_json(), proposal.created_at.isoformat()),
             )
             changes_data = any(e.action != ActionType.flag for e in edits)
-            before, after = (self._commit_version(work.result(), f"{proposal.tool}: {len(edits)} edits")
-                             if changes_data else (self.head(), self.head()))
+            before, after = (
+                self._commit_version(work.result(), f"{proposal.tool}: {len(edits)} edits")
+                if changes_data
+                else (self.head(), self.head())
+            )
             cur = self._db.execute(
                 "INSERT INTO decisions (proposal_id, tool, decided_by, reason, decided_at, approved, rejected,"
                 " conflicts, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'applied')",
-                (proposal.proposal_id, proposal.tool, decision.decided_by, decision.reason, _now(), approved,
-                 rejected, json.dumps([c.model_dump() for c in conflicts])),
+                (
+                    proposal.proposal_id,
+                    proposal.tool,
+                    decision.decided_by,
+                    decision.reason,
+                    _now(),
+                    approved,
+                    rejected,
+                    json.dumps([c.model_dump() for c in conflicts]),
+                ),
             )
             decision_id = int(cur.lastrowid)
             self._db.executemany(
                 "INSERT INTO edits (decision_id, row_id, action, col, old_value, new_value, finding_id, issue, score)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(decision_id, e.row_id, e.action.value, e.column, _dump(e.old_value), _dump(e.new_value),
-                  e.finding_id, e.issue, e.score) for e in edits],
+                [
+                    (
+                        decision_id,
+                        e.row_id,
+                        e.action.value,
+                        e.column,
+                        _dump(e.old_value),
+                        _dump(e.new_value),
+                        e.finding_id,
+                        e.issue,
+                        e.score,
+                    )
+                    for e in edits
+                ],
             )
             self._record_op("apply", decision_id, before, after, decision.decided_by)
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
-        return OperationResult(op="apply", decision_id=decision_id, version_before=before, version_after=after,
-                               edits=edits, conflicts=conflicts, rejected=rejected)
+        return OperationResult(
+            op="apply",
+            decision_id=decision_id,
+            version_before=before,
+            version_after=after,
+            edits=edits,
+            conflicts=conflicts,
+            rejected=rejected,
+        )
 
     def _record_op(self, op: str, decision_id: int, before: int, after: int, by: str) -> None:
         self._db.execute(
@@ -474,9 +511,22 @@ class Ledger:
     def _edits_of(self, decision_id: int) -> list[Edit]:
         rows = self._db.execute(
             "SELECT row_id, action, col, old_value, new_value, finding_id, issue, score FROM edits"
-            " WHERE decision_id=? ORDER BY edit_id", (decision_id,))
-        return [Edit(row_id=r[0], action=r[1], column=r[2], old_value=json.loads(r[3]), new_value=json.loads(r[4]),
-                     finding_id=r[5], issue=r[6], score=r[7]) for r in rows]
+            " WHERE decision_id=? ORDER BY edit_id",
+            (decision_id,),
+        )
+        return [
+            Edit(
+                row_id=r[0],
+                action=r[1],
+                column=r[2],
+                old_value=json.loads(r[3]),
+                new_value=json.loads(r[4]),
+                finding_id=r[5],
+                issue=r[6],
+                score=r[7],
+            )
+            for r in rows
+        ]
 
     def _status(self, decision_id: int) -> str:
         row = self._db.execute("SELECT status FROM decisions WHERE decision_id=?", (decision_id,)).fetchone()
@@ -502,21 +552,24 @@ class Ledger:
                 before, after = self._commit_version(work.result(), f"{op} of decision #{decision_id}")
             else:
                 before = after = self.head()
-            self._db.execute("UPDATE decisions SET status=? WHERE decision_id=?",
-                             ("applied" if forward else "undone", decision_id))
+            self._db.execute(
+                "UPDATE decisions SET status=? WHERE decision_id=?", ("applied" if forward else "undone", decision_id)
+            )
             self._record_op(op, decision_id, before, after, by)
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
-        return OperationResult(op=op, decision_id=decision_id, version_before=before, version_after=after,
-                               edits=done, conflicts=conflicts)
+        return OperationResult(
+            op=op, decision_id=decision_id, version_before=before, version_after=after, edits=done, conflicts=conflicts
+        )
 
     def undo(self, decision_id: int | None = None, by: str = "user") -> OperationResult:
         """Revert a decision (default: the latest applied one). Later edits to the same cells are conflicts."""
         if decision_id is None:
             row = self._db.execute(
-                "SELECT decision_id FROM decisions WHERE status='applied' ORDER BY decision_id DESC LIMIT 1").fetchone()
+                "SELECT decision_id FROM decisions WHERE status='applied' ORDER BY decision_id DESC LIMIT 1"
+            ).fetchone()
             if row is None:
                 raise UserInputError(f"Nothing to undo in {self.root}: no applied decision.")
             decision_id = int(row[0])
@@ -529,7 +582,8 @@ class Ledger:
         if decision_id is None:
             row = self._db.execute(
                 "SELECT o.decision_id FROM operations o JOIN decisions d USING (decision_id)"
-                " WHERE o.op='undo' AND d.status='undone' ORDER BY o.op_id DESC LIMIT 1").fetchone()
+                " WHERE o.op='undo' AND d.status='undone' ORDER BY o.op_id DESC LIMIT 1"
+            ).fetchone()
             if row is None:
                 raise UserInputError(f"Nothing to redo in {self.root}: no undone decision.")
             decision_id = int(row[0])
@@ -542,10 +596,24 @@ class Ledger:
         rows = self._db.execute(
             "SELECT d.decision_id, d.proposal_id, d.tool, d.decided_by, d.decided_at, d.reason, d.approved,"
             " d.rejected, d.status, d.conflicts, (SELECT COUNT(*) FROM edits e WHERE e.decision_id=d.decision_id)"
-            " FROM decisions d ORDER BY d.decision_id")
-        return [DecisionInfo(decision_id=r[0], proposal_id=r[1], tool=r[2], decided_by=r[3], decided_at=r[4],
-                             reason=r[5], approved=r[6], rejected=r[7], status=r[8],
-                             conflicts=[Conflict(**c) for c in json.loads(r[9])], n_edits=r[10]) for r in rows]
+            " FROM decisions d ORDER BY d.decision_id"
+        )
+        return [
+            DecisionInfo(
+                decision_id=r[0],
+                proposal_id=r[1],
+                tool=r[2],
+                decided_by=r[3],
+                decided_at=r[4],
+                reason=r[5],
+                approved=r[6],
+                rejected=r[7],
+                status=r[8],
+                conflicts=[Conflict(**c) for c in json.loads(r[9])],
+                n_edits=r[10],
+            )
+            for r in rows
+        ]
 
     def proposal(self, proposal_id: str) -> Proposal:
         row = self._db.execute("SELECT body FROM proposals WHERE proposal_id=?", (proposal_id,)).fetchone()
@@ -565,8 +633,9 @@ class Ledger:
         for row, col in zip(*np.nonzero(differs.to_numpy()), strict=True):
             old, new = left.iat[row, col], right.iat[row, col]
             if not _same(old, new):
-                changed.append(CellChange(row_id=str(common[row]), column=columns[col], old=jsonable(old),
-                                          new=jsonable(new)))
+                changed.append(
+                    CellChange(row_id=str(common[row]), column=columns[col], old=jsonable(old), new=jsonable(new))
+                )
         return VersionDiff(version_a=version_a, version_b=version_b, removed=removed, added=added, changed=changed)
 
     def explain(self, row_id: str) -> RowHistory:
@@ -574,15 +643,30 @@ class Ledger:
         rows = self._db.execute(
             "SELECT e.decision_id, d.status, d.tool, e.issue, e.action, e.col, e.old_value, e.new_value, e.score,"
             " d.decided_by, d.decided_at, d.reason, d.proposal_id, e.finding_id FROM edits e"
-            " JOIN decisions d USING (decision_id) WHERE e.row_id=? ORDER BY e.edit_id", (str(row_id),)).fetchall()
+            " JOIN decisions d USING (decision_id) WHERE e.row_id=? ORDER BY e.edit_id",
+            (str(row_id),),
+        ).fetchall()
         events = []
         for r in rows:
             finding = next((f for f in self.proposal(r[12]).findings if f.finding_id == r[13]), None)
-            events.append(RowEvent(
-                decision_id=r[0], op_status=r[1], tool=r[2], issue=r[3], action=r[4], column=r[5],
-                old_value=json.loads(r[6]), new_value=json.loads(r[7]), score=r[8], decided_by=r[9],
-                decided_at=r[10], reason=r[11], message=finding.message if finding else "",
-                evidence=finding.evidence.model_dump(exclude_none=True) if finding else {}))
+            events.append(
+                RowEvent(
+                    decision_id=r[0],
+                    op_status=r[1],
+                    tool=r[2],
+                    issue=r[3],
+                    action=r[4],
+                    column=r[5],
+                    old_value=json.loads(r[6]),
+                    new_value=json.loads(r[7]),
+                    score=r[8],
+                    decided_by=r[9],
+                    decided_at=r[10],
+                    reason=r[11],
+                    message=finding.message if finding else "",
+                    evidence=finding.evidence.model_dump(exclude_none=True) if finding else {},
+                )
+            )
         frame = self._frame(self.head())
         present = str(row_id) in frame.index
         if not present and not events and str(row_id) not in self._frame(1).index:

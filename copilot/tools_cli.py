@@ -35,14 +35,20 @@ def _option_for(name: str, field: FieldInfo) -> click.Option:
     if annotation is bool:
         return click.Option([f"{flag}/--no-{flag[2:]}"], default=default, help=help_text, show_default=True)
     if origin is Literal:
-        return click.Option([flag], type=click.Choice([str(v) for v in typing.get_args(annotation)]),
-                            default=default, help=help_text, show_default=True)
+        return click.Option(
+            [flag],
+            type=click.Choice([str(v) for v in typing.get_args(annotation)]),
+            default=default,
+            help=help_text,
+            show_default=True,
+        )
     if origin is list:
         shown = ",".join(map(str, default)) if default else None
         return click.Option([flag], type=str, default=shown, help=help_text + " (comma-separated)", show_default=True)
     click_type = {int: int, float: float}.get(annotation, str)
-    return click.Option([flag], type=click_type, default=default, required=field.is_required(),
-                        help=help_text, show_default=True)
+    return click.Option(
+        [flag], type=click_type, default=default, required=field.is_required(), help=help_text, show_default=True
+    )
 
 
 def _params(spec: ToolSpec, values: dict[str, Any]) -> BaseModel:
@@ -61,7 +67,7 @@ def _params(spec: ToolSpec, values: dict[str, Any]) -> BaseModel:
         raise UserInputError(f"Invalid options for the {spec.name} tool: {problems}.") from None
 
 
-def run_tool(spec: ToolSpec, data, params: BaseModel, settings: Settings, seed: int = 0) -> ToolResult:  # noqa: ANN001
+def run_tool(spec: ToolSpec, data, params: BaseModel, settings: Settings, seed: int = 0) -> ToolResult:
     """Run one tool with rich progress bars; the shared path for `tools NAME` and `scan`."""
     data.require(spec.required_roles, spec.name)
     with progress_bars() as bars:
@@ -108,11 +114,15 @@ def _make_command(spec: ToolSpec) -> click.Command:
     params += [opt() for opt in DATA_OPTIONS]
     params += [_option_for(n, f) for n, f in spec.params_model.model_fields.items()]
     params += [
-        click.Option(["--out"], type=click.Path(path_type=Path),
-                     help="findings JSONL (one object per flagged row); for report tools, a JSON file"),
+        click.Option(
+            ["--out"],
+            type=click.Path(path_type=Path),
+            help="findings JSONL (one object per flagged row); for report tools, a JSON file",
+        ),
         click.Option(["--seed"], type=int, default=0, show_default=True, help="random seed"),
-        click.Option(["--embedder"], type=str, default=None,
-                     help="embedder: minilm (offline, default) or openai[:MODEL]"),
+        click.Option(
+            ["--embedder"], type=str, default=None, help="embedder: minilm (offline, default) or openai[:MODEL]"
+        ),
     ]
     return click.Command(spec.name, callback=callback, params=params, help=spec.summary)
 
@@ -129,8 +139,12 @@ def tools_group() -> click.Group:
             return
         table = Table("tool", "finds", "needs", "summary", box=None)
         for spec in tools.values():
-            table.add_row(spec.name, ", ".join(spec.issue_types) or "(report)",
-                          ", ".join(spec.required_roles) or "-", spec.summary)
+            table.add_row(
+                spec.name,
+                ", ".join(spec.issue_types) or "(report)",
+                ", ".join(spec.required_roles) or "-",
+                spec.summary,
+            )
         out.print(table)
 
     for spec in available_tools().values():

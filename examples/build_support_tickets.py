@@ -18,8 +18,16 @@ import random
 import sys
 from pathlib import Path
 
-INTENTS = ["age_limit", "lost_or_stolen_phone", "terminate_account", "change_pin",
-           "apple_pay_or_google_pay", "exchange_rate", "atm_support", "edit_personal_details"]
+INTENTS = [
+    "age_limit",
+    "lost_or_stolen_phone",
+    "terminate_account",
+    "change_pin",
+    "apple_pay_or_google_pay",
+    "exchange_rate",
+    "atm_support",
+    "edit_personal_details",
+]
 PER_CLASS, FLIPS, DUPLICATES, LEAKS, SEED = 60, 30, 20, 12, 7
 
 
@@ -69,8 +77,10 @@ def main(source: Path) -> None:
         writer.writerows(rows)
     (here / "bank_eval.jsonl").write_text("".join(json.dumps(b) + "\n" for b in benchmark))
     (here / "support_tickets.truth.json").write_text(json.dumps(truth, indent=2) + "\n")
-    print(f"{len(rows)} rows, {len(benchmark)} benchmark items, truth: "
-          + ", ".join(f"{k} {len(v)}" for k, v in truth.items()))
+    print(
+        f"{len(rows)} rows, {len(benchmark)} benchmark items, truth: "
+        + ", ".join(f"{k} {len(v)}" for k, v in truth.items())
+    )
 
 
 if __name__ == "__main__":

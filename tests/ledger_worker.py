@@ -14,7 +14,11 @@ ledger = Ledger.open_or_create(workspace, load_dataset(data_path)[0])
 print("ready", flush=True)
 for _ in range(rounds):
     rows = ledger.dataset().row_ids[:50]
-    proposal = Proposal(tool="test", tool_version="0", summary="drop 50", findings=[
-        Finding(row_id=r, issue="test", score=1.0, action=Action(type="drop")) for r in rows])
+    proposal = Proposal(
+        tool="test",
+        tool_version="0",
+        summary="drop 50",
+        findings=[Finding(row_id=r, issue="test", score=1.0, action=Action(type="drop")) for r in rows],
+    )
     result = ledger.apply(proposal, Decision(proposal_id=proposal.proposal_id, decided_by="worker"))
     print(result.version_after, flush=True)

@@ -20,11 +20,13 @@ def write(path, text: str | bytes):
 
 @pytest.fixture
 def frame():
-    return pd.DataFrame({
-        "id": ["a", "b", "c", "d"],
-        "text": ["the card arrived late", "how do I change my pin", "pin change please", "my card is lost"],
-        "label": ["card", "pin", "pin", "card"],
-    })
+    return pd.DataFrame(
+        {
+            "id": ["a", "b", "c", "d"],
+            "text": ["the card arrived late", "how do I change my pin", "pin change please", "my card is lost"],
+            "label": ["card", "pin", "pin", "card"],
+        }
+    )
 
 
 @pytest.mark.parametrize("name", ["d.csv", "d.tsv", "d.jsonl", "d.jsonl.gz", "d.csv.gz", "d.parquet"])
@@ -81,27 +83,60 @@ BAD_INPUTS = [
     ("missing file", "absent.csv", None, None, "no such file"),
     ("unknown extension", "data.xlsx", "a,b\n1,2\n", None, "unknown file type '.xlsx'"),
     ("undecodable bytes", "data.csv", b"text,label\nok,a\ncaf\xe9,b\n", None, "line 3, column 4 are not valid UTF-8"),
-    ("ragged csv row", "data.csv", "text,label\nok,a\ntoo,many,fields\n", None, "line 3 has 3 fields but the header has 2"),
+    (
+        "ragged csv row",
+        "data.csv",
+        "text,label\nok,a\ntoo,many,fields\n",
+        None,
+        "line 3 has 3 fields but the header has 2",
+    ),
     ("empty csv", "data.csv", "", None, "the file is empty"),
     ("empty jsonl", "data.jsonl", "\n\n", None, "the file is empty"),
     ("header only", "data.csv", "text,label\n", None, "has a header (text, label) but no rows"),
     ("bad json line", "data.jsonl", '{"text": "a"}\n{"text": \n', None, "line 2, column 10 is not valid JSON"),
-    ("json not object", "data.jsonl", '[1, 2]\n', None, "line 1 holds a JSON list, not an object"),
-    ("missing label column", "data.csv", "text,label\nhello there,a\nbye now,b\n", RoleOverrides(label="lable"),
-     "--label names a column 'lable' that is not in the data (columns: text, label). Did you mean 'label'?"),
-    ("ambiguous label", "data.csv", "text,label,class\nhello there,a,x\nbye now,b,x\nok then,b,y\n", None,
-     "The label column is ambiguous: 'label' and 'class'"),
-    ("ambiguous text", "data.csv",
-     "a,b\nthe first long free text here,another long free text value\nsecond long free text here,more free text that is long\n",
-     None, "The text column is ambiguous"),
-    ("duplicate ids", "data.csv", "key,text,label\nk1,a,x\nk1,b,y\nk2,c,y\n", RoleOverrides(id="key"),
-     "the id column 'key' has 1 repeated value(s) ('k1' x2"),
-    ("single class", "data.csv", "text,label\nhello there,spam\nbye now,spam\n", None,
-     "The label column 'label' has a single class ('spam')"),
+    ("json not object", "data.jsonl", "[1, 2]\n", None, "line 1 holds a JSON list, not an object"),
+    (
+        "missing label column",
+        "data.csv",
+        "text,label\nhello there,a\nbye now,b\n",
+        RoleOverrides(label="lable"),
+        "--label names a column 'lable' that is not in the data (columns: text, label). Did you mean 'label'?",
+    ),
+    (
+        "ambiguous label",
+        "data.csv",
+        "text,label,class\nhello there,a,x\nbye now,b,x\nok then,b,y\n",
+        None,
+        "The label column is ambiguous: 'label' and 'class'",
+    ),
+    (
+        "ambiguous text",
+        "data.csv",
+        "a,b\nthe first long free text here,another long free text value\n"
+        "second long free text here,more free text that is long\n",
+        None,
+        "The text column is ambiguous",
+    ),
+    (
+        "duplicate ids",
+        "data.csv",
+        "key,text,label\nk1,a,x\nk1,b,y\nk2,c,y\n",
+        RoleOverrides(id="key"),
+        "the id column 'key' has 1 repeated value(s) ('k1' x2",
+    ),
+    (
+        "single class",
+        "data.csv",
+        "text,label\nhello there,spam\nbye now,spam\n",
+        None,
+        "The label column 'label' has a single class ('spam')",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("case", "name", "content", "overrides", "message"), BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS])
+@pytest.mark.parametrize(
+    ("case", "name", "content", "overrides", "message"), BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS]
+)
 def test_bad_input_is_a_clear_user_error(tmp_path, case, name, content, overrides, message):
     path = tmp_path / name
     if content is not None:
@@ -111,7 +146,9 @@ def test_bad_input_is_a_clear_user_error(tmp_path, case, name, content, override
     assert message in str(error.value)
 
 
-@pytest.mark.parametrize(("case", "name", "content", "overrides", "message"), BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS])
+@pytest.mark.parametrize(
+    ("case", "name", "content", "overrides", "message"), BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS]
+)
 def test_bad_input_exits_2_without_traceback(cli, tmp_path, case, name, content, overrides, message):
     path = tmp_path / name
     if content is not None:

@@ -24,11 +24,13 @@ HERE = Path(__file__).resolve().parent
 
 @pytest.fixture
 def data_path(tmp_path):
-    frame = pd.DataFrame({
-        "id": [f"r{i}" for i in range(6)],
-        "text": ["alpha one", "beta two", "gamma three", "delta four", "alpha one", "eps five"],
-        "label": ["a", "b", "a", "b", "a", "b"],
-    })
+    frame = pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(6)],
+            "text": ["alpha one", "beta two", "gamma three", "delta four", "alpha one", "eps five"],
+            "label": ["a", "b", "a", "b", "a", "b"],
+        }
+    )
     path = tmp_path / "data.csv"
     write_table(frame, path)
     return path
@@ -44,13 +46,24 @@ def proposal(*findings: Finding, tool: str = "test") -> Proposal:
 
 
 def drop(row: str) -> Finding:
-    return Finding(row_id=row, issue="exact_duplicate", score=1.0, action=Action(type="drop"),
-                   message=f"{row} duplicates r0", evidence=Evidence(duplicate_of="r0"))
+    return Finding(
+        row_id=row,
+        issue="exact_duplicate",
+        score=1.0,
+        action=Action(type="drop"),
+        message=f"{row} duplicates r0",
+        evidence=Evidence(duplicate_of="r0"),
+    )
 
 
 def relabel(row: str, label: str) -> Finding:
-    return Finding(row_id=row, issue="label_error", score=0.9, action=Action(type="relabel", new_label=label),
-                   evidence=Evidence(given_label="?", suggested_label=label, suggested_confidence=0.9))
+    return Finding(
+        row_id=row,
+        issue="label_error",
+        score=0.9,
+        action=Action(type="relabel", new_label=label),
+        evidence=Evidence(given_label="?", suggested_label=label, suggested_confidence=0.9),
+    )
 
 
 def decide(p: Proposal, **kw) -> Decision:
@@ -70,8 +83,10 @@ def test_apply_creates_a_new_version_and_keeps_the_input(ledger, data_path):
 
 def test_rejections_and_overrides(ledger):
     p = proposal(drop("r4"), relabel("r2", "b"), relabel("r3", "a"))
-    overrides = {p.findings[0].finding_id: FindingOverride(approve=False),
-                 p.findings[2].finding_id: FindingOverride(new_label="c")}
+    overrides = {
+        p.findings[0].finding_id: FindingOverride(approve=False),
+        p.findings[2].finding_id: FindingOverride(new_label="c"),
+    }
     result = ledger.apply(p, decide(p, overrides=overrides))
     frame = ledger.dataset().frame
     assert result.rejected == 1 and "r4" in frame.index
@@ -114,13 +129,20 @@ def test_conflicts_are_reported_not_applied(ledger):
     third = proposal(relabel("r1", "b"))
     ledger.apply(third, decide(third))
     undo = ledger.undo(decision_id=2)  # r1 was changed again by decision 3
-    assert any("r1" == c.row_id and "is now 'b'" in c.reason for c in undo.conflicts)
+    assert any(c.row_id == "r1" and "is now 'b'" in c.reason for c in undo.conflicts)
 
 
 def test_add_rows_and_undo(ledger):
-    new = Finding(row_id="syn-1", issue="augment", score=0.5,
-                  action=Action(type="add_rows", new_row={"id": "syn-1", "text": "zeta", "label": "a"},
-                                origin={"origin": "synthetic", "method": "test"}))
+    new = Finding(
+        row_id="syn-1",
+        issue="augment",
+        score=0.5,
+        action=Action(
+            type="add_rows",
+            new_row={"id": "syn-1", "text": "zeta", "label": "a"},
+            origin={"origin": "synthetic", "method": "test"},
+        ),
+    )
     p = proposal(new)
     ledger.apply(p, decide(p))
     assert ledger.dataset().frame.loc["syn-1", "text"] == "zeta"
@@ -180,8 +202,13 @@ def _consistent(workspace: Path, n_input: int) -> int:
 
 def test_sigkill_during_apply_leaves_previous_version_intact(tmp_path):
     n = 60_000
-    frame = pd.DataFrame({"id": [f"r{i}" for i in range(n)], "text": [f"row number {i} " * 8 for i in range(n)],
-                          "label": [i % 3 for i in range(n)]})
+    frame = pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(n)],
+            "text": [f"row number {i} " * 8 for i in range(n)],
+            "label": [i % 3 for i in range(n)],
+        }
+    )
     data_path = tmp_path / "big.parquet"
     write_table(frame, data_path)
     digest = hashlib.sha256(data_path.read_bytes()).hexdigest()
@@ -190,8 +217,12 @@ def test_sigkill_during_apply_leaves_previous_version_intact(tmp_path):
     applied_total = 0
     env = {**os.environ, "PYTHONPATH": str(HERE)}
     for attempt in range(8):
-        proc = subprocess.Popen([sys.executable, str(HERE / "ledger_worker.py"), str(data_path), str(workspace), "1000"],
-                                stdout=subprocess.PIPE, env=env, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, str(HERE / "ledger_worker.py"), str(data_path), str(workspace), "1000"],
+            stdout=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
         if attempt > 0:  # the first kill may land while the workspace is being created
             assert proc.stdout.readline().strip() == "ready"
         time.sleep(rng.uniform(0.5, 2.0) if attempt == 0 else rng.uniform(0.05, 1.0))

@@ -26,8 +26,9 @@ class OpenAIEmbedder:
             )
         self.model = model or settings.embedding_model
         key = settings.api_key.get_secret_value() if settings.api_key else "not-needed"
-        self._client = OpenAI(api_key=key, base_url=settings.base_url, timeout=settings.timeout_s,
-                              max_retries=settings.max_retries)
+        self._client = OpenAI(
+            api_key=key, base_url=settings.base_url, timeout=settings.timeout_s, max_retries=settings.max_retries
+        )
         self.name = f"openai:{self.model}@{settings.base_url or 'api.openai.com'}"
         self.dim = 0  # known after the first call
 
@@ -35,7 +36,9 @@ class OpenAIEmbedder:
         chunks = []
         for start in range(0, len(texts), BATCH):
             response = self._client.embeddings.create(model=self.model, input=list(texts[start : start + BATCH]))
-            chunks.append(np.array([d.embedding for d in sorted(response.data, key=lambda d: d.index)], dtype=np.float32))
+            chunks.append(
+                np.array([d.embedding for d in sorted(response.data, key=lambda d: d.index)], dtype=np.float32)
+            )
         if not chunks:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = np.vstack(chunks)

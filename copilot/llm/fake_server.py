@@ -27,7 +27,8 @@ class FakeOpenAIServer:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-                server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                server.requests.append({"path": self.path, "headers": headers, "body": body})
                 status, payload = server.route(self.path, body)
                 data = json.dumps(payload).encode()
                 self.send_response(status)

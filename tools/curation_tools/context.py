@@ -37,7 +37,7 @@ class ToolContext:
     embedder_spec: str = "minilm"
 
     @cached_property
-    def embedder(self):  # noqa: ANN201 - returns curation_tools.embed.Embedder (imported lazily: onnxruntime is slow to import)
+    def embedder(self):
         from curation_tools.embed import make_embedder
 
         return make_embedder(self.embedder_spec, cache_dir=self.cache_dir, progress=self.progress)

@@ -89,7 +89,7 @@ def _read_jsonl(path: Path, text: str) -> pd.DataFrame:
         if not isinstance(record, dict):
             raise UserInputError(
                 f"{path}: line {number} holds a JSON {type(record).__name__}, not an object. "
-                f"Each line must be an object such as {{\"text\": \"...\", \"label\": \"...\"}}."
+                f'Each line must be an object such as {{"text": "...", "label": "..."}}.'
             )
         records.append(record)
     if not records:
@@ -101,9 +101,7 @@ def read_table(path: Path) -> tuple[pd.DataFrame, DataSource]:
     """Read a table, validating it row by row so errors can name the line."""
     path = Path(path)
     if not path.exists():
-        raise UserInputError(
-            f"{path}: no such file (resolved from {Path.cwd()}). Check the path and its spelling."
-        )
+        raise UserInputError(f"{path}: no such file (resolved from {Path.cwd()}). Check the path and its spelling.")
     if path.is_dir():
         raise UserInputError(f"{path}: is a folder. Point curate at a data file inside it ({SUPPORTED}).")
     fmt, compressed = detect_format(path)

@@ -102,8 +102,15 @@ def _columns(frame: pd.DataFrame, roles: Roles) -> list[ColumnProfile]:
             unique = int(series.nunique(dropna=True))
         except TypeError:  # unhashable cells (lists, dicts)
             unique = int(series.map(_label_key).nunique(dropna=True))
-        out.append(ColumnProfile(name=col, dtype=str(series.dtype), role=_role_of(col, roles),
-                                 nulls=int(series.isna().sum()), n_unique=unique))
+        out.append(
+            ColumnProfile(
+                name=col,
+                dtype=str(series.dtype),
+                role=_role_of(col, roles),
+                nulls=int(series.isna().sum()),
+                n_unique=unique,
+            )
+        )
     return out
 
 
@@ -111,9 +118,13 @@ def _lengths(texts: pd.Series) -> LengthStats:
     chars = texts.str.len().to_numpy()
     words = texts.str.split().str.len().fillna(0).to_numpy()
     return LengthStats(
-        chars_mean=float(chars.mean()), chars_min=int(chars.min()), chars_median=float(np.median(chars)),
-        chars_p90=float(np.percentile(chars, 90)), chars_max=int(chars.max()),
-        words_mean=float(words.mean()), empty=int((texts.str.strip() == "").sum()),
+        chars_mean=float(chars.mean()),
+        chars_min=int(chars.min()),
+        chars_median=float(np.median(chars)),
+        chars_p90=float(np.percentile(chars, 90)),
+        chars_max=int(chars.max()),
+        words_mean=float(words.mean()),
+        empty=int((texts.str.strip() == "").sum()),
     )
 
 
@@ -123,7 +134,8 @@ def _labels(labels: pd.Series, top: int) -> LabelProfile:
     keys = present.explode().map(str) if multi else present.map(_label_key)
     counts = keys.value_counts()
     return LabelProfile(
-        n_classes=int(len(counts)), multi_label=multi,
+        n_classes=len(counts),
+        multi_label=multi,
         counts={str(k): int(v) for k, v in counts.head(top).items()},
         smallest={str(k): int(v) for k, v in counts.tail(min(5, len(counts))).items()},
         imbalance_ratio=float(counts.max() / counts.min()) if len(counts) else 0.0,
@@ -139,8 +151,9 @@ def _duplicates(keys: pd.Series, labels: pd.Series | None) -> DuplicateProfile:
         in_groups = keys.isin(groups.index)
         per_group = pd.DataFrame({"key": keys[in_groups], "label": labels[in_groups].map(_label_key)})
         conflicting = int((per_group.groupby("key")["label"].nunique() > 1).sum())
-    return DuplicateProfile(groups=int(len(groups)), redundant_rows=int((groups - 1).sum()),
-                            conflicting_label_groups=conflicting)
+    return DuplicateProfile(
+        groups=len(groups), redundant_rows=int((groups - 1).sum()), conflicting_label_groups=conflicting
+    )
 
 
 def _splits(keys: pd.Series, splits: pd.Series) -> SplitProfile:
@@ -169,10 +182,12 @@ def profile_dataset(data: Dataset, top_labels: int = 20) -> DatasetProfile:
 def run(data: Dataset, params: ProfileParams, ctx: ToolContext) -> ToolResult:
     started = time.perf_counter()
     profile = profile_dataset(data, params.top_labels)
-    proposal = Proposal(tool=SPEC.name, tool_version=__version__, params=params.model_dump(),
-                        summary=profile.headline())
-    return ToolResult(proposal=proposal, report=profile.model_dump(mode="json"),
-                      elapsed_s=time.perf_counter() - started)
+    proposal = Proposal(
+        tool=SPEC.name, tool_version=__version__, params=params.model_dump(), summary=profile.headline()
+    )
+    return ToolResult(
+        proposal=proposal, report=profile.model_dump(mode="json"), elapsed_s=time.perf_counter() - started
+    )
 
 
 SPEC = ToolSpec(

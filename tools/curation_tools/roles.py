@@ -19,8 +19,19 @@ LABEL_NAMES = ("label", "labels", "class", "category", "target", "intent", "sent
 SPLIT_NAMES = ("split", "subset", "partition", "fold")
 SPLIT_VALUES = {"train", "test", "valid", "validation", "dev", "eval", "val", "holdout"}
 TEXT_NAMES = (
-    "text", "sentence", "content", "review", "body", "document", "message", "utterance",
-    "comment", "query", "question", "prompt", "title",
+    "text",
+    "sentence",
+    "content",
+    "review",
+    "body",
+    "document",
+    "message",
+    "utterance",
+    "comment",
+    "query",
+    "question",
+    "prompt",
+    "title",
 )
 # Instruction/chat layouts: every column of a layout present -> the text is all of them, in order.
 TEXT_LAYOUTS = (
@@ -96,12 +107,15 @@ def _infer_label(frame: pd.DataFrame, taken: set[str], notes: list[str]) -> str 
     lower = _lower_map(frame, taken)
     exact = [lower[n] for n in LABEL_NAMES if n in lower]
     partial = [
-        c for lc, c in lower.items()
+        c
+        for lc, c in lower.items()
         if c not in exact and any(lc.startswith(n + "_") or lc.endswith("_" + n) for n in LABEL_NAMES)
     ]
     tier = exact or partial
     if not tier:
-        notes.append("label: none found (looked for: " + ", ".join(LABEL_NAMES) + "); pass --label COLUMN if there is one")
+        notes.append(
+            "label: none found (looked for: " + ", ".join(LABEL_NAMES) + "); pass --label COLUMN if there is one"
+        )
         return None
     chosen, others = tier[0], [c for c in exact + partial if c != tier[0]]
     n_classes = _hashable(frame[chosen]).nunique(dropna=True)
@@ -180,9 +194,11 @@ def _infer_features(frame: pd.DataFrame, taken: set[str], has_text: bool, notes:
     features = []
     for col in rest:
         series = frame[col]
-        if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
-            features.append(col)
-        elif _is_stringy(series) and series.nunique() <= MAX_FEATURE_CATEGORIES:
+        if (
+            pd.api.types.is_numeric_dtype(series)
+            or pd.api.types.is_bool_dtype(series)
+            or (_is_stringy(series) and series.nunique() <= MAX_FEATURE_CATEGORIES)
+        ):
             features.append(col)
     skipped = [c for c in rest if c not in features]
     if features:
@@ -227,7 +243,11 @@ def infer_roles(frame: pd.DataFrame, overrides: RoleOverrides | None = None) -> 
 
     if _explicit(o.text):
         text_cols = [c for c in (named(t, "text") for t in o.text) if c]
-        notes.append("text = " + " + ".join(f"'{c}'" for c in text_cols) + " (from --text)" if text_cols else "text: none (from --text)")
+        notes.append(
+            "text = " + " + ".join(f"'{c}'" for c in text_cols) + " (from --text)"
+            if text_cols
+            else "text: none (from --text)"
+        )
     else:
         text_cols = _infer_text(frame, taken, notes)
     taken |= set(text_cols)

@@ -1,0 +1,91 @@
+"""The offline embedder (real model), its disk cache, and the OpenAI-compatible plug-in over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+
+from copilot.config import Settings
+from copilot.llm.embeddings import OpenAIEmbedder
+from copilot.llm.fake_server import FakeOpenAIServer
+from curation_tools.embed import CachedEmbedder, EmbeddingCache, MiniLMEmbedder, make_embedder
+from curation_tools.errors import UserInputError
+
+from .conftest import shared_file
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    return MiniLMEmbedder()
+
+
+def test_vectors_are_normalised_and_order_preserving(minilm):
+    texts = ["a short one", "a much longer sentence about card payments and exchange rates " * 5, "", "pin"]
+    vectors = minilm.embed(texts)
+    assert vectors.shape == (4, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    alone = minilm.embed([texts[1]])
+    assert np.allclose(vectors[1], alone[0], atol=1e-4)  # batching with other lengths changes nothing
+
+
+def test_paraphrases_score_higher_than_random_pairs(minilm):
+    path = shared_file("decontam_groundtruth/gsm8k_test_rephrased_pairs.jsonl")
+    pairs = [json.loads(line) for line in path.read_text().splitlines()][:200]
+    originals = minilm.embed([p["original_question"] for p in pairs])
+    rephrased = minilm.embed([p["rephrased_question"] for p in pairs])
+    aligned = np.sum(originals * rephrased, axis=1)
+    shuffled = np.sum(originals * np.roll(rephrased, 7, axis=0), axis=1)
+    assert aligned.mean() > shuffled.mean() + 0.3
+    wins = np.mean(aligned[:, None] > shuffled[None, :])  # AUROC of aligned vs random pairs
+    assert wins > 0.97
+
+
+def test_cache_embeds_each_text_once(tmp_path, minilm):
+    calls: list[int] = []
+
+    class Counting:
+        name, dim = minilm.name, minilm.dim
+
+        def embed(self, texts):
+            calls.append(len(texts))
+            return minilm.embed(texts)
+
+    cached = CachedEmbedder(Counting(), EmbeddingCache(tmp_path / "e.sqlite"))
+    first = cached.embed(["x", "y", "x"])
+    second = CachedEmbedder(Counting(), EmbeddingCache(tmp_path / "e.sqlite")).embed(["y", "x", "z"])
+    assert calls == [2, 1]
+    assert np.allclose(first[1], second[0]) and np.allclose(first[0], second[1])
+
+
+def test_unknown_embedder_is_a_user_error(tmp_path):
+    with pytest.raises(UserInputError, match="Unknown embedder 'nope'"):
+        make_embedder("nope", tmp_path)
+
+
+def fake_vector(text: str) -> list[float]:
+    rng = random.Random(text)
+    return [rng.uniform(-1, 1) for _ in range(8)]
+
+
+def test_openai_embedder_through_local_server(tmp_path):
+    with FakeOpenAIServer(embed=fake_vector) as server:
+        settings = Settings(api_key="sk-test-secret", base_url=server.base_url)
+        embedder = OpenAIEmbedder("my-embed", settings=settings)
+        vectors = embedder.embed([f"text {i}" for i in range(300)])
+    assert vectors.shape == (300, 8) and embedder.dim == 8
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    expected = np.array(fake_vector("text 299"))
+    assert np.allclose(vectors[299], expected / np.linalg.norm(expected), atol=1e-5)
+    assert [len(r["body"]["input"]) for r in server.requests] == [256, 44]
+    assert server.requests[0]["body"]["model"] == "my-embed"
+    assert server.requests[0]["headers"]["authorization"] == "Bearer sk-test-secret"
+
+
+def test_openai_embedder_needs_an_endpoint(monkeypatch):
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CURATE_API_KEY", "CURATE_BASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    with pytest.raises(UserInputError, match="needs an endpoint"):
+        OpenAIEmbedder("m")
