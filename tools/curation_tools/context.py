@@ -7,7 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, Field
 
 from curation_tools.errors import ToolCancelled
 
@@ -19,12 +21,26 @@ def no_progress(stage: str, done: int, total: int | None) -> None:
     """Progress sink that ignores updates."""
 
 
-class TextModel(Protocol):
-    """An LLM as tools see it (judge or generator). Tools never import an LLM SDK themselves."""
+class LabelQuestion(BaseModel):
+    """One row for an LLM judge: is the given label right, or the suggested one?"""
 
-    def complete_json(self, system: str, user: str, schema: dict[str, Any]) -> dict[str, Any]:
-        """Return one JSON object that conforms to `schema`."""
-        ...
+    row_id: str
+    text: str
+    given_label: str
+    suggested_label: str
+
+
+class LabelVerdict(BaseModel):
+    row_id: str
+    verdict: Literal["given", "suggested", "other", "unsure"]
+    confidence: float = Field(ge=0, le=1)
+    votes: list[str] = Field(default_factory=list, description="each prompt/model's verdict, for the record")
+
+
+class LabelJudge(Protocol):
+    """An LLM judge as tools see it. Tools never import an LLM SDK; the copilot implements this."""
+
+    def judge_labels(self, questions: list[LabelQuestion]) -> list[LabelVerdict]: ...
 
 
 @dataclass
@@ -33,7 +49,7 @@ class ToolContext:
     seed: int = 0
     progress: ProgressFn = no_progress
     cancel: threading.Event = field(default_factory=threading.Event)
-    llm: TextModel | None = None
+    judge: LabelJudge | None = None
     embedder_spec: str = "minilm"
 
     @cached_property

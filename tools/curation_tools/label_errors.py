@@ -1,0 +1,243 @@
+"""Label errors: out-of-fold probabilities from several views of the data, ensembled, then flagged.
+
+Views (chosen for the data, each fit with stratified K-fold so every probability is out of sample):
+  text:    logistic regression on sentence embeddings; logistic regression on TF-IDF word n-grams;
+           leave-one-out kNN votes on embeddings.
+  tabular: logistic regression on scaled/one-hot features; histogram gradient boosting; kNN votes.
+The ensemble's probabilities feed cleanlab's label-quality scores (the ranking); a row is flagged
+when its given label is under `ratio` times as likely as the ensemble's top class (a precision-
+oriented rule; `--rule cleanlab` uses cleanlab's `find_label_issues` instead). Multi-label and
+regression targets go through cleanlab's own support for them.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from curation_tools import __version__
+from curation_tools.context import LabelQuestion, ToolContext
+from curation_tools.dataset import Dataset
+from curation_tools.errors import UserInputError
+from curation_tools.label_views import Views, build_views, regression_predictions
+from curation_tools.neighbours import nearest
+from curation_tools.schema import (
+    Action,
+    ClassProbability,
+    Evidence,
+    Finding,
+    Neighbour,
+    Proposal,
+    ToolResult,
+    ToolSpec,
+)
+
+Task = Literal["auto", "multiclass", "multilabel", "regression"]
+
+
+class LabelErrorParams(BaseModel):
+    folds: int = Field(5, ge=2, le=20, description="cross-validation folds for out-of-sample probabilities")
+    rule: Literal["ratio", "cleanlab"] = Field(
+        "ratio", description="ratio: given label under RATIO x the top class; cleanlab: find_label_issues"
+    )
+    ratio: float = Field(0.25, gt=0, lt=1, description="flag when p(given) < ratio * p(top class)")
+    relabel_confidence: float = Field(
+        0.7, ge=0, le=1, description="suggest relabel (else flag) when the suggested label's probability is this high"
+    )
+    task: Task = Field("auto", description="multiclass, multilabel (label cells hold lists) or regression")
+    judge_top: int = Field(50, ge=0, description="with an LLM judge configured, re-check this many top candidates")
+
+
+def _is_multilabel(labels: pd.Series) -> bool:
+    return bool(labels.dropna().map(lambda v: isinstance(v, list | tuple) or hasattr(v, "tolist")).all())
+
+
+def _task(labels: pd.Series, requested: Task) -> Task:
+    if requested != "auto":
+        return requested
+    if _is_multilabel(labels):
+        return "multilabel"
+    if pd.api.types.is_float_dtype(labels) and labels.nunique() > 20:
+        return "regression"
+    return "multiclass"
+
+
+def _check_classes(labels: pd.Series, folds: int, column: str) -> None:
+    counts = labels.map(str).value_counts()
+    if len(counts) == len(labels):
+        raise UserInputError(
+            f"Every value of the label column '{column}' is unique ({len(labels)} rows): it looks like an id "
+            f"column, not a label. Pass --label COLUMN with the real label (or --id {column})."
+        )
+    small = counts[counts < folds]
+    if len(small):
+        shown = ", ".join(f"'{k}' ({v})" for k, v in small.head(8).items())
+        raise UserInputError(
+            f"{len(small)} class(es) of '{column}' have fewer rows than the {folds} cross-validation folds: "
+            f"{shown}{', ...' if len(small) > 8 else ''}. Merge them into a related class, drop them, "
+            f"or lower --folds to {max(2, int(small.min()))}."
+        )
+
+
+def _neighbour_evidence(view: Views, row: int, row_ids: list[str], labels: list, k: int = 5) -> list[Neighbour]:
+    idx, sim = view.neighbours
+    return [Neighbour(row_id=row_ids[j], label=labels[j], similarity=round(float(s), 4))
+            for j, s in zip(idx[row, :k], sim[row, :k], strict=True)]
+
+
+def _classification(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -> tuple[list[Finding], dict]:
+    from cleanlab.filter import find_label_issues
+    from cleanlab.rank import get_label_quality_scores
+
+    labels = data.labels()
+    keep = labels.notna().to_numpy()
+    _check_classes(labels[keep], params.folds, data.roles.label or "")
+    classes = sorted(labels[keep].unique(), key=str)
+    index = {c: i for i, c in enumerate(classes)}
+    y = labels[keep].map(index).to_numpy()
+    subset = data.with_frame(data.frame[keep])
+    views = build_views(subset, y, len(classes), params.folds, ctx)
+    probs = np.mean([v.probs for v in views.values()], axis=0)
+    quality = get_label_quality_scores(y, probs, method="self_confidence")
+    given = probs[np.arange(len(y)), y]
+    if params.rule == "cleanlab":
+        flagged = np.zeros(len(y), bool)
+        flagged[find_label_issues(y, probs, filter_by="prune_by_noise_rate")] = True
+    else:
+        flagged = given < params.ratio * probs.max(axis=1)
+    row_ids = subset.row_ids
+    label_list = [classes[i] for i in y]
+    neighbour_view = views.get("knn") or next(iter(views.values()))
+    findings = []
+    for row in np.flatnonzero(flagged):
+        order = np.argsort(-probs[row])
+        suggested = int(order[0]) if order[0] != y[row] else int(order[1])
+        confidence = float(probs[row, suggested])
+        top = [ClassProbability(label=_plain(classes[i]), probability=round(float(probs[row, i]), 4)) for i in order[:3]]
+        evidence = Evidence(
+            given_label=_plain(classes[y[row]]), suggested_label=_plain(classes[suggested]),
+            suggested_confidence=round(confidence, 4), top_classes=top,
+            neighbours=_neighbour_evidence(neighbour_view, row, row_ids, [_plain(x) for x in label_list]),
+            method="+".join(views), view_votes={name: _plain(classes[int(v.probs[row].argmax())]) for name, v in views.items()},
+        )
+        relabel = confidence >= params.relabel_confidence
+        action = Action(type="relabel", new_label=_plain(classes[suggested])) if relabel else Action(type="flag")
+        findings.append(Finding(
+            row_id=row_ids[row], issue="label_error", score=round(float(1 - quality[row]), 4), action=action,
+            evidence=evidence,
+            message=f"labelled {classes[y[row]]!r} but the models give it {given[row]:.0%}; "
+            f"{classes[suggested]!r} gets {confidence:.0%}",
+        ))
+    report = {"task": "multiclass", "classes": len(classes), "views": list(views), "rows_scored": int(len(y)),
+              "flagged": len(findings), "rule": params.rule}
+    return findings, report
+
+
+def _plain(value: object) -> object:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _multilabel(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -> tuple[list[Finding], dict]:
+    from cleanlab.multilabel_classification.filter import find_label_issues
+
+    labels = data.labels().map(lambda v: [str(x) for x in (v.tolist() if hasattr(v, "tolist") else v)])
+    classes = sorted({c for row in labels for c in row})
+    index = {c: i for i, c in enumerate(classes)}
+    targets = np.zeros((len(labels), len(classes)), dtype=int)
+    for r, row in enumerate(labels):
+        targets[r, [index[c] for c in row]] = 1
+    views = build_views(data, targets, len(classes), params.folds, ctx, multilabel=True)
+    probs = np.mean([v.probs for v in views.values()], axis=0)
+    issues = find_label_issues([[index[c] for c in row] for row in labels], probs,
+                               return_indices_ranked_by="self_confidence")
+    row_ids = data.row_ids
+    findings = []
+    for rank, row in enumerate(issues):
+        suggested = [classes[i] for i in np.flatnonzero(probs[row] >= 0.5)]
+        findings.append(Finding(
+            row_id=row_ids[row], issue="label_error", score=round(1 - rank / max(len(issues), 1), 4),
+            action=Action(type="flag"),
+            evidence=Evidence(given_label="|".join(labels.iloc[row]), suggested_label="|".join(suggested),
+                              method="+".join(views)),
+            message=f"labels {labels.iloc[row]} look wrong; the models suggest {suggested}",
+        ))
+    return findings, {"task": "multilabel", "classes": len(classes), "views": list(views), "flagged": len(findings)}
+
+
+def _regression(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -> tuple[list[Finding], dict]:
+    from cleanlab.regression.rank import get_label_quality_scores
+
+    labels = data.labels().astype(float)
+    keep = labels.notna().to_numpy()
+    subset = data.with_frame(data.frame[keep])
+    y = labels[keep].to_numpy()
+    predictions = regression_predictions(subset, y, params.folds, ctx)
+    quality = get_label_quality_scores(y, predictions)
+    residual = np.abs(y - predictions)
+    mad = np.median(np.abs(residual - np.median(residual))) or 1e-12
+    flagged = np.flatnonzero(residual > np.median(residual) + 6 * mad)  # robust outliers of the residuals
+    row_ids = subset.row_ids
+    findings = [Finding(
+        row_id=row_ids[r], issue="label_error", score=round(float(1 - quality[r]), 4), action=Action(type="flag"),
+        evidence=Evidence(given_label=float(y[r]), suggested_label=round(float(predictions[r]), 6)),
+        message=f"target {y[r]:.4g} is far from the out-of-fold prediction {predictions[r]:.4g}",
+    ) for r in flagged]
+    return findings, {"task": "regression", "flagged": len(findings)}
+
+
+def _apply_judge(findings: list[Finding], data: Dataset, params: LabelErrorParams, ctx: ToolContext) -> int:
+    """Let an LLM judge re-check the top candidates; its verdict becomes evidence and half the score."""
+    if ctx.judge is None or params.judge_top == 0 or not findings:
+        return 0
+    top = sorted(findings, key=lambda f: -f.score)[: params.judge_top]
+    texts = data.texts() if data.roles.text else data.frame[data.roles.features].astype(str).agg(", ".join, axis=1)
+    questions = [LabelQuestion(row_id=f.row_id, text=str(texts.loc[f.row_id]), given_label=str(f.evidence.given_label),
+                               suggested_label=str(f.evidence.suggested_label)) for f in top]
+    verdicts = {v.row_id: v for v in ctx.judge.judge_labels(questions)}
+    for finding in top:
+        verdict = verdicts.get(finding.row_id)
+        if verdict is None:
+            continue
+        support = {"suggested": verdict.confidence, "given": 1 - verdict.confidence}.get(verdict.verdict, 0.5)
+        finding.score = round(0.5 * finding.score + 0.5 * support, 4)
+        finding.evidence.judge = verdict.model_dump()
+        if verdict.verdict == "given" and verdict.confidence >= 0.8:
+            finding.action = Action(type="flag")
+    return len(top)
+
+
+def run(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -> ToolResult:
+    started = time.perf_counter()
+    data.require(["label"], SPEC.name)
+    if not data.roles.text and not data.roles.features:
+        raise UserInputError(
+            "The label-errors tool found no usable features: the data has no text column and no feature "
+            "columns. Pass --text COLUMN or --features COL,COL,..."
+        )
+    task = _task(data.labels(), params.task)
+    handler = {"multiclass": _classification, "multilabel": _multilabel, "regression": _regression}[task]
+    findings, report = handler(data, params, ctx)
+    report["judged"] = _apply_judge(findings, data, params, ctx)
+    findings.sort(key=lambda f: -f.score)
+    relabels = sum(f.action.type == "relabel" for f in findings)
+    proposal = Proposal(
+        tool=SPEC.name, tool_version=__version__, params=params.model_dump(), findings=findings,
+        summary=f"{len(findings)} likely label errors ({relabels} with a confident suggested label) "
+        f"among {len(data)} rows",
+    )
+    return ToolResult(proposal=proposal, report=report, elapsed_s=time.perf_counter() - started)
+
+
+SPEC = ToolSpec(
+    name="label-errors",
+    version=__version__,
+    summary="Wrong labels: out-of-fold probabilities from an ensemble of views, scored with cleanlab.",
+    issue_types=["label_error"],
+    required_roles=["label"],
+    params_model=LabelErrorParams,
+    run=run,
+)
