@@ -70,8 +70,15 @@ def _params(spec: ToolSpec, values: dict[str, Any]) -> BaseModel:
 def run_tool(spec: ToolSpec, data, params: BaseModel, settings: Settings, seed: int = 0) -> ToolResult:
     """Run one tool with rich progress bars; the shared path for `tools NAME` and `scan`."""
     data.require(spec.required_roles, spec.name)
+    judge = None
+    if settings.llm_configured:
+        from copilot.llm.client import LLMClient
+        from copilot.llm.judge import LLMLabelJudge
+
+        judge = LLMLabelJudge(LLMClient(settings))
     with progress_bars() as bars:
-        ctx = ToolContext(cache_dir=settings.cache_dir, seed=seed, progress=bars, embedder_spec=settings.embedder)
+        ctx = ToolContext(cache_dir=settings.cache_dir, seed=seed, progress=bars, embedder_spec=settings.embedder,
+                          judge=judge)
         return spec.run(data, params, ctx)
 
 

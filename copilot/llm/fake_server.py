@@ -1,6 +1,6 @@
 """A real OpenAI-compatible HTTP server on 127.0.0.1 for tests: the real SDK talks to it over HTTP.
 
-It answers ``POST /v1/embeddings`` with vectors from a function the test provides, and records
+It answers ``POST /v1/embeddings`` and ``POST /v1/chat/completions`` from functions the test provides, and records
 every request (headers included) so tests can check what the client sent.
 """
 
@@ -13,11 +13,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 EmbedFn = Callable[[str], list[float]]
+ChatFn = Callable[[dict[str, Any]], str]
+"""Given the request body, the assistant message content to answer with."""
 
 
 class FakeOpenAIServer:
-    def __init__(self, embed: EmbedFn | None = None) -> None:
+    def __init__(self, embed: EmbedFn | None = None, chat: ChatFn | None = None) -> None:
         self.embed = embed
+        self.chat = chat
         self.requests: list[dict[str, Any]] = []
         server = self
 
@@ -51,6 +54,15 @@ class FakeOpenAIServer:
             data = [{"object": "embedding", "index": i, "embedding": self.embed(t)} for i, t in enumerate(inputs)]
             usage = {"prompt_tokens": sum(len(t.split()) for t in inputs), "total_tokens": 0}
             return 200, {"object": "list", "data": data, "model": body.get("model", ""), "usage": usage}
+        if path.endswith("/chat/completions") and self.chat is not None:
+            content = self.chat(body)
+            message = {"role": "assistant", "content": content}
+            usage = {"prompt_tokens": sum(len(str(m.get("content", "")).split()) for m in body["messages"]),
+                     "completion_tokens": len(content.split())}
+            usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+            return 200, {"id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion", "created": 0,
+                         "model": body.get("model", ""), "usage": usage,
+                         "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}
         return 404, {"error": {"message": f"no route for {path}", "type": "invalid_request_error"}}
 
     def __enter__(self) -> FakeOpenAIServer:

@@ -13,6 +13,7 @@ regression targets go through cleanlab's own support for them.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -89,10 +90,19 @@ def _neighbour_evidence(view: Views, row: int, row_ids: list[str], labels: list,
             for j, s in zip(idx[row, :k], sim[row, :k], strict=True)]
 
 
-def _classification(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -> tuple[list[Finding], dict]:
-    from cleanlab.filter import find_label_issues
-    from cleanlab.rank import get_label_quality_scores
+@dataclass
+class Ensemble:
+    """Out-of-fold class probabilities for the labelled rows, averaged over the views."""
 
+    rows: list[str]
+    classes: list
+    y: np.ndarray
+    probs: np.ndarray
+    views: dict[str, Views]
+
+
+def ensemble_probabilities(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -> Ensemble:
+    """The classification pipeline up to the probabilities (public so benchmarks can score every row)."""
     labels = data.labels()
     keep = labels.notna().to_numpy()
     _check_classes(labels[keep], params.folds, data.roles.label or "")
@@ -102,6 +112,15 @@ def _classification(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -
     subset = data.with_frame(data.frame[keep])
     views = build_views(subset, y, len(classes), params.folds, ctx)
     probs = np.mean([v.probs for v in views.values()], axis=0)
+    return Ensemble(rows=subset.row_ids, classes=classes, y=y, probs=probs, views=views)
+
+
+def _classification(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -> tuple[list[Finding], dict]:
+    from cleanlab.filter import find_label_issues
+    from cleanlab.rank import get_label_quality_scores
+
+    ensemble = ensemble_probabilities(data, params, ctx)
+    classes, y, probs, views = ensemble.classes, ensemble.y, ensemble.probs, ensemble.views
     quality = get_label_quality_scores(y, probs, method="self_confidence")
     given = probs[np.arange(len(y)), y]
     if params.rule == "cleanlab":
@@ -109,7 +128,7 @@ def _classification(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -
         flagged[find_label_issues(y, probs, filter_by="prune_by_noise_rate")] = True
     else:
         flagged = given < params.ratio * probs.max(axis=1)
-    row_ids = subset.row_ids
+    row_ids = ensemble.rows
     label_list = [classes[i] for i in y]
     neighbour_view = views.get("knn") or next(iter(views.values()))
     findings = []

@@ -1,0 +1,48 @@
+"""The LLM label judge: an ensemble of prompts per candidate, majority verdict (the tools' LabelJudge)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from copilot.llm.client import InvalidLLMOutput, LLMClient
+from copilot.prompts import load_prompt
+from curation_tools.context import LabelQuestion, LabelVerdict
+
+PROMPTS = ("label_judge_direct", "label_judge_stepwise")
+
+
+class _Answer(BaseModel):
+    verdict: Literal["given", "suggested", "other", "unsure"]
+    confidence: float = Field(ge=0, le=1)
+
+
+class LLMLabelJudge:
+    def __init__(self, client: LLMClient, prompts: tuple[str, ...] = PROMPTS) -> None:
+        self.client = client
+        self.prompts = [load_prompt(p) for p in prompts]
+
+    @property
+    def prompt_versions(self) -> dict[str, int]:
+        return {p.name: p.version for p in self.prompts}
+
+    def judge_labels(self, questions: list[LabelQuestion]) -> list[LabelVerdict]:
+        verdicts = []
+        for question in questions:
+            answers: list[_Answer] = []
+            for prompt in self.prompts:
+                system, user = prompt.render(text=question.text, given=question.given_label,
+                                             suggested=question.suggested_label)
+                try:
+                    answers.append(self.client.chat_json(system, user, _Answer))
+                except InvalidLLMOutput:
+                    answers.append(_Answer(verdict="unsure", confidence=0.0))
+            votes = Counter(a.verdict for a in answers)
+            verdict, count = votes.most_common(1)[0]
+            agreeing = [a.confidence for a in answers if a.verdict == verdict]
+            confidence = sum(agreeing) / len(agreeing) * count / len(answers)
+            verdicts.append(LabelVerdict(row_id=question.row_id, verdict=verdict, confidence=round(confidence, 4),
+                                         votes=[a.verdict for a in answers]))
+        return verdicts
