@@ -40,12 +40,12 @@ def flip(labels: np.ndarray, rate: float, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     noisy = labels.copy()
     classes = np.unique(labels)
-    for i in rng.choice(len(labels), int(round(rate * len(labels))), replace=False):
+    for i in rng.choice(len(labels), round(rate * len(labels)), replace=False):
         noisy[i] = rng.choice(classes[classes != labels[i]])
     return noisy
 
 
-def dataset(frame: pd.DataFrame, **roles) -> Dataset:  # noqa: ANN003
+def dataset(frame: pd.DataFrame, **roles) -> Dataset:
     frame = frame.set_axis(pd.Index([str(i) for i in range(len(frame))], name="row_id"))
     found, _ = infer_roles(frame, RoleOverrides(**roles))
     return Dataset(frame=frame, roles=found, source=DataSource(path="<benchmark>", format="csv"))
@@ -58,11 +58,23 @@ def prf(flags: np.ndarray, errors: np.ndarray) -> tuple[float, float, float]:
     return precision, recall, 2 * precision * recall / max(precision + recall, 1e-12)
 
 
-def cleanlab_default(x, noisy: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:  # noqa: ANN001
+def row(name: str, method: str, flags: np.ndarray, scores: np.ndarray, errors: np.ndarray, elapsed: float) -> str:
+    p, r, f = prf(flags, errors)
+    return (
+        f"| {name} | {method} | {p:.3f} | {r:.3f} | **{f:.3f}** | {roc_auc_score(errors, scores):.3f} | {elapsed:.1f} |"
+    )
+
+
+def cleanlab_default(x, noisy: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     start = time.perf_counter()
     with threadpool_limits(2):
-        probs = cross_val_predict(LogisticRegression(max_iter=1000), x, noisy, cv=StratifiedKFold(5, shuffle=True,
-                                  random_state=0), method="predict_proba")
+        probs = cross_val_predict(
+            LogisticRegression(max_iter=1000),
+            x,
+            noisy,
+            cv=StratifiedKFold(5, shuffle=True, random_state=0),
+            method="predict_proba",
+        )
     flags = np.zeros(len(noisy), bool)
     flags[find_label_issues(noisy, probs)] = True
     return flags, 1 - probs[np.arange(len(noisy)), noisy], time.perf_counter() - start
@@ -87,14 +99,22 @@ def synthetic_sets(shared: Path) -> dict[str, tuple[pd.DataFrame, dict, float]]:
         return pd.read_json(path, lines=True)
 
     sets: dict[str, tuple[pd.DataFrame, dict, float]] = {
-        "banking77 train, 8% flips": (jsonl(shared / "banking77/banking77_train.jsonl")[["text", "label"]],
-                                      {"text": ["text"], "label": "label"}, 0.08),
-        "SMS spam, 5% flips": (jsonl(shared / "sms_spam/sms_spam.jsonl")[["text", "label"]],
-                               {"text": ["text"], "label": "label"}, 0.05),
+        "banking77 train, 8% flips": (
+            jsonl(shared / "banking77/banking77_train.jsonl")[["text", "label"]],
+            {"text": ["text"], "label": "label"},
+            0.08,
+        ),
+        "SMS spam, 5% flips": (
+            jsonl(shared / "sms_spam/sms_spam.jsonl")[["text", "label"]],
+            {"text": ["text"], "label": "label"},
+            0.05,
+        ),
     }
     for name, loader in (("breast_cancer", load_breast_cancer), ("wine", load_wine), ("digits", load_digits)):
         bunch = loader()
-        frame = pd.DataFrame(bunch.data, columns=[f"f{i}" for i in range(bunch.data.shape[1])]).assign(label=bunch.target)
+        frame = pd.DataFrame(bunch.data, columns=[f"f{i}" for i in range(bunch.data.shape[1])]).assign(
+            label=bunch.target
+        )
         sets[f"{name}, 10% flips"] = (frame, {"label": "label", "features": [c for c in frame if c != "label"]}, 0.10)
     return sets
 
@@ -109,19 +129,22 @@ def run_synthetic(shared: Path, only: set[str] | None) -> list[str]:
         errors = noisy != clean
         data = dataset(frame.assign(label=noisy), **roles)
         text = bool(data.roles.text)
-        baselines = {"cleanlab default (TF-IDF + LR)" if text else "cleanlab default (raw features + LR)":
-                     TfidfVectorizer().fit_transform(frame["text"]) if text else frame[roles["features"]].to_numpy()}
+        baselines = {
+            "cleanlab default (TF-IDF + LR)"
+            if text
+            else "cleanlab default (raw features + LR)": TfidfVectorizer().fit_transform(frame["text"])
+            if text
+            else frame[roles["features"]].to_numpy()
+        }
         if text:
             with tempfile.TemporaryDirectory() as cache:
                 ctx = ToolContext(cache_dir=Path(cache))
                 baselines["cleanlab default (MiniLM embeddings + LR)"] = ctx.embedder.embed(frame["text"].tolist())
         for label, x in baselines.items():
             flags, scores, elapsed = cleanlab_default(x, noisy)
-            p, r, f = prf(flags, errors)
-            rows.append(f"| {name} | {label} | {p:.3f} | {r:.3f} | **{f:.3f}** | {roc_auc_score(errors, scores):.3f} | {elapsed:.1f} |")
+            rows.append(row(name, label, flags, scores, errors, elapsed))
         flags, scores, elapsed, _ = ours(data)
-        p, r, f = prf(flags, errors)
-        rows.append(f"| {name} | ours (defaults) | {p:.3f} | {r:.3f} | **{f:.3f}** | {roc_auc_score(errors, scores):.3f} | {elapsed:.1f} |")
+        rows.append(row(name, "ours (defaults)", flags, scores, errors, elapsed))
         print(*rows[-len(baselines) - 1 :], sep="\n", flush=True)
     return rows
 
@@ -140,8 +163,10 @@ def run_20news(shared: Path) -> list[str]:
         found = len(verified & set(top))
         in_review = [i for i in top if i in reviewed]
         precision = sum(i in verified for i in in_review) / max(len(in_review), 1)
-        return (f"| {label} | {found} / {len(verified)} | {precision:.2f} ({len(in_review)} reviewed) | {n_flags} |"
-                f" {elapsed:.0f} |")
+        return (
+            f"| {label} | {found} / {len(verified)} | {precision:.2f} ({len(in_review)} reviewed) | {n_flags} |"
+            f" {elapsed:.0f} |"
+        )
 
     rows = []
     shipped = np.load(folder / "cleanlab_20news_test_pyx.npy")
@@ -167,8 +192,10 @@ def main() -> None:
     print("| data | method | precision | recall | F1 | AUROC | time (s) |\n|---|---|---|---|---|---|---|")
     run_synthetic(args.shared, only)
     if not only or "20news" in only:
-        print("\n| 20news test (82 verified errors) | verified errors in top 100 flags | precision on reviewed flags |"
-              " flags | time (s) |\n|---|---|---|---|---|")
+        print(
+            "\n| 20news test (82 verified errors) | verified errors in top 100 flags | precision on reviewed flags |"
+            " flags | time (s) |\n|---|---|---|---|---|"
+        )
         run_20news(args.shared)
 
 

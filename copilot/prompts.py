@@ -31,6 +31,6 @@ def load_prompt(name: str) -> Prompt:
     header = re.match(r"version:\s*(\d+)\s*\n", text)
     if header is None:
         raise ValueError(f"{path}: the first line must be 'version: N'")
-    parts = _SECTION.split(text[header.end():])
+    parts = _SECTION.split(text[header.end() :])
     sections = {parts[i]: parts[i + 1].strip() for i in range(1, len(parts) - 1, 2)}
     return Prompt(name=name, version=int(header.group(1)), system=sections["system"], user=sections["user"])

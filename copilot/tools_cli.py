@@ -77,8 +77,9 @@ def run_tool(spec: ToolSpec, data, params: BaseModel, settings: Settings, seed: 
 
         judge = LLMLabelJudge(LLMClient(settings))
     with progress_bars() as bars:
-        ctx = ToolContext(cache_dir=settings.cache_dir, seed=seed, progress=bars, embedder_spec=settings.embedder,
-                          judge=judge)
+        ctx = ToolContext(
+            cache_dir=settings.cache_dir, seed=seed, progress=bars, embedder_spec=settings.embedder, judge=judge
+        )
         return spec.run(data, params, ctx)
 
 

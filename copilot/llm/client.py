@@ -26,8 +26,9 @@ class InvalidLLMOutput(Exception):
 class LLMClient:
     def __init__(self, settings: Settings) -> None:
         key = settings.api_key.get_secret_value() if settings.api_key else "not-needed"
-        self._client = OpenAI(api_key=key, base_url=settings.base_url, timeout=settings.timeout_s,
-                              max_retries=settings.max_retries)
+        self._client = OpenAI(
+            api_key=key, base_url=settings.base_url, timeout=settings.timeout_s, max_retries=settings.max_retries
+        )
         self.model = settings.model
         self.usage = Usage()
 
@@ -36,7 +37,8 @@ class LLMClient:
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         for _ in range(repairs + 1):
             response = self._client.chat.completions.create(
-                model=self.model, messages=messages, response_format={"type": "json_object"}, temperature=0)
+                model=self.model, messages=messages, response_format={"type": "json_object"}, temperature=0
+            )
             self.usage.calls += 1
             if response.usage:
                 self.usage.prompt_tokens += response.usage.prompt_tokens
@@ -45,6 +47,8 @@ class LLMClient:
             try:
                 return schema.model_validate(json.loads(content))
             except (json.JSONDecodeError, ValidationError) as error:
-                messages += [{"role": "assistant", "content": content},
-                             {"role": "user", "content": f"That was not valid: {error}. Answer with the JSON object only."}]
+                messages += [
+                    {"role": "assistant", "content": content},
+                    {"role": "user", "content": f"That was not valid: {error}. Answer with the JSON object only."},
+                ]
         raise InvalidLLMOutput(f"no valid {schema.__name__} after {repairs + 1} attempts")

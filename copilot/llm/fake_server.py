@@ -57,12 +57,19 @@ class FakeOpenAIServer:
         if path.endswith("/chat/completions") and self.chat is not None:
             content = self.chat(body)
             message = {"role": "assistant", "content": content}
-            usage = {"prompt_tokens": sum(len(str(m.get("content", "")).split()) for m in body["messages"]),
-                     "completion_tokens": len(content.split())}
+            usage = {
+                "prompt_tokens": sum(len(str(m.get("content", "")).split()) for m in body["messages"]),
+                "completion_tokens": len(content.split()),
+            }
             usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
-            return 200, {"id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion", "created": 0,
-                         "model": body.get("model", ""), "usage": usage,
-                         "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}
+            return 200, {
+                "id": f"chatcmpl-{len(self.requests)}",
+                "object": "chat.completion",
+                "created": 0,
+                "model": body.get("model", ""),
+                "usage": usage,
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            }
         return 404, {"error": {"message": f"no route for {path}", "type": "invalid_request_error"}}
 
     def __enter__(self) -> FakeOpenAIServer:

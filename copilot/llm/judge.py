@@ -33,8 +33,9 @@ class LLMLabelJudge:
         for question in questions:
             answers: list[_Answer] = []
             for prompt in self.prompts:
-                system, user = prompt.render(text=question.text, given=question.given_label,
-                                             suggested=question.suggested_label)
+                system, user = prompt.render(
+                    text=question.text, given=question.given_label, suggested=question.suggested_label
+                )
                 try:
                     answers.append(self.client.chat_json(system, user, _Answer))
                 except InvalidLLMOutput:
@@ -43,6 +44,12 @@ class LLMLabelJudge:
             verdict, count = votes.most_common(1)[0]
             agreeing = [a.confidence for a in answers if a.verdict == verdict]
             confidence = sum(agreeing) / len(agreeing) * count / len(answers)
-            verdicts.append(LabelVerdict(row_id=question.row_id, verdict=verdict, confidence=round(confidence, 4),
-                                         votes=[a.verdict for a in answers]))
+            verdicts.append(
+                LabelVerdict(
+                    row_id=question.row_id,
+                    verdict=verdict,
+                    confidence=round(confidence, 4),
+                    votes=[a.verdict for a in answers],
+                )
+            )
         return verdicts

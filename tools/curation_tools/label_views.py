@@ -39,11 +39,23 @@ def _threads() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def _oof(make: Callable[[], BaseEstimator], x, y: np.ndarray, n_classes: int, folds: int, seed: int,
-         ctx: ToolContext, stage: str, multilabel: bool = False) -> np.ndarray:
+def _oof(
+    make: Callable[[], BaseEstimator],
+    x,
+    y: np.ndarray,
+    n_classes: int,
+    folds: int,
+    seed: int,
+    ctx: ToolContext,
+    stage: str,
+    multilabel: bool = False,
+) -> np.ndarray:
     probs = np.zeros((len(y), n_classes))
-    splitter = KFold(folds, shuffle=True, random_state=seed) if multilabel else StratifiedKFold(
-        folds, shuffle=True, random_state=seed)
+    splitter = (
+        KFold(folds, shuffle=True, random_state=seed)
+        if multilabel
+        else StratifiedKFold(folds, shuffle=True, random_state=seed)
+    )
     for fold, (train, test) in enumerate(splitter.split(np.zeros(len(y)), y if not multilabel else None)):
         ctx.check_cancelled()
         with threadpool_limits(_threads()), warnings.catch_warnings():
@@ -77,35 +89,50 @@ def _tabular_matrix(data: Dataset) -> np.ndarray:
     frame = data.frame[data.roles.features]
     numeric = [c for c in frame.columns if frame[c].dtype.kind in "biuf"]
     categorical = [c for c in frame.columns if c not in numeric]
-    transform = ColumnTransformer([
-        ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
-        ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
-                              OneHotEncoder(handle_unknown="ignore", sparse_output=False)), categorical),
-    ])
+    transform = ColumnTransformer(
+        [
+            ("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
+            (
+                "cat",
+                make_pipeline(
+                    SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+                ),
+                categorical,
+            ),
+        ]
+    )
     return np.asarray(transform.fit_transform(frame.astype({c: str for c in categorical})), dtype=np.float64)
 
 
-def build_views(data: Dataset, y: np.ndarray, n_classes: int, folds: int, ctx: ToolContext,
-                multilabel: bool = False) -> dict[str, Views]:
+def build_views(
+    data: Dataset, y: np.ndarray, n_classes: int, folds: int, ctx: ToolContext, multilabel: bool = False
+) -> dict[str, Views]:
     seed = ctx.seed
-    linear = lambda c: (lambda: OneVsRestClassifier(LogisticRegression(C=c, max_iter=2000))) if multilabel else (  # noqa: E731
-        lambda: LogisticRegression(C=c, max_iter=2000))
+
+    def linear(c: float) -> Callable[[], BaseEstimator]:
+        if multilabel:
+            return lambda: OneVsRestClassifier(LogisticRegression(C=c, max_iter=2000))
+        return lambda: LogisticRegression(C=c, max_iter=2000)
+
     views: dict[str, Views] = {}
     if data.roles.text:
         texts = data.texts().tolist()
         vectors = np.asarray(ctx.embedder.embed(texts), dtype=np.float64)
         knn = _knn_votes(vectors.astype(np.float32), y, n_classes, multilabel)
-        views["embedding-lr"] = Views(_oof(linear(1.0), vectors, y, n_classes, folds, seed, ctx, "embed-lr", multilabel),
-                                      knn.neighbours)
+        views["embedding-lr"] = Views(
+            _oof(linear(1.0), vectors, y, n_classes, folds, seed, ctx, "embed-lr", multilabel), knn.neighbours
+        )
         tfidf = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit_transform(texts)
-        views["tfidf-lr"] = Views(_oof(linear(10.0), tfidf, y, n_classes, folds, seed, ctx, "tfidf-lr", multilabel),
-                                  knn.neighbours)
+        views["tfidf-lr"] = Views(
+            _oof(linear(10.0), tfidf, y, n_classes, folds, seed, ctx, "tfidf-lr", multilabel), knn.neighbours
+        )
         views["knn"] = knn
         return views
     matrix = _tabular_matrix(data)
     knn = _knn_votes(_unit(matrix).astype(np.float32), y, n_classes, multilabel)
-    views["linear"] = Views(_oof(linear(1.0), matrix, y, n_classes, folds, seed, ctx, "linear", multilabel),
-                            knn.neighbours)
+    views["linear"] = Views(
+        _oof(linear(1.0), matrix, y, n_classes, folds, seed, ctx, "linear", multilabel), knn.neighbours
+    )
     if not multilabel:
         boosted = lambda: HistGradientBoostingClassifier(random_state=seed)  # noqa: E731
         views["gbm"] = Views(_oof(boosted, matrix, y, n_classes, folds, seed, ctx, "gbm"), knn.neighbours)

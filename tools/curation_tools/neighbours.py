@@ -22,7 +22,11 @@ def nearest(vectors: np.ndarray, k: int, queries: np.ndarray | None = None) -> t
         if self_query:
             rows = np.arange(block.shape[0])
             block[rows, rows + start] = -np.inf
-        top = np.argpartition(-block, k - 1, axis=1)[:, :k] if k < block.shape[1] else np.tile(np.arange(k), (len(block), 1))
+        top = (
+            np.argpartition(-block, k - 1, axis=1)[:, :k]
+            if k < block.shape[1]
+            else np.tile(np.arange(k), (len(block), 1))
+        )
         top_sim = np.take_along_axis(block, top, axis=1)
         order = np.argsort(-top_sim, axis=1)
         idx[start : start + len(block)] = np.take_along_axis(top, order, axis=1)
