@@ -127,20 +127,27 @@ def ensemble_probabilities(data: Dataset, params: LabelErrorParams, ctx: ToolCon
     return Ensemble(rows=subset.row_ids, classes=classes, y=y, probs=probs, views=views)
 
 
-def _classification(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -> tuple[list[Finding], dict]:
+def flag_rows(ensemble: Ensemble, params: LabelErrorParams) -> np.ndarray:
+    """Boolean mask of the rows whose label is flagged, by the chosen rule."""
     from cleanlab.filter import find_label_issues
+
+    y, probs = ensemble.y, ensemble.probs
+    if params.rule == "cleanlab":
+        flagged = np.zeros(len(y), bool)
+        flagged[find_label_issues(y, probs, filter_by="prune_by_noise_rate")] = True
+        return flagged
+    ratio = params.ratio or (BINARY_RATIO if len(ensemble.classes) == 2 else MULTICLASS_RATIO)
+    return probs[np.arange(len(y)), y] < ratio * probs.max(axis=1)
+
+
+def _classification(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -> tuple[list[Finding], dict]:
     from cleanlab.rank import get_label_quality_scores
 
     ensemble = ensemble_probabilities(data, params, ctx)
     classes, y, probs, views = ensemble.classes, ensemble.y, ensemble.probs, ensemble.views
     quality = get_label_quality_scores(y, probs, method="self_confidence")
+    flagged = flag_rows(ensemble, params)
     given = probs[np.arange(len(y)), y]
-    if params.rule == "cleanlab":
-        flagged = np.zeros(len(y), bool)
-        flagged[find_label_issues(y, probs, filter_by="prune_by_noise_rate")] = True
-    else:
-        ratio = params.ratio or (BINARY_RATIO if len(classes) == 2 else MULTICLASS_RATIO)
-        flagged = given < ratio * probs.max(axis=1)
     row_ids = ensemble.rows
     label_list = [classes[i] for i in y]
     neighbour_view = views.get("knn") or next(iter(views.values()))

@@ -25,6 +25,8 @@ from curation_tools.dataset import Dataset
 from curation_tools.neighbours import nearest
 
 KNN_K = 10
+TFIDF_FEATURES = 100_000  # bounds the TF-IDF view on long documents (bigrams explode otherwise)
+MAX_ITER = 500
 
 
 @dataclass
@@ -111,8 +113,8 @@ def build_views(
 
     def linear(c: float) -> Callable[[], BaseEstimator]:
         if multilabel:
-            return lambda: OneVsRestClassifier(LogisticRegression(C=c, max_iter=2000))
-        return lambda: LogisticRegression(C=c, max_iter=2000)
+            return lambda: OneVsRestClassifier(LogisticRegression(C=c, max_iter=MAX_ITER))
+        return lambda: LogisticRegression(C=c, max_iter=MAX_ITER)
 
     views: dict[str, Views] = {}
     if data.roles.text:
@@ -122,7 +124,9 @@ def build_views(
         views["embedding-lr"] = Views(
             _oof(linear(1.0), vectors, y, n_classes, folds, seed, ctx, "embed-lr", multilabel), knn.neighbours
         )
-        tfidf = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit_transform(texts)
+        tfidf = TfidfVectorizer(
+            ngram_range=(1, 2), sublinear_tf=True, min_df=2, max_features=TFIDF_FEATURES
+        ).fit_transform(texts)
         views["tfidf-lr"] = Views(
             _oof(linear(10.0), tfidf, y, n_classes, folds, seed, ctx, "tfidf-lr", multilabel), knn.neighbours
         )

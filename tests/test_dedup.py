@@ -1,0 +1,109 @@
+"""The dedup tool: exact, near, semantic; split leaks; reference files; conflicting labels; keep policy."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from curation_tools.context import ToolContext
+from curation_tools.dataset import Dataset, DataSource
+from curation_tools.dedup import DedupParams, run, word_diff
+from curation_tools.io import write_table
+from curation_tools.roles import RoleOverrides, infer_roles
+
+from .conftest import EXAMPLE
+
+LONG = (
+    "The film opens with a long tracking shot through a rainy city at night, and for the first twenty minutes "
+    "the director lets the silence do the work. When the story finally starts, it moves quickly and never looks "
+    "back, which is both its strength and its weakness, because the characters barely have room to breathe."
+)
+
+
+def make(frame: pd.DataFrame, **roles) -> Dataset:
+    frame = frame.set_axis(pd.Index([str(i) for i in range(len(frame))], name="row_id"))
+    found, _ = infer_roles(frame, RoleOverrides(**roles))
+    return Dataset(frame=frame, roles=found, source=DataSource(path="<test>", format="csv"))
+
+
+@pytest.fixture
+def ctx(tmp_path):
+    return ToolContext(cache_dir=tmp_path / "cache")
+
+
+def test_example_planted_duplicates(cli, tmp_path):
+    out = tmp_path / "d.jsonl"
+    assert cli("tools", "dedup", EXAMPLE, "--out", out).code == 0
+    truth = json.loads(EXAMPLE.with_name("support_tickets.truth.json").read_text())["duplicates"]
+    findings = [json.loads(x) for x in out.read_text().splitlines()]
+    drops = {f["row_id"]: f for f in findings if f["action"] == "drop"}
+    found = [c for c, o in truth.items() if c in drops or o in drops]
+    assert len(found) == len(truth)
+    one = drops.get("D000") or next(iter(drops.values()))
+    assert {"duplicate_of", "cluster_id", "kept_text", "diff", "score"} <= set(one)
+
+
+def test_near_copies_truncated_wrapped_and_edited(ctx):
+    words = LONG.split()
+    texts = [
+        LONG,
+        " ".join(words[: int(len(words) * 0.6)]),  # truncated
+        "Reader review:\n\n" + LONG + "\n\nWas this review helpful?",  # boilerplate-wrapped
+        LONG.replace("quickly", "fast").replace("weakness", "flaw"),  # lightly edited
+        "A completely different review about a cheerful cartoon with songs, colours and a talking dog in a park.",
+    ]
+    result = run(make(pd.DataFrame({"text": texts})), DedupParams(), ctx)
+    dropped = {f.row_id for f in result.findings}
+    assert dropped == {"1", "2", "3"}
+    assert all(f.evidence.duplicate_of == "0" and f.issue == "near_duplicate" for f in result.findings)
+
+
+def test_keep_longest(ctx):
+    frame = pd.DataFrame({"text": ["Hello  World!", "hello world !", "HELLO WORLD!   "]})
+    result = run(make(frame), DedupParams(keep="longest", method=["exact"]), ctx)
+    assert {f.evidence.duplicate_of for f in result.findings} == {"2"}
+    assert all(f.issue == "exact_duplicate" and f.score == 1.0 for f in result.findings)
+
+
+def test_split_leak_never_drops_the_test_side(ctx):
+    frame = pd.DataFrame({
+        "text": [LONG, "unrelated training text about the weather today", LONG.upper()],
+        "split": ["test", "train", "train"],
+    })
+    result = run(make(frame), DedupParams(), ctx)
+    assert [(f.row_id, f.issue, f.evidence.duplicate_of) for f in result.findings] == [("2", "split_leak", "0")]
+
+
+def test_reference_file(ctx, tmp_path):
+    reference = tmp_path / "bench.jsonl"
+    write_table(pd.DataFrame({"question": [LONG, "another benchmark question"]}), reference)
+    frame = pd.DataFrame({"text": ["train row one", LONG + " ", "train row two"]})
+    result = run(make(frame), DedupParams(reference=str(reference)), ctx)
+    assert [(f.row_id, f.issue, f.evidence.duplicate_of) for f in result.findings] == [
+        ("1", "split_leak", "reference:0")]
+
+
+def test_conflicting_labels_are_flagged_not_dropped(ctx):
+    frame = pd.DataFrame({"text": ["great phone!", "Great  phone !", "bad screen"], "label": ["pos", "neg", "neg"]})
+    result = run(make(frame), DedupParams(), ctx)
+    assert {f.row_id for f in result.findings} == {"0", "1"}
+    assert all(f.issue == "conflicting_labels" and f.action.type == "flag" for f in result.findings)
+
+
+def test_semantic_stage(ctx):
+    frame = pd.DataFrame({"text": ["How can I reset my PIN code?", "How do I reset my PIN code?",
+                                   "What is the exchange rate for euros today?"]})
+    result = run(make(frame), DedupParams(method=["semantic"], semantic_threshold=0.9), ctx)
+    assert [(f.row_id, f.issue) for f in result.findings] == [("1", "semantic_duplicate")]
+
+
+def test_word_diff():
+    assert word_diff("the cat sat on the mat", "the dog sat on the mat") == "the [-cat-] {+dog+} sat on the mat"
+
+
+def test_cli_method_list_and_bad_method(cli):
+    assert cli("tools", "dedup", EXAMPLE, "--method", "exact").code == 0
+    bad = cli("tools", "dedup", EXAMPLE, "--method", "fuzzy")
+    assert bad.code == 2 and "--method" in bad.stderr

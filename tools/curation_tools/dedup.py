@@ -1,0 +1,241 @@
+"""Duplicates: exact (after normalisation), near (MinHash + LSH, verified) and semantic (embeddings).
+
+Rows are linked by edges from each requested stage, clusters come from union-find, and one member of
+each cluster is kept (--keep). Findings: one per row to drop. With a split column (or a reference
+file), a train row that duplicates a test/reference row is a `split_leak` (the test side is never
+dropped); a cluster whose members disagree on the label is reported as `conflicting_labels` for review
+instead of being resolved by dropping.
+"""
+
+from __future__ import annotations
+
+import difflib
+import time
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, Field
+from scipy.cluster.hierarchy import DisjointSet
+
+from curation_tools import __version__
+from curation_tools.context import ToolContext
+from curation_tools.dataset import Dataset
+from curation_tools.errors import UserInputError
+from curation_tools.io import read_table
+from curation_tools.near_dup import candidate_pairs, shingle_hashes, signatures, verified_edges
+from curation_tools.neighbours import nearest
+from curation_tools.schema import Action, Evidence, Finding, Proposal, ToolResult, ToolSpec
+from curation_tools.text import content_key
+
+Method = Literal["exact", "near", "semantic"]
+ISSUE = {"exact": "exact_duplicate", "near": "near_duplicate", "semantic": "semantic_duplicate"}
+TEST_SPLITS = {"test", "eval", "valid", "validation", "dev", "val", "holdout"}
+
+
+class DedupParams(BaseModel):
+    method: list[Method] = Field(["exact", "near"], description="stages: exact, near, semantic")
+    keep: Literal["first", "longest", "shortest"] = Field("first", description="which cluster member stays")
+    near_threshold: float = Field(
+        0.8, gt=0, le=1, description="verified similarity (max of Jaccard and containment) for near duplicates"
+    )
+    shingle_size: int = Field(5, ge=2, le=20, description="character n-gram size for near duplicates")
+    num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations")
+    bands: int = Field(42, ge=1, description="LSH bands (more bands = lower candidate threshold)")
+    min_contained: int = Field(
+        100, ge=1, description="shingles the smaller text needs before containment counts (truncated copies)"
+    )
+    semantic_threshold: float = Field(0.95, gt=0, le=1, description="cosine similarity for semantic duplicates")
+    reference: str | None = Field(None, description="another data file (e.g. the test set): its copies are split leaks")
+    reference_text: str | None = Field(None, description="text column of the reference file (default: inferred)")
+
+
+class _Graph:
+    def __init__(self, n: int) -> None:
+        self.sets = DisjointSet(range(n))
+        self.best: dict[tuple[int, int], tuple[float, str]] = {}
+
+    def link(self, i: int, j: int, score: float, method: str) -> None:
+        self.sets.merge(i, j)
+        key = (min(i, j), max(i, j))
+        if key not in self.best or score > self.best[key][0]:
+            self.best[key] = (score, method)
+
+
+def word_diff(kept: str, other: str, limit: int = 400) -> str:
+    """Word-level diff of a dropped row against the kept one: [-removed-] {+added+}."""
+    a, b = kept.split(), other.split()
+    parts = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            words = a[i1:i2]
+            parts.append(" ".join(words if len(words) <= 6 else [*words[:3], "…", *words[-3:]]))
+        if op in ("delete", "replace"):
+            parts.append("[-" + " ".join(a[i1:i2]) + "-]")
+        if op in ("insert", "replace"):
+            parts.append("{+" + " ".join(b[j1:j2]) + "+}")
+    text = " ".join(p for p in parts if p)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _reference_texts(params: DedupParams) -> list[str]:
+    from curation_tools.roles import RoleOverrides, infer_roles
+
+    frame, _ = read_table(Path(params.reference or ""))
+    frame.columns = [str(c) for c in frame.columns]
+    roles, _ = infer_roles(
+        frame, RoleOverrides(text=[params.reference_text] if params.reference_text else None, label="none", id="none")
+    )
+    if not roles.text:
+        raise UserInputError(f"{params.reference}: no text column found; pass --reference-text COLUMN.")
+    return frame[roles.text].astype(str).agg("\n".join, axis=1).tolist()
+
+
+def _link_exact(graph: _Graph, texts: list[str]) -> None:
+    first: dict[str, int] = {}
+    for i, text in enumerate(texts):
+        key = content_key(text)
+        if key in first:
+            graph.link(first[key], i, 1.0, "exact")
+        else:
+            first[key] = i
+
+
+def _link_near(graph: _Graph, texts: list[str], params: DedupParams, ctx: ToolContext) -> int:
+    hashes = shingle_hashes(texts, params.shingle_size)
+    sigs = signatures(hashes, params.num_perm, ctx.seed, ctx)
+    pairs = candidate_pairs(sigs, params.bands, ctx)
+    edges, scores = verified_edges(pairs, hashes, params.near_threshold, params.min_contained, ctx)
+    for (i, j), score in zip(edges, scores, strict=True):
+        graph.link(int(i), int(j), float(score), "near")
+    return len(pairs)
+
+
+def _link_semantic(graph: _Graph, texts: list[str], params: DedupParams, ctx: ToolContext) -> None:
+    vectors = np.asarray(ctx.embedder.embed(texts), dtype=np.float32)
+    idx, sim = nearest(vectors, 10)
+    for i, (row_idx, row_sim) in enumerate(zip(idx, sim, strict=True)):
+        for j, s in zip(row_idx, row_sim, strict=True):
+            if s >= params.semantic_threshold:
+                graph.link(i, int(j), float(s), "semantic")
+
+
+def _keeper(members: list[int], texts: list[str], protected: np.ndarray, keep: str) -> int:
+    pool = [m for m in members if protected[m]] or members
+    if keep == "longest":
+        return max(pool, key=lambda m: (len(texts[m]), -m))
+    if keep == "shortest":
+        return min(pool, key=lambda m: (len(texts[m]), m))
+    return min(pool)
+
+
+def run(data: Dataset, params: DedupParams, ctx: ToolContext) -> ToolResult:
+    started = time.perf_counter()
+    data.require(["text"], SPEC.name)
+    own = data.texts().tolist()
+    reference = _reference_texts(params) if params.reference else []
+    texts = own + reference
+    n_own = len(own)
+    protected = np.zeros(len(texts), dtype=bool)  # test/reference rows: kept, never dropped
+    protected[n_own:] = True
+    if data.roles.split:
+        protected[:n_own] = data.frame[data.roles.split].astype(str).str.lower().isin(TEST_SPLITS).to_numpy()
+    graph = _Graph(len(texts))
+    stats: dict[str, int] = {}
+    for method in params.method:
+        ctx.check_cancelled()
+        if method == "exact":
+            _link_exact(graph, texts)
+        elif method == "near":
+            stats["near_candidate_pairs"] = _link_near(graph, texts, params, ctx)
+        else:
+            _link_semantic(graph, texts, params, ctx)
+    findings = _findings(data, texts, n_own, protected, graph, params)
+    counts = pd.Series([f.issue for f in findings], dtype=str).value_counts().to_dict()
+    proposal = Proposal(
+        tool=SPEC.name,
+        tool_version=__version__,
+        params=params.model_dump(),
+        findings=findings,
+        summary=f"{sum(f.action.type == 'drop' for f in findings)} rows to drop "
+        f"({', '.join(f'{v} {k}' for k, v in counts.items()) or 'no duplicates'}) among {n_own} rows",
+    )
+    report = {
+        "methods": params.method,
+        "clusters": len({graph.sets[i] for i, _ in graph.best}),
+        **stats,
+        "counts": counts,
+    }
+    return ToolResult(proposal=proposal, report=report, elapsed_s=time.perf_counter() - started)
+
+
+def _findings(
+    data: Dataset, texts: list[str], n_own: int, protected: np.ndarray, graph: _Graph, params: DedupParams
+) -> list[Finding]:
+    row_ids = data.row_ids + [f"reference:{i}" for i in range(len(texts) - n_own)]
+    labels = data.labels().map(str).tolist() if data.roles.label else None
+    best_to: dict[int, tuple[float, str]] = {}
+    for (i, j), value in graph.best.items():
+        for node in (i, j):
+            if node not in best_to or value[0] > best_to[node][0]:
+                best_to[node] = value
+    findings: list[Finding] = []
+    for members in graph.sets.subsets():
+        if len(members) < 2:
+            continue
+        members = sorted(members)
+        cluster_id = f"c{members[0]}"
+        own_members = [m for m in members if m < n_own]
+        if labels is not None and len({labels[m] for m in own_members}) > 1:
+            for m in own_members:
+                findings.append(
+                    Finding(
+                        row_id=row_ids[m],
+                        issue="conflicting_labels",
+                        score=best_to[m][0],
+                        action=Action(type="flag"),
+                        evidence=Evidence(
+                            cluster_id=cluster_id,
+                            given_label=labels[m],
+                            notes=[f"{row_ids[o]}: {labels[o]}" for o in own_members if o != m],
+                        ),
+                        message=f"duplicates in cluster {cluster_id} disagree on the label; review before dropping",
+                    )
+                )
+            continue
+        keeper = _keeper(members, texts, protected, params.keep)
+        for m in own_members:
+            if m == keeper or protected[m]:
+                continue
+            score, method = best_to[m]
+            leak = protected[keeper]
+            findings.append(
+                Finding(
+                    row_id=row_ids[m],
+                    issue="split_leak" if leak else ISSUE[method],
+                    score=round(score, 4),
+                    action=Action(type="drop"),
+                    evidence=Evidence(
+                        duplicate_of=row_ids[keeper],
+                        cluster_id=cluster_id,
+                        method=method,
+                        kept_text=texts[keeper][:1000],
+                        diff=word_diff(texts[keeper], texts[m]),
+                    ),
+                    message=f"{'copy of test/reference row' if leak else method + ' duplicate of'} "
+                    f"{row_ids[keeper]} (similarity {score:.2f})",
+                )
+            )
+    return findings
+
+
+SPEC = ToolSpec(
+    name="dedup",
+    version=__version__,
+    summary="Exact, near (MinHash + LSH, verified) and semantic duplicates; split leaks; conflicting labels.",
+    issue_types=["exact_duplicate", "near_duplicate", "semantic_duplicate", "split_leak", "conflicting_labels"],
+    required_roles=["text"],
+    params_model=DedupParams,
+    run=run,
+)
