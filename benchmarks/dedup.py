@@ -135,13 +135,74 @@ def ours(texts: list[str], params: DedupParams) -> tuple[set[int], float]:
     return {int(f.row_id) for f in result.findings if f.action.type == "drop"}, elapsed
 
 
+def semantic_part(shared: Path, thresholds: list[float]) -> None:
+    """GSM8K test questions and their rephrasings mixed into GSM8K train: pair recall and false pairs."""
+    train = [json.loads(x)["question"] for x in (shared / "gsm8k/gsm8k_train.jsonl").read_text().splitlines()]
+    pairs = [
+        json.loads(x)
+        for x in (shared / "decontam_groundtruth/gsm8k_test_rephrased_pairs.jsonl").read_text().splitlines()
+    ]
+    texts = train + [p["original_question"] for p in pairs] + [p["rephrased_question"] for p in pairs]
+    n, m = len(train), len(pairs)
+    truth = {(n + i, n + m + i) for i in range(m)}
+    print(f"\nsemantic: {n} GSM8K train questions + {m} test questions + their {m} rephrasings\n")
+    print("| method | threshold | rephrase pairs found | false pairs | time (s) |\n|---|---|---|---|---|")
+    for threshold in thresholds:
+        for method in (["exact", "near"], ["semantic"]):
+            params = DedupParams(method=method, semantic_threshold=threshold)
+            start = time.perf_counter()
+            frame = pd.DataFrame({"text": texts}).set_axis(pd.Index([str(i) for i in range(len(texts))], name="row_id"))
+            data = Dataset(frame=frame, roles=Roles(text=["text"]), source=DataSource(path="<b>", format="csv"))
+            with tempfile.TemporaryDirectory() as cache:
+                result = run_dedup(data, params, ToolContext(cache_dir=Path(cache)))
+            elapsed = time.perf_counter() - start
+            linked = {
+                (min(int(f.row_id), int(f.evidence.duplicate_of)), max(int(f.row_id), int(f.evidence.duplicate_of)))
+                for f in result.findings
+                if f.evidence.duplicate_of
+            }
+            found = len(linked & truth)
+            name = "+".join(method)
+            print(
+                f"| ours, {name} | {threshold if method == ['semantic'] else 'near 0.8'} | {found} / {m} |"
+                f" {len(linked - truth)} | {elapsed:.0f} |",
+                flush=True,
+            )
+
+
+def scale_part(n: int) -> None:
+    """1M synthetic short documents (5% planted near copies): time and peak memory of exact + near."""
+    rng = random.Random(0)
+    vocabulary = [f"w{i}" for i in range(20_000)]
+    texts = [" ".join(rng.choices(vocabulary, k=rng.randint(8, 20))) for _ in range(n)]
+    for i in rng.sample(range(n), n // 20):
+        words = texts[i].split()
+        words[rng.randrange(len(words))] = rng.choice(vocabulary)
+        texts.append(" ".join(words))
+    dropped, elapsed = ours(texts, DedupParams())
+    print(
+        f"\nscale: {len(texts):,} short synthetic documents ({n // 20:,} planted near copies): exact + near in "
+        f"{elapsed:.0f} s ({len(texts) / elapsed:,.0f} docs/s), {len(dropped):,} rows dropped, peak RSS "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024:.1f} GB"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--originals", type=int, default=4000)
     parser.add_argument("--copies", type=int, default=1000)
     parser.add_argument("--sweep", type=str, default="0.3,0.4,0.5,0.6,0.7,0.8")
+    parser.add_argument("--parts", type=str, default="near,semantic", help="near, semantic, scale")
+    parser.add_argument("--scale", type=int, default=1_000_000)
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
+    if "semantic" in parts:
+        semantic_part(args.shared, [0.95, 0.9, 0.85])
+    if "scale" in parts:
+        scale_part(args.scale)
+    if "near" not in parts:
+        return
     texts, clusters, kinds = build(args.shared, args.originals, args.copies)
     print(
         f"near-duplicate set: {len(texts)} IMDB reviews, {args.copies} planted copies "
