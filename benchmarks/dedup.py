@@ -137,7 +137,7 @@ def ours(texts: list[str], params: DedupParams) -> tuple[set[int], float]:
 
 def semantic_part(shared: Path, thresholds: list[float]) -> None:
     """GSM8K test questions and their rephrasings mixed into GSM8K train: pair recall and false pairs."""
-    train = [json.loads(x)["question"] for x in (shared / "gsm8k/gsm8k_train.jsonl").read_text().splitlines()]
+    train = [json.loads(x)["question"] for x in (shared / "gsm8k/gsm8k_train.jsonl").read_text().split("\n") if x]
     pairs = [
         json.loads(x)
         for x in (shared / "decontam_groundtruth/gsm8k_test_rephrased_pairs.jsonl").read_text().splitlines()
@@ -197,12 +197,15 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=1_000_000)
     args = parser.parse_args()
     parts = set(args.parts.split(","))
+    if "near" in parts:
+        near_part(args)
     if "semantic" in parts:
         semantic_part(args.shared, [0.95, 0.9, 0.85])
     if "scale" in parts:
         scale_part(args.scale)
-    if "near" not in parts:
-        return
+
+
+def near_part(args: argparse.Namespace) -> None:
     texts, clusters, kinds = build(args.shared, args.originals, args.copies)
     print(
         f"near-duplicate set: {len(texts)} IMDB reviews, {args.copies} planted copies "
