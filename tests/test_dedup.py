@@ -68,10 +68,12 @@ def test_keep_longest(ctx):
 
 
 def test_split_leak_never_drops_the_test_side(ctx):
-    frame = pd.DataFrame({
-        "text": [LONG, "unrelated training text about the weather today", LONG.upper()],
-        "split": ["test", "train", "train"],
-    })
+    frame = pd.DataFrame(
+        {
+            "text": [LONG, "unrelated training text about the weather today", LONG.upper()],
+            "split": ["test", "train", "train"],
+        }
+    )
     result = run(make(frame), DedupParams(), ctx)
     assert [(f.row_id, f.issue, f.evidence.duplicate_of) for f in result.findings] == [("2", "split_leak", "0")]
 
@@ -82,7 +84,8 @@ def test_reference_file(ctx, tmp_path):
     frame = pd.DataFrame({"text": ["train row one", LONG + " ", "train row two"]})
     result = run(make(frame), DedupParams(reference=str(reference)), ctx)
     assert [(f.row_id, f.issue, f.evidence.duplicate_of) for f in result.findings] == [
-        ("1", "split_leak", "reference:0")]
+        ("1", "split_leak", "reference:0")
+    ]
 
 
 def test_conflicting_labels_are_flagged_not_dropped(ctx):
@@ -93,8 +96,15 @@ def test_conflicting_labels_are_flagged_not_dropped(ctx):
 
 
 def test_semantic_stage(ctx):
-    frame = pd.DataFrame({"text": ["How can I reset my PIN code?", "How do I reset my PIN code?",
-                                   "What is the exchange rate for euros today?"]})
+    frame = pd.DataFrame(
+        {
+            "text": [
+                "How can I reset my PIN code?",
+                "How do I reset my PIN code?",
+                "What is the exchange rate for euros today?",
+            ]
+        }
+    )
     result = run(make(frame), DedupParams(method=["semantic"], semantic_threshold=0.9), ctx)
     assert [(f.row_id, f.issue) for f in result.findings] == [("1", "semantic_duplicate")]
 
@@ -107,3 +117,20 @@ def test_cli_method_list_and_bad_method(cli):
     assert cli("tools", "dedup", EXAMPLE, "--method", "exact").code == 0
     bad = cli("tools", "dedup", EXAMPLE, "--method", "fuzzy")
     assert bad.code == 2 and "--method" in bad.stderr
+
+
+def test_vectorised_shingles_match_per_document_hashing():
+    import numpy as np
+
+    from curation_tools.near_dup import shingle_sets
+
+    texts = ["abcdefg", "", "xy", "abcdefg", "hello world"]
+    together = shingle_sets(texts, 3)
+    for i, text in enumerate(texts):
+        alone = shingle_sets([text], 3)[0]
+        if text:
+            assert np.array_equal(together[i], alone)
+            assert len(alone) == len({text[j : j + 3] for j in range(max(len(text) - 2, 1))})
+    assert np.array_equal(together[0], together[3])
+    empties = shingle_sets(["", ""], 3)
+    assert not np.array_equal(empties[0], empties[1])  # two empty texts are not near duplicates

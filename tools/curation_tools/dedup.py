@@ -24,13 +24,14 @@ from curation_tools.context import ToolContext
 from curation_tools.dataset import Dataset
 from curation_tools.errors import UserInputError
 from curation_tools.io import read_table
-from curation_tools.near_dup import candidate_pairs, shingle_hashes, signatures, verified_edges
+from curation_tools.near_dup import candidate_pairs, plausible, shingle_sets, signatures, verified_edges
 from curation_tools.neighbours import nearest
 from curation_tools.schema import Action, Evidence, Finding, Proposal, ToolResult, ToolSpec
-from curation_tools.text import content_key
+from curation_tools.text import content_key, normalize
 
 Method = Literal["exact", "near", "semantic"]
 ISSUE = {"exact": "exact_duplicate", "near": "near_duplicate", "semantic": "semantic_duplicate"}
+PLAUSIBLE_AGREEMENT = 0.2  # estimated Jaccard below which an LSH candidate is not worth verifying
 TEST_SPLITS = {"test", "eval", "valid", "validation", "dev", "val", "holdout"}
 
 
@@ -103,9 +104,9 @@ def _link_exact(graph: _Graph, texts: list[str]) -> None:
 
 
 def _link_near(graph: _Graph, texts: list[str], params: DedupParams, ctx: ToolContext) -> int:
-    hashes = shingle_hashes(texts, params.shingle_size)
+    hashes = shingle_sets([normalize(t) for t in texts], params.shingle_size)
     sigs = signatures(hashes, params.num_perm, ctx.seed, ctx)
-    pairs = candidate_pairs(sigs, params.bands, ctx)
+    pairs = plausible(candidate_pairs(sigs, params.bands, ctx), sigs, PLAUSIBLE_AGREEMENT)
     edges, scores = verified_edges(pairs, hashes, params.near_threshold, params.min_contained, ctx)
     for (i, j), score in zip(edges, scores, strict=True):
         graph.link(int(i), int(j), float(score), "near")

@@ -1,4 +1,5 @@
-"""Near-duplicate candidate pairs: shingles -> MinHash signatures (rensa) -> LSH bands -> verified edges.
+"""Near-duplicate candidate pairs: shingles -> MinHash signatures (rensa) -> LSH bands -> signature
+agreement filter -> verified edges.
 
 Each stage's output is a plain array that can be written to disk and read back by the next stage
 (signatures: uint32 (rows, perms); candidates and edges: int64 pairs), so the same stages can run
@@ -15,33 +16,75 @@ import numpy as np
 from rensa import RMinHash
 
 from curation_tools.context import ToolContext
-from curation_tools.text import normalize
 
 CHUNK = 20_000
 MAX_BUCKET = 200  # a band bucket larger than this is boilerplate; its members are linked to neighbours only
 
 
-def shingles(text: str, size: int) -> list[str]:
-    norm = normalize(text)
-    if len(norm) <= size:
-        return [norm] if norm else []
-    return [norm[i : i + size] for i in range(len(norm) - size + 1)]
+_PRIME = np.uint64(0x100000001B3)
+_MIX = np.uint64(0xBF58476D1CE4E5B9)
 
 
-def shingle_hashes(texts: list[str], size: int) -> list[np.ndarray]:
-    """Sorted unique 64-bit hashes of each text's character shingles."""
-    hashed = RMinHash.hash_token_sets([shingles(t, size) for t in texts])
-    return [np.unique(np.asarray(h, dtype=np.uint64)) for h in hashed]
+class ShingleSets:
+    """Every document's 64-bit character-shingle hashes in one flat array (document order) plus offsets."""
+
+    def __init__(self, flat: np.ndarray, offsets: np.ndarray) -> None:
+        self.flat = flat
+        self.offsets = offsets
+        self._unique: dict[int, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, doc: int) -> np.ndarray:
+        """The document's sorted unique shingle hashes (computed on first use: only candidates need them)."""
+        if doc not in self._unique:
+            self._unique[doc] = np.unique(self.flat[self.offsets[doc] : self.offsets[doc + 1]])
+        return self._unique[doc]
 
 
-def signatures(hashes: list[np.ndarray], num_perm: int, seed: int, ctx: ToolContext) -> np.ndarray:
-    out = np.zeros((len(hashes), num_perm), dtype=np.uint32)
-    for start in range(0, len(hashes), CHUNK):
+def shingle_sets(normalized: list[str], size: int) -> ShingleSets:
+    """Hash each character n-gram of each (normalised) text with a vectorised polynomial hash.
+
+    Windows start inside each text (a text shorter than `size` has one, padded with zeros, so no window
+    straddles two texts); an empty text gets a hash of its own, so it never matches another empty text.
+    """
+    pad = np.zeros(size - 1, dtype=np.uint32)
+    codes = [np.concatenate([np.frombuffer(t.encode("utf-32-le"), dtype=np.uint32), pad]) for t in normalized]
+    lengths = np.array([len(t) for t in normalized], dtype=np.int64)
+    flat = np.concatenate(codes).astype(np.uint64) if codes else np.zeros(0, dtype=np.uint64)
+    windows = len(flat) - size + 1
+    hashes = np.zeros(max(windows, 0), dtype=np.uint64)
+    for k in range(size):
+        hashes = hashes * _PRIME + flat[k : k + windows]
+    hashes ^= hashes >> np.uint64(31)
+    hashes *= _MIX
+    hashes ^= hashes >> np.uint64(29)
+    starts = np.concatenate([[0], np.cumsum(lengths + size - 1)[:-1]])
+    counts = np.where(lengths >= size, lengths - size + 1, np.minimum(lengths, 1))  # windows inside each text
+    doc = np.repeat(np.arange(len(normalized)), counts)
+    before = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    position = np.arange(counts.sum()) + np.repeat(starts - before, counts)
+    values = hashes[position] if len(position) else np.zeros(0, dtype=np.uint64)
+    empty = np.flatnonzero(lengths == 0)
+    if len(empty):  # rare: insert each empty text's own hash at its place, keeping documents contiguous
+        order = np.argsort(np.concatenate([doc, empty]), kind="stable")
+        doc = np.concatenate([doc, empty])[order]
+        values = np.concatenate([values, empty.astype(np.uint64) | np.uint64(1 << 63)])[order]
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(doc, minlength=len(normalized)))]).astype(np.int64)
+    return ShingleSets(values, offsets)
+
+
+def signatures(shingles: ShingleSets, num_perm: int, seed: int, ctx: ToolContext) -> np.ndarray:
+    out = np.zeros((len(shingles), num_perm), dtype=np.uint32)
+    for start in range(0, len(shingles), CHUNK):
         ctx.check_cancelled()
-        chunk = [h.tolist() if len(h) else [0] for h in hashes[start : start + CHUNK]]
-        matrix = RMinHash.digest_matrix_from_token_hash_sets(chunk, num_perm, seed)
-        out[start : start + len(chunk)] = np.asarray(matrix.to_rows(), dtype=np.uint32)
-        ctx.progress("minhash", min(start + CHUNK, len(hashes)), len(hashes))
+        stop = min(start + CHUNK, len(shingles))
+        lo, hi = shingles.offsets[start], shingles.offsets[stop]
+        offsets = (shingles.offsets[start : stop + 1] - lo).astype(np.uint64)
+        matrix = RMinHash.digest_matrix_from_flat_token_hashes(shingles.flat[lo:hi], offsets, num_perm, seed)
+        out[start:stop] = np.asarray(matrix.to_rows(), dtype=np.uint32)
+        ctx.progress("minhash", stop, len(shingles))
     return out
 
 
@@ -74,6 +117,19 @@ def candidate_pairs(sigs: np.ndarray, bands: int, ctx: ToolContext) -> np.ndarra
     if not found:
         return np.zeros((0, 2), dtype=np.int64)
     return np.unique(np.concatenate(found), axis=0)
+
+
+def plausible(pairs: np.ndarray, sigs: np.ndarray, floor: float) -> np.ndarray:
+    """Candidates whose signature agreement (an estimate of Jaccard) reaches `floor`: cheap, vectorised.
+
+    A copy that keeps a fraction f of a text has Jaccard of about f, so a low floor keeps truncated
+    copies while dropping the random pairs that share one LSH band by chance.
+    """
+    agreement = np.empty(len(pairs), dtype=np.float32)
+    for start in range(0, len(pairs), 100_000):
+        block = pairs[start : start + 100_000]
+        agreement[start : start + len(block)] = (sigs[block[:, 0]] == sigs[block[:, 1]]).mean(axis=1)
+    return pairs[agreement >= floor]
 
 
 def similarity(a: np.ndarray, b: np.ndarray, min_contained: int) -> float:
