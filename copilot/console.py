@@ -49,6 +49,7 @@ def progress_bars() -> Iterator[ProgressBars]:
         TimeRemainingColumn(),
         console=err,
         transient=True,
+        disable=not err.is_terminal,  # no blank lines in logs and pipes
     )
     with progress:
         yield ProgressBars(progress)
