@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -441,8 +443,7 @@ class Ledger:
                 conflicts.append(Conflict(row_id=finding.row_id, finding_id=finding.finding_id, reason=problem))
             else:
                 edits.append(planned)
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             self._db.execute(
                 "INSERT OR IGNORE INTO proposals VALUES (?, ?, ?, ?)",
                 (proposal.proposal_id, proposal.tool, proposal.model_dump_json(), proposal.created_at.isoformat()),
@@ -487,10 +488,6 @@ class Ledger:
                 ],
             )
             self._record_op("apply", decision_id, before, after, decision.decided_by)
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
         return OperationResult(
             op="apply",
             decision_id=decision_id,
@@ -500,6 +497,17 @@ class Ledger:
             conflicts=conflicts,
             rejected=rejected,
         )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One SQLite write transaction: committed whole, or rolled back (also on KeyboardInterrupt)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def _record_op(self, op: str, decision_id: int, before: int, after: int, by: str) -> None:
         self._db.execute(
@@ -546,8 +554,7 @@ class Ledger:
                 conflicts.append(Conflict(row_id=edit.row_id, finding_id=edit.finding_id, reason=problem))
             else:
                 done.append(edit)
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             if any(e.action != ActionType.flag for e in done):
                 before, after = self._commit_version(work.result(), f"{op} of decision #{decision_id}")
             else:
@@ -556,10 +563,6 @@ class Ledger:
                 "UPDATE decisions SET status=? WHERE decision_id=?", ("applied" if forward else "undone", decision_id)
             )
             self._record_op(op, decision_id, before, after, by)
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
         return OperationResult(
             op=op, decision_id=decision_id, version_before=before, version_after=after, edits=done, conflicts=conflicts
         )

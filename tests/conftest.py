@@ -19,6 +19,25 @@ def shared_file(relative: str) -> Path:
     return path
 
 
+def make_dataset(frame, **roles):
+    """An in-memory Dataset with positional row ids and inferred (or given) roles."""
+    import pandas as pd
+
+    from curation_tools.dataset import Dataset, DataSource
+    from curation_tools.roles import RoleOverrides, infer_roles
+
+    frame = frame.set_axis(pd.Index([str(i) for i in range(len(frame))], name="row_id"))
+    found, _ = infer_roles(frame, RoleOverrides(**roles))
+    return Dataset(frame=frame, roles=found, source=DataSource(path="<test>", format="csv"))
+
+
+@pytest.fixture
+def ctx(tmp_path):
+    from curation_tools.context import ToolContext
+
+    return ToolContext(cache_dir=tmp_path / "cache")
+
+
 @dataclass
 class CliResult:
     code: int

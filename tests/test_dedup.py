@@ -5,32 +5,18 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-import pytest
 
-from curation_tools.context import ToolContext
-from curation_tools.dataset import Dataset, DataSource
 from curation_tools.dedup import DedupParams, run, word_diff
 from curation_tools.io import write_table
-from curation_tools.roles import RoleOverrides, infer_roles
 
 from .conftest import EXAMPLE
+from .conftest import make_dataset as make
 
 LONG = (
     "The film opens with a long tracking shot through a rainy city at night, and for the first twenty minutes "
     "the director lets the silence do the work. When the story finally starts, it moves quickly and never looks "
     "back, which is both its strength and its weakness, because the characters barely have room to breathe."
 )
-
-
-def make(frame: pd.DataFrame, **roles) -> Dataset:
-    frame = frame.set_axis(pd.Index([str(i) for i in range(len(frame))], name="row_id"))
-    found, _ = infer_roles(frame, RoleOverrides(**roles))
-    return Dataset(frame=frame, roles=found, source=DataSource(path="<test>", format="csv"))
-
-
-@pytest.fixture
-def ctx(tmp_path):
-    return ToolContext(cache_dir=tmp_path / "cache")
 
 
 def test_example_planted_duplicates(cli, tmp_path):

@@ -14,24 +14,12 @@ from copilot.config import Settings
 from copilot.llm.client import LLMClient
 from copilot.llm.fake_server import FakeOpenAIServer
 from copilot.llm.judge import LLMLabelJudge
-from curation_tools.context import LabelQuestion, LabelVerdict, ToolContext
-from curation_tools.dataset import Dataset, DataSource
+from curation_tools.context import LabelQuestion, LabelVerdict
 from curation_tools.errors import UserInputError
 from curation_tools.label_errors import LabelErrorParams, run
-from curation_tools.roles import RoleOverrides, infer_roles
 
 from .conftest import EXAMPLE
-
-
-def make(frame: pd.DataFrame, **roles) -> Dataset:
-    frame = frame.set_axis(pd.Index([str(i) for i in range(len(frame))], name="row_id"))
-    found, _ = infer_roles(frame, RoleOverrides(**roles))
-    return Dataset(frame=frame, roles=found, source=DataSource(path="<test>", format="csv"))
-
-
-@pytest.fixture
-def ctx(tmp_path):
-    return ToolContext(cache_dir=tmp_path / "cache")
+from .conftest import make_dataset as make
 
 
 def flip(labels: np.ndarray, rate: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
