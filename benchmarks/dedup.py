@@ -73,11 +73,18 @@ def wrap(text: str, rng: random.Random) -> str:
 KINDS = {"reformatted": reformat, "edited": edit, "truncated": truncate, "wrapped": wrap}
 
 
-def build(shared: Path, originals: int, copies: int, seed: int = 0) -> tuple[list[str], list[int], list[str]]:
-    """Texts, their true cluster ids, and each row's kind ('original' or a copy kind)."""
+def build(
+    shared: Path, originals: int, copies: int, seed: int = 0, join: int = 1
+) -> tuple[list[str], list[int], list[str]]:
+    """Texts, their true cluster ids, and each row's kind ('original' or a copy kind).
+
+    `join` > 1 makes each original document from that many reviews (about 230 words each).
+    """
     with gzip.open(shared / "imdb/imdb_test.jsonl.gz", "rt") as handle:
         reviews = [json.loads(x)["text"] for x in handle]
     rng = random.Random(seed)
+    if join > 1:
+        reviews = ["\n\n".join(reviews[i : i + join]) for i in range(0, len(reviews) - join + 1, join)]
     seen, pool = set(), []
     for text in rng.sample(reviews, len(reviews)):
         key = content_key(text)
@@ -195,6 +202,7 @@ def main() -> None:
     parser.add_argument("--sweep", type=str, default="0.3,0.4,0.5,0.6,0.7,0.8")
     parser.add_argument("--parts", type=str, default="near,semantic", help="near, semantic, scale")
     parser.add_argument("--scale", type=int, default=1_000_000)
+    parser.add_argument("--join", type=int, default=1, help="reviews per document (4 gives ~1,000 words)")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
     if "near" in parts:
@@ -206,7 +214,7 @@ def main() -> None:
 
 
 def near_part(args: argparse.Namespace) -> None:
-    texts, clusters, kinds = build(args.shared, args.originals, args.copies)
+    texts, clusters, kinds = build(args.shared, args.originals, args.copies, join=args.join)
     print(
         f"near-duplicate set: {len(texts)} IMDB reviews, {args.copies} planted copies "
         f"(mean {np.mean([len(t.split()) for t in texts]):.0f} words)\n"
