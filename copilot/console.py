@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -53,13 +52,3 @@ def progress_bars() -> Iterator[ProgressBars]:
     )
     with progress:
         yield ProgressBars(progress)
-
-
-@contextmanager
-def timed() -> Iterator[list[float]]:
-    box = [0.0]
-    start = time.perf_counter()
-    try:
-        yield box
-    finally:
-        box[0] = time.perf_counter() - start

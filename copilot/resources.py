@@ -13,7 +13,3 @@ def resource_dir(name: str) -> Path:
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(f"{name}/ is missing from this installation (looked in {_PACKAGE})")
-
-
-def prompt_files() -> list[Path]:
-    return sorted(resource_dir("prompts").glob("*.md"))
