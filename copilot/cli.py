@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.panel import Panel
 from rich.table import Table
@@ -324,6 +325,8 @@ def main() -> None:
         command.main(prog_name="curate", standalone_mode=True)
     except UserInputError as error:
         fail(str(error), error.exit_code)
+    except click.exceptions.Exit as done:  # --help of the plain click commands under `tools`
+        raise SystemExit(done.exit_code) from None
 
 
 if __name__ == "__main__":

@@ -113,5 +113,20 @@ def test_ledger_commands_without_workspace(cli, example):
     assert cli("undo").code == 2
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--help",),
+        ("tools", "--help"),
+        ("tools", "dedup", "--help"),
+        ("tools", "label-errors", "--help"),
+        ("log", "--help"),
+    ],
+)
+def test_help_everywhere(cli, args):
+    result = cli(*args)
+    assert result.code == 0 and "Usage:" in result.stdout and "Traceback" not in result.stderr
+
+
 def test_version(cli):
     assert cli("--version").stdout.startswith("curate ")
