@@ -10,15 +10,12 @@ is long enough that "contained" means "copied" (truncated or boilerplate-wrapped
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 from rensa import RMinHash
 
 from curation_tools.context import ToolContext
 
 CHUNK = 20_000
-MAX_BUCKET = 200  # a band bucket larger than this is boilerplate; its members are linked to neighbours only
 
 
 _PRIME = np.uint64(0x100000001B3)
@@ -88,19 +85,15 @@ def signatures(shingles: ShingleSets, num_perm: int, seed: int, ctx: ToolContext
     return out
 
 
-def _band_pairs(keys: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def _band_pairs(keys: np.ndarray) -> np.ndarray:
+    """Pairs of rows whose band keys are equal: each row linked to the next one with the same key.
+
+    A chain keeps every bucket linear in its size (boilerplate buckets can hold thousands of rows);
+    verified chain links still join a bucket's true duplicates into one cluster.
+    """
     order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
-    boundaries = np.flatnonzero(np.diff(sorted_keys)) + 1
-    starts = np.concatenate([[0], boundaries])
-    ends = np.concatenate([boundaries, [len(keys)]])
-    sizes = ends - starts
-    for start, end in zip(starts[sizes > 1], ends[sizes > 1], strict=True):
-        members = order[start:end]
-        if len(members) > MAX_BUCKET:
-            yield members[:-1], members[1:]  # a chain keeps huge buckets linear
-        else:
-            yield np.repeat(members[:1], len(members) - 1), members[1:]
+    same = keys[order[1:]] == keys[order[:-1]]
+    return np.stack([order[:-1][same], order[1:][same]], axis=1)
 
 
 def candidate_pairs(sigs: np.ndarray, bands: int, ctx: ToolContext) -> np.ndarray:
@@ -111,8 +104,8 @@ def candidate_pairs(sigs: np.ndarray, bands: int, ctx: ToolContext) -> np.ndarra
         keys = np.zeros(len(sigs), dtype=np.uint64)
         for column in range(band * rows, (band + 1) * rows):  # FNV-style mix of the band's values
             keys = (keys * np.uint64(0x100000001B3)) ^ sigs[:, column].astype(np.uint64)
-        for left, right in _band_pairs(keys):
-            found.append(np.stack([np.minimum(left, right), np.maximum(left, right)], axis=1))
+        pairs = _band_pairs(keys)
+        found.append(np.sort(pairs, axis=1))
         ctx.progress("lsh", band + 1, bands)
     if not found:
         return np.zeros((0, 2), dtype=np.int64)
