@@ -31,6 +31,13 @@ def make_dataset(frame, **roles):
     return Dataset(frame=frame, roles=found, source=DataSource(path="<test>", format="csv"))
 
 
+@pytest.fixture(autouse=True)
+def offline_environment(monkeypatch):
+    """Tests never reach a real LLM endpoint, whatever the machine's environment holds."""
+    for variable in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CURATE_API_KEY", "CURATE_BASE_URL", "CURATE_EMBEDDER"):
+        monkeypatch.delenv(variable, raising=False)
+
+
 @pytest.fixture
 def ctx(tmp_path):
     from curation_tools.context import ToolContext
