@@ -46,10 +46,10 @@ def shingle_sets(normalized: list[str], size: int) -> ShingleSets:
     Windows start inside each text (a text shorter than `size` has one, padded with zeros, so no window
     straddles two texts); an empty text gets a hash of its own, so it never matches another empty text.
     """
-    pad = np.zeros(size - 1, dtype=np.uint32)
-    codes = [np.concatenate([np.frombuffer(t.encode("utf-32-le"), dtype=np.uint32), pad]) for t in normalized]
+    pad = "\0" * (size - 1)  # each text is followed by size - 1 zeros, so no window straddles two texts
     lengths = np.array([len(t) for t in normalized], dtype=np.int64)
-    flat = np.concatenate(codes).astype(np.uint64) if codes else np.zeros(0, dtype=np.uint64)
+    joined = pad.join(normalized) + pad if normalized else ""
+    flat = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     windows = len(flat) - size + 1
     hashes = np.zeros(max(windows, 0), dtype=np.uint64)
     for k in range(size):
