@@ -17,7 +17,6 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
-from scipy.cluster.hierarchy import DisjointSet
 
 from curation_tools import __version__
 from curation_tools.context import ToolContext
@@ -54,6 +53,8 @@ class DedupParams(BaseModel):
 
 class _Graph:
     def __init__(self, n: int) -> None:
+        from scipy.cluster.hierarchy import DisjointSet  # lazy: keeps `curate` start-up fast
+
         self.sets = DisjointSet(range(n))
         self.best: dict[tuple[int, int], tuple[float, str]] = {}
 

@@ -6,23 +6,19 @@ import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.base import BaseEstimator
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.model_selection import KFold, StratifiedKFold
-from sklearn.multiclass import OneVsRestClassifier
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
-from threadpoolctl import threadpool_limits
 
 from curation_tools.context import ToolContext
 from curation_tools.dataset import Dataset
 from curation_tools.neighbours import nearest
+
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
+
+# scikit-learn is imported inside the functions that fit models: every `curate` command loads the
+# tool registry, and importing sklearn would add most of a second to each of them.
 
 KNN_K = 10
 TFIDF_FEATURES = 100_000  # bounds the TF-IDF view on long documents (bigrams explode otherwise)
@@ -52,6 +48,9 @@ def _oof(
     stage: str,
     multilabel: bool = False,
 ) -> np.ndarray:
+    from sklearn.model_selection import KFold, StratifiedKFold
+    from threadpoolctl import threadpool_limits
+
     probs = np.zeros((len(y), n_classes))
     splitter = (
         KFold(folds, shuffle=True, random_state=seed)
@@ -88,6 +87,11 @@ def _unit(x: np.ndarray) -> np.ndarray:
 
 
 def _tabular_matrix(data: Dataset) -> np.ndarray:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
     frame = data.frame[data.roles.features]
     numeric = [c for c in frame.columns if frame[c].dtype.kind in "biuf"]
     categorical = [c for c in frame.columns if c not in numeric]
@@ -109,6 +113,11 @@ def _tabular_matrix(data: Dataset) -> np.ndarray:
 def build_views(
     data: Dataset, y: np.ndarray, n_classes: int, folds: int, ctx: ToolContext, multilabel: bool = False
 ) -> dict[str, Views]:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+
     seed = ctx.seed
 
     def linear(c: float) -> Callable[[], BaseEstimator]:
@@ -146,6 +155,11 @@ def build_views(
 
 def regression_predictions(data: Dataset, y: np.ndarray, folds: int, ctx: ToolContext) -> np.ndarray:
     """Out-of-fold predictions: ridge on embeddings for text, gradient boosting for tabular features."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import KFold
+    from threadpoolctl import threadpool_limits
+
     if data.roles.text:
         x = np.asarray(ctx.embedder.embed(data.texts().tolist()), dtype=np.float64)
         make: Callable[[], BaseEstimator] = lambda: Ridge(alpha=1.0)  # noqa: E731
