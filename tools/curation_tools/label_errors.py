@@ -149,27 +149,26 @@ def _classification(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -
     flagged = flag_rows(ensemble, params)
     given = probs[np.arange(len(y)), y]
     row_ids = ensemble.rows
-    label_list = [classes[i] for i in y]
+    names = [_plain(c) for c in classes]  # JSON-friendly class values, computed once
+    row_labels = [names[i] for i in y]
     neighbour_view = views.get("knn") or next(iter(views.values()))
     findings = []
     for row in np.flatnonzero(flagged):
         order = np.argsort(-probs[row])
         suggested = int(order[0]) if order[0] != y[row] else int(order[1])
         confidence = float(probs[row, suggested])
-        top = [
-            ClassProbability(label=_plain(classes[i]), probability=round(float(probs[row, i]), 4)) for i in order[:3]
-        ]
+        top = [ClassProbability(label=names[i], probability=round(float(probs[row, i]), 4)) for i in order[:3]]
         evidence = Evidence(
-            given_label=_plain(classes[y[row]]),
-            suggested_label=_plain(classes[suggested]),
+            given_label=names[y[row]],
+            suggested_label=names[suggested],
             suggested_confidence=round(confidence, 4),
             top_classes=top,
-            neighbours=_neighbour_evidence(neighbour_view, row, row_ids, [_plain(x) for x in label_list]),
+            neighbours=_neighbour_evidence(neighbour_view, row, row_ids, row_labels),
             method="+".join(views),
-            view_votes={name: _plain(classes[int(v.probs[row].argmax())]) for name, v in views.items()},
+            view_votes={view: names[int(v.probs[row].argmax())] for view, v in views.items()},
         )
         relabel = confidence >= params.relabel_confidence
-        action = Action(type="relabel", new_label=_plain(classes[suggested])) if relabel else Action(type="flag")
+        action = Action(type="relabel", new_label=names[suggested]) if relabel else Action(type="flag")
         findings.append(
             Finding(
                 row_id=row_ids[row],

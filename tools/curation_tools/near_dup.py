@@ -107,8 +107,6 @@ def candidate_pairs(sigs: np.ndarray, bands: int, ctx: ToolContext) -> np.ndarra
         pairs = _band_pairs(keys)
         found.append(np.sort(pairs, axis=1))
         ctx.progress("lsh", band + 1, bands)
-    if not found:
-        return np.zeros((0, 2), dtype=np.int64)
     return np.unique(np.concatenate(found), axis=0)
 
 
@@ -136,7 +134,7 @@ def similarity(a: np.ndarray, b: np.ndarray, min_contained: int) -> float:
 
 
 def verified_edges(
-    pairs: np.ndarray, hashes: list[np.ndarray], threshold: float, min_contained: int, ctx: ToolContext
+    pairs: np.ndarray, hashes: ShingleSets, threshold: float, min_contained: int, ctx: ToolContext
 ) -> tuple[np.ndarray, np.ndarray]:
     keep, scores = [], []
     for n, (i, j) in enumerate(pairs):
