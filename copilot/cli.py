@@ -52,6 +52,10 @@ def scan(
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="folder for profile.json and one findings file per tool")
     ] = None,
+    benchmark: Annotated[
+        list[str] | None,
+        typer.Option("--benchmark", help="benchmark file PATH[:FIELDS|PRESET] to check contamination against"),
+    ] = None,
 ) -> None:
     """Profile a dataset and run every applicable tool with default settings. Changes nothing."""
     values = dict(data=data, id=id, text=text, label=label, features=features, split=split)
@@ -63,7 +67,13 @@ def scan(
         if missing:
             lines.append(f"[dim]{spec.name}: skipped (needs a {', '.join(missing)} column)[/]")
             continue
-        result = run_tool(spec, dataset, spec.params_model(), settings)
+        given = {"benchmark": benchmark} if benchmark and "benchmark" in spec.params_model.model_fields else {}
+        needed = [n for n, f in spec.params_model.model_fields.items() if f.is_required() and n not in given]
+        if needed:
+            flags = ", ".join("--" + n.replace("_", "-") for n in needed)
+            lines.append(f"[dim]{spec.name}: skipped (needs {flags})[/]")
+            continue
+        result = run_tool(spec, dataset, spec.params_model(**given), settings, workspace=default_workspace(data))
         if out_dir:
             out_dir.mkdir(parents=True, exist_ok=True)
             if spec.output == "report":
@@ -105,7 +115,7 @@ def _read_findings(path: Path) -> Proposal:
     if not path.exists():
         raise UserInputError(f"{path}: no such findings file. Produce one with `curate tools NAME DATA --out {path}`.")
     findings, tools = [], set()
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
         if not line.strip():
             continue
         try:
@@ -327,6 +337,9 @@ def main() -> None:
         fail(str(error), error.exit_code)
     except click.exceptions.Exit as done:  # --help of the plain click commands under `tools`
         raise SystemExit(done.exit_code) from None
+    except click.ClickException as error:  # usage errors of the plain click commands under `tools`
+        error.show()
+        raise SystemExit(error.exit_code) from None
 
 
 if __name__ == "__main__":

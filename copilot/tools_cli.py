@@ -17,6 +17,7 @@ from rich.table import Table
 from copilot.config import Settings
 from copilot.console import err, out, progress_bars
 from copilot.data_options import DATA_OPTIONS, load_from_flags
+from copilot.ledger import default_workspace
 from curation_tools.context import ToolContext
 from curation_tools.errors import UserInputError
 from curation_tools.registry import available_tools
@@ -42,6 +43,10 @@ def _option_for(name: str, field: FieldInfo) -> click.Option:
             help=help_text,
             show_default=True,
         )
+    if origin is list and (field.json_schema_extra or {}).get("repeatable"):
+        return click.Option(
+            [flag], type=str, multiple=True, required=field.is_required(), help=help_text + " (repeatable)"
+        )
     if origin is list:
         shown = ",".join(map(str, default)) if default else None
         return click.Option([flag], type=str, default=shown, help=help_text + " (comma-separated)", show_default=True)
@@ -55,8 +60,10 @@ def _params(spec: ToolSpec, values: dict[str, Any]) -> BaseModel:
     raw = {}
     for name, field in spec.params_model.model_fields.items():
         value = values.get(name)
-        if value is None:
+        if value is None or value == ():
             continue
+        if isinstance(value, tuple):
+            value = list(value)
         if typing.get_origin(field.annotation) is list and isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]
         raw[name] = value
@@ -67,18 +74,27 @@ def _params(spec: ToolSpec, values: dict[str, Any]) -> BaseModel:
         raise UserInputError(f"Invalid options for the {spec.name} tool: {problems}.") from None
 
 
-def run_tool(spec: ToolSpec, data, params: BaseModel, settings: Settings, seed: int = 0) -> ToolResult:
+def run_tool(
+    spec: ToolSpec, data, params: BaseModel, settings: Settings, seed: int = 0, workspace: Path | None = None
+) -> ToolResult:
     """Run one tool with rich progress bars; the shared path for `tools NAME` and `scan`."""
     data.require(spec.required_roles, spec.name)
-    judge = None
+    judge = contamination_judge = None
     if settings.llm_configured:
         from copilot.llm.client import LLMClient
-        from copilot.llm.judge import LLMLabelJudge
+        from copilot.llm.judge import LLMContaminationJudge, LLMLabelJudge
 
-        judge = LLMLabelJudge(LLMClient(settings))
+        client = LLMClient(settings)
+        judge, contamination_judge = LLMLabelJudge(client), LLMContaminationJudge(client)
     with progress_bars() as bars:
         ctx = ToolContext(
-            cache_dir=settings.cache_dir, seed=seed, progress=bars, embedder_spec=settings.embedder, judge=judge
+            cache_dir=settings.cache_dir,
+            seed=seed,
+            progress=bars,
+            embedder_spec=settings.embedder,
+            judge=judge,
+            contamination_judge=contamination_judge,
+            workspace=workspace,
         )
         return spec.run(data, params, ctx)
 
@@ -106,7 +122,8 @@ def _make_command(spec: ToolSpec) -> click.Command:
             settings.embedder = values["embedder"]
         data = load_from_flags(values)
         params = _params(spec, values)
-        result = run_tool(spec, data, params, settings, seed=values["seed"])
+        workspace = default_workspace(Path(data.source.path))
+        result = run_tool(spec, data, params, settings, seed=values["seed"], workspace=workspace)
         target = values["out"]
         if target:
             if spec.output == "report":

@@ -1,4 +1,4 @@
-"""The LLM label judge: an ensemble of prompts per candidate, majority verdict (the tools' LabelJudge)."""
+"""LLM judges the tools call through their protocols: labels (prompt ensemble, majority) and contamination."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from copilot.llm.client import InvalidLLMOutput, LLMClient
 from copilot.prompts import load_prompt
-from curation_tools.context import LabelQuestion, LabelVerdict
+from curation_tools.context import ContaminationQuestion, ContaminationVerdict, LabelQuestion, LabelVerdict
 
 PROMPTS = ("label_judge_direct", "label_judge_stepwise")
 
@@ -50,6 +50,41 @@ class LLMLabelJudge:
                     verdict=verdict,
                     confidence=round(confidence, 4),
                     votes=[a.verdict for a in answers],
+                )
+            )
+        return verdicts
+
+
+class _ContaminationAnswer(BaseModel):
+    contaminated: bool
+    confidence: float = Field(ge=0, le=1)
+
+
+class LLMContaminationJudge:
+    """Is a training text a copy or rewording of a benchmark item? One call per borderline pair."""
+
+    def __init__(self, client: LLMClient, prompt: str = "contamination_judge") -> None:
+        self.client = client
+        self.prompt = load_prompt(prompt)
+
+    @property
+    def prompt_versions(self) -> dict[str, int]:
+        return {self.prompt.name: self.prompt.version}
+
+    def judge_contamination(self, questions: list[ContaminationQuestion]) -> list[ContaminationVerdict]:
+        verdicts = []
+        for question in questions:
+            system, user = self.prompt.render(train=question.train_text, benchmark=question.benchmark_text)
+            try:
+                answer = self.client.chat_json(system, user, _ContaminationAnswer)
+            except InvalidLLMOutput:
+                continue  # no verdict: the pair keeps its offline score
+            verdicts.append(
+                ContaminationVerdict(
+                    pair_id=question.pair_id,
+                    contaminated=answer.contaminated,
+                    confidence=answer.confidence,
+                    votes=[answer.contaminated],
                 )
             )
         return verdicts

@@ -43,6 +43,25 @@ class LabelJudge(Protocol):
     def judge_labels(self, questions: list[LabelQuestion]) -> list[LabelVerdict]: ...
 
 
+class ContaminationQuestion(BaseModel):
+    """One borderline pair for an LLM judge: is the training text a copy or rewording of the benchmark item?"""
+
+    pair_id: str
+    train_text: str
+    benchmark_text: str
+
+
+class ContaminationVerdict(BaseModel):
+    pair_id: str
+    contaminated: bool
+    confidence: float = Field(ge=0, le=1)
+    votes: list[bool] = Field(default_factory=list, description="each prompt/model's verdict, for the record")
+
+
+class ContaminationJudge(Protocol):
+    def judge_contamination(self, questions: list[ContaminationQuestion]) -> list[ContaminationVerdict]: ...
+
+
 @dataclass
 class ToolContext:
     cache_dir: Path
@@ -50,7 +69,14 @@ class ToolContext:
     progress: ProgressFn = no_progress
     cancel: threading.Event = field(default_factory=threading.Event)
     judge: LabelJudge | None = None
+    contamination_judge: ContaminationJudge | None = None
     embedder_spec: str = "minilm"
+    workspace: Path | None = None
+    """where persistent indexes live (the session workspace); the cache folder when None"""
+
+    @property
+    def index_dir(self) -> Path:
+        return (self.workspace or self.cache_dir) / "benchmark_index"
 
     @cached_property
     def embedder(self):

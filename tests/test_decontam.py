@@ -1,0 +1,147 @@
+"""The decontam tool: benchmark files and presets, verbatim/short/buried/reworded items, boilerplate, judge, CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from curation_tools.benchmark_files import load_benchmark
+from curation_tools.context import ContaminationVerdict
+from curation_tools.decontam import DecontamParams, run
+from curation_tools.errors import UserInputError
+
+from .conftest import make_dataset, shared_file
+
+ITEMS = [
+    {
+        "id": "q1",
+        "question": "A farmer has 17 sheep and buys 24 more each spring for 3 years. How many sheep now?",
+        "answer": "17 + 24 * 3 = 89\n#### 89",
+    },
+    {"id": "q2", "question": "What is the boiling point of water at sea level in Kelvin?", "answer": "373.15"},
+    {"id": "q3", "question": "Name the largest moon of Saturn.", "answer": "Titan"},
+    {
+        "id": "q4",
+        "question": "Lena reads 12 pages on Monday and twice as many pages on Tuesday. She has 80 pages "
+        "left of her 150-page novel. How many pages did she read on Wednesday?",
+        "answer": "#### 34",
+    },
+]
+BOILERPLATE = "Below is an instruction that describes a task. Write a response that appropriately completes it."
+FILLER = (
+    "The weather report said light rain would continue through the weekend across the northern valleys, "
+    "and the road crews were told to expect slow traffic near the bridges. "
+) * 6
+
+
+@pytest.fixture
+def bench(tmp_path):
+    path = tmp_path / "bench.jsonl"
+    path.write_text("\n".join(json.dumps(i) for i in ITEMS) + "\n")
+    return path
+
+
+def _train():
+    clean = [f"{BOILERPLATE} Item {i}: summarise the memo about office plants number {i}." for i in range(40)]
+    rows = [
+        *clean,
+        ITEMS[0]["question"] + "\n" + ITEMS[0]["answer"],  # verbatim with its answer
+        "Quiz night! Name the largest moon of Saturn.",  # short item, matched whole
+        FILLER + " " + ITEMS[3]["question"] + " " + FILLER,  # buried inside a long document
+        "How many pages did Lena read on Wednesday if she read 12 pages Monday, twice that Tuesday, "
+        "and still has 80 pages of her 150-page novel left?",  # reworded
+    ]
+    return make_dataset(pd.DataFrame({"text": rows}), label="none")
+
+
+def test_presets_fields_and_errors(tmp_path, bench):
+    items = load_benchmark(str(bench))
+    assert items.name == "gsm8k" and items.fields == ["question", "answer"] and items.ids[0] == "q1"
+    assert items.texts[0].endswith("#### 89") and items.keys[0] == ITEMS[0]["question"]
+    only = load_benchmark(f"{bench}:question")
+    assert only.texts == only.keys and only.content_hash != items.content_hash
+    listy = tmp_path / "choices.jsonl"
+    listy.write_text(json.dumps({"question": "Pick one", "choices": ["red", "blue"]}) + "\n")
+    assert load_benchmark(str(listy)).texts == ["Pick one\nred\nblue"]  # mmlu preset, list field joined
+    with pytest.raises(UserInputError, match="no column"):
+        load_benchmark(f"{bench}:prompt")
+    with pytest.raises(UserInputError, match="humaneval preset needs"):
+        load_benchmark(f"{bench}:humaneval")
+
+
+def test_shared_benchmarks_resolve_their_presets():
+    assert load_benchmark(str(shared_file("mmlu/mmlu_test.jsonl.gz"))).name == "mmlu"
+    human = load_benchmark(str(shared_file("humaneval/HumanEval.jsonl")))
+    assert human.name == "humaneval" and human.ids[0] == "HumanEval/0"
+
+
+def test_finds_verbatim_short_buried_and_reworded_items_not_boilerplate(bench, ctx):
+    data = _train()
+    result = run(data, DecontamParams(benchmark=[str(bench)]), ctx)
+    found = {f.row_id: f for f in result.findings}
+    assert set(found) == {"40", "41", "42", "43"}, {k: f.message for k, f in found.items()}
+    assert found["40"].evidence.benchmark_item == "q1" and found["40"].evidence.method == "ngram"
+    assert found["41"].evidence.benchmark_item == "q3"
+    assert found["42"].evidence.benchmark_item == "q4" and found["42"].evidence.overlapping_spans
+    assert found["43"].evidence.benchmark_item == "q4" and found["43"].evidence.method == "embedding+overlap"
+    assert all(f.issue == "contamination" and f.action.type == "drop" for f in result.findings)
+    assert found["40"].evidence.benchmark_text.startswith("A farmer has 17 sheep")
+
+
+def test_index_is_built_once_and_reused(bench, ctx):
+    from curation_tools.decontam import _corpus, _store
+
+    run(_train(), DecontamParams(benchmark=[str(bench)]), ctx)
+    corpus = _corpus([load_benchmark(str(bench))])
+    store = _store(corpus, ctx, "text")
+    _, reused = store.build(corpus.texts)
+    assert reused and (ctx.index_dir / "chroma.sqlite3").exists()
+
+
+class ScriptedContaminationJudge:
+    def __init__(self, verdict: bool) -> None:
+        self.verdict = verdict
+        self.seen = []
+
+    def judge_contamination(self, questions):
+        self.seen += questions
+        return [ContaminationVerdict(pair_id=q.pair_id, contaminated=self.verdict, confidence=1.0) for q in questions]
+
+
+def test_judge_sees_only_the_borderline_band(bench, ctx):
+    data = _train()
+    params = DecontamParams(benchmark=[str(bench)], threshold=1e-9, judge_band=[0.5, 0.999])
+    plain = {f.row_id: f.score for f in run(data, params, ctx).findings}
+    in_band = {r for r, s in plain.items() if 0.5 <= s <= 0.999}
+    assert in_band == {"43"}  # the reworded row; verbatim rows score 1.0 and skip the judge
+    ctx.contamination_judge = ScriptedContaminationJudge(verdict=False)
+    judged = {f.row_id: f for f in run(data, params, ctx).findings}
+    assert [q.train_text for q in ctx.contamination_judge.seen] == [data.texts()["43"]]
+    assert judged["43"].score == pytest.approx(0.5 * plain["43"], abs=1e-3)
+    assert judged["43"].evidence.judge["contaminated"] is False and "llm_judge" in judged["43"].evidence.method
+    assert judged["40"].score == plain["40"]
+
+
+def test_cli_repeatable_benchmark_and_no_benchmark_error(cli, tmp_path, bench):
+    data = tmp_path / "train.csv"
+    _train().frame.to_csv(data, index=False)
+    out = tmp_path / "found.jsonl"
+    second = tmp_path / "other.csv"
+    pd.DataFrame({"prompt": ["Completely unrelated prompt about gardening tools and soil"]}).to_csv(second, index=False)
+    result = cli(
+        "tools",
+        "decontam",
+        data,
+        "--benchmark",
+        f"{bench}:question,answer",
+        "--benchmark",
+        f"{second}:prompt",
+        "--out",
+        out,
+    )
+    assert result.code == 0, result.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {r["row_id"] for r in rows} >= {"40", "41", "42"}
+    assert cli("tools", "decontam", data).code == 2

@@ -1,0 +1,312 @@
+"""Benchmark contamination: training rows that hold a benchmark item, verbatim or reworded.
+
+Layers, combined into one score per (row, item) pair:
+1. word n-gram coverage of the item by the row (frequent n-grams filtered), short items matched whole;
+2. IDF-weighted token containment of the item in a window of the row (also retrieves candidates);
+3. embedding cosine between the window and the item (MiniLM; item vectors in a chromadb collection);
+4. with an LLM judge configured, a verdict on pairs whose score falls in the borderline band.
+Long rows are cut into overlapping word windows, so an item inside a long document is found.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from curation_tools import __version__
+from curation_tools.benchmark_files import BenchmarkItems, load_benchmark
+from curation_tools.context import ContaminationQuestion, ToolContext
+from curation_tools.dataset import Dataset
+from curation_tools.errors import UserInputError
+from curation_tools.lexical import TfidfRetrieval
+from curation_tools.ngram_index import TokenStream, index_items, overlap, shared_spans, tokenize
+from curation_tools.schema import Action, Evidence, Finding, Proposal, ToolResult, ToolSpec
+from curation_tools.vector_store import BenchmarkVectors
+
+
+class DecontamParams(BaseModel):
+    benchmark: list[str] = Field(
+        ...,
+        description="benchmark file PATH[:FIELD,...|PRESET] (repeatable); presets: gsm8k, mmlu, humaneval, arc, "
+        "truthfulqa (recognised from the columns when FIELDS is left out)",
+        json_schema_extra={"repeatable": True},
+    )
+    ngram: int = Field(8, ge=3, le=20, description="word n-gram size of the overlap layer")
+    min_short_tokens: int = Field(4, ge=1, description="items shorter than --ngram are matched whole from this length")
+    max_item_spread: int = Field(10, ge=1, description="an n-gram in more benchmark items than this is a template")
+    max_doc_fraction: float = Field(
+        0.005, gt=0, le=1, description="an n-gram in more than this fraction of training rows (and 20) is boilerplate"
+    )
+    window_words: int = Field(160, ge=20, description="long rows are cut into windows of this many words (50% overlap)")
+    top_k: int = Field(3, ge=1, le=50, description="benchmark candidates retrieved per window and layer")
+    candidate_floor: float = Field(0.15, ge=0, le=1, description="TF-IDF cosine for a benchmark item to be a candidate")
+    embed_floor: float = Field(0.25, ge=0, le=1, description="TF-IDF cosine a window needs to be embedded")
+    embed_all: bool = Field(False, description="embed every window, not only lexical candidates (slower)")
+    threshold: float = Field(0.5, gt=0, le=1, description="combined score at which a row is flagged")
+    judge_band: list[float] = Field([0.3, 0.7], description="with an LLM judge: scores in [low, high] are sent to it")
+
+
+# Paraphrase layer: logistic regression on (TF-IDF cosine, embedding cosine, share of the item's numbers found
+# in the window), fitted once by benchmarks/decontam.py --fit on the dev half of its planted corpus (benchmark
+# items with even ids) and evaluated on the held-out odd ids; see benchmarks/README.md.
+PARAPHRASE_WEIGHTS = {"lexical": 7.05, "embedding": 18.49, "numbers": 0.67, "bias": -19.83}
+NGRAM_HIT = 0.5  # n-gram coverage from which a pair counts as verbatim
+_NUMBER_WORDS = {
+    w: str(i)
+    for i, w in enumerate(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
+    )
+}
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
+
+
+@dataclass
+class Corpus:
+    """Benchmarks concatenated: global item index -> (benchmark, local index)."""
+
+    benchmarks: list[BenchmarkItems]
+    bench_of: np.ndarray
+    local: np.ndarray
+    keys: list[str]
+    texts: list[str]
+
+
+def _corpus(benchmarks: list[BenchmarkItems]) -> Corpus:
+    bench_of = np.concatenate([np.full(len(b.texts), i) for i, b in enumerate(benchmarks)])
+    local = np.concatenate([np.arange(len(b.texts)) for b in benchmarks])
+    return Corpus(
+        benchmarks,
+        bench_of,
+        local,
+        [k for b in benchmarks for k in b.keys],
+        [t for b in benchmarks for t in b.texts],
+    )
+
+
+def windows_of(texts: list[str], size: int) -> tuple[list[str], np.ndarray]:
+    """Overlapping word windows of each text (a short text is its own window) and each window's row."""
+    windows, owners = [], []
+    step = max(1, size // 2)
+    for row, text in enumerate(texts):
+        words = text.split()
+        if len(words) <= size:
+            windows.append(text)
+            owners.append(row)
+            continue
+        for start in range(0, len(words) - size // 2, step):
+            windows.append(" ".join(words[start : start + size]))
+            owners.append(row)
+    return windows, np.asarray(owners, dtype=np.int64)
+
+
+def _embedding_pairs(
+    windows: list[str],
+    to_embed: np.ndarray,
+    candidates: pd.DataFrame,
+    corpus: Corpus,
+    params: DecontamParams,
+    ctx: ToolContext,
+) -> pd.DataFrame:
+    """Candidates plus each embedded window's top-k items by embedding; `embedding` = best view's cosine."""
+    views = {"text": corpus.texts} if corpus.keys == corpus.texts else {"text": corpus.texts, "key": corpus.keys}
+    window_vectors = np.asarray(ctx.embedder.embed([windows[w] for w in to_embed]), dtype=np.float32)
+    position = pd.Series(np.arange(len(to_embed)), index=to_embed)
+    stores = {view: _store(corpus, ctx, view) for view in views}
+    item_vectors = {view: stores[view].build(items, ctx.progress)[0] for view, items in views.items()}
+    found = []
+    for store in stores.values():
+        idx, _ = store.query(window_vectors, params.top_k)
+        found.append(pd.DataFrame({"window": np.repeat(to_embed, idx.shape[1]), "item": idx.ravel()}))
+    pairs = pd.concat([candidates[candidates["window"].isin(to_embed)][["window", "item"]], *found])
+    pairs = pairs.drop_duplicates(ignore_index=True)
+    rows = position.loc[pairs["window"]].to_numpy()
+    items = pairs["item"].to_numpy()
+    pairs["embedding"] = np.max(
+        [np.einsum("ij,ij->i", window_vectors[rows], vectors[items]) for vectors in item_vectors.values()], axis=0
+    )
+    return pairs
+
+
+def pair_features(texts: list[str], corpus: Corpus, params: DecontamParams, ctx: ToolContext) -> pd.DataFrame:
+    """One row per (row, item) candidate pair: n-gram coverage, lexical cosine, embedding (NaN: not computed)."""
+    ctx.progress("tokenizing", 0, len(texts))
+    doc_tokens = [tokenize(t) for t in texts]
+    ctx.progress("tokenizing", len(texts), len(texts))
+    index = index_items(
+        [tokenize(k) for k in corpus.keys],
+        [tokenize(t) for t in corpus.texts],
+        params.ngram,
+        params.min_short_tokens,
+        params.max_item_spread,
+    )
+    max_doc_freq = max(20, int(params.max_doc_fraction * len(texts)))
+    grams = overlap(TokenStream.from_tokens(doc_tokens), index, params.ngram, max_doc_freq)
+    ctx.check_cancelled()
+    by_ngram = pd.DataFrame({"row": grams.docs, "item": grams.items, "coverage": grams.coverage})
+
+    windows, owners = windows_of(texts, params.window_words)
+    retrieval = TfidfRetrieval(windows, corpus.keys, corpus.texts)
+    w_idx, i_idx, cosine = retrieval.top(params.top_k, params.candidate_floor, ctx.progress)
+    ctx.check_cancelled()
+    candidates = pd.DataFrame({"window": w_idx, "item": i_idx, "lexical": cosine})
+    to_embed = np.arange(len(windows)) if params.embed_all else np.unique(w_idx[cosine >= params.embed_floor])
+    if len(to_embed):
+        embedded = _embedding_pairs(windows, to_embed, candidates, corpus, params, ctx)
+        candidates = candidates.merge(embedded, on=["window", "item"], how="outer")
+        unknown = candidates["lexical"].isna().to_numpy()
+        candidates.loc[unknown, "lexical"] = retrieval.cosine(
+            candidates.loc[unknown, "window"].to_numpy(), candidates.loc[unknown, "item"].to_numpy()
+        )
+    else:
+        candidates["embedding"] = np.nan
+    candidates["row"] = owners[candidates["window"].to_numpy()]
+    pairs = pd.concat([by_ngram, candidates.drop(columns="window")], ignore_index=True)
+    pairs["coverage"] = pairs["coverage"].fillna(0.0)
+    pairs["lexical"] = pairs["lexical"].fillna(0.0)
+    return pairs.groupby(["row", "item"], as_index=False).max()
+
+
+_STORES: dict[str, BenchmarkVectors] = {}
+
+
+def _store(corpus: Corpus, ctx: ToolContext, view: str) -> BenchmarkVectors:
+    """The vector store of this corpus and view (one per content hash and embedder, reused in the process)."""
+    content = "+".join(b.content_hash for b in corpus.benchmarks)
+    key = f"{ctx.index_dir}|{content}|{ctx.embedder.name}|{view}"
+    if key not in _STORES:
+        digest = hashlib.blake2b(content.encode(), digest_size=16).hexdigest()
+        _STORES[key] = BenchmarkVectors(ctx.index_dir, digest, ctx.embedder, view)
+    return _STORES[key]
+
+
+def numbers_in(text: str) -> set[str]:
+    return {_NUMBER_WORDS.get(m.lower(), m.replace(",", "")) for m in _NUMBER.findall(text)}
+
+
+def number_share(row_texts: list[str], item_texts: list[str]) -> np.ndarray:
+    """Share of an item's numbers (digits or number words) found in the row; 0 when the item has fewer than 2."""
+    shares = np.zeros(len(row_texts))
+    for j, (row, item) in enumerate(zip(row_texts, item_texts, strict=True)):
+        wanted = numbers_in(item)
+        if len(wanted) >= 2:
+            shares[j] = len(wanted & numbers_in(row)) / len(wanted)
+    return shares
+
+
+def score_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Add `score` and `method`: n-gram coverage when it fired, else the paraphrase model (0 when not embedded)."""
+    w = PARAPHRASE_WEIGHTS
+    z = w["lexical"] * pairs["lexical"] + w["embedding"] * pairs["embedding"] + w["numbers"] * pairs["numbers"]
+    para = np.where(pairs["embedding"].isna(), 0.0, 1 / (1 + np.exp(-(z.to_numpy() + w["bias"]))))
+    coverage = pairs["coverage"].to_numpy()
+    verbatim = coverage >= NGRAM_HIT
+    pairs = pairs.copy()
+    pairs["score"] = np.where(verbatim, np.maximum(0.5 + 0.5 * coverage, para), para)
+    pairs["method"] = np.where(verbatim, "ngram", "embedding+overlap")
+    return pairs
+
+
+def _judge(best: pd.DataFrame, texts: list[str], corpus: Corpus, params: DecontamParams, ctx: ToolContext) -> int:
+    """Borderline pairs go to the LLM judge; its verdict is averaged into the score."""
+    low, high = params.judge_band
+    band = best[(best["score"] >= low) & (best["score"] <= high)]
+    if ctx.contamination_judge is None or band.empty:
+        return 0
+    questions = [
+        ContaminationQuestion(pair_id=str(i), train_text=texts[r][:4000], benchmark_text=corpus.texts[it][:4000])
+        for i, r, it in zip(band.index, band["row"], band["item"], strict=True)
+    ]
+    for verdict in ctx.contamination_judge.judge_contamination(questions):
+        i = int(verdict.pair_id)
+        support = verdict.confidence if verdict.contaminated else 1 - verdict.confidence
+        best.loc[i, "score"] = 0.5 * best.loc[i, "score"] + 0.5 * support
+        best.loc[i, "method"] = best.loc[i, "method"] + "+llm_judge"
+        best.loc[i, "judge"] = verdict.model_dump_json()
+    return len(questions)
+
+
+def run(data: Dataset, params: DecontamParams, ctx: ToolContext) -> ToolResult:
+    started = time.perf_counter()
+    data.require(["text"], SPEC.name)
+    if not params.benchmark:
+        raise UserInputError("The decontam tool needs at least one --benchmark PATH[:FIELDS] (a local file).")
+    corpus = _corpus([load_benchmark(spec) for spec in params.benchmark])
+    texts = data.texts().tolist()
+    pairs = pair_features(texts, corpus, params, ctx)
+    embedded = pairs["embedding"].notna().to_numpy()
+    pairs["numbers"] = 0.0
+    pairs.loc[embedded, "numbers"] = number_share(
+        [texts[r] for r in pairs.loc[embedded, "row"]], [corpus.keys[i] for i in pairs.loc[embedded, "item"]]
+    )
+    scored = score_pairs(pairs)
+    best = scored.sort_values(["score", "item"], ascending=[False, True]).drop_duplicates("row")
+    best = best.reset_index(drop=True)
+    best["judge"] = None
+    judged = _judge(best, texts, corpus, params, ctx)
+    flagged = best[best["score"] >= params.threshold].sort_values("score", ascending=False)
+    findings = [_finding(data, texts, corpus, row, params) for row in flagged.itertuples()]
+    counts = pd.Series([f.evidence.benchmark for f in findings], dtype=str).value_counts().to_dict()
+    proposal = Proposal(
+        tool=SPEC.name,
+        tool_version=__version__,
+        params=params.model_dump(),
+        findings=findings,
+        summary=f"{len(findings)} rows hold benchmark items "
+        f"({', '.join(f'{v} {k}' for k, v in counts.items()) or 'none'}) among {len(texts)} rows",
+    )
+    report = {
+        "benchmarks": {b.name: {"path": b.path, "fields": b.fields, "items": len(b.texts)} for b in corpus.benchmarks},
+        "candidate_pairs": len(pairs),
+        "embedded_pairs": int(embedded.sum()),
+        "judged": judged,
+        "by_method": flagged["method"].value_counts().to_dict(),
+        "by_benchmark": counts,
+    }
+    return ToolResult(proposal=proposal, report=report, elapsed_s=time.perf_counter() - started)
+
+
+def _finding(data: Dataset, texts: list[str], corpus: Corpus, row, params: DecontamParams) -> Finding:
+    bench = corpus.benchmarks[int(corpus.bench_of[row.item])]
+    local = int(corpus.local[row.item])
+    item_text = corpus.texts[row.item]
+    spans = shared_spans(tokenize(texts[row.row]), tokenize(item_text), params.ngram)
+    embedding = None if pd.isna(row.embedding) else round(float(row.embedding), 4)
+    evidence = Evidence(
+        benchmark=bench.name,
+        benchmark_item=bench.ids[local],
+        benchmark_text=item_text[:1000],
+        method=row.method,
+        overlapping_spans=spans,
+        ngram_coverage=round(float(row.coverage), 4),
+        lexical_cosine=round(float(row.lexical), 4),
+        embedding_cosine=embedding,
+        number_share=round(float(row.numbers), 4),
+        judge=None if row.judge is None else json.loads(row.judge),
+    )
+    how = "copies" if row.method.startswith("ngram") else "looks like a rewording of"
+    return Finding(
+        row_id=data.row_ids[row.row],
+        issue="contamination",
+        score=round(float(row.score), 4),
+        action=Action(type="drop"),
+        evidence=evidence,
+        message=f"{how} {bench.name} item {bench.ids[local]} (score {row.score:.2f}, {row.method})",
+    )
+
+
+SPEC = ToolSpec(
+    name="decontam",
+    version=__version__,
+    summary="Benchmark items in training rows: n-gram overlap, TF-IDF and embedding similarity, optional LLM judge.",
+    issue_types=["contamination"],
+    required_roles=["text"],
+    params_model=DecontamParams,
+    run=run,
+)

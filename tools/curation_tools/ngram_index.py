@@ -1,0 +1,160 @@
+"""Word n-gram overlap between training documents and benchmark items, vectorised with numpy.
+
+Tokens are the word characters of the normalised text; each token gets a stable 64-bit hash
+(pandas' siphash with a fixed key), n-grams a polynomial hash of their tokens. Items shorter than n
+tokens are indexed whole (exact matching of short items). N-grams shared by many items (templates)
+or found in many training documents (boilerplate, quotes) are not informative and are left out of
+an item's coverage.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from curation_tools.text import normalize
+
+_WORD = re.compile(r"\w+")
+_MULT = np.uint64(0x9E3779B97F4A7C15)
+
+
+def tokenize(text: str) -> list[str]:
+    return _WORD.findall(normalize(text))
+
+
+@dataclass
+class TokenStream:
+    """All documents' token hashes end to end; doc `d` owns hashes[offsets[d]:offsets[d + 1]]."""
+
+    hashes: np.ndarray
+    offsets: np.ndarray
+
+    @classmethod
+    def from_tokens(cls, docs: list[list[str]]) -> TokenStream:
+        lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=len(docs))
+        flat = [t for d in docs for t in d]
+        hashes = pd.util.hash_array(np.asarray(flat, dtype=object)) if flat else np.zeros(0, dtype=np.uint64)
+        return cls(hashes.astype(np.uint64), np.concatenate([[0], np.cumsum(lengths)]))
+
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def grams(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(gram hash, doc index, start position within the doc) of every n-gram inside one document."""
+        total = len(self.hashes) - n + 1
+        if total <= 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return np.zeros(0, dtype=np.uint64), empty, empty
+        acc = np.full(total, np.uint64(n), dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for k in range(n):
+                acc = acc * _MULT + self.hashes[k : k + total]
+        starts = np.arange(total)
+        doc = np.searchsorted(self.offsets, starts, side="right") - 1
+        inside = starts + n <= self.offsets[doc + 1]
+        return acc[inside], doc[inside], (starts - self.offsets[doc])[inside]
+
+
+@dataclass
+class ItemGrams:
+    """Informative n-grams of benchmark items: parallel arrays gram -> (item, in the item's key part)."""
+
+    grams: np.ndarray
+    items: np.ndarray
+    is_key: np.ndarray
+    n_full: np.ndarray
+    n_key: np.ndarray
+    short_lengths: list[int]
+    """gram lengths used for items shorter than n (matched whole)."""
+
+
+def index_items(keys: list[list[str]], texts: list[list[str]], n: int, min_short: int, max_items: int) -> ItemGrams:
+    """Index items' n-grams; the key is a prefix of the text, so a gram is a key gram when it ends inside it."""
+    stream = TokenStream.from_tokens(texts)
+    key_len = np.fromiter((len(k) for k in keys), dtype=np.int64, count=len(keys))
+    parts = []
+    grams, docs, starts = stream.grams(n)
+    parts.append((grams, docs, starts + n <= key_len[docs]))
+    short = sorted({int(length) for length in key_len if min_short <= length < n})
+    for length in short:
+        g, d, s = stream.grams(length)
+        whole_key = (key_len[d] == length) & (s == 0)
+        parts.append((g[whole_key], d[whole_key], np.ones(int(whole_key.sum()), dtype=bool)))
+    grams = np.concatenate([p[0] for p in parts])
+    items = np.concatenate([p[1] for p in parts])
+    is_key = np.concatenate([p[2] for p in parts])
+    frame = pd.DataFrame({"gram": grams, "item": items, "key": is_key})
+    frame = frame.groupby(["gram", "item"], sort=False)["key"].any().reset_index()
+    spread = frame.groupby("gram")["item"].transform("size")
+    frame = frame[spread <= max_items]
+    n_items = len(texts)
+    n_full = np.bincount(frame["item"], minlength=n_items)
+    n_key = np.bincount(frame.loc[frame["key"], "item"], minlength=n_items)
+    return ItemGrams(
+        grams=frame["gram"].to_numpy(np.uint64),
+        items=frame["item"].to_numpy(np.int64),
+        is_key=frame["key"].to_numpy(bool),
+        n_full=n_full,
+        n_key=n_key,
+        short_lengths=short,
+    )
+
+
+@dataclass
+class Overlap:
+    """Per (document, item) pair with shared informative grams: coverage of the item by the document."""
+
+    docs: np.ndarray
+    items: np.ndarray
+    coverage: np.ndarray
+    boilerplate_grams: int
+
+
+def overlap(stream: TokenStream, index: ItemGrams, n: int, max_doc_freq: int) -> Overlap:
+    """Coverage = max(shared grams / item's grams, shared key grams / item's key grams)."""
+    known = np.unique(index.grams)
+    hit_grams, hit_docs = [], []
+    for length in [n, *index.short_lengths]:
+        grams, docs, _ = stream.grams(length)
+        found = np.isin(grams, known)
+        hit_grams.append(grams[found])
+        hit_docs.append(docs[found])
+    hits = pd.DataFrame({"gram": np.concatenate(hit_grams), "doc": np.concatenate(hit_docs)}).drop_duplicates()
+    doc_freq = hits.groupby("gram")["doc"].transform("size")
+    boilerplate = hits.loc[doc_freq > max_doc_freq, "gram"].nunique()
+    hits = hits[doc_freq <= max_doc_freq]
+    postings = pd.DataFrame({"gram": index.grams, "item": index.items, "key": index.is_key})
+    pairs = hits.merge(postings, on="gram")
+    if pairs.empty:
+        empty = np.zeros(0, dtype=np.int64)
+        return Overlap(empty, empty, np.zeros(0), boilerplate)
+    pairs["key"] = pairs["key"].astype(np.int64)
+    counts = pairs.groupby(["doc", "item"]).agg(full=("gram", "size"), key=("key", "sum")).reset_index()
+    items = counts["item"].to_numpy()
+    full = counts["full"].to_numpy() / np.maximum(index.n_full[items], 1)
+    key = np.where(index.n_key[items] > 0, counts["key"].to_numpy() / np.maximum(index.n_key[items], 1), 0.0)
+    return Overlap(counts["doc"].to_numpy(), items, np.maximum(full, key), boilerplate)
+
+
+def shared_spans(doc_tokens: list[str], item_tokens: list[str], n: int, limit: int = 3) -> list[str]:
+    """The longest runs of the document's tokens covered by n-grams it shares with the item."""
+    n = min(n, len(item_tokens))
+    if n == 0 or len(doc_tokens) < n:
+        return []
+    item_grams = {tuple(item_tokens[i : i + n]) for i in range(len(item_tokens) - n + 1)}
+    covered = np.zeros(len(doc_tokens), dtype=bool)
+    for i in range(len(doc_tokens) - n + 1):
+        if tuple(doc_tokens[i : i + n]) in item_grams:
+            covered[i : i + n] = True
+    spans, start = [], None
+    for i, flag in enumerate([*covered, False]):
+        if flag and start is None:
+            start = i
+        elif not flag and start is not None:
+            spans.append(doc_tokens[start:i])
+            start = None
+    spans.sort(key=len, reverse=True)
+    return [" ".join(s) for s in spans[:limit]]
