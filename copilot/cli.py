@@ -17,6 +17,7 @@ from copilot.config import Settings
 from copilot.console import err, fail, out
 from copilot.data_options import FeaturesOpt, IdOpt, LabelOpt, SplitOpt, TextOpt, WorkspaceOpt, load_from_flags
 from copilot.ledger import Decision, FindingOverride, Ledger, OperationResult, default_workspace
+from copilot.run_cli import run as run_command
 from copilot.tools_cli import run_tool, tools_group, write_findings
 from curation_tools.errors import UserInputError
 from curation_tools.registry import available_tools
@@ -326,6 +327,9 @@ def root(
     ] = False,
 ) -> None:
     """Curate training and evaluation data with deterministic tools and an approval loop."""
+
+
+app.command("run")(run_command)
 
 
 def main() -> None:

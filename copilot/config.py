@@ -15,6 +15,10 @@ class Settings(BaseSettings):
     base_url: str | None = Field(None, validation_alias=AliasChoices("CURATE_BASE_URL", "OPENAI_BASE_URL"))
     model: str = Field("gpt-4o-mini", description="chat model for planners, workers and judges")
     embedding_model: str = Field("text-embedding-3-small", description="model for --embedder openai")
+    usd_per_1k_prompt: float = Field(
+        0.0, description="price of 1,000 prompt tokens, for cost accounting and --max-cost"
+    )
+    usd_per_1k_completion: float = Field(0.0, description="price of 1,000 completion tokens")
     timeout_s: float = 60.0
     max_retries: int = 4
     cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "curation-copilot")

@@ -516,7 +516,7 @@ class Ledger:
         )
 
     # ---- undo / redo ------------------------------------------------------------------------
-    def _edits_of(self, decision_id: int) -> list[Edit]:
+    def edits_of(self, decision_id: int) -> list[Edit]:
         rows = self._db.execute(
             "SELECT row_id, action, col, old_value, new_value, finding_id, issue, score FROM edits"
             " WHERE decision_id=? ORDER BY edit_id",
@@ -544,7 +544,7 @@ class Ledger:
 
     def _replay(self, op: str, decision_id: int, by: str) -> OperationResult:
         forward = op == "redo"
-        edits = self._edits_of(decision_id)
+        edits = self.edits_of(decision_id)
         work = _Working(self._frame(self.head()))
         done: list[Edit] = []
         conflicts: list[Conflict] = []

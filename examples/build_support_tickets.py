@@ -15,8 +15,11 @@ from __future__ import annotations
 import csv
 import json
 import random
+import re
 import sys
 from pathlib import Path
+
+from curation_tools.text import normalize
 
 INTENTS = [
     "age_limit",
@@ -41,12 +44,26 @@ def reformat(text: str, rng: random.Random) -> str:
     return rng.choice(variants)(text)
 
 
+def _words(text: str) -> str:
+    """Normalised words, space-delimited on both sides, for whole-word containment tests."""
+    return " " + " ".join(re.findall(r"\w+", normalize(text))) + " "
+
+
 def main(source: Path) -> None:
     here = Path(__file__).resolve().parent
     rng = random.Random(SEED)
-    read = lambda name: [json.loads(x) for x in (source / name).read_text().splitlines()]  # noqa: E731
-    train = [r for r in read("banking77_train.jsonl") if r["label_name"] in INTENTS]
+    read = lambda name: [json.loads(x) for x in (source / name).read_text().split("\n") if x.strip()]  # noqa: E731
     test = [r for r in read("banking77_test.jsonl") if r["label_name"] in INTENTS]
+    # banking77 has queries in both splits (also inside longer training queries) and repeated within train:
+    # leave those out, so that the planted duplicates and leaks are the only ones and the ground truth is exact
+    tests = [_words(r["text"]) for r in test]
+    seen: set[str] = set()
+    train = []
+    for r in read("banking77_train.jsonl"):
+        words = _words(r["text"])
+        if r["label_name"] in INTENTS and words not in seen and not any(q in words or words in q for q in tests):
+            seen.add(words)
+            train.append(r)
     rows = []
     for intent in INTENTS:
         pool = [r for r in train if r["label_name"] == intent]

@@ -6,9 +6,10 @@ import json
 from typing import TypeVar
 
 from openai import OpenAI
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from copilot.config import Settings
+from copilot.llm.budget import Budget
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -17,6 +18,8 @@ class Usage(BaseModel):
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cost_usd: float = 0.0
+    by_node: dict[str, int] = Field(default_factory=dict, description="calls per graph node / purpose")
 
 
 class InvalidLLMOutput(Exception):
@@ -24,25 +27,31 @@ class InvalidLLMOutput(Exception):
 
 
 class LLMClient:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, budget: Budget | None = None) -> None:
         key = settings.api_key.get_secret_value() if settings.api_key else "not-needed"
         self._client = OpenAI(
             api_key=key, base_url=settings.base_url, timeout=settings.timeout_s, max_retries=settings.max_retries
         )
         self.model = settings.model
         self.usage = Usage()
+        self.budget = budget or Budget(
+            usd_per_1k_prompt=settings.usd_per_1k_prompt, usd_per_1k_completion=settings.usd_per_1k_completion
+        )
 
-    def chat_json(self, system: str, user: str, schema: type[T], repairs: int = 1) -> T:
+    def chat_json(self, system: str, user: str, schema: type[T], repairs: int = 1, purpose: str = "chat") -> T:
         """Ask for one JSON object matching `schema`; on invalid output, feed the error back and retry."""
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         for _ in range(repairs + 1):
+            self.budget.check(self.usage.calls, self.usage.cost_usd)
             response = self._client.chat.completions.create(
                 model=self.model, messages=messages, response_format={"type": "json_object"}, temperature=0
             )
             self.usage.calls += 1
+            self.usage.by_node[purpose] = self.usage.by_node.get(purpose, 0) + 1
             if response.usage:
                 self.usage.prompt_tokens += response.usage.prompt_tokens
                 self.usage.completion_tokens += response.usage.completion_tokens
+                self.usage.cost_usd += self.budget.cost(response.usage.prompt_tokens, response.usage.completion_tokens)
             content = response.choices[0].message.content or ""
             try:
                 return schema.model_validate(json.loads(content))

@@ -49,6 +49,9 @@ class DecontamParams(BaseModel):
     candidate_floor: float = Field(0.15, ge=0, le=1, description="TF-IDF cosine for a benchmark item to be a candidate")
     embed_floor: float = Field(0.25, ge=0, le=1, description="TF-IDF cosine a window needs to be embedded")
     embed_all: bool = Field(False, description="embed every window, not only lexical candidates (slower)")
+    paraphrase: bool = Field(
+        True, description="score reworded copies (embedding layer); off: verbatim and short exact matches only"
+    )
     threshold: float = Field(0.5, gt=0, le=1, description="combined score at which a row is flagged")
     judge_band: list[float] = Field([0.3, 0.7], description="with an LLM judge: scores in [low, high] are sent to it")
 
@@ -58,6 +61,7 @@ class DecontamParams(BaseModel):
 # items with even ids) and evaluated on the held-out odd ids; see benchmarks/README.md.
 PARAPHRASE_WEIGHTS = {"lexical": 7.05, "embedding": 18.49, "numbers": 0.67, "bias": -19.83}
 NGRAM_HIT = 0.5  # n-gram coverage from which a pair counts as verbatim
+ROW_MARGIN = 0.02  # how much closer than any other training row a reworded copy must be to its item
 _NUMBER_WORDS = {
     w: str(i)
     for i, w in enumerate(
@@ -120,6 +124,7 @@ def _embedding_pairs(
     position = pd.Series(np.arange(len(to_embed)), index=to_embed)
     stores = {view: _store(corpus, ctx, view) for view in views}
     item_vectors = {view: stores[view].build(items, ctx.progress)[0] for view, items in views.items()}
+    item_nn = np.max([_nearest_other(stores[v], vectors, params.top_k) for v, vectors in item_vectors.items()], axis=0)
     found = []
     for store in stores.values():
         idx, _ = store.query(window_vectors, params.top_k)
@@ -131,7 +136,17 @@ def _embedding_pairs(
     pairs["embedding"] = np.max(
         [np.einsum("ij,ij->i", window_vectors[rows], vectors[items]) for vectors in item_vectors.values()], axis=0
     )
+    pairs["margin"] = pairs["embedding"] - item_nn[items]
     return pairs
+
+
+def _nearest_other(store: BenchmarkVectors, vectors: np.ndarray, k: int) -> np.ndarray:
+    """Each item's cosine to its most similar other item (-1 for a lone item)."""
+    if len(vectors) < 2:
+        return np.full(len(vectors), -1.0, dtype=np.float32)
+    idx, sim = store.query(vectors, min(k + 1, len(vectors)))
+    sim = np.where(idx == np.arange(len(vectors))[:, None], -1.0, sim)
+    return sim.max(axis=1)
 
 
 def pair_features(texts: list[str], corpus: Corpus, params: DecontamParams, ctx: ToolContext) -> pd.DataFrame:
@@ -156,7 +171,12 @@ def pair_features(texts: list[str], corpus: Corpus, params: DecontamParams, ctx:
     w_idx, i_idx, cosine = retrieval.top(params.top_k, params.candidate_floor, ctx.progress)
     ctx.check_cancelled()
     candidates = pd.DataFrame({"window": w_idx, "item": i_idx, "lexical": cosine})
-    to_embed = np.arange(len(windows)) if params.embed_all else np.unique(w_idx[cosine >= params.embed_floor])
+    if not params.paraphrase:
+        to_embed = np.zeros(0, dtype=np.int64)
+    elif params.embed_all:
+        to_embed = np.arange(len(windows))
+    else:
+        to_embed = np.unique(w_idx[cosine >= params.embed_floor])
     if len(to_embed):
         embedded = _embedding_pairs(windows, to_embed, candidates, corpus, params, ctx)
         candidates = candidates.merge(embedded, on=["window", "item"], how="outer")
@@ -165,7 +185,7 @@ def pair_features(texts: list[str], corpus: Corpus, params: DecontamParams, ctx:
             candidates.loc[unknown, "window"].to_numpy(), candidates.loc[unknown, "item"].to_numpy()
         )
     else:
-        candidates["embedding"] = np.nan
+        candidates["embedding"] = candidates["margin"] = np.nan
     candidates["row"] = owners[candidates["window"].to_numpy()]
     pairs = pd.concat([by_ngram, candidates.drop(columns="window")], ignore_index=True)
     pairs["coverage"] = pairs["coverage"].fillna(0.0)
@@ -200,11 +220,32 @@ def number_share(row_texts: list[str], item_texts: list[str]) -> np.ndarray:
     return shares
 
 
+def _row_margin(pairs: pd.DataFrame) -> np.ndarray:
+    """A pair's embedding cosine minus that of the item's closest other training row (inf when none)."""
+    emb = pairs["embedding"].fillna(-np.inf).to_numpy()
+    frame = pd.DataFrame({"item": pairs["item"].to_numpy(), "emb": emb, "pos": np.arange(len(pairs))})
+    frame = frame.sort_values(["item", "emb"], ascending=[True, False])
+    rank = frame.groupby("item").cumcount().to_numpy()
+    first = frame.groupby("item")["emb"].transform("first").to_numpy()
+    second = frame.groupby("item")["emb"].transform(lambda x: x.iloc[1] if len(x) > 1 else -np.inf).to_numpy()
+    other = np.where(rank == 0, second, first)
+    margin = np.empty(len(pairs))
+    with np.errstate(invalid="ignore"):  # -inf - -inf for pairs without embeddings: nan, never above the margin
+        margin[frame["pos"].to_numpy()] = frame["emb"].to_numpy() - other
+    return margin
+
+
 def score_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
     """Add `score` and `method`: n-gram coverage when it fired, else the paraphrase model (0 when not embedded)."""
     w = PARAPHRASE_WEIGHTS
     z = w["lexical"] * pairs["lexical"] + w["embedding"] * pairs["embedding"] + w["numbers"] * pairs["numbers"]
-    para = np.where(pairs["embedding"].isna(), 0.0, 1 / (1 + np.exp(-(z.to_numpy() + w["bias"]))))
+    para = 1 / (1 + np.exp(-(z.to_numpy() + w["bias"])))
+    # a rewording must be closer to its item than the benchmark's nearest other item is: otherwise the row is
+    # only on the same topic (e.g. a training query of an intent the benchmark has many paraphrases of)
+    para = np.where(pairs["embedding"].isna() | (pairs["margin"] <= 0), 0.0, para)
+    # ... and it must stand out among the training rows close to that item: when several rows are about
+    # equally close, they share a topic with it rather than copy it
+    para = np.where(_row_margin(pairs) <= ROW_MARGIN, 0.0, para)
     coverage = pairs["coverage"].to_numpy()
     verbatim = coverage >= NGRAM_HIT
     pairs = pairs.copy()

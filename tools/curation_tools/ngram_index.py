@@ -2,7 +2,8 @@
 
 Tokens are the word characters of the normalised text; each token gets a stable 64-bit hash
 (pandas' siphash with a fixed key), n-grams a polynomial hash of their tokens. Items shorter than n
-tokens are indexed whole (exact matching of short items). N-grams shared by many items (templates)
+tokens are indexed whole and match rows they make up at least half of (exact matching of short
+items). N-grams shared by many items (templates)
 or found in many training documents (boilerplate, quotes) are not informative and are left out of
 an item's coverage.
 """
@@ -116,10 +117,13 @@ class Overlap:
 def overlap(stream: TokenStream, index: ItemGrams, n: int, max_doc_freq: int) -> Overlap:
     """Coverage = max(shared grams / item's grams, shared key grams / item's key grams)."""
     known = np.unique(index.grams)
+    doc_lengths = stream.lengths()
     hit_grams, hit_docs = [], []
     for length in [n, *index.short_lengths]:
         grams, docs, _ = stream.grams(length)
         found = np.isin(grams, known)
+        if length < n:  # a short item counts only as most of a row, not as a phrase inside a longer text
+            found &= doc_lengths[docs] <= 2 * length
         hit_grams.append(grams[found])
         hit_docs.append(docs[found])
     hits = pd.DataFrame({"gram": np.concatenate(hit_grams), "doc": np.concatenate(hit_docs)}).drop_duplicates()

@@ -1,0 +1,1 @@
+"""Coordinator planners and tool workers."""

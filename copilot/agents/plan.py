@@ -1,0 +1,101 @@
+"""Plans and what planners see: typed, validated against the tool registry before anything runs."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from pydantic import BaseModel, Field, ValidationError
+
+from curation_tools.registry import available_tools
+
+# parameters that name files: set from the run's own flags only, never by a planner (paths stay in the workspace)
+RUN_OWNED_PARAMS = {"benchmark", "reference", "reference_text"}
+MAX_RUNS_PER_TOOL = 2
+
+
+class PlanStep(BaseModel):
+    tool: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    reason: str = ""
+
+
+class Plan(BaseModel):
+    """One round of steps that do not depend on each other (run in parallel); no steps = finish."""
+
+    steps: list[PlanStep] = Field(default_factory=list)
+    rationale: str = ""
+
+
+class StepOutcome(BaseModel):
+    tool: str
+    round: int
+    findings: int
+    approved: int
+    rejected: int
+    applied_edits: int
+    summary: str
+
+
+class PlanningContext(BaseModel):
+    """What a planner sees: a profile and outcomes, never the rows themselves."""
+
+    profile: dict[str, Any]
+    roles: dict[str, Any]
+    benchmarks: list[str]
+    goal: str = ""
+    round: int = 0
+    done: list[StepOutcome] = Field(default_factory=list)
+
+
+class Planner(Protocol):
+    name: str
+
+    def plan(self, context: PlanningContext) -> Plan: ...
+
+
+class InvalidPlan(ValueError):
+    """A plan that names an unknown or inapplicable tool, bad parameters, or a file parameter."""
+
+
+def applicable_tools(context: PlanningContext) -> list[str]:
+    roles = context.roles
+    names = []
+    for name, spec in available_tools().items():
+        if spec.output == "report":
+            continue
+        if any(not roles.get(r) for r in spec.required_roles):
+            continue
+        if name == "decontam" and not context.benchmarks:
+            continue
+        names.append(name)
+    return names
+
+
+def validate_plan(plan: Plan, context: PlanningContext) -> Plan:
+    """Check every step against the registry and its params model; fill run-owned parameters."""
+    allowed = applicable_tools(context)
+    runs = {o.tool: 0 for o in context.done}
+    for outcome in context.done:
+        runs[outcome.tool] += 1
+    steps = []
+    for step in plan.steps:
+        if step.tool not in allowed:
+            raise InvalidPlan(f"tool '{step.tool}' is not available for this data (available: {', '.join(allowed)})")
+        if runs.get(step.tool, 0) >= MAX_RUNS_PER_TOOL:
+            raise InvalidPlan(f"tool '{step.tool}' already ran {MAX_RUNS_PER_TOOL} times")
+        owned = RUN_OWNED_PARAMS & set(step.params)
+        if owned:
+            raise InvalidPlan(
+                f"step {step.tool}: parameter(s) {', '.join(sorted(owned))} are set by the run, not a plan"
+            )
+        params = dict(step.params)
+        if step.tool == "decontam":
+            params["benchmark"] = list(context.benchmarks)
+        try:
+            checked = available_tools()[step.tool].params_model.model_validate(params)
+        except ValidationError as error:
+            raise InvalidPlan(f"step {step.tool}: invalid parameters: {error}") from None
+        steps.append(PlanStep(tool=step.tool, params=checked.model_dump(mode="json"), reason=step.reason))
+    if len({s.tool for s in steps}) != len(steps):
+        raise InvalidPlan("a round may run each tool once")
+    return Plan(steps=steps, rationale=plan.rationale)

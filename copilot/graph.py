@@ -1,0 +1,244 @@
+"""The run graph (LangGraph): profile -> plan -> workers (parallel) -> review (one interrupt) -> apply -> plan ...
+-> finish. State holds JSON values and ids only; proposals live as files in the workspace, edits in the
+ledger. Checkpoints go to SQLite in the workspace, so a killed run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, TypedDict
+
+from langgraph.config import get_stream_writer
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import Send, interrupt
+
+from copilot.agents.plan import InvalidPlan, Planner, PlanningContext, StepOutcome, validate_plan
+from copilot.config import Settings
+from copilot.ledger import Decision, FindingOverride, Ledger
+from copilot.llm.budget import BudgetExceeded
+from copilot.policy import Policy
+from curation_tools.context import ToolContext
+from curation_tools.profile import ProfileParams
+from curation_tools.profile import run as run_profile
+from curation_tools.registry import get_tool
+from curation_tools.schema import Proposal
+
+
+def _merge_rounds(old: dict[str, list[str]] | None, new: dict[str, list[str]] | None) -> dict[str, list[str]]:
+    merged = {k: list(v) for k, v in (old or {}).items()}
+    for key, ids in (new or {}).items():
+        merged[key] = sorted({*merged.get(key, []), *ids})
+    return merged
+
+
+class RunState(TypedDict, total=False):
+    round: int
+    profile: dict[str, Any]
+    plan: list[dict[str, Any]]
+    rationale: str
+    proposals: Annotated[dict[str, list[str]], _merge_rounds]
+    decisions: list[dict[str, Any]]
+    outcomes: list[dict[str, Any]]
+    status: str
+    notes: list[str]
+
+
+@dataclass
+class Runtime:
+    """What nodes need besides state; rebuilt from the run's config on resume (never checkpointed)."""
+
+    workspace: Path
+    settings: Settings
+    planner: Planner
+    policy: Policy
+    benchmarks: list[str]
+    goal: str
+    seed: int
+    finish: Callable[[RunState], dict[str, Any]]
+    judges: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def proposals_dir(self) -> Path:
+        return self.workspace / "proposals"
+
+    def ledger(self) -> Ledger:
+        return Ledger(self.workspace / "ledger")
+
+    def proposal(self, proposal_id: str) -> Proposal:
+        return Proposal.model_validate_json((self.proposals_dir / f"{proposal_id}.json").read_text(encoding="utf-8"))
+
+
+def _emit(kind: str, **data: Any) -> None:
+    get_stream_writer()({"kind": kind, **data})
+
+
+def build_graph(rt: Runtime, checkpointer):
+    def profile(state: RunState) -> dict[str, Any]:
+        data = rt.ledger().dataset()
+        result = run_profile(data, ProfileParams(), ToolContext(cache_dir=rt.settings.cache_dir))
+        _emit("message", text=f"profile: {result.proposal.summary}")
+        return {"profile": result.report, "round": 0, "outcomes": [], "decisions": [], "notes": []}
+
+    def plan(state: RunState) -> dict[str, Any]:
+        ledger = rt.ledger()
+        context = PlanningContext(
+            profile=state["profile"],
+            roles=ledger.roles.model_dump(),
+            benchmarks=rt.benchmarks,
+            goal=rt.goal,
+            round=state["round"],
+            done=[StepOutcome.model_validate(o) for o in state["outcomes"]],
+        )
+        try:
+            made = validate_plan(rt.planner.plan(context), context)
+        except BudgetExceeded as error:
+            _emit("cost", text=str(error))
+            return {"plan": [], "status": "budget_reached", "notes": [*state["notes"], str(error)]}
+        except InvalidPlan as error:  # a planner's own fallback failed too: stop rather than run anything unchecked
+            _emit("message", text=f"plan rejected: {error}")
+            return {"plan": [], "status": "plan_rejected", "notes": [*state["notes"], str(error)]}
+        steps = [s.model_dump() for s in made.steps]
+        _emit("plan", round=state["round"] + 1, steps=steps, rationale=made.rationale, planner=rt.planner.name)
+        return {"plan": steps, "rationale": made.rationale}
+
+    def dispatch(state: RunState):
+        if not state["plan"]:
+            return "finish"
+        return [Send("worker", {"step": step, "round": state["round"]}) for step in state["plan"]]
+
+    def worker(task: dict[str, Any]) -> dict[str, Any]:
+        step, round_ = task["step"], task["round"]
+        spec = get_tool(step["tool"])
+        _emit("step_started", tool=spec.name, params=step["params"], reason=step.get("reason", ""))
+        data = rt.ledger().dataset()
+
+        def progress(stage: str, done: int, total: int | None) -> None:
+            _emit("progress", tool=spec.name, stage=stage, done=done, total=total)
+
+        ctx = ToolContext(
+            cache_dir=rt.settings.cache_dir,
+            seed=rt.seed,
+            progress=progress,
+            embedder_spec=rt.settings.embedder,
+            workspace=rt.workspace,
+            **rt.judges,
+        )
+        result = spec.run(data, spec.params_model.model_validate(step["params"]), ctx)
+        proposal = result.proposal
+        rt.proposals_dir.mkdir(parents=True, exist_ok=True)
+        tmp = rt.proposals_dir / f".{proposal.proposal_id}.tmp"
+        tmp.write_text(proposal.model_dump_json(), encoding="utf-8")
+        tmp.replace(rt.proposals_dir / f"{proposal.proposal_id}.json")
+        _emit(
+            "proposal_ready",
+            tool=spec.name,
+            proposal_id=proposal.proposal_id,
+            findings=len(proposal.findings),
+            summary=proposal.summary,
+            elapsed_s=round(result.elapsed_s, 2),
+        )
+        return {"proposals": {str(round_): [proposal.proposal_id]}}
+
+    def review(state: RunState) -> dict[str, Any]:
+        ids = sorted(state["proposals"].get(str(state["round"]), []), key=lambda p: (rt.proposal(p).tool, p))
+        decided: dict[str, dict[str, Any]] = {}
+        pending = []
+        for pid in ids:
+            proposal = rt.proposal(pid)
+            for finding in proposal.findings:
+                verdict = rt.policy.decide(proposal.tool, finding)
+                if verdict == "ask":
+                    pending.append(
+                        {
+                            "proposal_id": pid,
+                            "tool": proposal.tool,
+                            "finding_id": finding.finding_id,
+                            "row_id": finding.row_id,
+                            "issue": finding.issue,
+                            "action": finding.action.model_dump(mode="json", exclude_none=True),
+                            "score": finding.score,
+                            "message": finding.message,
+                        }
+                    )
+                else:
+                    decided[finding.finding_id] = {"approve": verdict == "approve", "by": f"policy:{rt.policy.name}"}
+        if pending:
+            answers = interrupt({"pending": pending})  # one interrupt, after fan-in; resumes with {finding_id: verdict}
+            for item in pending:
+                verdict = answers.get(item["finding_id"], "reject")
+                decided[item["finding_id"]] = {"approve": verdict == "approve", "by": "human"}
+        decisions = [
+            {
+                "proposal_id": pid,
+                "findings": {f.finding_id: decided[f.finding_id] for f in rt.proposal(pid).findings},
+            }
+            for pid in ids
+        ]
+        return {"decisions": [*state["decisions"], *decisions]}
+
+    def apply(state: RunState) -> dict[str, Any]:
+        ledger = rt.ledger()
+        already = {d.proposal_id for d in ledger.decisions()}
+        outcomes = list(state["outcomes"])
+        for decision in state["decisions"]:
+            pid = decision["proposal_id"]
+            if any(o.get("proposal_id") == pid for o in outcomes):
+                continue
+            proposal = rt.proposal(pid)
+            findings = decision["findings"]
+            approved = [fid for fid, d in findings.items() if d["approve"]]
+            by = "human" if any(d["by"] == "human" for d in findings.values()) else f"policy:{rt.policy.name}"
+            edits = 0
+            if pid not in already:  # idempotent: a run killed after the ledger commit does not apply twice
+                result = ledger.apply(
+                    proposal,
+                    Decision(
+                        proposal_id=pid,
+                        approve=False,
+                        overrides={fid: FindingOverride(approve=True) for fid in approved},
+                        decided_by=by,
+                        reason=f"run round {state['round'] + 1}",
+                    ),
+                )
+                edits = len(result.edits)
+                _emit("applied", tool=proposal.tool, proposal_id=pid, edits=edits, conflicts=len(result.conflicts))
+            else:
+                edits = next(d.n_edits for d in ledger.decisions() if d.proposal_id == pid)
+            outcome = StepOutcome(
+                tool=proposal.tool,
+                round=state["round"] + 1,
+                findings=len(proposal.findings),
+                approved=len(approved),
+                rejected=len(findings) - len(approved),
+                applied_edits=edits,
+                summary=proposal.summary,
+            )
+            outcomes.append({**outcome.model_dump(), "proposal_id": pid})
+        return {"outcomes": outcomes, "round": state["round"] + 1}
+
+    def finish(state: RunState) -> dict[str, Any]:
+        status = state.get("status") or "finished"
+        rt.finish({**state, "status": status})
+        _emit("finished", status=status)
+        return {"status": status}
+
+    graph = StateGraph(RunState)
+    for name, node in [
+        ("profile", profile),
+        ("plan", plan),
+        ("worker", worker),
+        ("review", review),
+        ("apply", apply),
+        ("finish", finish),
+    ]:
+        graph.add_node(name, node)
+    graph.add_edge(START, "profile")
+    graph.add_edge("profile", "plan")
+    graph.add_conditional_edges("plan", dispatch, ["worker", "finish"])
+    graph.add_edge("worker", "review")
+    graph.add_edge("review", "apply")
+    graph.add_edge("apply", "plan")
+    graph.add_edge("finish", END)
+    return graph.compile(checkpointer=checkpointer)

@@ -1,0 +1,108 @@
+"""What a finished run leaves in its folder: curated data, changes.jsonl, summary.json, report.md."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from copilot.ledger import Ledger
+
+if TYPE_CHECKING:
+    from copilot.session import RunConfig
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def _public(value: Any) -> Any:
+    """A row record without the ledger's internal columns."""
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if not k.startswith("__")}
+    return value
+
+
+def curated_name(ledger: Ledger) -> str:
+    suffix = {"csv": ".csv", "tsv": ".tsv", "jsonl": ".jsonl", "parquet": ".parquet"}[ledger.source.format]
+    return "curated" + suffix
+
+
+def write_outputs(
+    out_dir: Path, ledger: Ledger, state: dict[str, Any], config: RunConfig, usage: dict[str, Any] | None
+) -> dict[str, Any]:
+    decided_by = {fid: d["by"] for decision in state.get("decisions", []) for fid, d in decision["findings"].items()}
+    changes = []
+    for info in sorted(ledger.decisions(), key=lambda d: d.decision_id):
+        if info.status != "applied":
+            continue
+        for edit in ledger.edits_of(info.decision_id):
+            changes.append(
+                {
+                    "row_id": edit.row_id,
+                    "action": edit.action.value,
+                    "tool": info.tool,
+                    "issue": edit.issue,
+                    "score": edit.score,
+                    "decided_by": decided_by.get(edit.finding_id, info.decided_by),
+                    "column": edit.column,
+                    "old_value": _public(edit.old_value),
+                    "new_value": _public(edit.new_value),
+                }
+            )
+    ledger.export(out_dir / curated_name(ledger))
+    _atomic_write(out_dir / "changes.jsonl", "".join(json.dumps(c, default=str) + "\n" for c in changes))
+    rows_in = len(ledger.dataset(1))
+    rows_out = len(ledger.dataset())
+    summary = {
+        "status": state.get("status", "finished"),
+        "data": config.data,
+        "planner": config.planner if config.recipe.plan == "auto" else "recipe",
+        "policy": config.policy.name,
+        "seed": config.seed,
+        "rows_in": rows_in,
+        "rows_out": rows_out,
+        "rounds": state.get("round", 0),
+        "steps": state.get("outcomes", []),
+        "changes": {
+            action: sum(c["action"] == action for c in changes) for action in sorted({c["action"] for c in changes})
+        },
+        "notes": state.get("notes", []),
+        "llm_usage": usage,
+    }
+    _atomic_write(out_dir / "summary.json", json.dumps(summary, indent=2, default=str))
+    _atomic_write(out_dir / "report.md", _report(summary, out_dir / curated_name(ledger)))
+    return summary
+
+
+def _report(summary: dict[str, Any], curated: Path) -> str:
+    lines = [
+        "# Curation run report",
+        "",
+        f"- data: `{summary['data']}` ({summary['rows_in']} rows in, {summary['rows_out']} rows out)",
+        f"- status: **{summary['status']}**, {summary['rounds']} round(s), planner `{summary['planner']}`, "
+        f"policy `{summary['policy']}`, seed {summary['seed']}",
+        f"- curated data: `{curated.name}`; every change with its tool, score and decider: `changes.jsonl`",
+        "",
+        "| round | tool | findings | approved | rejected | edits applied | summary |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for step in summary["steps"]:
+        lines.append(
+            f"| {step['round']} | {step['tool']} | {step['findings']} | {step['approved']} | {step['rejected']} "
+            f"| {step['applied_edits']} | {step['summary']} |"
+        )
+    if summary["changes"]:
+        lines += ["", "Changes: " + ", ".join(f"{n} {a}" for a, n in summary["changes"].items()) + "."]
+    for note in summary["notes"]:
+        lines.append(f"\nNote: {note}")
+    if summary["llm_usage"]:
+        u = summary["llm_usage"]
+        lines.append(
+            f"\nLLM: {u['calls']} calls, {u['prompt_tokens']} prompt + {u['completion_tokens']} completion tokens, "
+            f"${u['cost_usd']:.4f}."
+        )
+    lines.append("\nUndo any decision with `curate undo` on the run's workspace (`--workspace DIR/workspace/ledger`).")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,113 @@
+"""`curate run`: a scripted, headless curation run on the Session API (recipe + approval policy)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from copilot.console import err, out
+from copilot.data_options import FeaturesOpt, IdOpt, LabelOpt, SplitOpt, TextOpt
+from copilot.policy import load_policy
+from copilot.recipe import load_recipe
+from copilot.session import Event, RunConfig, Session, benchmark_spec_absolute, read_decisions
+from curation_tools.errors import UserInputError
+from curation_tools.roles import RoleOverrides
+
+EXIT = {"finished": 0, "waiting": 3, "budget_reached": 4, "plan_rejected": 1}
+
+
+def _show(event: Event) -> None:
+    d = event.data
+    if event.kind == "plan":
+        steps = ", ".join(s["tool"] for s in d["steps"])
+        err.print(f"[bold]plan[/] round {d['round']} ({d['planner']}): {steps} — {d['rationale']}")
+    elif event.kind == "step_started":
+        err.print(f"  [cyan]{d['tool']}[/] started")
+    elif event.kind == "proposal_ready":
+        err.print(f"  [cyan]{d['tool']}[/]: {d['summary']} ({d['elapsed_s']}s)")
+    elif event.kind == "applied":
+        err.print(f"  [green]applied[/] {d['tool']}: {d['edits']} edits, {d['conflicts']} conflicts")
+    elif event.kind in ("message", "cost"):
+        err.print(f"  {d.get('text') or d}")
+    elif event.kind == "finished":
+        err.print(f"[bold]{d['status']}[/]")
+
+
+def run(
+    data: Annotated[Path | None, typer.Argument(help="data file (CSV/TSV/JSONL/Parquet); omit with --resume")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="run folder for outputs and the workspace")] = None,
+    id: IdOpt = None,
+    text: TextOpt = None,
+    label: LabelOpt = None,
+    features: FeaturesOpt = None,
+    split: SplitOpt = None,
+    benchmark: Annotated[
+        list[str] | None, typer.Option("--benchmark", help="benchmark file PATH[:FIELDS|PRESET] (repeatable)")
+    ] = None,
+    goal: Annotated[str, typer.Option(help="what the curated data is for (given to the planner)")] = "",
+    recipe: Annotated[Path | None, typer.Option(help="recipe YAML: 'plan: auto' or an ordered 'steps:' list")] = None,
+    policy: Annotated[str, typer.Option(help="approve-all | conservative | review | POLICY.yaml")] = "review",
+    planner: Annotated[str, typer.Option(help="heuristic (offline) or llm (OpenAI-compatible endpoint)")] = "heuristic",
+    seed: Annotated[int, typer.Option(help="random seed for the tools")] = 0,
+    max_llm_calls: Annotated[int | None, typer.Option(help="stop cleanly (exit 4) after this many LLM calls")] = None,
+    max_cost: Annotated[float | None, typer.Option(help="stop cleanly (exit 4) at this estimated USD cost")] = None,
+    resume: Annotated[Path | None, typer.Option(help="continue the run in this folder")] = None,
+    decisions: Annotated[
+        Path | None,
+        typer.Option(help="with --resume: JSON of finding_id -> approve|reject (or pending.json filled in)"),
+    ] = None,
+) -> None:
+    """Run the curation agent headless: plan, run tools, decide by policy, apply, write the curated data.
+
+    Exit codes: 0 done, 2 bad input, 3 waiting for decisions (see DIR/pending.json), 4 budget reached.
+    """
+    if resume:
+        session = Session.resume(resume)
+        if decisions:
+            session.decide(read_decisions(decisions))
+    else:
+        if data is None or out_dir is None:
+            raise UserInputError("curate run needs DATA and --out DIR (or --resume DIR).")
+        if planner not in ("heuristic", "llm"):
+            raise UserInputError(f"--planner must be heuristic or llm, not '{planner}'.")
+        config = RunConfig(
+            data=str(data.resolve()),
+            roles=RoleOverrides(
+                id=id,
+                text=text.split(",") if text else None,
+                label=label,
+                features=features.split(",") if features else None,
+                split=split,
+            ),
+            benchmarks=[benchmark_spec_absolute(b) for b in benchmark or []],
+            goal=goal,
+            recipe=load_recipe(recipe),
+            policy=load_policy(policy),
+            planner=planner,
+            seed=seed,
+            max_llm_calls=max_llm_calls,
+            max_cost=max_cost,
+        )
+        out_dir.mkdir(parents=True, exist_ok=True)
+        session = Session.start(config, out_dir)
+    for event in session.events():
+        _show(event)
+    folder = session.out_dir
+    if session.status == "waiting":
+        pending = [{**p, "decision": None} for p in session.pending]
+        (folder / "pending.json").write_text(json.dumps(pending, indent=2, default=str), encoding="utf-8")
+        err.print(f"{len(pending)} finding(s) wait for a decision; they are listed in {folder / 'pending.json'}.")
+        err.print(
+            f"Fill in each 'decision' with approve or reject, then: "
+            f"curate run --resume {folder} --decisions {folder / 'pending.json'}"
+        )
+    elif (folder / "summary.json").exists():
+        summary = json.loads((folder / "summary.json").read_text())
+        out.print(
+            f"{summary['rows_in']} rows in, {summary['rows_out']} rows out; changes: "
+            f"{', '.join(f'{n} {a}' for a, n in summary['changes'].items()) or 'none'}. Outputs in {folder}/"
+        )
+    raise typer.Exit(EXIT.get(session.status, 0))

@@ -1,0 +1,239 @@
+"""The Session API: start or resume a curation run on a dataset, stream typed events, take decisions.
+
+The CLI (`curate run`), the TUI and the eval harness all drive runs through this one class. A run lives
+in one folder: run.json (its configuration), workspace/ (ledger, proposals, checkpoints, indexes),
+events.jsonl, and on finishing curated.<format>, changes.jsonl, summary.json and report.md.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.types import Command
+from pydantic import BaseModel, Field
+
+from copilot.agents.heuristic import HeuristicPlanner, RecipePlanner
+from copilot.agents.plan import Planner
+from copilot.config import Settings
+from copilot.graph import RunState, Runtime, build_graph
+from copilot.ledger import Ledger
+from copilot.llm.budget import Budget
+from copilot.outputs import write_outputs
+from copilot.policy import Policy
+from copilot.recipe import Recipe
+from curation_tools.benchmark_files import load_benchmark, parse_spec
+from curation_tools.errors import UserInputError
+from curation_tools.io import load_dataset
+from curation_tools.roles import RoleOverrides
+
+Status = Literal["ready", "running", "waiting", "finished", "budget_reached", "plan_rejected"]
+THREAD = {"configurable": {"thread_id": "run"}}
+
+
+class RunConfig(BaseModel):
+    data: str
+    roles: RoleOverrides = Field(default_factory=RoleOverrides)
+    benchmarks: list[str] = Field(default_factory=list)
+    goal: str = ""
+    recipe: Recipe = Field(default_factory=Recipe)
+    policy: Policy
+    planner: Literal["heuristic", "llm"] = "heuristic"
+    seed: int = 0
+    max_llm_calls: int | None = None
+    max_cost: float | None = None
+
+
+class Event(BaseModel):
+    seq: int
+    at: str
+    kind: str
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Session:
+    def __init__(self, out_dir: Path, config: RunConfig, settings: Settings | None = None) -> None:
+        self.out_dir = Path(out_dir)
+        self.config = config
+        self.settings = settings or Settings()
+        self.workspace = self.out_dir / "workspace"
+        self.pending: list[dict[str, Any]] = []
+        self._answers: dict[str, str] | None = None
+        self._seq = sum(1 for _ in self._events_path.open()) if self._events_path.exists() else 0
+        self.llm = None
+        self.status: Status = "ready"
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+    @classmethod
+    def start(cls, config: RunConfig, out_dir: Path, settings: Settings | None = None) -> Session:
+        out_dir = Path(out_dir)
+        if (out_dir / "run.json").exists():
+            raise UserInputError(f"{out_dir} already holds a run; continue it with `curate run --resume {out_dir}`.")
+        for spec in config.benchmarks:  # fail on a bad benchmark before any work
+            load_benchmark(spec)
+        data, _ = load_dataset(config.data, config.roles)
+        session = cls(out_dir, config, settings)
+        Ledger.open_or_create(session.workspace / "ledger", data)
+        tmp = out_dir / ".run.json.tmp"
+        tmp.write_text(config.model_dump_json(indent=2), encoding="utf-8")
+        tmp.replace(out_dir / "run.json")
+        return session
+
+    @classmethod
+    def resume(cls, out_dir: Path, settings: Settings | None = None) -> Session:
+        path = Path(out_dir) / "run.json"
+        if not path.exists():
+            raise UserInputError(f"{out_dir} holds no run (no run.json); start one with `curate run DATA --out DIR`.")
+        session = cls(Path(out_dir), RunConfig.model_validate_json(path.read_text(encoding="utf-8")), settings)
+        session.pending = session._pending_from_checkpoint()
+        return session
+
+    # ---- driving -----------------------------------------------------------------------------
+    def decide(self, answers: dict[str, str]) -> None:
+        """Answers for the pending findings: finding_id -> 'approve' | 'reject' (missing ones are rejected)."""
+        unknown = set(answers) - {p["finding_id"] for p in self.pending}
+        if unknown:
+            raise UserInputError(f"No pending finding(s) {', '.join(sorted(unknown)[:5])} in this run.")
+        bad = {v for v in answers.values() if v not in ("approve", "reject")}
+        if bad:
+            raise UserInputError(f"Decisions must be 'approve' or 'reject', not {', '.join(map(str, bad))}.")
+        self._answers = dict(answers)
+
+    def events(self) -> Iterator[Event]:
+        """Run until the run finishes, waits for decisions, or reaches its budget; yields what happens."""
+        with self._graph() as graph:
+            snapshot = graph.get_state(THREAD)
+            if snapshot.interrupts:
+                if self._answers is None:
+                    self.status = "waiting"
+                    self.pending = snapshot.interrupts[0].value["pending"]
+                    yield self._event("decision_needed", pending=self.pending)
+                    return
+                run_input: Any = Command(resume={snapshot.interrupts[0].id: self._answers})
+            elif snapshot.next:
+                run_input = None  # killed mid-run: continue from the last checkpoint
+                yield self._event("message", text="resuming from the last checkpoint")
+            elif snapshot.values.get("status"):
+                self.status = snapshot.values["status"]
+                return
+            else:
+                run_input = {}
+                yield self._event("started", data=self.config.data, planner=self.config.planner)
+            self.status = "running"
+            for mode, chunk in graph.stream(run_input, THREAD, stream_mode=["custom", "updates"], durability="sync"):
+                if mode == "custom":
+                    kind = chunk.pop("kind")
+                    if kind == "progress" and chunk["done"] not in (0, chunk["total"]):
+                        continue  # first and last update of each stage only: events.jsonl stays readable
+                    yield self._event(kind, **chunk)
+                elif "__interrupt__" in chunk:
+                    self.status = "waiting"
+                    self.pending = chunk["__interrupt__"][0].value["pending"]
+                    yield self._event("decision_needed", pending=self.pending)
+                    return
+            final = graph.get_state(THREAD).values
+            self.status = final.get("status", "finished")
+            if self.llm is not None:
+                yield self._event("cost", **self.llm.usage.model_dump())
+
+    # ---- internals ---------------------------------------------------------------------------
+    @property
+    def _events_path(self) -> Path:
+        return self.out_dir / "events.jsonl"
+
+    def _event(self, kind: str, **data: Any) -> Event:
+        self._seq += 1
+        event = Event(seq=self._seq, at=datetime.now(UTC).isoformat(timespec="seconds"), kind=kind, data=data)
+        with self._events_path.open("a", encoding="utf-8") as handle:
+            handle.write(event.model_dump_json() + "\n")
+        return event
+
+    def _planner(self) -> Planner:
+        if self.config.recipe.plan == "steps":
+            return RecipePlanner(self.config.recipe.steps)
+        if self.config.planner == "llm":
+            from copilot.agents.llm_planner import LLMPlanner
+
+            return LLMPlanner(self._llm(), fallback=HeuristicPlanner(), notify=lambda t: self._event("message", text=t))
+        return HeuristicPlanner()
+
+    def _llm(self):
+        if self.llm is None:
+            from copilot.llm.client import LLMClient
+
+            if not self.settings.llm_configured:
+                raise UserInputError(
+                    "--planner llm needs an OpenAI-compatible endpoint: set OPENAI_BASE_URL (and OPENAI_API_KEY "
+                    "if it needs one), or use --planner heuristic."
+                )
+            budget = Budget(
+                max_llm_calls=self.config.max_llm_calls,
+                max_cost=self.config.max_cost,
+                usd_per_1k_prompt=self.settings.usd_per_1k_prompt,
+                usd_per_1k_completion=self.settings.usd_per_1k_completion,
+            )
+            self.llm = LLMClient(self.settings, budget)
+        return self.llm
+
+    def _judges(self) -> dict[str, Any]:
+        if self.config.planner != "llm":
+            return {}
+        from copilot.llm.judge import LLMContaminationJudge, LLMLabelJudge
+
+        return {"judge": LLMLabelJudge(self._llm()), "contamination_judge": LLMContaminationJudge(self._llm())}
+
+    def _runtime(self) -> Runtime:
+        def finish(state: RunState) -> dict[str, Any]:
+            usage = self.llm.usage.model_dump() if self.llm is not None else None
+            return write_outputs(self.out_dir, Ledger(self.workspace / "ledger"), state, self.config, usage)
+
+        return Runtime(
+            workspace=self.workspace,
+            settings=self.settings,
+            planner=self._planner(),
+            policy=self.config.policy,
+            benchmarks=self.config.benchmarks,
+            goal=self.config.goal,
+            seed=self.config.seed,
+            finish=finish,
+            judges=self._judges(),
+        )
+
+    @contextmanager
+    def _graph(self) -> Iterator[Any]:
+        self.workspace.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.workspace / "checkpoints.sqlite", check_same_thread=False)
+        try:
+            yield build_graph(self._runtime(), SqliteSaver(conn))
+        finally:
+            conn.close()
+
+    def _pending_from_checkpoint(self) -> list[dict[str, Any]]:
+        with self._graph() as graph:
+            snapshot = graph.get_state(THREAD)
+            return snapshot.interrupts[0].value["pending"] if snapshot.interrupts else []
+
+
+def benchmark_spec_absolute(spec: str) -> str:
+    """Benchmark specs are stored with absolute paths, so a resumed run finds them from any folder."""
+    path, fields = parse_spec(spec)
+    return str(path.resolve()) + (f":{fields}" if fields else "")
+
+
+def read_decisions(path: Path) -> dict[str, str]:
+    """A decisions file: {finding_id: 'approve'|'reject'} or the pending.json list with 'decision' filled in."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise UserInputError(f"{path}: cannot read decisions: {error}") from None
+    if isinstance(raw, list):
+        return {item["finding_id"]: item["decision"] for item in raw if item.get("decision")}
+    if isinstance(raw, dict):
+        return {str(k): str(v) for k, v in raw.items()}
+    raise UserInputError(f"{path}: expected a JSON object or the pending.json list.")
