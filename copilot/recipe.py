@@ -27,6 +27,19 @@ class Recipe(BaseModel):
         return self
 
 
+def check_steps(recipe: Recipe, benchmarks: list[str]) -> None:
+    """Unknown tools and bad parameters are input errors before the run starts, not failures mid-run."""
+    from curation_tools.registry import get_tool
+
+    for number, step in enumerate(recipe.steps, start=1):
+        spec = get_tool(step.tool)
+        params = {**step.params, **({"benchmark": benchmarks} if step.tool == "decontam" else {})}
+        try:
+            spec.params_model.model_validate(params)
+        except ValidationError as error:
+            raise UserInputError(f"recipe step {number} ({step.tool}): invalid parameters: {error}") from None
+
+
 def load_recipe(path: Path | None) -> Recipe:
     if path is None:
         return Recipe()

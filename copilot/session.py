@@ -27,7 +27,7 @@ from copilot.ledger import Ledger
 from copilot.llm.budget import Budget
 from copilot.outputs import write_outputs
 from copilot.policy import Policy
-from copilot.recipe import Recipe
+from copilot.recipe import Recipe, check_steps
 from curation_tools.benchmark_files import load_benchmark, parse_spec
 from curation_tools.errors import UserInputError
 from curation_tools.io import load_dataset
@@ -75,8 +75,9 @@ class Session:
         out_dir = Path(out_dir)
         if (out_dir / "run.json").exists():
             raise UserInputError(f"{out_dir} already holds a run; continue it with `curate run --resume {out_dir}`.")
-        for spec in config.benchmarks:  # fail on a bad benchmark before any work
+        for spec in config.benchmarks:  # fail on a bad benchmark or recipe before any work
             load_benchmark(spec)
+        check_steps(config.recipe, config.benchmarks)
         data, _ = load_dataset(config.data, config.roles)
         session = cls(out_dir, config, settings)
         Ledger.open_or_create(session.workspace / "ledger", data)

@@ -1,0 +1,160 @@
+"""`curate run`: the example's planted issues fixed offline, policies, review and resume, determinism, kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from .conftest import EXAMPLE
+
+BENCH = str(EXAMPLE.with_name("bank_eval.jsonl")) + ":query"
+TRUTH = json.loads(EXAMPLE.with_name("support_tickets.truth.json").read_text())
+
+
+def planted_figures(curated: Path) -> dict[str, float]:
+    """The issue's acceptance figures for a curated copy of the example."""
+    source = pd.read_csv(EXAMPLE)
+    cur = pd.read_csv(curated).set_index("ticket_id")
+    flips, dups, leaks = TRUTH["label_flips"], TRUTH["duplicates"], TRUTH["leaks"]
+    fixed = sum(r not in cur.index or cur.loc[r, "intent"] == right for r, right in flips.items())
+    removed = sum(d not in cur.index or o not in cur.index for d, o in dups.items())
+    removed += sum(leak not in cur.index for leak in leaks)
+    planted = set(flips) | set(dups) | set(dups.values()) | set(leaks)
+    clean = source[~source["ticket_id"].isin(planted)].set_index("ticket_id")
+    changed = sum(r not in cur.index or cur.loc[r, "intent"] != row["intent"] for r, row in clean.iterrows())
+    return {
+        "flips_fixed": fixed / len(flips),
+        "dups_and_leaks_removed": removed / (len(dups) + len(leaks)),
+        "clean_changed": changed / len(clean),
+    }
+
+
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory):
+    """One uninterrupted approve-all run of the example, shared by the tests that compare against it."""
+    out = tmp_path_factory.mktemp("ref") / "run"
+    result = _curate("run", EXAMPLE, "--benchmark", BENCH, "--policy", "approve-all", "--out", out)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def _curate(*args, env=None, **kwargs):
+    return subprocess.run(
+        [sys.executable, "-m", "copilot.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+        **kwargs,
+    )
+
+
+def test_approve_all_fixes_the_planted_issues(reference_run):
+    figures = planted_figures(reference_run / "curated.csv")
+    assert figures["flips_fixed"] >= 0.70, figures
+    assert figures["dups_and_leaks_removed"] >= 0.95, figures
+    assert figures["clean_changed"] <= 0.03, figures
+    summary = json.loads((reference_run / "summary.json").read_text())
+    assert summary["status"] == "finished" and [s["tool"] for s in summary["steps"]] == [
+        "decontam",
+        "dedup",
+        "label-errors",
+    ]
+    changes = [json.loads(line) for line in (reference_run / "changes.jsonl").read_text().splitlines()]
+    assert {"row_id", "action", "tool", "score", "decided_by"} <= set(changes[0])
+    assert {c["decided_by"] for c in changes} == {"policy:approve-all"}
+    kinds = [json.loads(line)["kind"] for line in (reference_run / "events.jsonl").read_text().splitlines()]
+    assert kinds[0] == "started" and kinds[-1] == "finished" and "plan" in kinds and "applied" in kinds
+    assert "label-errors" in (reference_run / "report.md").read_text()
+
+
+def test_same_inputs_same_outputs(reference_run, tmp_path):
+    again = tmp_path / "again"
+    assert _curate("run", EXAMPLE, "--benchmark", BENCH, "--policy", "approve-all", "--out", again).returncode == 0
+    assert (again / "curated.csv").read_bytes() == (reference_run / "curated.csv").read_bytes()
+    assert (again / "changes.jsonl").read_bytes() == (reference_run / "changes.jsonl").read_bytes()
+
+
+@pytest.mark.parametrize("kill_after", ["proposal_ready", "applied"])
+def test_kill_9_then_resume_matches_an_uninterrupted_run(reference_run, tmp_path, kill_after):
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "copilot.cli",
+            "run",
+            str(EXAMPLE),
+            "--benchmark",
+            BENCH,
+            "--policy",
+            "approve-all",
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    events = out / "events.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if events.exists() and f'"kind":"{kill_after}"' in events.read_text():
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before the kill point"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    resumed = _curate("run", "--resume", out)
+    assert resumed.returncode == 0, resumed.stderr
+    assert (out / "curated.csv").read_bytes() == (reference_run / "curated.csv").read_bytes()
+    ref = [json.loads(line) for line in (reference_run / "changes.jsonl").read_text().splitlines()]
+    got = [json.loads(line) for line in (out / "changes.jsonl").read_text().splitlines()]
+    key = lambda c: (c["tool"], c["row_id"], c["action"])  # noqa: E731
+    assert sorted(map(key, got)) == sorted(map(key, ref))  # nothing lost, nothing applied twice
+
+
+def test_review_policy_waits_and_resumes_with_decisions(tmp_path):
+    data = tmp_path / "tickets.csv"
+    shutil.copy(EXAMPLE, data)
+    out = tmp_path / "run"
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text("steps:\n  - tool: dedup\n    params: {method: [exact]}\n")
+    first = _curate("run", data, "--recipe", recipe, "--policy", "review", "--out", out)
+    assert first.returncode == 3, first.stderr
+    assert "--resume" in first.stderr and (out / "pending.json").exists()
+    pending = json.loads((out / "pending.json").read_text())
+    assert pending and all(p["tool"] == "dedup" and p["decision"] is None for p in pending)
+    for i, item in enumerate(pending):
+        item["decision"] = "approve" if i % 2 == 0 else "reject"
+    (out / "pending.json").write_text(json.dumps(pending))
+    done = _curate("run", "--resume", out, "--decisions", out / "pending.json")
+    assert done.returncode == 0, done.stderr
+    changes = [json.loads(line) for line in (out / "changes.jsonl").read_text().splitlines()]
+    assert len(changes) == (len(pending) + 1) // 2 and {c["decided_by"] for c in changes} == {"human"}
+    assert _curate("run", "--resume", out).returncode == 0  # a finished run stays finished
+
+
+def test_conservative_policy_applies_only_certain_actions(tmp_path):
+    out = tmp_path / "run"
+    result = _curate("run", EXAMPLE, "--benchmark", BENCH, "--policy", "conservative", "--out", out)
+    assert result.returncode == 0, result.stderr
+    changes = [json.loads(line) for line in (out / "changes.jsonl").read_text().splitlines()]
+    assert changes and {c["issue"] for c in changes} <= {"exact_duplicate", "split_leak", "contamination"}
+    assert all(c["score"] >= 0.95 for c in changes if c["issue"] == "contamination")
+
+
+def test_bad_input_exits_2(cli, tmp_path):
+    assert cli("run", EXAMPLE, "--policy", "lenient", "--out", tmp_path / "a").code == 2
+    assert cli("run", tmp_path / "missing.csv", "--out", tmp_path / "b").code == 2
+    assert cli("run", "--resume", tmp_path / "nothing").code == 2
+    bad_recipe = tmp_path / "r.yaml"
+    bad_recipe.write_text("steps:\n  - tool: teleport\n")
+    assert cli("run", EXAMPLE, "--recipe", bad_recipe, "--policy", "approve-all", "--out", tmp_path / "c").code == 2
