@@ -51,6 +51,9 @@ def run(
     recipe: Annotated[Path | None, typer.Option(help="recipe YAML: 'plan: auto' or an ordered 'steps:' list")] = None,
     policy: Annotated[str, typer.Option(help="approve-all | conservative | review | POLICY.yaml")] = "review",
     planner: Annotated[str, typer.Option(help="heuristic (offline) or llm (OpenAI-compatible endpoint)")] = "heuristic",
+    llm_judge: Annotated[
+        bool, typer.Option("--llm-judge", help="let the LLM re-check borderline label and contamination findings")
+    ] = False,
     seed: Annotated[int, typer.Option(help="random seed for the tools")] = 0,
     max_llm_calls: Annotated[int | None, typer.Option(help="stop cleanly (exit 4) after this many LLM calls")] = None,
     max_cost: Annotated[float | None, typer.Option(help="stop cleanly (exit 4) at this estimated USD cost")] = None,
@@ -87,6 +90,7 @@ def run(
             recipe=load_recipe(recipe),
             policy=load_policy(policy),
             planner=planner,
+            llm_judges=llm_judge,
             seed=seed,
             max_llm_calls=max_llm_calls,
             max_cost=max_cost,

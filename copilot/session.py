@@ -45,6 +45,7 @@ class RunConfig(BaseModel):
     recipe: Recipe = Field(default_factory=Recipe)
     policy: Policy
     planner: Literal["heuristic", "llm"] = "heuristic"
+    llm_judges: bool = False
     seed: int = 0
     max_llm_calls: int | None = None
     max_cost: float | None = None
@@ -183,7 +184,7 @@ class Session:
         return self.llm
 
     def _judges(self) -> dict[str, Any]:
-        if self.config.planner != "llm":
+        if not self.config.llm_judges:
             return {}
         from copilot.llm.judge import LLMContaminationJudge, LLMLabelJudge
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TypeVar
 
 from openai import OpenAI
@@ -38,8 +39,17 @@ class LLMClient:
             usd_per_1k_prompt=settings.usd_per_1k_prompt, usd_per_1k_completion=settings.usd_per_1k_completion
         )
 
-    def chat_json(self, system: str, user: str, schema: type[T], repairs: int = 1, purpose: str = "chat") -> T:
-        """Ask for one JSON object matching `schema`; on invalid output, feed the error back and retry."""
+    def chat_json(
+        self,
+        system: str,
+        user: str,
+        schema: type[T],
+        repairs: int = 1,
+        purpose: str = "chat",
+        check: Callable[[T], object] | None = None,
+    ) -> T:
+        """Ask for one JSON object matching `schema` (and passing `check`, which raises ValueError on a bad
+        answer); on invalid output, feed the error back and retry."""
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         for _ in range(repairs + 1):
             self.budget.check(self.usage.calls, self.usage.cost_usd)
@@ -54,8 +64,11 @@ class LLMClient:
                 self.usage.cost_usd += self.budget.cost(response.usage.prompt_tokens, response.usage.completion_tokens)
             content = response.choices[0].message.content or ""
             try:
-                return schema.model_validate(json.loads(content))
-            except (json.JSONDecodeError, ValidationError) as error:
+                answer = schema.model_validate(json.loads(content))
+                if check is not None:
+                    check(answer)
+                return answer
+            except (json.JSONDecodeError, ValidationError, ValueError) as error:
                 messages += [
                     {"role": "assistant", "content": content},
                     {"role": "user", "content": f"That was not valid: {error}. Answer with the JSON object only."},

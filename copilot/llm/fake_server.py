@@ -8,13 +8,46 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+
+@dataclass
+class FakeReply:
+    """A scripted answer: the assistant content, or an HTTP error status; optionally after a delay."""
+
+    content: str = ""
+    status: int = 200
+    delay_s: float = 0.0
+
+
 EmbedFn = Callable[[str], list[float]]
-ChatFn = Callable[[dict[str, Any]], str]
-"""Given the request body, the assistant message content to answer with."""
+ChatFn = Callable[[dict[str, Any]], "str | FakeReply"]
+"""Given the request body, the assistant message content (or a FakeReply) to answer with."""
+
+
+class ScriptedChat:
+    """Replays replies in order; fails the test on a call beyond the script, and `assert_complete()` on unused
+    replies. Each call's request body is kept in `calls`."""
+
+    def __init__(self, replies: list[str | FakeReply]) -> None:
+        self.replies = list(replies)
+        self.calls: list[dict[str, Any]] = []
+        self.unexpected = 0
+
+    def __call__(self, body: dict[str, Any]) -> str | FakeReply:
+        self.calls.append(body)
+        if len(self.calls) > len(self.replies):
+            self.unexpected += 1
+            return FakeReply(status=400, content="unexpected call: the script has no reply left")
+        return self.replies[len(self.calls) - 1]
+
+    def assert_complete(self) -> None:
+        assert self.unexpected == 0, f"{self.unexpected} call(s) beyond the script"
+        assert len(self.calls) == len(self.replies), f"{len(self.replies) - len(self.calls)} scripted reply(s) unused"
 
 
 class FakeOpenAIServer:
@@ -55,7 +88,13 @@ class FakeOpenAIServer:
             usage = {"prompt_tokens": sum(len(t.split()) for t in inputs), "total_tokens": 0}
             return 200, {"object": "list", "data": data, "model": body.get("model", ""), "usage": usage}
         if path.endswith("/chat/completions") and self.chat is not None:
-            content = self.chat(body)
+            reply = self.chat(body)
+            reply = reply if isinstance(reply, FakeReply) else FakeReply(content=reply)
+            if reply.delay_s:
+                time.sleep(reply.delay_s)
+            if reply.status != 200:
+                return reply.status, {"error": {"message": reply.content or "scripted error", "type": "server_error"}}
+            content = reply.content
             message = {"role": "assistant", "content": content}
             usage = {
                 "prompt_tokens": sum(len(str(m.get("content", "")).split()) for m in body["messages"]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Literal
 
+import openai
 from pydantic import BaseModel, Field
 
 from copilot.llm.client import InvalidLLMOutput, LLMClient
@@ -38,7 +39,7 @@ class LLMLabelJudge:
                 )
                 try:
                     answers.append(self.client.chat_json(system, user, _Answer))
-                except InvalidLLMOutput:
+                except (InvalidLLMOutput, openai.APIError):
                     answers.append(_Answer(verdict="unsure", confidence=0.0))
             votes = Counter(a.verdict for a in answers)
             verdict, count = votes.most_common(1)[0]
@@ -77,7 +78,7 @@ class LLMContaminationJudge:
             system, user = self.prompt.render(train=question.train_text, benchmark=question.benchmark_text)
             try:
                 answer = self.client.chat_json(system, user, _ContaminationAnswer)
-            except InvalidLLMOutput:
+            except (InvalidLLMOutput, openai.APIError):
                 continue  # no verdict: the pair keeps its offline score
             verdicts.append(
                 ContaminationVerdict(

@@ -1,0 +1,66 @@
+"""The LLM planner: any OpenAI-compatible endpoint, JSON plans validated by pydantic and the tool registry,
+bounded retries with the error fed back, then a visible fallback to the heuristic planner."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import openai
+
+from copilot.agents.plan import RUN_OWNED_PARAMS, Plan, Planner, PlanningContext, applicable_tools, validate_plan
+from copilot.llm.client import InvalidLLMOutput, LLMClient
+from copilot.prompts import load_prompt
+from curation_tools.registry import available_tools
+
+
+def _tool_catalogue(context: PlanningContext) -> str:
+    lines = []
+    for name in applicable_tools(context):
+        spec = available_tools()[name]
+        schema = spec.params_model.model_json_schema()
+        properties = {k: v for k, v in schema.get("properties", {}).items() if k not in RUN_OWNED_PARAMS}
+        lines.append(f"- {name}: {spec.summary} Finds: {', '.join(spec.issue_types)}. Params: {json.dumps(properties)}")
+    return "\n".join(lines)
+
+
+def _context_summary(context: PlanningContext) -> str:
+    """The profile's headline numbers and earlier outcomes: never rows."""
+    profile = context.profile
+    summary = {
+        "rows": profile.get("n_rows"),
+        "roles": context.roles,
+        "labels": profile.get("labels"),
+        "text_length": profile.get("text_length"),
+        "exact_duplicates": profile.get("duplicates"),
+        "benchmarks_given": len(context.benchmarks),
+        "done": [o.model_dump() for o in context.done],
+    }
+    return json.dumps(summary, default=str)[:12_000]
+
+
+class LLMPlanner:
+    name = "llm"
+
+    def __init__(self, client: LLMClient, fallback: Planner, notify: Callable[[str], object], repairs: int = 2) -> None:
+        self.client = client
+        self.fallback = fallback
+        self.notify = notify
+        self.repairs = repairs
+        self.prompt = load_prompt("planner")
+
+    def plan(self, context: PlanningContext) -> Plan:
+        system, user = self.prompt.render(
+            goal=context.goal or "(not given)", round=str(context.round + 1), context=_context_summary(context)
+        )
+        system = system.replace("{tools}", _tool_catalogue(context))
+        try:
+            return self.client.chat_json(
+                system, user, Plan, repairs=self.repairs, purpose="plan", check=lambda p: validate_plan(p, context)
+            )
+        except InvalidLLMOutput as error:
+            reason = f"the LLM planner gave no valid plan ({error})"
+        except (openai.APIError, openai.APITimeoutError) as error:
+            reason = f"the LLM endpoint failed ({type(error).__name__})"
+        self.notify(f"{reason}; falling back to the {self.fallback.name} planner for this round")
+        return self.fallback.plan(context)
