@@ -25,7 +25,7 @@ from copilot.config import Settings
 from copilot.graph import RunState, Runtime, build_graph
 from copilot.ledger import Ledger
 from copilot.llm.budget import Budget
-from copilot.outputs import write_outputs
+from copilot.report import write_outputs
 from copilot.policy import Policy
 from copilot.recipe import Recipe, check_steps
 from curation_tools.benchmark_files import load_benchmark, parse_spec

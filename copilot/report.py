@@ -1,4 +1,4 @@
-"""What a finished run leaves in its folder: curated data, changes.jsonl, summary.json, report.md."""
+"""The run report and outputs: curated data, changes.jsonl, summary.json and report.md in the run folder."""
 
 from __future__ import annotations
 
