@@ -25,9 +25,9 @@ from copilot.config import Settings
 from copilot.graph import RunState, Runtime, build_graph
 from copilot.ledger import Ledger
 from copilot.llm.budget import Budget
-from copilot.report import write_outputs
 from copilot.policy import Policy
 from copilot.recipe import Recipe, check_steps
+from copilot.report import write_outputs
 from curation_tools.benchmark_files import load_benchmark, parse_spec
 from curation_tools.errors import UserInputError
 from curation_tools.io import load_dataset
