@@ -107,7 +107,17 @@ def quality(shared: Path, fit: bool) -> None:
             print(
                 f"| {label} | {method} | " + " | ".join(f"{m[k]:.3f}" for k in ("precision", "recall", "F1", "AUROC"))
             )
-    print("report:", json.dumps(result.report["by_method"]), "embedded pairs:", result.report["embedded_pairs"])
+    low, high = DecontamParams.model_fields["judge_band"].default
+    band = [f for f in result.findings if low <= f.score <= high]
+    words = sum(
+        len(texts[frame.index[frame["row_id"] == f.row_id][0]].split()) + len(f.evidence.benchmark_text.split())
+        for f in band
+    )
+    print(
+        f"LLM judge band [{low}, {high}]: {len(band)} rows = {1000 * len(band) / len(frame):.1f} calls per 1,000 "
+        f"training rows, ~{1000 * words / len(frame) * 1.3 / 1000:.1f}k prompt tokens per 1,000 rows "
+        "(words x 1.3, texts cut at 4,000 characters not counted) plus the prompt template"
+    )
     if fit:
         fit_weights(frame, specs)
 

@@ -15,6 +15,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send, interrupt
 
 from copilot.agents.plan import InvalidPlan, Planner, PlanningContext, StepOutcome, validate_plan
+from copilot.agents.worker import explain_proposal
 from copilot.config import Settings
 from copilot.ledger import Decision, FindingOverride, Ledger
 from copilot.llm.budget import BudgetExceeded
@@ -137,6 +138,7 @@ def build_graph(rt: Runtime, checkpointer):
             proposal_id=proposal.proposal_id,
             findings=len(proposal.findings),
             summary=proposal.summary,
+            explanation=explain_proposal(proposal, step.get("reason", "")),
             elapsed_s=round(result.elapsed_s, 2),
         )
         return {"proposals": {str(round_): [proposal.proposal_id]}}
@@ -181,6 +183,7 @@ def build_graph(rt: Runtime, checkpointer):
     def apply(state: RunState) -> dict[str, Any]:
         ledger = rt.ledger()
         already = {d.proposal_id for d in ledger.decisions()}
+        reasons = {step["tool"]: step.get("reason", "") for step in state.get("plan", [])}
         outcomes = list(state["outcomes"])
         for decision in state["decisions"]:
             pid = decision["proposal_id"]
@@ -215,7 +218,13 @@ def build_graph(rt: Runtime, checkpointer):
                 applied_edits=edits,
                 summary=proposal.summary,
             )
-            outcomes.append({**outcome.model_dump(), "proposal_id": pid})
+            outcomes.append(
+                {
+                    **outcome.model_dump(),
+                    "proposal_id": pid,
+                    "explanation": explain_proposal(proposal, reasons.get(proposal.tool, "")),
+                }
+            )
         return {"outcomes": outcomes, "round": state["round"] + 1}
 
     def finish(state: RunState) -> dict[str, Any]:

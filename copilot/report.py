@@ -94,6 +94,9 @@ def _report(summary: dict[str, Any], curated: Path) -> str:
             f"| {step['round']} | {step['tool']} | {step['findings']} | {step['approved']} | {step['rejected']} "
             f"| {step['applied_edits']} | {step['summary']} |"
         )
+    for step in summary["steps"]:
+        if step.get("explanation"):
+            lines += ["", f"- round {step['round']}, {step['explanation']}"]
     if summary["changes"]:
         lines += ["", "Changes: " + ", ".join(f"{n} {a}" for a, n in summary["changes"].items()) + "."]
     for note in summary["notes"]:
