@@ -22,7 +22,7 @@ EXIT = {"finished": 0, "waiting": 3, "budget_reached": 4, "plan_rejected": 1}
 def _show(event: Event) -> None:
     d = event.data
     if event.kind == "plan":
-        steps = ", ".join(s["tool"] for s in d["steps"])
+        steps = ", ".join(s["tool"] for s in d["steps"]) or "finish"
         err.print(f"[bold]plan[/] round {d['round']} ({d['planner']}): {steps} — {d['rationale']}")
     elif event.kind == "step_started":
         err.print(f"  [cyan]{d['tool']}[/] started")
