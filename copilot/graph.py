@@ -5,6 +5,7 @@ ledger. Checkpoints go to SQLite in the workspace, so a killed run resumes where
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,8 @@ class Runtime:
     seed: int
     finish: Callable[[RunState], dict[str, Any]]
     judges: dict[str, Any] = field(default_factory=dict)
+    skip: list[str] = field(default_factory=list)
+    cancel: threading.Event = field(default_factory=threading.Event)
 
     @property
     def proposals_dir(self) -> Path:
@@ -91,6 +94,7 @@ def build_graph(rt: Runtime, checkpointer):
             goal=rt.goal,
             round=state["round"],
             done=[StepOutcome.model_validate(o) for o in state["outcomes"]],
+            skip=rt.skip,
         )
         try:
             made = validate_plan(rt.planner.plan(context), context)
@@ -124,6 +128,7 @@ def build_graph(rt: Runtime, checkpointer):
             progress=progress,
             embedder_spec=rt.settings.embedder,
             workspace=rt.workspace,
+            cancel=rt.cancel,
             **rt.judges,
         )
         result = spec.run(data, spec.params_model.model_validate(step["params"]), ctx)
@@ -170,7 +175,10 @@ def build_graph(rt: Runtime, checkpointer):
             answers = interrupt({"pending": pending})  # one interrupt, after fan-in; resumes with {finding_id: verdict}
             for item in pending:
                 verdict = answers.get(item["finding_id"], "reject")
-                decided[item["finding_id"]] = {"approve": verdict == "approve", "by": "human"}
+                if isinstance(verdict, dict):  # {"approve": true, "new_label": ...}: a person changed the label
+                    decided[item["finding_id"]] = {**verdict, "by": "human"}
+                else:
+                    decided[item["finding_id"]] = {"approve": verdict == "approve", "by": "human"}
         decisions = [
             {
                 "proposal_id": pid,
@@ -200,7 +208,10 @@ def build_graph(rt: Runtime, checkpointer):
                     Decision(
                         proposal_id=pid,
                         approve=False,
-                        overrides={fid: FindingOverride(approve=True) for fid in approved},
+                        overrides={
+                            fid: FindingOverride(approve=True, new_label=findings[fid].get("new_label"))
+                            for fid in approved
+                        },
                         decided_by=by,
                         reason=f"run round {state['round'] + 1}",
                     ),

@@ -403,9 +403,11 @@ class Ledger:
             return f"row {row} is not in the current version (removed by an earlier decision)"
         if action.type == ActionType.drop:
             return Edit(**base, old_value=work.record(row))
-        if action.type == ActionType.flag:
+        relabelled_by_person = override is not None and override.new_label is not None and bool(self.roles.label)
+        if action.type == ActionType.flag and not relabelled_by_person:
             return Edit(**base)
-        if action.type == ActionType.relabel:
+        if action.type in (ActionType.relabel, ActionType.flag):  # a flag a person gave a label is a relabel
+            base["action"] = ActionType.relabel
             if not self.roles.label:
                 return "relabel needs a label column and this dataset has none"
             new_label = override.new_label if override and override.new_label is not None else action.new_label

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -29,11 +30,12 @@ from copilot.policy import Policy
 from copilot.recipe import Recipe, check_steps
 from copilot.report import write_outputs
 from curation_tools.benchmark_files import load_benchmark, parse_spec
-from curation_tools.errors import UserInputError
+from curation_tools.errors import ToolCancelled, UserInputError
 from curation_tools.io import load_dataset
 from curation_tools.roles import RoleOverrides
+from curation_tools.schema import Proposal
 
-Status = Literal["ready", "running", "waiting", "finished", "budget_reached", "plan_rejected"]
+Status = Literal["ready", "running", "waiting", "finished", "budget_reached", "plan_rejected", "cancelled"]
 THREAD = {"configurable": {"thread_id": "run"}}
 
 
@@ -46,6 +48,7 @@ class RunConfig(BaseModel):
     policy: Policy
     planner: Literal["heuristic", "llm"] = "heuristic"
     llm_judges: bool = False
+    skip: list[str] = Field(default_factory=list, description="tools the person said to skip")
     seed: int = 0
     max_llm_calls: int | None = None
     max_cost: float | None = None
@@ -69,6 +72,7 @@ class Session:
         self._seq = sum(1 for _ in self._events_path.open()) if self._events_path.exists() else 0
         self.llm = None
         self.status: Status = "ready"
+        self._cancel = threading.Event()
 
     # ---- lifecycle ---------------------------------------------------------------------------
     @classmethod
@@ -82,9 +86,7 @@ class Session:
         data, _ = load_dataset(config.data, config.roles)
         session = cls(out_dir, config, settings)
         Ledger.open_or_create(session.workspace / "ledger", data)
-        tmp = out_dir / ".run.json.tmp"
-        tmp.write_text(config.model_dump_json(indent=2), encoding="utf-8")
-        tmp.replace(out_dir / "run.json")
+        session._save_config()
         return session
 
     @classmethod
@@ -97,15 +99,43 @@ class Session:
         return session
 
     # ---- driving -----------------------------------------------------------------------------
-    def decide(self, answers: dict[str, str]) -> None:
-        """Answers for the pending findings: finding_id -> 'approve' | 'reject' (missing ones are rejected)."""
+    def decide(self, answers: dict[str, Any]) -> None:
+        """Answers for the pending findings: finding_id -> 'approve' | 'reject' | {"approve": true, "new_label": X}
+        (a person's label instead of the suggested one). Missing findings are rejected."""
         unknown = set(answers) - {p["finding_id"] for p in self.pending}
         if unknown:
             raise UserInputError(f"No pending finding(s) {', '.join(sorted(unknown)[:5])} in this run.")
-        bad = {v for v in answers.values() if v not in ("approve", "reject")}
+        bad = [
+            v
+            for v in answers.values()
+            if not (v in ("approve", "reject") or (isinstance(v, dict) and isinstance(v.get("approve"), bool)))
+        ]
         if bad:
-            raise UserInputError(f"Decisions must be 'approve' or 'reject', not {', '.join(map(str, bad))}.")
+            raise UserInputError(
+                f"Decisions must be 'approve', 'reject' or {{'approve': true, 'new_label': ...}}, not {bad[0]!r}."
+            )
         self._answers = dict(answers)
+
+    def skip(self, tool: str) -> None:
+        """Leave a tool out of every later plan (recorded in run.json, so a resumed session keeps it)."""
+        if tool not in self.config.skip:
+            self.config.skip.append(tool)
+            self._save_config()
+
+    def cancel(self) -> None:
+        """Stop the running tool; the session can continue later from the last checkpoint."""
+        self._cancel.set()
+
+    def ledger(self) -> Ledger:
+        return Ledger(self.workspace / "ledger")
+
+    def proposal(self, proposal_id: str) -> Proposal:
+        return Proposal.model_validate_json((self.workspace / "proposals" / f"{proposal_id}.json").read_text("utf-8"))
+
+    def pending_proposals(self) -> list[Proposal]:
+        """The proposals whose findings wait for decisions, in review order."""
+        ids = list(dict.fromkeys(p["proposal_id"] for p in self.pending))
+        return [self.proposal(pid) for pid in ids]
 
     def events(self) -> Iterator[Event]:
         """Run until the run finishes, waits for decisions, or reaches its budget; yields what happens."""
@@ -128,28 +158,50 @@ class Session:
                 run_input = {}
                 yield self._event("started", data=self.config.data, planner=self.config.planner)
             self.status = "running"
-            for mode, chunk in graph.stream(run_input, THREAD, stream_mode=["custom", "updates"], durability="sync"):
-                if mode == "custom":
-                    kind = chunk.pop("kind")
-                    if kind == "progress" and chunk["done"] not in (0, chunk["total"]):
-                        continue  # first and last update of each stage only: events.jsonl stays readable
-                    yield self._event(kind, **chunk)
-                elif "__interrupt__" in chunk:
-                    self.status = "waiting"
-                    self.pending = chunk["__interrupt__"][0].value["pending"]
-                    yield self._event("decision_needed", pending=self.pending)
-                    return
+            self._answers = None
+            self._cancel.clear()
+            stream = graph.stream(run_input, THREAD, stream_mode=["custom", "updates"], durability="sync")
+            try:
+                yield from self._translate(stream)
+            except ToolCancelled:
+                self.status = "cancelled"
+                yield self._event("message", text="cancelled; the step runs again when the session continues")
+                return
+            finally:
+                stream.close()  # before the checkpointer's connection closes
+            if self.status == "waiting":
+                return
             final = graph.get_state(THREAD).values
             self.status = final.get("status", "finished")
             if self.llm is not None:
                 yield self._event("cost", **self.llm.usage.model_dump())
 
+    def _translate(self, stream) -> Iterator[Event]:
+        for mode, chunk in stream:
+            if mode == "custom":
+                kind = chunk.pop("kind")
+                # every progress update reaches the caller; events.jsonl keeps each stage's first and last only
+                persist = kind != "progress" or chunk["done"] in (0, chunk["total"])
+                yield self._event(kind, persist=persist, **chunk)
+            elif "__interrupt__" in chunk:
+                self.status = "waiting"
+                self.pending = chunk["__interrupt__"][0].value["pending"]
+                yield self._event("decision_needed", pending=self.pending)
+                return
+
     # ---- internals ---------------------------------------------------------------------------
+    def _save_config(self) -> None:
+        tmp = self.out_dir / ".run.json.tmp"
+        tmp.write_text(self.config.model_dump_json(indent=2), encoding="utf-8")
+        tmp.replace(self.out_dir / "run.json")
+
     @property
     def _events_path(self) -> Path:
         return self.out_dir / "events.jsonl"
 
-    def _event(self, kind: str, **data: Any) -> Event:
+    def _event(self, kind: str, persist: bool = True, **data: Any) -> Event:
+        if not persist:
+            return Event(seq=self._seq, at=datetime.now(UTC).isoformat(timespec="seconds"), kind=kind, data=data)
         self._seq += 1
         event = Event(seq=self._seq, at=datetime.now(UTC).isoformat(timespec="seconds"), kind=kind, data=data)
         with self._events_path.open("a", encoding="utf-8") as handle:
@@ -205,6 +257,8 @@ class Session:
             seed=self.config.seed,
             finish=finish,
             judges=self._judges(),
+            skip=self.config.skip,
+            cancel=self._cancel,
         )
 
     @contextmanager

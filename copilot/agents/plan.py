@@ -45,6 +45,7 @@ class PlanningContext(BaseModel):
     goal: str = ""
     round: int = 0
     done: list[StepOutcome] = Field(default_factory=list)
+    skip: list[str] = Field(default_factory=list, description="tools the user said to skip")
 
 
 class Planner(Protocol):
@@ -65,7 +66,7 @@ def applicable_tools(context: PlanningContext) -> list[str]:
             continue
         if any(not roles.get(r) for r in spec.required_roles):
             continue
-        if name == "decontam" and not context.benchmarks:
+        if (name == "decontam" and not context.benchmarks) or name in context.skip:
             continue
         names.append(name)
     return names
