@@ -13,6 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from copilot import __version__
+from copilot.chat_cli import chat as chat_command
 from copilot.config import Settings
 from copilot.console import err, fail, out
 from copilot.data_options import FeaturesOpt, IdOpt, LabelOpt, SplitOpt, TextOpt, WorkspaceOpt, load_from_flags
@@ -330,6 +331,7 @@ def root(
 
 
 app.command("run")(run_command)
+app.command("chat")(chat_command)
 
 
 def main() -> None:

@@ -159,6 +159,7 @@ class Session:
                 yield self._event("started", data=self.config.data, planner=self.config.planner)
             self.status = "running"
             self._answers = None
+            self.pending = []
             self._cancel.clear()
             stream = graph.stream(run_input, THREAD, stream_mode=["custom", "updates"], durability="sync")
             try:
@@ -214,10 +215,12 @@ class Session:
         if self.config.planner == "llm":
             from copilot.agents.llm_planner import LLMPlanner
 
-            return LLMPlanner(self._llm(), fallback=HeuristicPlanner(), notify=lambda t: self._event("message", text=t))
+            return LLMPlanner(
+                self.llm_client(), fallback=HeuristicPlanner(), notify=lambda t: self._event("message", text=t)
+            )
         return HeuristicPlanner()
 
-    def _llm(self):
+    def llm_client(self):
         if self.llm is None:
             from copilot.llm.client import LLMClient
 
@@ -240,7 +243,10 @@ class Session:
             return {}
         from copilot.llm.judge import LLMContaminationJudge, LLMLabelJudge
 
-        return {"judge": LLMLabelJudge(self._llm()), "contamination_judge": LLMContaminationJudge(self._llm())}
+        return {
+            "judge": LLMLabelJudge(self.llm_client()),
+            "contamination_judge": LLMContaminationJudge(self.llm_client()),
+        }
 
     def _runtime(self) -> Runtime:
         def finish(state: RunState) -> dict[str, Any]:

@@ -1,0 +1,159 @@
+"""The coordinator's side of a chat: plain commands offline, free questions with an LLM.
+
+Commands (documented in `help`): continue/run, skip TOOL, show [N], why ROW, undo [N], redo [N],
+export NAME, status, review, history, help, quit. The reply says what happened; `action` tells a UI
+what to do next (continue the run, open the review or history screen, quit). No UI code here.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel
+
+from curation_tools.errors import UserInputError
+from curation_tools.registry import available_tools
+
+if TYPE_CHECKING:
+    from copilot.session import Session
+
+HELP = """Commands:
+  continue (or run)   go on with the plan
+  skip TOOL           leave a tool out of later plans (e.g. skip label-errors)
+  show [N]            the first N rows of the current version (default 5)
+  why ROW             every change to a row, who decided it and why
+  undo [N] / redo [N] revert or re-apply decision N (default: the latest)
+  export NAME         write the current version into the session folder (format from the extension)
+  status              version, rows, pending decisions
+  review / history    open the review or history screen
+  help / quit"""
+
+
+class Reply(BaseModel):
+    text: str
+    action: Literal["continue", "review", "history", "quit"] | None = None
+
+
+class _Answer(BaseModel):
+    reply: str
+
+
+class Coordinator:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def handle(self, line: str) -> Reply:
+        try:
+            words = shlex.split(line.strip())
+        except ValueError:
+            words = line.strip().split()
+        if not words:
+            return Reply(text="Type a command; 'help' lists them.")
+        command, args = words[0].lower(), words[1:]
+        handler = getattr(self, f"_cmd_{command}", None)
+        if handler is None:
+            return self._free_text(line)
+        try:
+            return handler(args)
+        except UserInputError as error:
+            return Reply(text=str(error))
+
+    # ---- commands --------------------------------------------------------------------------------
+    def _cmd_help(self, args: list[str]) -> Reply:
+        return Reply(text=HELP)
+
+    def _cmd_continue(self, args: list[str]) -> Reply:
+        return Reply(text="Continuing.", action="continue")
+
+    _cmd_run = _cmd_continue
+
+    def _cmd_quit(self, args: list[str]) -> Reply:
+        return Reply(text="Bye: `curate chat --resume` returns here.", action="quit")
+
+    def _cmd_review(self, args: list[str]) -> Reply:
+        if not self.session.pending:
+            return Reply(text="Nothing waits for a decision.")
+        return Reply(text="Opening the review.", action="review")
+
+    def _cmd_history(self, args: list[str]) -> Reply:
+        return Reply(text="Opening the history.", action="history")
+
+    def _cmd_skip(self, args: list[str]) -> Reply:
+        tools = [n for n, s in available_tools().items() if s.output != "report"]
+        if len(args) != 1 or args[0] not in tools:
+            return Reply(text=f"skip which tool? One of: {', '.join(tools)}.")
+        self.session.skip(args[0])
+        return Reply(text=f"{args[0]} will be left out of the next plans.")
+
+    def _cmd_show(self, args: list[str]) -> Reply:
+        n = int(args[0]) if args and args[0].isdigit() else 5
+        frame = self.session.ledger().dataset().frame.head(n)
+        return Reply(text=frame.to_string(max_colwidth=40))
+
+    def _cmd_why(self, args: list[str]) -> Reply:
+        if len(args) != 1:
+            return Reply(text="why ROW: give one row id.")
+        history = self.session.ledger().explain(args[0])
+        if not history.events:
+            return Reply(text=f"Row {args[0]} has not been changed.")
+        lines = [f"Row {args[0]} ({'present' if history.present else 'removed'}):"]
+        for e in history.events:
+            lines.append(
+                f"  decision #{e.decision_id} {e.op_status}: {e.tool} {e.action} ({e.issue}, score {e.score:.2f}) "
+                f"by {e.decided_by}: {e.message}"
+            )
+        return Reply(text="\n".join(lines))
+
+    def _decision_arg(self, args: list[str]) -> int | None:
+        return int(args[0]) if args and args[0].isdigit() else None
+
+    def _cmd_undo(self, args: list[str]) -> Reply:
+        result = self.session.ledger().undo(self._decision_arg(args), by="human")
+        return Reply(text=f"Undid decision #{result.decision_id}: {len(result.edits)} edits reverted.")
+
+    def _cmd_redo(self, args: list[str]) -> Reply:
+        result = self.session.ledger().redo(self._decision_arg(args), by="human")
+        return Reply(text=f"Redid decision #{result.decision_id}: {len(result.edits)} edits applied again.")
+
+    def _cmd_export(self, args: list[str]) -> Reply:
+        if len(args) != 1 or Path(args[0]).name != args[0]:
+            return Reply(text="export NAME: a file name (it is written into the session folder).")
+        path = self.session.ledger().export(self.session.out_dir / args[0])
+        return Reply(text=f"Wrote {path}.")
+
+    def _cmd_status(self, args: list[str]) -> Reply:
+        ledger = self.session.ledger()
+        return Reply(
+            text=f"version v{ledger.head()}, {len(ledger.dataset())} rows, {len(self.session.pending)} pending "
+            f"decision(s), run {self.session.status}."
+        )
+
+    # ---- free text -------------------------------------------------------------------------------
+    def _free_text(self, line: str) -> Reply:
+        if not self.session.settings.llm_configured:
+            return Reply(
+                text="Without an LLM I understand only the commands below; free questions need an "
+                "OpenAI-compatible endpoint (OPENAI_BASE_URL).\n" + HELP
+            )
+        from copilot.prompts import load_prompt
+
+        system, user = load_prompt("chat").render(question=line, context=self._context())
+        answer = self.session.llm_client().chat_json(system, user, _Answer, purpose="chat")
+        return Reply(text=answer.reply)
+
+    def _context(self) -> str:
+        ledger = self.session.ledger()
+        decisions = [
+            d.model_dump(include={"decision_id", "tool", "status", "approved", "rejected", "n_edits"})
+            for d in ledger.decisions()
+        ]
+        return str(
+            {
+                "rows": len(ledger.dataset()),
+                "version": ledger.head(),
+                "decisions": decisions,
+                "pending": len(self.session.pending),
+            }
+        )

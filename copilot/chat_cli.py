@@ -1,0 +1,62 @@
+"""`curate chat`: the terminal UI on a session (every finding waits for a person)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from copilot.data_options import FeaturesOpt, IdOpt, LabelOpt, SplitOpt, TextOpt
+from copilot.policy import load_policy
+from copilot.session import RunConfig, Session, benchmark_spec_absolute
+from curation_tools.errors import UserInputError
+from curation_tools.roles import RoleOverrides
+
+
+def chat(
+    data: Annotated[Path | None, typer.Argument(help="data file (CSV/TSV/JSONL/Parquet); omit with --resume")] = None,
+    id: IdOpt = None,
+    text: TextOpt = None,
+    label: LabelOpt = None,
+    features: FeaturesOpt = None,
+    split: SplitOpt = None,
+    benchmark: Annotated[
+        list[str] | None, typer.Option("--benchmark", help="benchmark file PATH[:FIELDS|PRESET] (repeatable)")
+    ] = None,
+    goal: Annotated[str, typer.Option(help="what the curated data is for (given to the planner)")] = "",
+    planner: Annotated[str, typer.Option(help="heuristic (offline) or llm")] = "heuristic",
+    session_dir: Annotated[
+        Path | None, typer.Option("--session", help="session folder (default: .curate/sessions/<file name> beside it)")
+    ] = None,
+    resume: Annotated[Path | None, typer.Option(help="return to the session in this folder")] = None,
+) -> None:
+    """Curate in a terminal UI: watch the plan, review every proposal with its evidence, undo anything."""
+    if resume:
+        session = Session.resume(resume)
+    else:
+        if data is None:
+            raise UserInputError("curate chat needs DATA (or --resume SESSION_FOLDER).")
+        if planner not in ("heuristic", "llm"):
+            raise UserInputError(f"--planner must be heuristic or llm, not '{planner}'.")
+        folder = session_dir or data.resolve().parent / ".curate" / "sessions" / data.name
+        config = RunConfig(
+            data=str(data.resolve()),
+            roles=RoleOverrides(
+                id=id,
+                text=text.split(",") if text else None,
+                label=label,
+                features=features.split(",") if features else None,
+                split=split,
+            ),
+            benchmarks=[benchmark_spec_absolute(b) for b in benchmark or []],
+            goal=goal,
+            policy=load_policy("review"),
+            planner=planner,
+        )
+        folder.mkdir(parents=True, exist_ok=True)
+        session = Session.start(config, folder)
+    from copilot.tui.app import CurateApp  # lazy: the rest of the CLI never loads Textual
+
+    CurateApp(session).run()
+    typer.echo(f"Session saved in {session.out_dir}; return with: curate chat --resume {session.out_dir}")

@@ -1,0 +1,216 @@
+"""The main screen and the app: conversation, plan, progress, preview and status; the run streams in a thread
+worker through the Session API, so the UI never freezes."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Input, ProgressBar, RichLog, Static
+
+from copilot.agents.commands import Coordinator
+from copilot.session import Event, Session
+from copilot.tui.help import HelpScreen
+from copilot.tui.history import HistoryScreen
+from copilot.tui.review import ReviewScreen
+
+CSS = """
+#status { height: 1; background: $boost; }
+#top { height: 7; }
+#plan { width: 34; }
+#preview { width: 1fr; }
+#progress-row { height: 1; }
+#progress-label { width: 40; }
+#conversation { height: 1fr; border: round $primary; }
+#prompt { height: 3; }
+#findings { width: 45%; }
+#evidence-box { width: 1fr; border-left: solid $primary; padding: 0 1; }
+#summary { height: 2; }
+#ask { width: 60; height: 7; border: thick $primary; background: $surface; padding: 1; }
+Ask { align: center middle; }
+#help { border: thick $primary; background: $surface; padding: 0 1; }
+HelpScreen { align: center middle; }
+#explain-box { height: 8; border-top: solid $primary; }
+"""
+
+
+class CurateApp(App[None]):
+    CSS = CSS
+    TITLE = "curate chat"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        ("r", "review", "review"),
+        ("h", "history", "history"),
+        ("c", "cancel", "cancel tool"),
+        ("question_mark", "help", "help"),
+        ("ctrl+q", "quit", "quit"),
+    ]
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self.coordinator = Coordinator(session)
+        self.steps: dict[str, str] = {}
+        self.stage_started = 0.0
+        self.running = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="status")
+        with Horizontal(id="top"):
+            yield DataTable(id="plan", cursor_type="none")
+            yield DataTable(id="preview", cursor_type="none")
+        with Horizontal(id="progress-row"):
+            yield Static("", id="progress-label")
+            yield ProgressBar(id="progress", show_eta=True)
+        yield RichLog(id="conversation", wrap=True, markup=True)
+        yield Input(placeholder="a command (help lists them), or a question", id="prompt")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#plan", DataTable).add_columns("step", "state")
+        self._refresh_preview()
+        self._refresh_status()
+        self.say("coordinator", f"Session on {self.session.config.data}. I plan, tools propose, you decide.")
+        self.run_session()
+
+    # ---- the run, in a thread ------------------------------------------------------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, name="session")
+    def run_session(self) -> None:
+        self.running = True
+        try:
+            for event in self.session.events():
+                self.call_from_thread(self.on_session_event, event)
+        except Exception as error:  # shown, not fatal: the session can continue later
+            self.call_from_thread(self.say, "error", f"{type(error).__name__}: {error}")
+        finally:
+            self.running = False
+            self.call_from_thread(self._after_run)
+
+    def _after_run(self) -> None:
+        self._refresh_status()
+        self._refresh_preview()
+        if self.session.status == "waiting":
+            n = len(self.session.pending)
+            self.say("coordinator", f"{n} finding(s) wait for your decision: press [b]r[/b] to review.")
+            self.action_review()
+        elif self.session.status == "finished":
+            self.say("coordinator", "Done: every planned step ran. 'export NAME' writes the data; h shows history.")
+
+    def on_session_event(self, event: Event) -> None:
+        d: dict[str, Any] = event.data
+        if event.kind == "plan":
+            for step in d["steps"]:
+                self.steps[step["tool"]] = "planned"
+            self.say(
+                "coordinator",
+                f"Round {d['round']}: {', '.join(s['tool'] for s in d['steps']) or 'finish'} — {d['rationale']}",
+            )
+        elif event.kind == "step_started":
+            self.steps[d["tool"]] = "running"
+        elif event.kind == "progress":
+            self._progress(d)
+        elif event.kind == "proposal_ready":
+            self.steps[d["tool"]] = f"{d['findings']} findings"
+            self.say(d["tool"], d.get("explanation") or d["summary"])
+        elif event.kind == "applied":
+            self.steps[d["tool"]] = f"applied {d['edits']}"
+            self.say(d["tool"], f"applied {d['edits']} edits ({d['conflicts']} conflicts)")
+            self._refresh_preview()
+        elif event.kind in ("message", "cost"):
+            self.say("coordinator", d.get("text") or str(d))
+        elif event.kind == "finished":
+            self.say("coordinator", f"Run {d['status']}.")
+        self._refresh_plan()
+        self._refresh_status()
+
+    def _progress(self, d: dict[str, Any]) -> None:
+        bar = self.query_one("#progress", ProgressBar)
+        if d["done"] == 0:
+            self.stage_started = time.monotonic()
+        bar.update(total=d["total"] or None, progress=d["done"])
+        elapsed = time.monotonic() - self.stage_started
+        self.query_one("#progress-label", Static).update(f"{d['tool']}: {d['stage']} {elapsed:.0f}s")
+
+    # ---- views ---------------------------------------------------------------------------------
+    def say(self, who: str, text: str) -> None:
+        self.query_one("#conversation", RichLog).write(f"[b]{who}[/b]: {text}")
+
+    def _refresh_plan(self) -> None:
+        table = self.query_one("#plan", DataTable)
+        table.clear()
+        for tool, state in self.steps.items():
+            table.add_row(tool, state)
+
+    def _refresh_preview(self) -> None:
+        frame = self.session.ledger().dataset().frame.head(5)
+        table = self.query_one("#preview", DataTable)
+        table.clear(columns=True)
+        table.add_columns(*[str(c) for c in frame.columns])
+        for row in frame.itertuples(index=False):
+            table.add_row(*[str(v)[:40] for v in row])
+
+    def _refresh_status(self) -> None:
+        ledger = self.session.ledger()
+        llm = self.session.llm
+        cost = (
+            f"LLM ${llm.usage.cost_usd:.4f} ({llm.usage.calls} calls)"
+            if llm
+            else ("LLM ready" if self.session.settings.llm_configured else "offline")
+        )
+        self.query_one("#status", Static).update(
+            f" v{ledger.head()} · {len(ledger.dataset())} rows · {len(self.session.pending)} pending · "
+            f"{self.session.status} · {cost} · ? help"
+        )
+
+    # ---- actions -------------------------------------------------------------------------------
+    def action_review(self) -> None:
+        if not self.session.pending or self.running:
+            self.notify("Nothing waits for a decision.")
+            return
+        proposals = self.session.pending_proposals()
+        texts = self.session.ledger().dataset().texts() if self.session.ledger().roles.text else None
+        rows = {f.row_id for p in proposals for f in p.findings}
+        row_texts = {r: str(texts.get(r, "")) for r in rows} if texts is not None else {}
+        pending_ids = {p["finding_id"] for p in self.session.pending}
+        self.push_screen(ReviewScreen(proposals, row_texts, pending_ids), self._reviewed)
+
+    def _reviewed(self, answers: dict[str, Any] | None) -> None:
+        if answers is None:
+            self.say("coordinator", "Review left open: nothing decided yet (r to come back).")
+            return
+        self.session.decide(answers)
+        approved = sum(a != "reject" for a in answers.values())
+        self.say("you", f"approved {approved}, rejected {len(answers) - approved}")
+        self.run_session()
+
+    def action_history(self) -> None:
+        self.push_screen(HistoryScreen(self.session), lambda _: (self._refresh_preview(), self._refresh_status()))
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_cancel(self) -> None:
+        if self.running:
+            self.session.cancel()
+            self.say("you", "cancel the running tool")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.input.value = ""
+        if not event.value.strip():
+            return
+        self.say("you", event.value)
+        reply = self.coordinator.handle(event.value)
+        self.say("coordinator", reply.text)
+        if reply.action == "continue" and not self.running:
+            self.run_session()
+        elif reply.action == "review":
+            self.action_review()
+        elif reply.action == "history":
+            self.action_history()
+        elif reply.action == "quit":
+            self.exit()
+        self._refresh_preview()
+        self._refresh_status()

@@ -1,0 +1,93 @@
+"""The history screen: the ledger's decisions, undo and redo, explain a row."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from copilot.tui.prompt import Ask
+from curation_tools.errors import UserInputError
+
+
+class HistoryScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        ("u", "undo", "undo"),
+        ("y", "redo", "redo"),
+        ("e", "explain", "explain row"),
+        ("escape", "app.pop_screen", "back"),
+    ]
+
+    def __init__(self, session) -> None:
+        super().__init__()
+        self.session = session
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="version")
+        yield DataTable(id="decisions", cursor_type="row", zebra_stripes=True)
+        with VerticalScroll(id="explain-box"):
+            yield Static(id="explain")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#decisions", DataTable).add_columns(
+            "#", "tool", "status", "approved", "rejected", "edits", "by"
+        )
+        self.refresh_table()
+
+    def refresh_table(self) -> None:
+        ledger = self.session.ledger()
+        table = self.query_one("#decisions", DataTable)
+        table.clear()
+        for d in ledger.decisions():
+            table.add_row(
+                str(d.decision_id),
+                d.tool,
+                d.status,
+                str(d.approved),
+                str(d.rejected),
+                str(d.n_edits),
+                d.decided_by,
+                key=str(d.decision_id),
+            )
+        self.query_one("#version", Static).update(
+            f"[b]History[/b] · version v{ledger.head()} · {len(ledger.dataset())} rows · u undo · y redo · e explain"
+        )
+
+    def _selected(self) -> int | None:
+        table = self.query_one("#decisions", DataTable)
+        if not table.row_count:
+            return None
+        return int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def _run(self, op: str) -> None:
+        decision = self._selected()
+        if decision is None:
+            return
+        ledger = self.session.ledger()
+        try:
+            result = ledger.undo(decision, by="human") if op == "undo" else ledger.redo(decision, by="human")
+        except UserInputError as error:
+            self.notify(str(error), severity="warning")
+            return
+        self.notify(f"{op} decision #{decision}: {len(result.edits)} edits, {len(result.conflicts)} conflicts")
+        self.refresh_table()
+
+    def action_undo(self) -> None:
+        self._run("undo")
+
+    def action_redo(self) -> None:
+        self._run("redo")
+
+    def action_explain(self) -> None:
+        from copilot.agents.commands import Coordinator
+
+        def done(row: str | None) -> None:
+            if row:
+                self.query_one("#explain", Static).update(Coordinator(self.session).handle(f"why {row}").text)
+
+        self.app.push_screen(Ask("Explain which row id?"), done)

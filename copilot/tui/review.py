@@ -1,0 +1,262 @@
+"""The review screen: one proposal at a time, findings by score, evidence for the selected one, one key per
+decision. It returns {finding_id: "approve" | "reject" | {"approve": True, "new_label": X}} for all proposals."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from copilot.tui.prompt import Ask
+from curation_tools.schema import Finding, Proposal
+
+Answer = str | dict[str, Any]
+
+
+def highlight_overlap(text: str, spans: list[str]) -> Text:
+    """The text with the overlapping spans (normalised words) shown in reverse video."""
+    out = Text(text)
+    lowered = text.lower()
+    for span in spans:
+        words = span.split()
+        if not words:
+            continue
+        start = lowered.find(words[0])
+        while start != -1:
+            end = start
+            for word in words:
+                found = lowered.find(word, end)
+                if found == -1 or found - end > 3:
+                    break
+                end = found + len(word)
+            else:
+                out.stylize("reverse", start, end)
+                break
+            start = lowered.find(words[0], start + 1)
+    return out
+
+
+def side_by_side_diff(kept: str, dropped: str) -> Text:
+    """Two texts word by word: removed words red, added words green."""
+    a, b = kept.split(), dropped.split()
+    out = Text()
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append(" ".join(a[i1:i2]) + " ")
+        if op in ("delete", "replace"):
+            out.append(" ".join(a[i1:i2]) + " ", style="bold red strike")
+        if op in ("insert", "replace"):
+            out.append(" ".join(b[j1:j2]) + " ", style="bold green")
+    return out
+
+
+def evidence_text(finding: Finding, row_text: str) -> Text:
+    """What a reviewer needs to judge one finding, by kind of issue."""
+    e = finding.evidence
+    out = Text()
+    out.append(f"{finding.issue} · row {finding.row_id} · score {finding.score:.2f}\n", style="bold")
+    out.append((finding.message or "") + "\n\n")
+    if e.given_label is not None or e.suggested_label is not None:
+        out.append(f"given:     {e.given_label}\n")
+        confidence = f" ({e.suggested_confidence:.0%})" if e.suggested_confidence is not None else ""
+        out.append(f"suggested: {e.suggested_label}{confidence}\n", style="bold")
+        for c in e.top_classes or []:
+            out.append(f"  {c.label}: {c.probability:.0%}\n")
+        if e.neighbours:
+            out.append("neighbours:\n")
+            for n in e.neighbours:
+                out.append(f"  {n.row_id} [{n.label}] {n.similarity:.2f}\n")
+        out.append("\n" + row_text + "\n")
+    elif e.duplicate_of is not None:
+        out.append(f"duplicate of row {e.duplicate_of}\nkept:    ")
+        out.append((e.kept_text or "") + "\n")
+        out.append("dropped: ")
+        out.append(row_text + "\n\ndiff: ")
+        out.append(side_by_side_diff(e.kept_text or "", row_text))
+    elif e.benchmark_text is not None:
+        spans = getattr(e, "overlapping_spans", None) or []
+        out.append(f"benchmark {e.benchmark}, item {e.benchmark_item}:\n")
+        out.append(highlight_overlap(e.benchmark_text, spans))
+        out.append("\n\nrow:\n")
+        out.append(highlight_overlap(row_text, spans))
+    else:
+        out.append(row_text)
+    return out
+
+
+class ReviewScreen(Screen[dict[str, Answer]]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        ("a", "approve_all", "approve all"),
+        ("x", "reject_all", "reject all"),
+        ("space", "toggle", "toggle"),
+        ("l", "label", "change label"),
+        ("s", "above", "approve ≥ score"),
+        ("o", "sort", "sort"),
+        ("f", "filter", "filter"),
+        Binding("enter", "confirm", "confirm", priority=True),  # the table would take enter for itself
+        ("escape", "back", "back"),
+    ]
+
+    def __init__(self, proposals: list[Proposal], row_texts: dict[str, str], pending_ids: set[str]) -> None:
+        super().__init__()
+        self.proposals = proposals
+        self.row_texts = row_texts
+        self.index = 0
+        self.answers: dict[str, Answer] = {}
+        for proposal in proposals:
+            for f in proposal.findings:
+                if f.finding_id in pending_ids:
+                    self.answers[f.finding_id] = "approve" if f.action.type.value != "flag" else "reject"
+        self.sort_by_score = True
+        self.issue_filter: str | None = None
+
+    @property
+    def proposal(self) -> Proposal:
+        return self.proposals[self.index]
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="summary")
+        with Horizontal():
+            yield DataTable(id="findings", cursor_type="row", zebra_stripes=True)
+            with VerticalScroll(id="evidence-box"):
+                yield Static(id="evidence")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#findings", DataTable)
+        table.add_columns("", "row", "issue", "score", "action")
+        self._fill()
+
+    def _visible(self) -> list[Finding]:
+        findings = [f for f in self.proposal.findings if f.finding_id in self.answers]
+        if self.issue_filter:
+            findings = [f for f in findings if f.issue == self.issue_filter]
+        key = (lambda f: (-f.score, f.row_id)) if self.sort_by_score else (lambda f: f.row_id)
+        return sorted(findings, key=key)
+
+    def _mark(self, finding: Finding) -> str:
+        answer = self.answers[finding.finding_id]
+        if isinstance(answer, dict):
+            return f"✓→{answer['new_label']}"
+        return "✓" if answer == "approve" else "✗"
+
+    def _action_text(self, finding: Finding) -> str:
+        answer = self.answers[finding.finding_id]
+        if isinstance(answer, dict):
+            return f"relabel → {answer['new_label']}"
+        a = finding.action
+        return f"relabel → {a.new_label}" if a.type.value == "relabel" else a.type.value
+
+    def _fill(self, keep_row: int = 0) -> None:
+        table = self.query_one("#findings", DataTable)
+        table.clear()
+        for f in self._visible():
+            table.add_row(self._mark(f), f.row_id, f.issue, f"{f.score:.2f}", self._action_text(f), key=f.finding_id)
+        if table.row_count:
+            table.move_cursor(row=min(keep_row, table.row_count - 1))
+        approved = sum(
+            self.answers[f.finding_id] != "reject" for f in self.proposal.findings if f.finding_id in self.answers
+        )
+        shown = len(self._visible())
+        self.query_one("#summary", Static).update(
+            f"[b]{self.proposal.tool}[/b] ({self.index + 1}/{len(self.proposals)}): {self.proposal.summary}\n"
+            f"{approved} of {len([f for f in self.proposal.findings if f.finding_id in self.answers])} approved"
+            f"{f' · filter: {self.issue_filter}' if self.issue_filter else ''} · {shown} shown · "
+            "enter confirms"
+        )
+        self._show_evidence()
+
+    def _selected(self) -> Finding | None:
+        table = self.query_one("#findings", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next(f for f in self.proposal.findings if f.finding_id == key)
+
+    def _show_evidence(self) -> None:
+        finding = self._selected()
+        text = evidence_text(finding, self.row_texts.get(finding.row_id, "")) if finding else Text("no findings")
+        self.query_one("#evidence", Static).update(text)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_evidence()
+
+    def _cursor(self) -> int:
+        return self.query_one("#findings", DataTable).cursor_row
+
+    def _set_all(self, value: str) -> None:
+        for f in self._visible():
+            self.answers[f.finding_id] = value
+        self._fill(self._cursor())
+
+    def action_approve_all(self) -> None:
+        self._set_all("approve")
+
+    def action_reject_all(self) -> None:
+        self._set_all("reject")
+
+    def action_toggle(self) -> None:
+        finding = self._selected()
+        if finding is None:
+            return
+        self.answers[finding.finding_id] = "reject" if self.answers[finding.finding_id] != "reject" else "approve"
+        self._fill(self._cursor())
+
+    def action_label(self) -> None:
+        finding = self._selected()
+        if finding is None or finding.issue != "label_error":
+            self.notify("Only label findings take a new label.", severity="warning")
+            return
+        row = self._cursor()
+
+        def done(value: str | None) -> None:
+            if value:
+                self.answers[finding.finding_id] = {"approve": True, "new_label": value}
+                self._fill(row)
+
+        self.app.push_screen(Ask(f"New label for row {finding.row_id}:", str(finding.evidence.suggested_label)), done)
+
+    def action_above(self) -> None:
+        def done(value: str | None) -> None:
+            try:
+                cut = float(value) if value else None
+            except ValueError:
+                cut = None
+            if cut is None:
+                return
+            for f in self._visible():
+                self.answers[f.finding_id] = "approve" if f.score >= cut else "reject"
+            self._fill(self._cursor())
+
+        self.app.push_screen(Ask("Approve findings with a score of at least:", "0.9"), done)
+
+    def action_sort(self) -> None:
+        self.sort_by_score = not self.sort_by_score
+        self._fill()
+
+    def action_filter(self) -> None:
+        issues = sorted({f.issue for f in self.proposal.findings})
+        order = [None, *issues]
+        self.issue_filter = order[(order.index(self.issue_filter) + 1) % len(order)]
+        self._fill()
+
+    def action_confirm(self) -> None:
+        if self.index + 1 < len(self.proposals):
+            self.index += 1
+            self.issue_filter = None
+            self._fill()
+            return
+        self.dismiss(self.answers)
+
+    def action_back(self) -> None:
+        if self.index > 0:
+            self.index -= 1
+            self._fill()
+        else:
+            self.dismiss(None)
