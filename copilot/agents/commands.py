@@ -53,7 +53,7 @@ class Coordinator:
             return Reply(text="Type a command; 'help' lists them.")
         command, args = words[0].lower(), words[1:]
         handler = getattr(self, f"_cmd_{command}", None)
-        if handler is None:
+        if handler is None or line.strip().endswith("?"):  # a question, not a command
             return self._free_text(line)
         try:
             return handler(args)

@@ -198,6 +198,8 @@ class CurateApp(App[None]):
             self.say("you", "cancel the running tool")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "prompt":
+            return
         event.input.value = ""
         if not event.value.strip():
             return

@@ -9,6 +9,7 @@ from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
+from textual.widgets.data_table import CellDoesNotExist
 
 from copilot.tui.prompt import Ask
 from curation_tools.errors import UserInputError
@@ -60,9 +61,10 @@ class HistoryScreen(Screen[None]):
 
     def _selected(self) -> int | None:
         table = self.query_one("#decisions", DataTable)
-        if not table.row_count:
+        try:
+            return int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        except CellDoesNotExist:
             return None
-        return int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
     def _run(self, op: str) -> None:
         decision = self._selected()

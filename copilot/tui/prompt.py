@@ -25,6 +25,7 @@ class Ask(ModalScreen[str | None]):
             yield Input(value=self.value, id="answer")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()  # the answer is for whoever asked, not for the chat prompt
         self.dismiss(event.value.strip() or None)
 
     def action_cancel(self) -> None:

@@ -12,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
+from textual.widgets.data_table import CellDoesNotExist
 
 from copilot.tui.prompt import Ask
 from curation_tools.schema import Finding, Proposal
@@ -174,10 +175,11 @@ class ReviewScreen(Screen[dict[str, Answer]]):
 
     def _selected(self) -> Finding | None:
         table = self.query_one("#findings", DataTable)
-        if not table.row_count:
+        try:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        except CellDoesNotExist:  # empty, or being refilled
             return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return next(f for f in self.proposal.findings if f.finding_id == key)
+        return next((f for f in self.proposal.findings if f.finding_id == key), None)
 
     def _show_evidence(self) -> None:
         finding = self._selected()

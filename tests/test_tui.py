@@ -1,0 +1,175 @@
+"""`curate chat`: a whole offline session through Textual's Pilot, text snapshots of the screens at 80x24, and
+the real command driven in tmux."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from copilot.policy import load_policy
+from copilot.session import RunConfig, Session
+
+from .conftest import EXAMPLE
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+def _session(tmp_path) -> Session:
+    data = tmp_path / "tickets.csv"
+    shutil.copy(EXAMPLE, data)
+    config = RunConfig(data=str(data), policy=load_policy("review"))
+    return Session.start(config, tmp_path / "session")
+
+
+async def _until(pilot, condition, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for the UI"
+        await pilot.pause(0.1)
+
+
+def screen_text(app) -> str:
+    """The screen as plain text lines (from the SVG screenshot), with timings masked so snapshots are stable."""
+    svg = app.export_screenshot()
+    lines: dict[float, list[tuple[float, str]]] = {}
+    for x, y, content in re.findall(r'<text[^>]*x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>', svg):
+        text = html.unescape(content).replace("\xa0", " ")
+        lines.setdefault(float(y), []).append((float(x), text))
+    rows = ["".join(t for _, t in sorted(parts)).rstrip() for _, parts in sorted(lines.items())]
+    return re.sub(r"\d+(\.\d+)?s\b", "#s", "\n".join(rows))
+
+
+def check_snapshot(name: str, text: str) -> None:
+    path = SNAPSHOTS / f"{name}.txt"
+    if os.environ.get("UPDATE_SNAPSHOTS") or not path.exists():
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+    assert text == path.read_text(), f"{name} screen changed; rerun with UPDATE_SNAPSHOTS=1 if intended"
+
+
+def test_a_whole_session_review_apply_undo_export(tmp_path):
+    from copilot.tui.app import CurateApp
+    from copilot.tui.history import HistoryScreen
+    from copilot.tui.review import ReviewScreen
+
+    session = _session(tmp_path)
+    app = CurateApp(session)
+
+    async def walk() -> dict:
+        seen = {}
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _until(pilot, lambda: isinstance(app.screen, ReviewScreen))
+            await pilot.pause(0.2)
+            assert "dedup" in app.steps  # the plan is shown
+            review = app.screen
+            assert review.proposal.tool == "dedup"
+            seen["main_plan_rows"] = app.query_one("#plan").row_count
+            table = review.query_one("#findings")
+            first = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            seen["kept_by_toggle"] = next(f.row_id for f in review.proposal.findings if f.finding_id == first)
+            seen["dedup_drops"] = {f.row_id for f in review.proposal.findings}
+            check_snapshot("review_dedup", screen_text(app))
+            await pilot.press("space")  # toggle the first row: it stays
+            await pilot.press("enter")
+            await _until(
+                pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.proposal.tool == "label-errors"
+            )
+            await pilot.pause(0.2)
+            review = app.screen
+            label_finding = next(f for f in review.proposal.findings if f.action.type.value == "relabel")
+            table = review.query_one("#findings")
+            table.move_cursor(row=table.get_row_index(label_finding.finding_id))
+            await pilot.press("l")
+            await pilot.pause()
+            app.screen.query_one("#answer").value = "atm_support"
+            await pilot.press("enter")  # the new label
+            await pilot.pause()
+            seen["relabelled"] = label_finding.row_id
+            seen["other_relabels"] = {
+                f.row_id: f.action.new_label
+                for f in review.proposal.findings
+                if f.action.type.value == "relabel" and f.row_id != label_finding.row_id
+            }
+            await pilot.press("enter")  # confirm: approve
+            await _until(pilot, lambda: session.status == "finished" and not app.running)
+            await pilot.pause(0.3)
+            check_snapshot("main_finished", screen_text(app))
+            await pilot.press("h")
+            await _until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+            check_snapshot("history", screen_text(app))
+            await pilot.press("u")  # undo the selected (first) decision: the dedup drops come back
+            await pilot.pause()
+            await pilot.press("escape")
+            prompt = app.query_one("#prompt")
+            prompt.focus()
+            prompt.value = "export final.csv"
+            await pilot.press("enter")
+            await pilot.pause()
+            await pilot.press("ctrl+q")
+        return seen
+
+    seen = asyncio.run(walk())
+    assert seen["main_plan_rows"] >= 1
+    exported = pd.read_csv(tmp_path / "session" / "final.csv").set_index("ticket_id")
+    original = pd.read_csv(EXAMPLE).set_index("ticket_id")
+    assert set(exported.index) == set(original.index)  # the dedup decision was undone: every row is back
+    assert exported.loc[seen["relabelled"], "intent"] == "atm_support"  # the person's label, not the suggestion
+    for row, label in seen["other_relabels"].items():
+        assert exported.loc[row, "intent"] == label  # approved suggestions applied
+
+
+def test_offline_commands_say_what_needs_an_llm(tmp_path):
+    from copilot.agents.commands import Coordinator
+
+    session = _session(tmp_path)
+    coordinator = Coordinator(session)
+    assert "skip TOOL" in coordinator.handle("help").text
+    assert "need" in coordinator.handle("why did you flag row 812?").text  # free text: needs an LLM
+    assert coordinator.handle("skip label-errors").text.startswith("label-errors will be left out")
+    assert session.config.skip == ["label-errors"] and "label-errors" in Session.resume(session.out_dir).config.skip
+    assert coordinator.handle("export ../../etc/x.csv").text.startswith("export NAME")  # stays in the session folder
+    assert "T0000" in coordinator.handle("show 3").text
+    assert coordinator.handle("continue").action == "continue"
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_real_curate_chat_in_tmux_one_approval_then_quit(tmp_path):
+    data = tmp_path / "tickets.csv"
+    shutil.copy(EXAMPLE, data)
+    name = f"curate-test-{os.getpid()}"
+    folder = tmp_path / "session"
+    command = f"{sys.executable} -m copilot.cli chat {data} --session {folder}; echo EXITED $?; sleep 60"
+    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "80", "-y", "24", command], check=True)
+
+    def screen() -> str:
+        return subprocess.run(["tmux", "capture-pane", "-t", name, "-p"], capture_output=True, text=True).stdout
+
+    def wait_for(text: str, timeout: float = 120) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            shown = screen()
+            if text in shown:
+                return shown
+            time.sleep(0.3)
+        raise AssertionError(f"'{text}' never appeared; the screen shows:\n{screen()}")
+
+    try:
+        wait_for("exact_duplicate")  # the review screen of the first proposal
+        subprocess.run(["tmux", "send-keys", "-t", name, "Enter"], check=True)  # approve
+        wait_for("applied")
+        subprocess.run(["tmux", "send-keys", "-t", name, "C-q"], check=True)
+        wait_for("EXITED 0", timeout=30)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+    changes = Session.resume(folder).ledger().decisions()
+    assert changes and changes[0].tool == "dedup" and changes[0].decided_by == "human"
