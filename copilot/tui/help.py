@@ -13,12 +13,16 @@ from textual.widgets import Static
 from copilot.agents.commands import HELP
 
 KEYS = """Keys
-  Main     r review pending   h history   c cancel running tool   ? help   ctrl+q quit
-           type a command in the box and press enter
-  Review   a approve all   x reject all   space toggle row   l change label   s approve above a score
-           o sort (score / row)   f filter by issue   enter confirm   escape back
-  History  u undo selected   y redo selected   e explain a row   escape back
-  Anywhere escape closes this help
+ Main     r  review pending          h  history
+          c  cancel running tool     ?  help          ctrl+q  quit
+          type a command in the box below and press enter
+ Review   a  approve all             x  reject all
+          space  toggle row          l  change label
+          s  approve above a score   o  sort (score / row id)
+          f  filter by issue         enter  confirm    escape  back
+ History  u  undo selected           y  redo selected
+          e  explain a row           escape  back
+ escape closes this help
 """
 
 
