@@ -17,6 +17,7 @@ from copilot.chat_cli import chat as chat_command
 from copilot.config import Settings
 from copilot.console import err, fail, out
 from copilot.data_options import FeaturesOpt, IdOpt, LabelOpt, SplitOpt, TextOpt, WorkspaceOpt, load_from_flags
+from copilot.eval_cli import eval_app
 from copilot.ledger import Decision, FindingOverride, Ledger, OperationResult, default_workspace
 from copilot.run_cli import run as run_command
 from copilot.tools_cli import run_tool, tools_group, write_findings
@@ -332,6 +333,7 @@ def root(
 
 app.command("run")(run_command)
 app.command("chat")(chat_command)
+app.add_typer(eval_app, name="eval")
 
 
 def main() -> None:

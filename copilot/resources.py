@@ -1,4 +1,4 @@
-"""Where prompts/ and evals/ live: inside the installed wheel, or at the repository root in a checkout."""
+"""Where prompts/, evals/ and examples/ live: inside the installed wheel, or at the repository root in a checkout."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ _PACKAGE = Path(__file__).resolve().parent
 
 
 def resource_dir(name: str) -> Path:
-    """`name` is 'prompts' or 'evals'."""
+    """`name` is 'prompts', 'evals' or 'examples'."""
     for candidate in (_PACKAGE / "_resources" / name, _PACKAGE.parent / name):
         if candidate.is_dir():
             return candidate

@@ -20,7 +20,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 from pydantic import BaseModel, Field
 
-from copilot.agents.heuristic import HeuristicPlanner, RecipePlanner
+from copilot.agents.heuristic import AllToolsPlanner, HeuristicPlanner, RecipePlanner
 from copilot.agents.plan import Planner
 from copilot.config import Settings
 from copilot.graph import RunState, Runtime, build_graph
@@ -46,7 +46,7 @@ class RunConfig(BaseModel):
     goal: str = ""
     recipe: Recipe = Field(default_factory=Recipe)
     policy: Policy
-    planner: Literal["heuristic", "llm"] = "heuristic"
+    planner: Literal["heuristic", "llm", "all-tools"] = "heuristic"
     llm_judges: bool = False
     skip: list[str] = Field(default_factory=list, description="tools the person said to skip")
     seed: int = 0
@@ -212,6 +212,8 @@ class Session:
     def _planner(self) -> Planner:
         if self.config.recipe.plan == "steps":
             return RecipePlanner(self.config.recipe.steps)
+        if self.config.planner == "all-tools":
+            return AllToolsPlanner()
         if self.config.planner == "llm":
             from copilot.agents.llm_planner import LLMPlanner
 

@@ -56,3 +56,17 @@ class RecipePlanner:
             return Plan(rationale="recipe finished")
         step = self.steps[context.round]
         return Plan(steps=[PlanStep(tool=step.tool, params=step.params, reason="recipe step")])
+
+
+class AllToolsPlanner:
+    """The no-agent baseline: every applicable tool with its default parameters, in one round, then finish."""
+
+    name = "all-tools"
+
+    def plan(self, context: PlanningContext) -> Plan:
+        if context.round > 0:
+            return Plan(rationale="every applicable tool has run")
+        return Plan(
+            steps=[PlanStep(tool=t, reason="all tools, defaults") for t in applicable_tools(context)],
+            rationale="all applicable tools with defaults (no agent)",
+        )

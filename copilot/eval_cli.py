@@ -1,0 +1,60 @@
+"""`curate eval`: run a suite of curation tasks with ground truth; `curate eval compare A B`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from copilot.config import Settings
+from copilot.console import err, out
+from curation_tools.errors import UserInputError
+
+eval_app = typer.Typer(help="Benchmark the agent: suites of tasks with planted issues and ground truth.")
+
+
+@eval_app.callback(invoke_without_command=True)
+def run_eval(
+    ctx: typer.Context,
+    suite: Annotated[str, typer.Option(help="suite name in evals/ (small, full) or a YAML path")] = "small",
+    planner: Annotated[
+        str | None, typer.Option(help="also run this planner (llm needs an endpoint); baselines always run")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="chat model for the llm planner (default: CURATE_MODEL)")] = None,
+    reviewer: Annotated[
+        str | None, typer.Option(help="oracle | approve-all | noisy:P (default: each task's own)")
+    ] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="folder for results.json, results.md, traces")] = None,
+) -> None:
+    """Run every task of a suite under each system and score it against ground truth."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from copilot.evaluation.runner import run_suite, systems_for
+    from copilot.evaluation.suite import load_suite
+
+    if out_dir is None:
+        raise UserInputError("curate eval needs --out DIR for its results.")
+    if planner not in (None, "heuristic", "llm"):
+        raise UserInputError(f"--planner must be heuristic or llm, not '{planner}'.")
+    settings = Settings()
+    if model:
+        settings.model = model
+    if planner == "llm" and not settings.llm_configured:
+        raise UserInputError("--planner llm needs an endpoint: set OPENAI_BASE_URL (and OPENAI_API_KEY if needed).")
+    loaded = load_suite(suite)
+    run_suite(loaded, systems_for(settings, planner), reviewer, out_dir, progress=lambda m: err.print(m))
+    out.print((out_dir / "results.md").read_text())
+
+
+@eval_app.command("compare")
+def compare_command(
+    a: Annotated[Path, typer.Argument(help="a results folder")], b: Annotated[Path, typer.Argument(help="another")]
+) -> None:
+    """Mean F1 and collateral damage per system, two eval runs side by side."""
+    from copilot.evaluation.runner import compare
+
+    for folder in (a, b):
+        if not (folder / "results.json").exists():
+            raise UserInputError(f"{folder} has no results.json; run `curate eval --out {folder}` first.")
+    out.print(compare(a, b))

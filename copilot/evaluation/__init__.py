@@ -1,0 +1,1 @@
+"""`curate eval`: suites of tasks with planted issues and ground truth, simulated reviewers, scores, baselines."""

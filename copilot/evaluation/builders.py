@@ -1,0 +1,166 @@
+"""Task datasets with planted issues and their ground truth, built deterministically from a seed.
+
+Sources: banking77 and clinc150 from ../shared/data (text), the bundled support tickets (text, always
+present), and scikit-learn's bundled wine and breast-cancer tables (tabular). Plants: label flips, exact
+and near duplicates, leaked benchmark items (the task's benchmark file is built from the clean test
+split), class imbalance (a class cut down; nothing to undo), or nothing (a clean control).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from copilot.resources import resource_dir
+from curation_tools.errors import UserInputError
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+class Source(BaseModel):
+    kind: Literal["support_tickets", "banking77", "clinc150", "wine", "breast_cancer"]
+    classes: int = Field(8, ge=2, description="text sources: how many label classes to keep")
+    per_class: int = Field(40, ge=5, description="text sources: training rows per class")
+
+
+class Plants(BaseModel):
+    label_flips: float = Field(0.0, ge=0, le=0.5, description="share of rows whose label is flipped")
+    exact_duplicates: int = 0
+    near_duplicates: int = 0
+    leaks: int = Field(0, description="clean test items copied into the training rows (benchmark = test split)")
+    shrink_class: float | None = Field(None, gt=0, lt=1, description="keep this share of one class (imbalance)")
+
+
+class Truth(BaseModel):
+    """What a perfect curator does: the rows to drop and the labels to restore; everything else stays."""
+
+    label_flips: dict[str, str] = Field(default_factory=dict, description="row_id -> the right label")
+    duplicates: dict[str, str] = Field(default_factory=dict, description="copy row_id -> original row_id")
+    leaks: dict[str, str] = Field(default_factory=dict, description="row_id -> benchmark item id")
+    planted_rows: list[str] = Field(default_factory=list)
+
+
+class BuiltTask(BaseModel):
+    train: str
+    test: str
+    benchmark: str | None
+    kind: Literal["text", "tabular"]
+    label: str
+    truth: Truth
+
+
+def _jsonl(path: Path) -> list[dict]:
+    if not path.exists():
+        raise UserInputError(f"{path} is missing: this task needs the shared evaluation data beside the checkout.")
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
+
+
+def _text_source(source: Source, rng: random.Random) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(train, test) frames with columns text, label."""
+    if source.kind == "support_tickets":
+        frame = pd.read_csv(resource_dir("examples") / "support_tickets.csv")
+        truth = json.loads((resource_dir("examples") / "support_tickets.truth.json").read_text())
+        planted = set(truth["label_flips"]) | set(truth["duplicates"]) | set(truth["leaks"])
+        clean = frame[~frame["ticket_id"].isin(planted)].rename(columns={"intent": "label"})[["text", "label"]]
+        test = pd.DataFrame(_jsonl(resource_dir("examples") / "bank_eval.jsonl")).rename(
+            columns={"query": "text", "intent": "label"}
+        )[["text", "label"]]
+        return clean.reset_index(drop=True), test
+    if source.kind == "banking77":
+        rows = _jsonl(SHARED / "banking77" / "banking77_train.jsonl")
+        tests = _jsonl(SHARED / "banking77" / "banking77_test.jsonl")
+    else:
+        everything = _jsonl(SHARED / "clinc150" / "clinc150_full.jsonl")
+        rows = [r for r in everything if r["split"] == "train" and r["label_name"] != "oos"]
+        tests = [r for r in everything if r["split"] == "test" and r["label_name"] != "oos"]
+    names = sorted({r["label_name"] for r in rows})
+    keep = set(rng.sample(names, source.classes))
+    seen: set[str] = set()
+    train = []
+    for name in sorted(keep):
+        pool = [r for r in rows if r["label_name"] == name and r["text"].lower() not in seen]
+        for r in rng.sample(pool, min(source.per_class, len(pool))):
+            seen.add(r["text"].lower())
+            train.append({"text": r["text"], "label": name})
+    test = [{"text": r["text"], "label": r["label_name"]} for r in tests if r["label_name"] in keep]
+    test = [t for t in test if t["text"].lower() not in seen]
+    return pd.DataFrame(train), pd.DataFrame(test)
+
+
+def _tabular_source(source: Source, rng: random.Random) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from sklearn.datasets import load_breast_cancer, load_wine
+
+    bunch = load_wine() if source.kind == "wine" else load_breast_cancer()
+    frame = pd.DataFrame(bunch.data, columns=[c.replace(" ", "_").replace("/", "_") for c in bunch.feature_names])
+    frame["label"] = [str(bunch.target_names[t]) for t in bunch.target]
+    order = list(range(len(frame)))
+    rng.shuffle(order)
+    cut = int(len(order) * 0.75)
+    return frame.iloc[order[:cut]].reset_index(drop=True), frame.iloc[order[cut:]].reset_index(drop=True)
+
+
+def _near_copy(text: str, rng: random.Random) -> str:
+    words = text.split()
+    if len(words) > 3:
+        i = rng.randrange(len(words))
+        words.insert(i, rng.choice(["please", "really", "just", "now"]))
+    return " ".join(words).upper() if rng.random() < 0.5 else " ".join(words) + " !"
+
+
+def build(source: Source, plants: Plants, seed: int, folder: Path) -> BuiltTask:
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    kind = "tabular" if source.kind in ("wine", "breast_cancer") else "text"
+    train, test = (_tabular_source if kind == "tabular" else _text_source)(source, rng)
+    truth = Truth()
+    if plants.shrink_class:
+        victim = sorted(train["label"].unique())[0]
+        members = train.index[train["label"] == victim].tolist()
+        drop = rng.sample(members, round(len(members) * (1 - plants.shrink_class)))
+        train = train.drop(index=drop).reset_index(drop=True)
+    train.insert(0, "row_id", [f"r{i:05d}" for i in range(len(train))])
+    labels = sorted(train["label"].unique())
+    for i in rng.sample(range(len(train)), round(plants.label_flips * len(train))):
+        right = train.at[i, "label"]
+        train.at[i, "label"] = rng.choice([lab for lab in labels if lab != right])
+        truth.label_flips[train.at[i, "row_id"]] = right
+    flipped = set(truth.label_flips)
+    extra = []
+    originals = [r for r in train.to_dict("records") if r["row_id"] not in flipped]
+    for n, original in enumerate(rng.sample(originals, plants.exact_duplicates + plants.near_duplicates)):
+        copy = dict(original, row_id=f"d{n:04d}")
+        if kind == "text" and n >= plants.exact_duplicates:
+            copy["text"] = _near_copy(original["text"], rng)
+        extra.append(copy)
+        truth.duplicates[copy["row_id"]] = original["row_id"]
+    benchmark = None
+    if plants.leaks:
+        if kind != "text":
+            raise UserInputError("leaks are planted into text tasks only")
+        items = test.reset_index(drop=True)
+        for n, i in enumerate(rng.sample(range(len(items)), plants.leaks)):
+            extra.append({"row_id": f"l{n:04d}", "text": items.at[i, "text"], "label": items.at[i, "label"]})
+            truth.leaks[f"l{n:04d}"] = str(i)
+        benchmark = folder / "benchmark.jsonl"
+        items.assign(id=[str(i) for i in range(len(items))])[["id", "text"]].to_json(
+            benchmark, orient="records", lines=True
+        )
+    for record in extra:
+        train.loc[len(train)] = record
+    train = train.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    truth.planted_rows = sorted(set(truth.label_flips) | set(truth.duplicates) | set(truth.leaks))
+    train.to_csv(folder / "train.csv", index=False)
+    test.to_csv(folder / "test.csv", index=False)
+    return BuiltTask(
+        train=str(folder / "train.csv"),
+        test=str(folder / "test.csv"),
+        benchmark=None if benchmark is None else f"{benchmark}:text",
+        kind=kind,
+        label="label",
+        truth=truth,
+    )

@@ -1,0 +1,42 @@
+"""Eval suites: YAML files in evals/ listing tasks (source, plants, goal, reviewer, seed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError
+
+from copilot.evaluation.builders import Plants, Source
+from copilot.resources import resource_dir
+from curation_tools.errors import UserInputError
+
+
+class Task(BaseModel):
+    name: str
+    source: Source
+    plants: Plants = Field(default_factory=Plants)
+    goal: str = ""
+    reviewer: str = "oracle"
+    seed: int = 0
+    restraint: bool = Field(False, description="the right move is to change little or nothing")
+
+
+class Suite(BaseModel):
+    name: str
+    description: str = ""
+    tasks: list[Task]
+
+
+def load_suite(name_or_path: str) -> Suite:
+    path = Path(name_or_path)
+    if not path.is_file():
+        path = resource_dir("evals") / f"{name_or_path}.yaml"
+    if not path.is_file():
+        known = sorted(p.stem for p in resource_dir("evals").glob("*.yaml"))
+        raise UserInputError(f"No suite '{name_or_path}'. Suites: {', '.join(known)}; or give a YAML path.")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return Suite.model_validate({"name": path.stem, **raw})
+    except (yaml.YAMLError, ValidationError, TypeError) as error:
+        raise UserInputError(f"{path}: not a valid suite: {error}") from None
