@@ -1,0 +1,94 @@
+"""`curate eval`: scorers on hand-made cases, reviewers, the small suite end to end, compare."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from copilot.evaluation.builders import Truth
+from copilot.evaluation.reviewers import Reviewer
+from copilot.evaluation.scoring import score
+from curation_tools.schema import Action, Finding
+
+RAW = pd.DataFrame(
+    {"text": [f"row {i}" for i in range(10)], "label": ["a", "b"] * 5},
+    index=pd.Index([f"r{i}" for i in range(8)] + ["d0", "l0"], name="row_id"),
+)
+TRUTH = Truth(
+    label_flips={"r0": "b", "r1": "a"},
+    duplicates={"d0": "r2"},
+    leaks={"l0": "3"},
+    planted_rows=["d0", "l0", "r0", "r1"],
+)
+
+
+def _drop(rows, tool):
+    return [{"row_id": r, "action": "drop", "tool": tool, "new_value": None} for r in rows]
+
+
+def test_a_planner_that_does_nothing_scores_zero_with_no_collateral():
+    s = score(TRUTH, RAW, RAW, [])
+    assert s.mean_f1 == 0.0 and s.collateral == 0.0 and s.changes == 0
+    assert s.detection["label"].precision is None and s.detection["label"].recall == 0.0
+
+
+def test_a_planner_that_drops_everything_has_full_collateral():
+    changes = _drop(RAW.index, "dedup")
+    s = score(TRUTH, RAW, RAW.iloc[0:0], changes)
+    assert s.collateral == 1.0 and s.clean_changed == s.clean_rows == 5
+    assert s.detection["duplicate"].recall == 1.0 and s.detection["duplicate"].precision == pytest.approx(5 / 10)
+    assert s.detection["leak"].recall == 1.0 and s.detection["leak"].changes == 0  # dropped, but not by decontam
+
+
+def test_the_perfect_curator_scores_one():
+    curated = RAW.drop(index=["d0", "l0"]).copy()
+    curated.loc["r0", "label"], curated.loc["r1", "label"] = "b", "a"
+    changes = (
+        _drop(["d0"], "dedup")
+        + _drop(["l0"], "decontam")
+        + [
+            {"row_id": "r0", "action": "relabel", "tool": "label-errors", "new_value": "b"},
+            {"row_id": "r1", "action": "relabel", "tool": "label-errors", "new_value": "a"},
+        ]
+    )
+    s = score(TRUTH, RAW, curated, changes)
+    assert s.mean_f1 == 1.0 and s.collateral == 0.0
+
+
+def test_a_wrong_relabel_is_a_false_positive_and_collateral():
+    curated = RAW.copy()
+    curated.loc["r5", "label"] = "a"
+    s = score(TRUTH, RAW, curated, [{"row_id": "r5", "action": "relabel", "tool": "label-errors", "new_value": "a"}])
+    assert s.detection["label"].precision == 0.0 and s.clean_changed == 1
+
+
+def test_reviewers():
+    right = Finding(row_id="d0", issue="exact_duplicate", score=1.0, action=Action(type="drop"))
+    wrong = Finding(row_id="r5", issue="label_error", score=0.9, action=Action(type="relabel", new_label="a"))
+    fixing = Finding(row_id="r0", issue="label_error", score=0.9, action=Action(type="relabel", new_label="b"))
+    oracle = Reviewer("oracle", TRUTH).answer([right, wrong, fixing])
+    assert [oracle[f.finding_id] for f in (right, wrong, fixing)] == ["approve", "reject", "approve"]
+    assert set(Reviewer("approve-all", TRUTH).answer([right, wrong]).values()) == {"approve"}
+    flipped = Reviewer("noisy:1.0", TRUTH).answer([right, wrong])
+    assert [flipped[f.finding_id] for f in (right, wrong)] == ["reject", "approve"]
+    with pytest.raises(ValueError):
+        Reviewer("lenient", TRUTH)
+
+
+def test_small_suite_end_to_end_and_compare(cli, tmp_path):
+    out = tmp_path / "eval"
+    result = cli("eval", "--suite", "small", "--out", out)
+    assert result.code == 0, result.stderr
+    results = json.loads((out / "results.json").read_text())["results"]
+    by = {(r["task"], r["system"]): r for r in results}
+    assert {s for _, s in by} == {"no-op", "all-tools", "heuristic"}
+    assert by[("tickets-mixed", "no-op")]["mean_f1"] == 0.0
+    assert by[("tickets-mixed", "heuristic")]["mean_f1"] > 0.7
+    assert all(by[(t, s)]["collateral"] <= 0.01 for t in ("tickets-clean", "wine-clean") for s in ("heuristic",))
+    assert (out / "results.md").read_text().startswith("# Eval results")
+    assert (out / "tasks" / "tickets-mixed" / "heuristic" / "events.jsonl").exists()  # per-task traces
+    compared = cli("eval", "compare", out, out)
+    assert compared.code == 0 and "heuristic" in compared.stdout
+    assert cli("eval", "--suite", "nope", "--out", out).code == 2
