@@ -92,3 +92,11 @@ def test_small_suite_end_to_end_and_compare(cli, tmp_path):
     compared = cli("eval", "compare", out, out)
     assert compared.code == 0 and "heuristic" in compared.stdout
     assert cli("eval", "--suite", "nope", "--out", out).code == 2
+
+
+def test_a_dca_bench_style_case_folder(cli, tmp_path):
+    out = tmp_path / "cases"
+    assert cli("eval", "--suite", "cases", "--out", out).code == 0
+    results = json.loads((out / "results.json").read_text())["results"]
+    heuristic = next(r for r in results if r["system"] == "heuristic")
+    assert heuristic["leak_recall"] == 1.0 and heuristic["collateral"] <= 0.05

@@ -23,7 +23,8 @@ SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 class Source(BaseModel):
-    kind: Literal["support_tickets", "banking77", "clinc150", "wine", "breast_cancer"]
+    kind: Literal["support_tickets", "banking77", "clinc150", "wine", "breast_cancer", "case"]
+    path: str | None = Field(None, description="case: a DCA-Bench-style case folder (see evals/README.md)")
     classes: int = Field(8, ge=2, description="text sources: how many label classes to keep")
     per_class: int = Field(40, ge=5, description="text sources: training rows per class")
 
@@ -52,6 +53,7 @@ class BuiltTask(BaseModel):
     kind: Literal["text", "tabular"]
     label: str
     truth: Truth
+    goal: str = ""
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -112,7 +114,36 @@ def _near_copy(text: str, rng: random.Random) -> str:
     return " ".join(words).upper() if rng.random() < 0.5 else " ".join(words) + " !"
 
 
+def load_case(path: Path, folder: Path) -> BuiltTask:
+    """A DCA-Bench-style case: a folder with train.csv (row_id, label, text or features), optional test.csv and
+    benchmark.jsonl, and case.yaml: `description` (the issue to discover, given as the goal) and `truth`."""
+    import yaml
+
+    if not (path / "train.csv").is_file() or not (path / "case.yaml").is_file():
+        raise UserInputError(f"{path}: a case folder needs train.csv and case.yaml (see evals/README.md).")
+    spec = yaml.safe_load((path / "case.yaml").read_text(encoding="utf-8")) or {}
+    folder.mkdir(parents=True, exist_ok=True)
+    train = pd.read_csv(path / "train.csv")
+    test = path / "test.csv"
+    if not test.is_file():  # no clean test split: score downstream on the training rows themselves
+        test = path / "train.csv"
+    benchmark = path / "benchmark.jsonl"
+    return BuiltTask(
+        train=str(path / "train.csv"),
+        test=str(test),
+        benchmark=f"{benchmark}:text" if benchmark.is_file() else None,
+        kind="text" if "text" in train.columns else "tabular",
+        label="label",
+        truth=Truth.model_validate(spec.get("truth") or {}),
+        goal=str(spec.get("description", "")),
+    )
+
+
 def build(source: Source, plants: Plants, seed: int, folder: Path) -> BuiltTask:
+    if source.kind == "case":
+        if not source.path:
+            raise UserInputError("a 'case' source needs path: the case folder")
+        return load_case(Path(source.path), folder)
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     kind = "tabular" if source.kind in ("wine", "breast_cancer") else "text"

@@ -44,7 +44,7 @@ def _run_system(system: str, task: Task, built: BuiltTask, reviewer_spec: str, f
             data=built.train,
             roles=RoleOverrides(id="row_id", label="label", text=["text"] if built.kind == "text" else None),
             benchmarks=[built.benchmark] if built.benchmark else [],
-            goal=task.goal,
+            goal=task.goal or built.goal,
             policy=load_policy("review"),
             planner=system,
             seed=task.seed,
@@ -76,7 +76,8 @@ def _run_system(system: str, task: Task, built: BuiltTask, reviewer_spec: str, f
     elapsed = time.perf_counter() - started
     scores = score(built.truth, raw, curated, changes)
     test = pd.read_csv(built.test)
-    test = test.drop(index=[int(i) for i in built.truth.leaks.values()])  # leaked items would flatter the raw data
+    if built.test != built.train:  # leaked test items would flatter the raw data
+        test = test.drop(index=[int(i) for i in built.truth.leaks.values() if int(i) in test.index])
     return {
         "task": task.name,
         "system": system,

@@ -37,6 +37,10 @@ def load_suite(name_or_path: str) -> Suite:
         raise UserInputError(f"No suite '{name_or_path}'. Suites: {', '.join(known)}; or give a YAML path.")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return Suite.model_validate({"name": path.stem, **raw})
+        suite = Suite.model_validate({"name": path.stem, **raw})
     except (yaml.YAMLError, ValidationError, TypeError) as error:
         raise UserInputError(f"{path}: not a valid suite: {error}") from None
+    for task in suite.tasks:  # case folders are named relative to the suite file
+        if task.source.path and not Path(task.source.path).is_absolute():
+            task.source.path = str((path.parent / task.source.path).resolve())
+    return suite
