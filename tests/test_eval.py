@@ -100,3 +100,24 @@ def test_a_dca_bench_style_case_folder(cli, tmp_path):
     results = json.loads((out / "results.json").read_text())["results"]
     heuristic = next(r for r in results if r["system"] == "heuristic")
     assert heuristic["leak_recall"] == 1.0 and heuristic["collateral"] <= 0.05
+
+
+def test_the_llm_planner_is_a_system_when_an_endpoint_is_configured(cli, tmp_path, monkeypatch):
+    from copilot.llm.fake_server import FakeOpenAIServer
+
+    def planner(body):  # a scripted model: one useful round, then finish
+        system, user = body["messages"][0]["content"], body["messages"][-1]["content"]
+        if "Round about to start: 1" not in user:
+            return json.dumps({"steps": [], "rationale": "done"})
+        tool = "dedup" if "- dedup:" in system else "label-errors"
+        return json.dumps({"steps": [{"tool": tool, "params": {}, "reason": "scripted"}], "rationale": "one round"})
+
+    with FakeOpenAIServer(chat=planner) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        out = tmp_path / "eval"
+        result = cli("eval", "--suite", "small", "--out", out)
+    assert result.code == 0, result.stderr
+    results = json.loads((out / "results.json").read_text())["results"]
+    llm = [r for r in results if r["system"] == "llm"]
+    assert len(llm) == 4 and all(r["llm_calls"] == 2 for r in llm)
+    assert next(r for r in llm if r["task"] == "wine-flips")["mean_f1"] == 1.0
