@@ -66,7 +66,8 @@ class AllToolsPlanner:
     def plan(self, context: PlanningContext) -> Plan:
         if context.round > 0:
             return Plan(rationale="every applicable tool has run")
+        tools = [t for t in applicable_tools(context) if t != "augment"]  # cleaning tools; adding rows is a choice
         return Plan(
-            steps=[PlanStep(tool=t, reason="all tools, defaults") for t in applicable_tools(context)],
-            rationale="all applicable tools with defaults (no agent)",
+            steps=[PlanStep(tool=t, reason="all tools, defaults") for t in tools],
+            rationale="all applicable cleaning tools with defaults (no agent)",
         )

@@ -90,7 +90,7 @@ def validate_plan(plan: Plan, context: PlanningContext) -> Plan:
                 f"step {step.tool}: parameter(s) {', '.join(sorted(owned))} are set by the run, not a plan"
             )
         params = dict(step.params)
-        if step.tool == "decontam":
+        if "benchmark" in available_tools()[step.tool].params_model.model_fields:
             params["benchmark"] = list(context.benchmarks)
         try:
             checked = available_tools()[step.tool].params_model.model_validate(params)

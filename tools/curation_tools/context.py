@@ -58,6 +58,24 @@ class ContaminationVerdict(BaseModel):
     votes: list[bool] = Field(default_factory=list, description="each prompt/model's verdict, for the record")
 
 
+class GenerationRequest(BaseModel):
+    """Ask a text generator for `n` new rows of one class, in the style of the exemplars."""
+
+    label: str
+    exemplars: list[str]
+    n: int = Field(ge=1)
+    seed: int = 0
+
+
+class TextGenerator(Protocol):
+    """An LLM generator as tools see it (the copilot implements it on its LLM client)."""
+
+    model: str
+    prompt_version: int
+
+    def generate(self, request: GenerationRequest) -> list[str]: ...
+
+
 class ContaminationJudge(Protocol):
     def judge_contamination(self, questions: list[ContaminationQuestion]) -> list[ContaminationVerdict]: ...
 
@@ -70,6 +88,7 @@ class ToolContext:
     cancel: threading.Event = field(default_factory=threading.Event)
     judge: LabelJudge | None = None
     contamination_judge: ContaminationJudge | None = None
+    generator: TextGenerator | None = None
     embedder_spec: str = "minilm"
     workspace: Path | None = None
     """where persistent indexes live (the session workspace); the cache folder when None"""

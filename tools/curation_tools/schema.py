@@ -160,7 +160,7 @@ class ToolSpec(BaseModel):
     summary: str
     issue_types: list[str] = Field(default_factory=list)
     required_roles: list[str] = Field(default_factory=list, description="column roles the tool cannot run without")
-    output: str = Field("findings", description="'findings' (JSONL) or 'report' (JSON)")
+    output: str = Field("findings", description="'findings' (JSONL), 'report' (JSON) or 'rows' (JSONL of new rows)")
     params_model: type[BaseModel] = Field(exclude=True)
     run: Callable[[Dataset, Any, ToolContext], ToolResult] = Field(exclude=True)
 
