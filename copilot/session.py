@@ -240,15 +240,19 @@ class Session:
             self.llm = LLMClient(self.settings, budget)
         return self.llm
 
-    def _judges(self) -> dict[str, Any]:
-        if not self.config.llm_judges:
-            return {}
-        from copilot.llm.judge import LLMContaminationJudge, LLMLabelJudge
+    def _llm_helpers(self) -> dict[str, Any]:
+        """What tools get from the LLM: the text generator in LLM sessions, judges with --llm-judge."""
+        helpers: dict[str, Any] = {}
+        if self.config.planner == "llm":
+            from copilot.llm.judge import LLMTextGenerator
 
-        return {
-            "judge": LLMLabelJudge(self.llm_client()),
-            "contamination_judge": LLMContaminationJudge(self.llm_client()),
-        }
+            helpers["generator"] = LLMTextGenerator(self.llm_client())
+        if self.config.llm_judges:
+            from copilot.llm.judge import LLMContaminationJudge, LLMLabelJudge
+
+            helpers["judge"] = LLMLabelJudge(self.llm_client())
+            helpers["contamination_judge"] = LLMContaminationJudge(self.llm_client())
+        return helpers
 
     def _runtime(self) -> Runtime:
         def finish(state: RunState) -> dict[str, Any]:
@@ -264,7 +268,7 @@ class Session:
             goal=self.config.goal,
             seed=self.config.seed,
             finish=finish,
-            judges=self._judges(),
+            judges=self._llm_helpers(),
             skip=self.config.skip,
             cancel=self._cancel,
         )

@@ -79,13 +79,14 @@ def run_tool(
 ) -> ToolResult:
     """Run one tool with rich progress bars; the shared path for `tools NAME` and `scan`."""
     data.require(spec.required_roles, spec.name)
-    judge = contamination_judge = None
+    judge = contamination_judge = generator = None
     if settings.llm_configured:
         from copilot.llm.client import LLMClient
-        from copilot.llm.judge import LLMContaminationJudge, LLMLabelJudge
+        from copilot.llm.judge import LLMContaminationJudge, LLMLabelJudge, LLMTextGenerator
 
         client = LLMClient(settings)
         judge, contamination_judge = LLMLabelJudge(client), LLMContaminationJudge(client)
+        generator = LLMTextGenerator(client)
     with progress_bars() as bars:
         ctx = ToolContext(
             cache_dir=settings.cache_dir,
@@ -94,6 +95,7 @@ def run_tool(
             embedder_spec=settings.embedder,
             judge=judge,
             contamination_judge=contamination_judge,
+            generator=generator,
             workspace=workspace,
         )
         return spec.run(data, params, ctx)

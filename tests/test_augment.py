@@ -114,3 +114,21 @@ def test_cli_writes_the_new_rows_with_provenance(cli, tmp_path):
 def test_bad_parameters_are_rejected(bad):
     with pytest.raises(ValueError):
         AugmentParams(**bad)
+
+
+def test_llm_generator_over_http(tmp_path, ctx):
+    from copilot.config import Settings
+    from copilot.llm.client import LLMClient
+    from copilot.llm.fake_server import FakeOpenAIServer, ScriptedChat
+    from copilot.llm.judge import LLMTextGenerator
+
+    data, _ = _thin_tickets(tmp_path)
+    script = ScriptedChat([json.dumps({"examples": GOOD})] + [json.dumps({"examples": []})] * 10)
+    with FakeOpenAIServer(chat=script) as server:
+        generator = LLMTextGenerator(LLMClient(Settings(base_url=server.base_url, model="gen-model")))
+        ctx.generator = generator
+        result = run(data, AugmentParams(), ctx)
+    assert script.calls and "<data>" in script.calls[0]["messages"][1]["content"]
+    kept = {f.action.new_row["text"] for f in result.findings}
+    assert kept and kept <= set(GOOD)
+    assert result.findings[0].action.origin["model"] == "gen-model"

@@ -1,4 +1,4 @@
-"""LLM judges the tools call through their protocols: labels (prompt ensemble, majority) and contamination."""
+"""LLM helpers the tools call through their protocols: label and contamination judges, the text generator."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ from pydantic import BaseModel, Field
 
 from copilot.llm.client import InvalidLLMOutput, LLMClient
 from copilot.prompts import load_prompt
-from curation_tools.context import ContaminationQuestion, ContaminationVerdict, LabelQuestion, LabelVerdict
+from curation_tools.context import (
+    ContaminationQuestion,
+    ContaminationVerdict,
+    GenerationRequest,
+    LabelQuestion,
+    LabelVerdict,
+)
 
 PROMPTS = ("label_judge_direct", "label_judge_stepwise")
 
@@ -89,3 +95,34 @@ class LLMContaminationJudge:
                 )
             )
         return verdicts
+
+
+class _Generated(BaseModel):
+    examples: list[str]
+
+
+class LLMTextGenerator:
+    """New rows for a thin class from real exemplars (the tools' TextGenerator), one call per class and batch."""
+
+    def __init__(self, client: LLMClient, prompt: str = "augment_generate", batch: int = 20) -> None:
+        self.client = client
+        self.prompt_file = load_prompt(prompt)
+        self.model = client.model
+        self.prompt_version = self.prompt_file.version
+        self.batch = batch
+
+    def generate(self, request: GenerationRequest) -> list[str]:
+        rows: list[str] = []
+        while len(rows) < request.n:
+            n = min(self.batch, request.n - len(rows))
+            system, user = self.prompt_file.render(
+                label=request.label, exemplars="\n".join(f"- {e}" for e in request.exemplars), n=str(n)
+            )
+            try:
+                answer = self.client.chat_json(system, user, _Generated, purpose="augment")
+            except (InvalidLLMOutput, openai.APIError):
+                break  # what was generated so far still goes through the filters
+            if not answer.examples:
+                break
+            rows += answer.examples[:n]
+        return rows
