@@ -1,0 +1,189 @@
+"""Augmentation: do our filters stop bad synthetic rows and keep good ones, and does augmenting help?
+
+Text: CLINC150's official imbalanced train split (../shared/data/clinc150). A scripted generator stands in
+for the LLM: for each thin class it returns real held-back examples of that class (from the full train split,
+not in the imbalanced one: "good") mixed with planted bad outputs: copies of existing rows (verbatim and
+reformatted), rows of another class, CLINC150 test items (the benchmark), empty text and text in another
+script. We count what each filter stops and what survives, then train a fixed classifier (TF-IDF + logistic
+regression) on the imbalanced split with and without the accepted rows and report accuracy on CLINC150 test
+for the augmented classes. Tabular: scikit-learn's breast cancer data with the minority class cut to 15%;
+minority recall and macro F1 of a fixed logistic regression before and after SMOTE rows.
+
+    PYTHONWARNINGS=ignore python benchmarks/augment.py [--shared ../shared/data] [--parts text,tabular]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from curation_tools.augment import AugmentParams, plan_counts, run
+from curation_tools.context import GenerationRequest, ToolContext
+from curation_tools.dataset import Dataset, DataSource, Roles
+
+BAD_KINDS = ("copy", "reformatted_copy", "other_class", "benchmark_item", "empty", "other_script")
+OFF_SCRIPT = ["我想知道我的账户余额是多少", "Какая погода будет завтра в Москве", "明日の天気を教えてください"]
+
+
+class PlantingGenerator:
+    """Good = held-back real rows of the class; bad = one of each planted kind per class, recorded."""
+
+    model = "scripted (held-back real rows + planted bad outputs)"
+    prompt_version = 0
+
+    def __init__(self, held_back, train, test, seed: int) -> None:
+        self.held_back, self.train, self.test = held_back, train, test
+        self.rng = random.Random(seed)
+        self.kind: dict[str, str] = {}
+
+    def generate(self, request: GenerationRequest) -> list[str]:
+        label = request.label
+        good = self.held_back.get(label, [])[: max(0, request.n - len(BAD_KINDS))]
+        own = self.train[label]
+        others = [t for lab, texts in self.held_back.items() if lab != label for t in texts[:2]]
+        bad = {
+            "copy": self.rng.choice(own),
+            "reformatted_copy": "  " + self.rng.choice(own).upper() + " ?",
+            "other_class": self.rng.choice(others),
+            "benchmark_item": self.rng.choice(self.test.get(label, own)),
+            "empty": "  ",
+            "other_script": self.rng.choice(OFF_SCRIPT),
+        }
+        for text in good:
+            self.kind.setdefault(text, "good")
+        for kind, text in bad.items():
+            self.kind.setdefault(text, kind)
+        outputs = good + list(bad.values())
+        self.rng.shuffle(outputs)
+        return outputs
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
+
+
+def _accuracy(train: pd.DataFrame, test: pd.DataFrame, classes: set[str]) -> float:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    model = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LogisticRegression(max_iter=3000))
+    model.fit(train["text"], train["label"])
+    sel = test["label"].isin(classes)
+    return float((model.predict(test.loc[sel, "text"]) == test.loc[sel, "label"]).mean())
+
+
+def text_part(shared: Path, seed: int) -> None:
+    folder = shared / "clinc150"
+    imbalanced = pd.DataFrame(_jsonl(folder / "clinc150_imbalanced_train.jsonl"))
+    full = pd.DataFrame(_jsonl(folder / "clinc150_full.jsonl"))
+    imbalanced = imbalanced[imbalanced["label_name"] != "oos"].rename(columns={"label_name": "label"})
+    full = full[full["label_name"] != "oos"].rename(columns={"label_name": "label"})
+    present = set(imbalanced["text"])
+    held = full[(full["split"] == "train") & ~full["text"].isin(present)]
+    test = full[full["split"] == "test"]
+    generator = PlantingGenerator(
+        {k: list(v) for k, v in held.groupby("label")["text"]},
+        {k: list(v) for k, v in imbalanced.groupby("label")["text"]},
+        {k: list(v) for k, v in test.groupby("label")["text"]},
+        seed,
+    )
+    frame = imbalanced[["text", "label"]].reset_index(drop=True)
+    frame.index = pd.Index([str(i) for i in frame.index], name="row_id")
+    data = Dataset(
+        frame=frame, roles=Roles(text=["text"], label="label"), source=DataSource(path="clinc", format="csv")
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        bench = Path(tmp) / "clinc_test.jsonl"
+        test[["text"]].to_json(bench, orient="records", lines=True)
+        ctx = ToolContext(cache_dir=Path(__file__).parent / ".cache" / "augment", seed=seed, generator=generator)
+        params = AugmentParams(benchmark=[f"{bench}:text"])
+        started = time.perf_counter()
+        result = run(data, params, ctx)
+        elapsed = time.perf_counter() - started
+    accepted = [f.action.new_row for f in result.findings]
+    offered = Counter(generator.kind.values())
+    kept = Counter(generator.kind.get(r["text"], "unknown") for r in accepted)
+    plan = plan_counts(imbalanced["label"], params)
+    print(f"text: {len(plan)} thin classes, {sum(plan.values())} rows wanted; filters took {elapsed:.0f}s")
+    print("| output kind | offered | kept | stopped |\n|---|---|---|---|")
+    for kind in ("good", *BAD_KINDS):
+        print(f"| {kind} | {offered[kind]} | {kept[kind]} | {offered[kind] - kept[kind]} |")
+    bad_offered = sum(offered[k] for k in BAD_KINDS)
+    bad_kept = sum(kept[k] for k in BAD_KINDS)
+    print(
+        f"bad stopped: {1 - bad_kept / bad_offered:.3f} ({bad_offered - bad_kept}/{bad_offered}); "
+        f"good kept: {kept['good'] / max(offered['good'], 1):.3f} ({kept['good']}/{offered['good']}); "
+        f"rejected by filter: {json.dumps(result.report['rejected'])}"
+    )
+    augmented = pd.concat([imbalanced[["text", "label"]], pd.DataFrame(accepted)], ignore_index=True)
+    before = _accuracy(imbalanced, test, set(plan))
+    after = _accuracy(augmented, test, set(plan))
+    print(
+        f"CLINC150 test accuracy on the {len(plan)} augmented classes: {before:.3f} without, {after:.3f} with "
+        f"({after - before:+.3f})"
+    )
+
+
+def tabular_part(seed: int) -> None:
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score, recall_score
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    bunch = load_breast_cancer(as_frame=True)
+    frame = bunch.frame.rename(columns={"target": "label"})
+    frame["label"] = frame["label"].map({0: "malignant", 1: "benign"})
+    train, test = train_test_split(frame, test_size=0.3, stratify=frame["label"], random_state=seed)
+    minority = train[train["label"] == "malignant"].sample(frac=0.15, random_state=seed)
+    train = pd.concat([train[train["label"] == "benign"], minority]).reset_index(drop=True)
+    features = [c for c in train.columns if c != "label"]
+    train.index = pd.Index([str(i) for i in train.index], name="row_id")
+    data = Dataset(
+        frame=train, roles=Roles(features=features, label="label"), source=DataSource(path="bc", format="csv")
+    )
+    result = run(data, AugmentParams(max_per_class=500), ToolContext(cache_dir=Path(tempfile.mkdtemp()), seed=seed))
+    new = pd.DataFrame([f.action.new_row for f in result.findings])
+    augmented = pd.concat([train, new], ignore_index=True)
+
+    def fit_score(rows: pd.DataFrame) -> tuple[float, float]:
+        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000)).fit(rows[features], rows["label"])
+        predicted = model.predict(test[features])
+        return (
+            recall_score(test["label"], predicted, pos_label="malignant"),
+            f1_score(test["label"], predicted, average="macro"),
+        )
+
+    (r0, f0), (r1, f1) = fit_score(train), fit_score(augmented)
+    print(
+        f"tabular: breast cancer, malignant cut to {len(minority)} rows; {len(new)} SMOTE rows accepted "
+        f"(rejected: {json.dumps(result.report['rejected'])})"
+    )
+    print(f"minority recall {r0:.3f} -> {r1:.3f}; macro F1 {f0:.3f} -> {f1:.3f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    parser.add_argument("--parts", default="text,tabular")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    if "tabular" in args.parts:
+        tabular_part(args.seed)
+    if "text" in args.parts:
+        text_part(args.shared, args.seed)
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    main()
