@@ -42,7 +42,7 @@ class PlantingGenerator:
     def __init__(self, held_back, train, test, seed: int) -> None:
         self.held_back, self.train, self.test = held_back, train, test
         self.rng = random.Random(seed)
-        self.kind: dict[str, str] = {}
+        self.records: list[tuple[str, str, str]] = []  # (label, text, kind) of every output
 
     def generate(self, request: GenerationRequest) -> list[str]:
         label = request.label
@@ -57,10 +57,8 @@ class PlantingGenerator:
             "empty": "  ",
             "other_script": self.rng.choice(OFF_SCRIPT),
         }
-        for text in good:
-            self.kind.setdefault(text, "good")
-        for kind, text in bad.items():
-            self.kind.setdefault(text, kind)
+        self.records += [(label, text, "good") for text in good]
+        self.records += [(label, text, kind) for kind, text in bad.items()]
         outputs = good + list(bad.values())
         self.rng.shuffle(outputs)
         return outputs
@@ -85,8 +83,10 @@ def text_part(shared: Path, seed: int) -> None:
     folder = shared / "clinc150"
     imbalanced = pd.DataFrame(_jsonl(folder / "clinc150_imbalanced_train.jsonl"))
     full = pd.DataFrame(_jsonl(folder / "clinc150_full.jsonl"))
-    imbalanced = imbalanced[imbalanced["label_name"] != "oos"].rename(columns={"label_name": "label"})
-    full = full[full["label_name"] != "oos"].rename(columns={"label_name": "label"})
+    imbalanced = (
+        imbalanced[imbalanced["label_name"] != "oos"].drop(columns="label").rename(columns={"label_name": "label"})
+    )
+    full = full[full["label_name"] != "oos"].drop(columns="label").rename(columns={"label_name": "label"})
     present = set(imbalanced["text"])
     held = full[(full["split"] == "train") & ~full["text"].isin(present)]
     test = full[full["split"] == "test"]
@@ -110,8 +110,9 @@ def text_part(shared: Path, seed: int) -> None:
         result = run(data, params, ctx)
         elapsed = time.perf_counter() - started
     accepted = [f.action.new_row for f in result.findings]
-    offered = Counter(generator.kind.values())
-    kept = Counter(generator.kind.get(r["text"], "unknown") for r in accepted)
+    offered = Counter(kind for _, _, kind in generator.records)
+    kind_of = {(label, text): kind for label, text, kind in generator.records}
+    kept = Counter(kind_of.get((r["label"], r["text"]), "unknown") for r in accepted)
     plan = plan_counts(imbalanced["label"], params)
     print(f"text: {len(plan)} thin classes, {sum(plan.values())} rows wanted; filters took {elapsed:.0f}s")
     print("| output kind | offered | kept | stopped |\n|---|---|---|---|")

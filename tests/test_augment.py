@@ -110,7 +110,7 @@ def test_cli_writes_the_new_rows_with_provenance(cli, tmp_path):
     assert "mean radius" in rows[0] and rows[0]["method"] == "SMOTE"
 
 
-@pytest.mark.parametrize("bad", [{"target_count": 1}, {"label_confidence": 0}])
+@pytest.mark.parametrize("bad", [{"target_count": 1}, {"label_ratio": 0}])
 def test_bad_parameters_are_rejected(bad):
     with pytest.raises(ValueError):
         AugmentParams(**bad)
@@ -119,16 +119,22 @@ def test_bad_parameters_are_rejected(bad):
 def test_llm_generator_over_http(tmp_path, ctx):
     from copilot.config import Settings
     from copilot.llm.client import LLMClient
-    from copilot.llm.fake_server import FakeOpenAIServer, ScriptedChat
+    from copilot.llm.fake_server import FakeOpenAIServer
     from copilot.llm.judge import LLMTextGenerator
 
     data, _ = _thin_tickets(tmp_path)
-    script = ScriptedChat([json.dumps({"examples": GOOD})] + [json.dumps({"examples": []})] * 10)
+    calls = []
+
+    def script(body):
+        calls.append(body)
+        wanted = "Class: change_pin" in body["messages"][1]["content"]
+        return json.dumps({"examples": GOOD if wanted else []})
+
     with FakeOpenAIServer(chat=script) as server:
         generator = LLMTextGenerator(LLMClient(Settings(base_url=server.base_url, model="gen-model")))
         ctx.generator = generator
         result = run(data, AugmentParams(), ctx)
-    assert script.calls and "<data>" in script.calls[0]["messages"][1]["content"]
+    assert calls and all("<data>" in c["messages"][1]["content"] for c in calls)
     kept = {f.action.new_row["text"] for f in result.findings}
     assert kept and kept <= set(GOOD)
     assert result.findings[0].action.origin["model"] == "gen-model"

@@ -6,8 +6,8 @@ exemplars of the class (the rows nearest to k-means centroids of its embeddings)
 proposal says plainly that no text was generated. Tabular: SMOTE, or SMOTE-NC with categorical features
 (imbalanced-learn). Every candidate then goes through filters, each counted in the report: sanity (empty,
 length, script), duplicates of real rows or of each other (our dedup tool), contamination (our decontam tool,
-when benchmarks are given), and label consistency (a classifier trained on the real rows must not confidently
-predict another class). Accepted rows are `add_rows` findings with provenance.
+when benchmarks are given), and label consistency (a classifier trained on the real rows must find the
+row's label at least half as likely as its top class). Accepted rows are `add_rows` findings with provenance.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from curation_tools.dataset import Dataset, DataSource, Roles
 from curation_tools.errors import UserInputError
 from curation_tools.schema import Action, Evidence, Finding, Proposal, ToolResult, ToolSpec
 
+SHORT_TEXT_WORDS = 15
+
 
 class AugmentParams(BaseModel):
     target_count: int | None = Field(None, ge=2, description="rows per class to reach (default: the median class size)")
@@ -33,9 +35,13 @@ class AugmentParams(BaseModel):
     exemplars: int = Field(8, ge=1, le=50, description="real exemplars shown to the generator per class")
     min_chars: int = Field(3, ge=0, description="shorter generated texts are rejected")
     max_chars: int = Field(2000, ge=10, description="longer generated texts are rejected")
-    label_confidence: float = Field(
-        0.6, gt=0, le=1, description="reject a row a real-data classifier gives another class this probability"
+    label_ratio: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="reject a row whose label a real-data classifier finds under this times as likely as its top class",
     )
+    semantic_threshold: float = Field(0.97, gt=0, le=1, description="cosine at which a row repeats a real one")
     benchmark: list[str] = Field(
         default_factory=list,
         description="benchmark files to check synthetic rows against (PATH[:FIELDS])",
@@ -93,7 +99,8 @@ def _filter_text(cands: _Candidates, data: Dataset, params: AugmentParams, ctx: 
     from curation_tools.dedup import run as run_dedup
 
     combined = _text_dataset(real_texts.tolist() + cands.frame["text"].tolist())
-    dropped = {f.row_id for f in run_dedup(combined, DedupParams(method=["exact", "near", "semantic"]), ctx).findings}
+    dedup = DedupParams(method=["exact", "near", "semantic"], semantic_threshold=params.semantic_threshold)
+    dropped = {f.row_id for f in run_dedup(combined, dedup, ctx).findings}
     n_real = len(real_texts)
     cands.reject("duplicate", np.array([str(n_real + i) in dropped for i in range(len(cands.frame))], dtype=bool))
     if params.benchmark and not cands.frame.empty:
@@ -116,12 +123,12 @@ def _label_inconsistent(
 ) -> np.ndarray:
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(max_iter=2000).fit(real, real_labels.astype(str))
+    # balanced: a thin class is the one being augmented, and must not lose to the big ones by its size alone
+    model = LogisticRegression(max_iter=2000, class_weight="balanced").fit(real, real_labels.astype(str))
     proba = model.predict_proba(new)
-    classes = np.asarray(model.classes_)
-    best = proba.argmax(axis=1)
-    other = classes[best] != new_labels.astype(str).to_numpy()
-    return other & (proba[np.arange(len(new)), best] >= params.label_confidence)
+    column = {c: i for i, c in enumerate(model.classes_)}
+    own = proba[np.arange(len(new)), [column[label] for label in new_labels.astype(str)]]
+    return own < params.label_ratio * proba.max(axis=1)
 
 
 def _text_dataset(texts: list[str]) -> Dataset:
