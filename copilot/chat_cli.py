@@ -7,11 +7,9 @@ from typing import Annotated
 
 import typer
 
-from copilot.data_options import FeaturesOpt, IdOpt, LabelOpt, SplitOpt, TextOpt
+from copilot.data_options import FeaturesOpt, IdOpt, LabelOpt, SplitOpt, TextOpt, overrides_from
 from copilot.policy import load_policy
-from copilot.session import RunConfig, Session, benchmark_spec_absolute
 from curation_tools.errors import UserInputError
-from curation_tools.roles import RoleOverrides
 
 
 def chat(
@@ -32,6 +30,8 @@ def chat(
     resume: Annotated[Path | None, typer.Option(help="return to the session in this folder")] = None,
 ) -> None:
     """Curate in a terminal UI: watch the plan, review every proposal with its evidence, undo anything."""
+    from copilot.session import RunConfig, Session, benchmark_spec_absolute  # lazy: LangGraph
+
     if resume:
         session = Session.resume(resume)
     else:
@@ -42,13 +42,7 @@ def chat(
         folder = session_dir or data.resolve().parent / ".curate" / "sessions" / data.name
         config = RunConfig(
             data=str(data.resolve()),
-            roles=RoleOverrides(
-                id=id,
-                text=text.split(",") if text else None,
-                label=label,
-                features=features.split(",") if features else None,
-                split=split,
-            ),
+            roles=overrides_from(dict(id=id, text=text, label=label, features=features, split=split)),
             benchmarks=[benchmark_spec_absolute(b) for b in benchmark or []],
             goal=goal,
             policy=load_policy("review"),

@@ -47,6 +47,11 @@ class RunState(TypedDict, total=False):
     notes: list[str]
 
 
+def read_proposal(workspace: Path, proposal_id: str) -> Proposal:
+    """A proposal a worker stored in the workspace (proposals/<id>.json)."""
+    return Proposal.model_validate_json((workspace / "proposals" / f"{proposal_id}.json").read_text(encoding="utf-8"))
+
+
 @dataclass
 class Runtime:
     """What nodes need besides state; rebuilt from the run's config on resume (never checkpointed)."""
@@ -71,7 +76,7 @@ class Runtime:
         return Ledger(self.workspace / "ledger")
 
     def proposal(self, proposal_id: str) -> Proposal:
-        return Proposal.model_validate_json((self.proposals_dir / f"{proposal_id}.json").read_text(encoding="utf-8"))
+        return read_proposal(self.workspace, proposal_id)
 
 
 def _emit(kind: str, **data: Any) -> None:
@@ -149,11 +154,12 @@ def build_graph(rt: Runtime, checkpointer):
         return {"proposals": {str(round_): [proposal.proposal_id]}}
 
     def review(state: RunState) -> dict[str, Any]:
-        ids = sorted(state["proposals"].get(str(state["round"]), []), key=lambda p: (rt.proposal(p).tool, p))
+        loaded = {pid: rt.proposal(pid) for pid in state["proposals"].get(str(state["round"]), [])}
+        ids = sorted(loaded, key=lambda p: (loaded[p].tool, p))
         decided: dict[str, dict[str, Any]] = {}
         pending = []
         for pid in ids:
-            proposal = rt.proposal(pid)
+            proposal = loaded[pid]
             for finding in proposal.findings:
                 verdict = rt.policy.decide(proposal.tool, finding)
                 if verdict == "ask":
@@ -182,7 +188,7 @@ def build_graph(rt: Runtime, checkpointer):
         decisions = [
             {
                 "proposal_id": pid,
-                "findings": {f.finding_id: decided[f.finding_id] for f in rt.proposal(pid).findings},
+                "findings": {f.finding_id: decided[f.finding_id] for f in loaded[pid].findings},
             }
             for pid in ids
         ]
@@ -190,7 +196,7 @@ def build_graph(rt: Runtime, checkpointer):
 
     def apply(state: RunState) -> dict[str, Any]:
         ledger = rt.ledger()
-        already = {d.proposal_id for d in ledger.decisions()}
+        already = {d.proposal_id: d.n_edits for d in ledger.decisions()}
         reasons = {step["tool"]: step.get("reason", "") for step in state.get("plan", [])}
         outcomes = list(state["outcomes"])
         for decision in state["decisions"]:
@@ -201,7 +207,6 @@ def build_graph(rt: Runtime, checkpointer):
             findings = decision["findings"]
             approved = [fid for fid, d in findings.items() if d["approve"]]
             by = "human" if any(d["by"] == "human" for d in findings.values()) else f"policy:{rt.policy.name}"
-            edits = 0
             if pid not in already:  # idempotent: a run killed after the ledger commit does not apply twice
                 result = ledger.apply(
                     proposal,
@@ -219,7 +224,7 @@ def build_graph(rt: Runtime, checkpointer):
                 edits = len(result.edits)
                 _emit("applied", tool=proposal.tool, proposal_id=pid, edits=edits, conflicts=len(result.conflicts))
             else:
-                edits = next(d.n_edits for d in ledger.decisions() if d.proposal_id == pid)
+                edits = already[pid]
             outcome = StepOutcome(
                 tool=proposal.tool,
                 round=state["round"] + 1,

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from copilot.console import err, out
-from copilot.data_options import FeaturesOpt, IdOpt, LabelOpt, SplitOpt, TextOpt
+from copilot.data_options import FeaturesOpt, IdOpt, LabelOpt, SplitOpt, TextOpt, overrides_from
 from copilot.policy import load_policy
 from copilot.recipe import load_recipe
-from copilot.session import Event, RunConfig, Session, benchmark_spec_absolute, read_decisions
 from curation_tools.errors import UserInputError
-from curation_tools.roles import RoleOverrides
+
+if TYPE_CHECKING:
+    from copilot.session import Event
 
 EXIT = {"finished": 0, "waiting": 3, "budget_reached": 4, "plan_rejected": 1}
 
@@ -67,6 +68,8 @@ def run(
 
     Exit codes: 0 done, 2 bad input, 3 waiting for decisions (see DIR/pending.json), 4 budget reached.
     """
+    from copilot.session import RunConfig, Session, benchmark_spec_absolute, read_decisions  # lazy: LangGraph
+
     if resume:
         session = Session.resume(resume)
         if decisions:
@@ -78,13 +81,7 @@ def run(
             raise UserInputError(f"--planner must be heuristic or llm, not '{planner}'.")
         config = RunConfig(
             data=str(data.resolve()),
-            roles=RoleOverrides(
-                id=id,
-                text=text.split(",") if text else None,
-                label=label,
-                features=features.split(",") if features else None,
-                split=split,
-            ),
+            roles=overrides_from(dict(id=id, text=text, label=label, features=features, split=split)),
             benchmarks=[benchmark_spec_absolute(b) for b in benchmark or []],
             goal=goal,
             recipe=load_recipe(recipe),

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from copilot.agents.heuristic import AllToolsPlanner, HeuristicPlanner, RecipePlanner
 from copilot.agents.plan import Planner
 from copilot.config import Settings
-from copilot.graph import RunState, Runtime, build_graph
+from copilot.graph import RunState, Runtime, build_graph, read_proposal
 from copilot.ledger import Ledger
 from copilot.llm.budget import Budget
 from copilot.policy import Policy
@@ -130,7 +130,7 @@ class Session:
         return Ledger(self.workspace / "ledger")
 
     def proposal(self, proposal_id: str) -> Proposal:
-        return Proposal.model_validate_json((self.workspace / "proposals" / f"{proposal_id}.json").read_text("utf-8"))
+        return read_proposal(self.workspace, proposal_id)
 
     def pending_proposals(self) -> list[Proposal]:
         """The proposals whose findings wait for decisions, in review order."""
