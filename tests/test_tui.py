@@ -78,6 +78,7 @@ def test_a_whole_session_review_apply_undo_export(tmp_path):
             first = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
             seen["kept_by_toggle"] = next(f.row_id for f in review.proposal.findings if f.finding_id == first)
             seen["dedup_drops"] = {f.row_id for f in review.proposal.findings}
+            await _until(pilot, lambda: "confirm" in screen_text(app))  # footer painted: the screen has settled
             check_snapshot("review_dedup", screen_text(app))
             await pilot.press("space")  # toggle the first row: it stays
             await pilot.press("enter")
