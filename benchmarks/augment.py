@@ -7,9 +7,11 @@ reformatted), rows of another class, CLINC150 test items (the benchmark), empty 
 script. We count what each filter stops and what survives, then train a fixed classifier (TF-IDF + logistic
 regression) on the imbalanced split with and without the accepted rows and report accuracy on CLINC150 test
 for the augmented classes. Tabular: scikit-learn's breast cancer data with the minority class cut to 15%;
-minority recall and macro F1 of a fixed logistic regression before and after SMOTE rows.
+minority recall and macro F1 of a fixed logistic regression before and after SMOTE rows. `tune`: the
+semantic-duplicate threshold chosen on banking77. `llm`: the text part with the configured endpoint's model
+as the generator (OPENAI_BASE_URL, OPENAI_API_KEY, CURATE_MODEL) for --llm-classes thin classes.
 
-    PYTHONWARNINGS=ignore python benchmarks/augment.py [--shared ../shared/data] [--parts text,tabular]
+    PYTHONWARNINGS=ignore python benchmarks/augment.py [--shared ../shared/data] [--parts text,tabular,tune,llm]
 """
 
 from __future__ import annotations
@@ -79,17 +81,13 @@ def _accuracy(train: pd.DataFrame, test: pd.DataFrame, classes: set[str]) -> flo
     return float((model.predict(test.loc[sel, "text"]) == test.loc[sel, "label"]).mean())
 
 
-def text_part(shared: Path, seed: int) -> None:
-    folder = shared / "clinc150"
-    imbalanced = pd.DataFrame(_jsonl(folder / "clinc150_imbalanced_train.jsonl"))
-    full = pd.DataFrame(_jsonl(folder / "clinc150_full.jsonl"))
-    imbalanced = (
-        imbalanced[imbalanced["label_name"] != "oos"].drop(columns="label").rename(columns={"label_name": "label"})
-    )
-    full = full[full["label_name"] != "oos"].drop(columns="label").rename(columns={"label_name": "label"})
-    present = set(imbalanced["text"])
-    held = full[(full["split"] == "train") & ~full["text"].isin(present)]
-    test = full[full["split"] == "test"]
+def _labelled(path: Path) -> pd.DataFrame:
+    frame = pd.DataFrame(_jsonl(path))
+    return frame[frame["label_name"] != "oos"].drop(columns="label").rename(columns={"label_name": "label"})
+
+
+def _augment(imbalanced, held, test, params: AugmentParams, seed: int):
+    """Run the tool with the planting generator; returns (generator, result, seconds)."""
     generator = PlantingGenerator(
         {k: list(v) for k, v in held.groupby("label")["text"]},
         {k: list(v) for k, v in imbalanced.groupby("label")["text"]},
@@ -99,20 +97,32 @@ def text_part(shared: Path, seed: int) -> None:
     frame = imbalanced[["text", "label"]].reset_index(drop=True)
     frame.index = pd.Index([str(i) for i in frame.index], name="row_id")
     data = Dataset(
-        frame=frame, roles=Roles(text=["text"], label="label"), source=DataSource(path="clinc", format="csv")
+        frame=frame, roles=Roles(text=["text"], label="label"), source=DataSource(path="intents", format="csv")
     )
     with tempfile.TemporaryDirectory() as tmp:
-        bench = Path(tmp) / "clinc_test.jsonl"
+        bench = Path(tmp) / "test.jsonl"
         test[["text"]].to_json(bench, orient="records", lines=True)
         ctx = ToolContext(cache_dir=Path(__file__).parent / ".cache" / "augment", seed=seed, generator=generator)
-        params = AugmentParams(benchmark=[f"{bench}:text"])
         started = time.perf_counter()
-        result = run(data, params, ctx)
-        elapsed = time.perf_counter() - started
+        result = run(data, params.model_copy(update={"benchmark": [f"{bench}:text"]}), ctx)
+    return generator, result, time.perf_counter() - started
+
+
+def _kept(generator: PlantingGenerator, result) -> tuple[Counter, Counter, list[dict]]:
     accepted = [f.action.new_row for f in result.findings]
     offered = Counter(kind for _, _, kind in generator.records)
     kind_of = {(label, text): kind for label, text, kind in generator.records}
-    kept = Counter(kind_of.get((r["label"], r["text"]), "unknown") for r in accepted)
+    return offered, Counter(kind_of.get((r["label"], r["text"]), "unknown") for r in accepted), accepted
+
+
+def text_part(shared: Path, seed: int) -> None:
+    folder = shared / "clinc150"
+    imbalanced, full = _labelled(folder / "clinc150_imbalanced_train.jsonl"), _labelled(folder / "clinc150_full.jsonl")
+    held = full[(full["split"] == "train") & ~full["text"].isin(set(imbalanced["text"]))]
+    test = full[full["split"] == "test"]
+    params = AugmentParams()
+    generator, result, elapsed = _augment(imbalanced, held, test, params, seed)
+    offered, kept, accepted = _kept(generator, result)
     plan = plan_counts(imbalanced["label"], params)
     print(f"text: {len(plan)} thin classes, {sum(plan.values())} rows wanted; filters took {elapsed:.0f}s")
     print("| output kind | offered | kept | stopped |\n|---|---|---|---|")
@@ -132,6 +142,87 @@ def text_part(shared: Path, seed: int) -> None:
         f"CLINC150 test accuracy on the {len(plan)} augmented classes: {before:.3f} without, {after:.3f} with "
         f"({after - before:+.3f})"
     )
+
+
+def llm_part(shared: Path, seed: int, classes: int) -> None:
+    """The same CLINC150 setup with the configured endpoint's model as the generator (no planted rows, so
+    outputs cannot be sorted into good and bad: filter counts, accuracy and LLM usage are reported)."""
+    from copilot.config import Settings
+    from copilot.llm.client import LLMClient
+    from copilot.llm.judge import LLMTextGenerator
+
+    settings = Settings()
+    if not settings.llm_configured:
+        raise SystemExit("--parts llm needs an endpoint: set OPENAI_BASE_URL (and OPENAI_API_KEY, CURATE_MODEL)")
+    folder = shared / "clinc150"
+    imbalanced, full = _labelled(folder / "clinc150_imbalanced_train.jsonl"), _labelled(folder / "clinc150_full.jsonl")
+    test = full[full["split"] == "test"]
+    thin = list(plan_counts(imbalanced["label"], AugmentParams()))[:classes]
+    params = AugmentParams()
+    client = LLMClient(settings)
+    generator = LLMTextGenerator(client)
+    frame = imbalanced[["text", "label"]].reset_index(drop=True)
+    frame.index = pd.Index([str(i) for i in frame.index], name="row_id")
+    data = Dataset(
+        frame=frame, roles=Roles(text=["text"], label="label"), source=DataSource(path="clinc", format="csv")
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        bench = Path(tmp) / "test.jsonl"
+        test[["text"]].to_json(bench, orient="records", lines=True)
+        ctx = ToolContext(
+            cache_dir=Path(__file__).parent / ".cache" / "augment",
+            seed=seed,
+            generator=_OnlyClasses(generator, set(thin)),
+        )
+        result = run(data, params.model_copy(update={"benchmark": [f"{bench}:text"]}), ctx)
+    accepted = pd.DataFrame([f.action.new_row for f in result.findings], columns=["text", "label"])
+    before = _accuracy(imbalanced, test, set(thin))
+    after = _accuracy(pd.concat([imbalanced[["text", "label"]], accepted]), test, set(thin))
+    usage = client.usage
+    print(
+        f"llm ({settings.model}): {len(thin)} thin classes; {result.report['offered']} rows generated, "
+        f"{len(accepted)} kept; rejected by filter: {json.dumps(result.report['rejected'])}"
+    )
+    print(f"CLINC150 test accuracy on those classes: {before:.3f} without, {after:.3f} with ({after - before:+.3f})")
+    print(f"LLM: {usage.calls} calls, {usage.prompt_tokens} prompt + {usage.completion_tokens} completion tokens")
+
+
+class _OnlyClasses:
+    """A generator that answers for some classes only (to bound the cost of a real-model run)."""
+
+    def __init__(self, inner, classes: set[str]) -> None:
+        self.inner, self.classes = inner, classes
+        self.model, self.prompt_version = inner.model, inner.prompt_version
+
+    def generate(self, request: GenerationRequest) -> list[str]:
+        return self.inner.generate(request) if request.label in self.classes else []
+
+
+def tune_part(shared: Path, seed: int) -> None:
+    """The semantic-duplicate threshold, chosen on banking77 (never on CLINC150): 30 of its 77 classes cut to
+    20-60 rows, the cut rows are the held-back good outputs; downstream accuracy on banking77 test decides."""
+    folder = shared / "banking77"
+    train, test = _labelled(folder / "banking77_train.jsonl"), _labelled(folder / "banking77_test.jsonl")
+    rng = np.random.default_rng(seed)
+    thin = set(rng.choice(sorted(train["label"].unique()), size=30, replace=False))
+    keep = pd.concat(
+        group.sample(int(rng.integers(20, 61)), random_state=seed) if label in thin else group
+        for label, group in train.groupby("label")
+    )
+    held = train.drop(index=keep.index)
+    plan = plan_counts(keep["label"], AugmentParams())
+    before = _accuracy(keep, test, set(plan))
+    print(f"tune (banking77): {len(plan)} thin classes; accuracy on them without augmenting {before:.3f}")
+    print("| semantic threshold | good kept | bad stopped | accuracy on thin classes |\n|---|---|---|---|")
+    for threshold in (0.95, 0.97, 0.98, 0.99, 1.0):
+        generator, result, _ = _augment(keep, held, test, AugmentParams(semantic_threshold=threshold), seed)
+        offered, kept, accepted = _kept(generator, result)
+        bad = sum(offered[k] for k in BAD_KINDS)
+        after = _accuracy(pd.concat([keep[["text", "label"]], pd.DataFrame(accepted)]), test, set(plan))
+        print(
+            f"| {threshold} | {kept['good'] / offered['good']:.3f} | "
+            f"{1 - sum(kept[k] for k in BAD_KINDS) / bad:.3f} | {after:.3f} |"
+        )
 
 
 def tabular_part(seed: int) -> None:
@@ -178,11 +269,16 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--parts", default="text,tabular")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--llm-classes", type=int, default=10, help="thin classes the real model writes for")
     args = parser.parse_args()
     if "tabular" in args.parts:
         tabular_part(args.seed)
     if "text" in args.parts:
         text_part(args.shared, args.seed)
+    if "tune" in args.parts:
+        tune_part(args.shared, args.seed)
+    if "llm" in args.parts:
+        llm_part(args.shared, args.seed, args.llm_classes)
 
 
 if __name__ == "__main__":

@@ -72,6 +72,22 @@ def test_filters_stop_planted_bad_outputs_and_keep_good_ones(tmp_path, ctx):
     )
 
 
+def test_short_rewordings_of_benchmark_items_are_not_leaks(tmp_path, ctx):
+    """Under SHORT_TEXT_WORDS a rewording of a benchmark query is just another query of the intent: kept.
+    A verbatim copy of it is still a leak."""
+    data, _ = _thin_tickets(tmp_path)
+    bench = tmp_path / "bench.jsonl"
+    item = "How do I change the PIN on my card at a cash machine?"
+    bench.write_text(json.dumps({"id": "b1", "text": item}) + "\n")
+    reworded = "How can I change my card's PIN at a cash machine?"  # the decontam tool alone flags it (0.99)
+    params = AugmentParams(benchmark=[f"{bench}:text"])
+    ctx.generator = ScriptedGenerator([reworded])
+    assert [f.action.new_row["text"] for f in run(data, params, ctx).findings] == [reworded]
+    ctx.generator = ScriptedGenerator([item])
+    result = run(data, params, ctx)
+    assert result.report["rejected"].get("contamination") == 1 and not result.findings
+
+
 def test_offline_text_says_so_and_adds_nothing(tmp_path, ctx):
     data, _ = _thin_tickets(tmp_path)
     result = run(data, AugmentParams(), ctx)

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from copilot.agents.plan import Plan, PlanningContext, PlanStep, applicable_tools
 from copilot.recipe import RecipeStep
-
-SHORT_TEXT_WORDS = 15  # below this mean length, reworded-copy scores are not trusted without an LLM judge
+from curation_tools.text import SHORT_TEXT_WORDS
 
 
 class HeuristicPlanner:

@@ -25,8 +25,7 @@ from curation_tools.context import GenerationRequest, ToolContext
 from curation_tools.dataset import Dataset, DataSource, Roles
 from curation_tools.errors import UserInputError
 from curation_tools.schema import Action, Evidence, Finding, Proposal, ToolResult, ToolSpec
-
-SHORT_TEXT_WORDS = 15
+from curation_tools.text import SHORT_TEXT_WORDS
 
 
 class AugmentParams(BaseModel):
@@ -41,7 +40,7 @@ class AugmentParams(BaseModel):
         le=1,
         description="reject a row whose label a real-data classifier finds under this times as likely as its top class",
     )
-    semantic_threshold: float = Field(0.97, gt=0, le=1, description="cosine at which a row repeats a real one")
+    semantic_threshold: float = Field(0.99, gt=0, le=1, description="cosine at which a row repeats a real one")
     benchmark: list[str] = Field(
         default_factory=list,
         description="benchmark files to check synthetic rows against (PATH[:FIELDS])",
@@ -104,18 +103,28 @@ def _filter_text(cands: _Candidates, data: Dataset, params: AugmentParams, ctx: 
     n_real = len(real_texts)
     cands.reject("duplicate", np.array([str(n_real + i) in dropped for i in range(len(cands.frame))], dtype=bool))
     if params.benchmark and not cands.frame.empty:
-        from curation_tools.decontam import DecontamParams
-        from curation_tools.decontam import run as run_decontam
-
-        found = run_decontam(
-            _text_dataset(cands.frame["text"].tolist()), DecontamParams(benchmark=params.benchmark), ctx
-        )
-        hit = {f.row_id for f in found.findings}
-        cands.reject("contamination", np.array([str(i) in hit for i in range(len(cands.frame))], dtype=bool))
+        cands.reject("contamination", _contaminated(cands.frame["text"], params, ctx))
     if not cands.frame.empty:
         real = np.asarray(ctx.embedder.embed(real_texts.tolist()), dtype=np.float32)
         new = np.asarray(ctx.embedder.embed(cands.frame["text"].tolist()), dtype=np.float32)
         cands.reject("label_inconsistent", _label_inconsistent(real, data.labels(), new, cands.frame["label"], params))
+
+
+def _contaminated(texts: pd.Series, params: AugmentParams, ctx: ToolContext) -> np.ndarray:
+    """Rows that copy a benchmark item; short rows only verbatim (see SHORT_TEXT_WORDS)."""
+    from curation_tools.decontam import DecontamParams
+    from curation_tools.decontam import run as run_decontam
+
+    short = (texts.str.split().str.len() < SHORT_TEXT_WORDS).to_numpy()
+    hit = np.zeros(len(texts), dtype=bool)
+    for paraphrase in (False, True):
+        positions = np.flatnonzero(short != paraphrase)
+        if len(positions) == 0:
+            continue
+        params_ = DecontamParams(benchmark=params.benchmark, paraphrase=paraphrase)
+        found = run_decontam(_text_dataset(texts.iloc[positions].tolist()), params_, ctx)
+        hit[positions[[int(f.row_id) for f in found.findings]]] = True
+    return hit
 
 
 def _label_inconsistent(

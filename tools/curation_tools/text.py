@@ -7,6 +7,10 @@ import re
 import string
 import unicodedata
 
+# Below this many words a rewording of a benchmark item cannot be told offline from another query with the
+# same intent: such texts are checked for verbatim copies only (augment's filter, the heuristic planner).
+SHORT_TEXT_WORDS = 15
+
 _SPACE = re.compile(r"\s+")
 _PUNCT_SPACING = re.compile(r"\s*([^\w\s])\s*")
 # ASCII characters that are neither word characters nor whitespace: the same set the regex spaces out
