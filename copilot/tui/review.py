@@ -3,7 +3,6 @@ decision. It returns {finding_id: "approve" | "reject" | {"approve": True, "new_
 
 from __future__ import annotations
 
-import difflib
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -16,6 +15,7 @@ from textual.widgets.data_table import CellDoesNotExist
 
 from copilot.tui.prompt import Ask
 from curation_tools.schema import Finding, Proposal
+from curation_tools.text import word_opcodes
 
 Answer = str | dict[str, Any]
 
@@ -47,7 +47,7 @@ def side_by_side_diff(kept: str, dropped: str) -> Text:
     """Two texts word by word: removed words red, added words green."""
     a, b = kept.split(), dropped.split()
     out = Text()
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in word_opcodes(a, b):
         if op == "equal":
             out.append(" ".join(a[i1:i2]) + " ")
         if op in ("delete", "replace"):

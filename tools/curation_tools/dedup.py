@@ -9,7 +9,6 @@ instead of being resolved by dropping.
 
 from __future__ import annotations
 
-import difflib
 import time
 from pathlib import Path
 from typing import Literal
@@ -26,7 +25,7 @@ from curation_tools.io import read_table
 from curation_tools.near_dup import candidate_pairs, plausible, shingle_sets, signatures, verified_edges
 from curation_tools.neighbours import nearest
 from curation_tools.schema import Action, Evidence, Finding, Proposal, ToolResult, ToolSpec
-from curation_tools.text import content_key, normalize
+from curation_tools.text import content_key, normalize, word_opcodes
 
 Method = Literal["exact", "near", "semantic"]
 ISSUE = {"exact": "exact_duplicate", "near": "near_duplicate", "semantic": "semantic_duplicate"}
@@ -69,7 +68,7 @@ def word_diff(kept: str, other: str, limit: int = 400) -> str:
     """Word-level diff of a dropped row against the kept one: [-removed-] {+added+}."""
     a, b = kept.split(), other.split()
     parts = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in word_opcodes(a, b):
         if op == "equal":
             words = a[i1:i2]
             parts.append(" ".join(words if len(words) <= 6 else [*words[:3], "…", *words[-3:]]))
