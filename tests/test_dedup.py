@@ -120,3 +120,31 @@ def test_vectorised_shingles_match_per_document_hashing():
     assert np.array_equal(together[0], together[3])
     empties = shingle_sets(["", ""], 3)
     assert not np.array_equal(empties[0], empties[1])  # two empty texts are not near duplicates
+
+
+def test_worker_processes_give_the_same_signatures_and_edges(monkeypatch, tmp_path):
+    """Large inputs are hashed by spawned worker processes: same signatures, same verified edges."""
+    import random
+
+    import numpy as np
+
+    from curation_tools import near_dup
+    from curation_tools.context import ToolContext
+    from curation_tools.text import normalize
+
+    rng = random.Random(0)
+    words = [f"w{i}" for i in range(300)]
+    texts = [" ".join(rng.choices(words, k=30)) for _ in range(400)] + ["", ""]
+    texts += [t.replace(t.split()[3], "edited", 1) for t in texts[:40]]  # near copies
+    ctx = ToolContext(cache_dir=tmp_path)
+    monkeypatch.setattr(near_dup, "CHUNK", 150)  # several chunks, one of them holding both empty texts
+    serial = near_dup.signatures(near_dup.shingle_sets([normalize(t) for t in texts], 5), 128, 0, ctx)
+    parallel = near_dup.parallel_signatures(texts, 5, 128, 0, 2, ctx)
+    assert np.array_equal(serial, parallel)
+
+    options = dict(size=5, num_perm=128, bands=42, floor=0.2, threshold=0.8, min_contained=100, ctx=ctx)
+    one = near_dup.near_edges(texts, workers=1, **options)
+    monkeypatch.setattr(near_dup, "PARALLEL_MIN_ROWS", 100)
+    two = near_dup.near_edges(texts, workers=2, **options)
+    assert len(one[0]) >= 40
+    assert np.array_equal(one[0], two[0]) and np.allclose(one[1], two[1]) and one[2] == two[2]

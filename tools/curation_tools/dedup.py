@@ -9,6 +9,7 @@ instead of being resolved by dropping.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Literal
@@ -22,10 +23,10 @@ from curation_tools.context import ToolContext
 from curation_tools.dataset import Dataset
 from curation_tools.errors import UserInputError
 from curation_tools.io import read_table
-from curation_tools.near_dup import candidate_pairs, plausible, shingle_sets, signatures, verified_edges
+from curation_tools.near_dup import near_edges
 from curation_tools.neighbours import nearest
 from curation_tools.schema import Action, Evidence, Finding, Proposal, ToolResult, ToolSpec
-from curation_tools.text import content_key, normalize, word_opcodes
+from curation_tools.text import content_key, word_opcodes
 
 Method = Literal["exact", "near", "semantic"]
 ISSUE = {"exact": "exact_duplicate", "near": "near_duplicate", "semantic": "semantic_duplicate"}
@@ -44,6 +45,9 @@ class DedupParams(BaseModel):
     bands: int = Field(42, ge=1, description="LSH bands (more bands = lower candidate threshold)")
     min_contained: int = Field(
         100, ge=1, description="shingles the smaller text needs before containment counts (truncated copies)"
+    )
+    workers: int = Field(
+        0, ge=0, description="processes hashing the near stage from 100,000 rows (0: one per CPU core)"
     )
     semantic_threshold: float = Field(0.95, gt=0, le=1, description="cosine similarity for semantic duplicates")
     reference: str | None = Field(None, description="another data file (e.g. the test set): its copies are split leaks")
@@ -104,13 +108,20 @@ def _link_exact(graph: _Graph, texts: list[str]) -> None:
 
 
 def _link_near(graph: _Graph, texts: list[str], params: DedupParams, ctx: ToolContext) -> int:
-    hashes = shingle_sets([normalize(t) for t in texts], params.shingle_size)
-    sigs = signatures(hashes, params.num_perm, ctx.seed, ctx)
-    pairs = plausible(candidate_pairs(sigs, params.bands, ctx), sigs, PLAUSIBLE_AGREEMENT)
-    edges, scores = verified_edges(pairs, hashes, params.near_threshold, params.min_contained, ctx)
+    edges, scores, candidates = near_edges(
+        texts,
+        size=params.shingle_size,
+        num_perm=params.num_perm,
+        bands=params.bands,
+        floor=PLAUSIBLE_AGREEMENT,
+        threshold=params.near_threshold,
+        min_contained=params.min_contained,
+        workers=params.workers or os.cpu_count() or 1,
+        ctx=ctx,
+    )
     for (i, j), score in zip(edges, scores, strict=True):
         graph.link(int(i), int(j), float(score), "near")
-    return len(pairs)
+    return candidates
 
 
 def _link_semantic(graph: _Graph, texts: list[str], params: DedupParams, ctx: ToolContext) -> None:

@@ -10,12 +10,19 @@ is long enough that "contained" means "copied" (truncated or boilerplate-wrapped
 
 from __future__ import annotations
 
+import multiprocessing
+import warnings
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+
 import numpy as np
 from rensa import RMinHash
 
 from curation_tools.context import ToolContext
+from curation_tools.text import normalize
 
 CHUNK = 20_000
+PARALLEL_MIN_ROWS = 100_000  # below this, starting worker processes costs more than they save (measured)
 
 
 _PRIME = np.uint64(0x100000001B3)
@@ -45,12 +52,13 @@ class ShingleSets:
         return self._unique[doc]
 
 
-def shingle_sets(normalized: list[str], size: int) -> ShingleSets:
+def shingle_sets(normalized: list[str], size: int, first: int = 0) -> ShingleSets:
     """Hash each character n-gram of each (normalised) text with a vectorised polynomial hash.
 
     Texts are joined with size - 1 zeros after each, so no window straddles two texts; a text's windows
     are the ones starting inside it that hold no padding (a text shorter than `size` has one, padded with
-    zeros). An empty text gets a hash of its own, so it never matches another empty text.
+    zeros). An empty text gets a hash of its own (from its row number: `first` is the first text's), so it
+    never matches another empty text.
     """
     if not normalized:
         return ShingleSets(np.zeros(0, dtype=np.uint64), np.zeros(1, dtype=np.int64))
@@ -76,8 +84,13 @@ def shingle_sets(normalized: list[str], size: int) -> ShingleSets:
     values = hashes[keep]
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     empty = np.flatnonzero(lengths == 0)
-    values[offsets[empty]] = empty.astype(np.uint64) | np.uint64(1 << 63)
+    values[offsets[empty]] = (empty + first).astype(np.uint64) | np.uint64(1 << 63)
     return ShingleSets(values, offsets)
+
+
+def _digest(flat: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
+    matrix = RMinHash.digest_matrix_from_flat_token_hashes(flat, offsets.astype(np.uint64), num_perm, seed)
+    return np.asarray(matrix.to_rows(), dtype=np.uint32).reshape(-1, num_perm)
 
 
 def signatures(shingles: ShingleSets, num_perm: int, seed: int, ctx: ToolContext) -> np.ndarray:
@@ -86,10 +99,44 @@ def signatures(shingles: ShingleSets, num_perm: int, seed: int, ctx: ToolContext
         ctx.check_cancelled()
         stop = min(start + CHUNK, len(shingles))
         lo, hi = shingles.offsets[start], shingles.offsets[stop]
-        offsets = (shingles.offsets[start : stop + 1] - lo).astype(np.uint64)
-        matrix = RMinHash.digest_matrix_from_flat_token_hashes(shingles.flat[lo:hi], offsets, num_perm, seed)
-        out[start:stop] = np.asarray(matrix.to_rows(), dtype=np.uint32)
+        out[start:stop] = _digest(shingles.flat[lo:hi], shingles.offsets[start : stop + 1] - lo, num_perm, seed)
         ctx.progress("minhash", stop, len(shingles))
+    return out
+
+
+def _sketch_chunk(texts: list[str], first: int, size: int, num_perm: int, seed: int) -> np.ndarray:
+    """Signatures of raw texts: the unit of work of a worker process."""
+    shingles = shingle_sets([normalize(t) for t in texts], size, first)
+    return _digest(shingles.flat, shingles.offsets, num_perm, seed)
+
+
+def parallel_signatures(
+    texts: list[str], size: int, num_perm: int, seed: int, workers: int, ctx: ToolContext
+) -> np.ndarray:
+    """Signatures computed by `workers` processes, CHUNK texts at a time; the same values as in-process."""
+    out = np.zeros((len(texts), num_perm), dtype=np.uint32)
+    # spawn, not fork: the parent may hold threads (rensa's and ONNX Runtime's pools) that fork would copy
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
+        futures = {
+            pool.submit(_sketch_chunk, texts[start : start + CHUNK], start, size, num_perm, seed): start
+            for start in range(0, len(texts), CHUNK)
+        }
+        try:
+            done = 0
+            for future in as_completed(futures):
+                chunk = future.result()
+                out[futures[future] : futures[future] + len(chunk)] = chunk
+                done += len(chunk)
+                ctx.progress("minhash", done, len(texts))
+                ctx.check_cancelled()
+        except BrokenProcessPool:
+            # typically a script without the `if __name__ == "__main__":` guard that spawned workers need
+            warnings.warn("worker processes failed to start; hashing in this process instead", stacklevel=2)
+            return signatures(shingle_sets([normalize(t) for t in texts], size), num_perm, seed, ctx)
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
     return out
 
 
@@ -157,3 +204,35 @@ def verified_edges(
             ctx.progress("verify", n, len(pairs))
     ctx.progress("verify", len(pairs), len(pairs))
     return pairs[keep], np.asarray(scores, dtype=np.float32)
+
+
+def near_edges(
+    texts: list[str],
+    *,
+    size: int,
+    num_perm: int,
+    bands: int,
+    floor: float,
+    threshold: float,
+    min_contained: int,
+    workers: int,
+    ctx: ToolContext,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The near stage end to end: verified edges (pairs of row positions), their scores, candidates checked.
+
+    Large inputs are hashed by worker processes, and only the candidates' shingles are rebuilt to verify.
+    """
+    if workers > 1 and len(texts) >= PARALLEL_MIN_ROWS:
+        sigs = parallel_signatures(texts, size, num_perm, ctx.seed, workers, ctx)
+        shingles = None
+    else:
+        shingles = shingle_sets([normalize(t) for t in texts], size)
+        sigs = signatures(shingles, num_perm, ctx.seed, ctx)
+    pairs = plausible(candidate_pairs(sigs, bands, ctx), sigs, floor)
+    if shingles is not None:
+        edges, scores = verified_edges(pairs, shingles, threshold, min_contained, ctx)
+        return edges, scores, len(pairs)
+    docs, local = np.unique(pairs, return_inverse=True)
+    shingles = shingle_sets([normalize(texts[d]) for d in docs], size)
+    edges, scores = verified_edges(local.reshape(pairs.shape), shingles, threshold, min_contained, ctx)
+    return docs[edges], scores, len(pairs)
