@@ -33,20 +33,28 @@ class TfidfRetrieval:
         self.items_t = sparse.vstack([self.texts, self.keys]).T.tocsr() if not same else self.texts.T.tocsr()
 
     def top(self, k: int, floor: float, progress: ProgressFn = no_progress) -> tuple[np.ndarray, ...]:
-        """(window, item, cosine) for each window's k best items by max(key cosine, text cosine) >= floor."""
+        """(window, item, cosine) for each window's k best items by max(key cosine, text cosine) >= floor.
+
+        Works on the sparse products' entries at or above the floor (few), never on dense blocks; ties go
+        to the lower item index.
+        """
         out_w, out_i, out_s = [], [], []
         n = self.windows.shape[0]
         for start in range(0, n, BLOCK):
-            scores = (self.windows[start : start + BLOCK] @ self.items_t).toarray()
-            if scores.shape[1] > self.n_items:
-                scores = np.maximum(scores[:, : self.n_items], scores[:, self.n_items :])
-            kk = min(k, scores.shape[1])
-            best = np.argpartition(-scores, kk - 1, axis=1)[:, :kk]
-            best_scores = np.take_along_axis(scores, best, axis=1)
-            rows, cols = np.nonzero(best_scores >= floor)
-            out_w.append(rows + start)
-            out_i.append(best[rows, cols])
-            out_s.append(best_scores[rows, cols])
+            product = (self.windows[start : start + BLOCK] @ self.items_t).tocoo()
+            keep = product.data >= floor
+            rows, items, scores = product.row[keep], product.col[keep] % self.n_items, product.data[keep]
+            order = np.lexsort((items, -scores, rows))  # by window, best score first, then item
+            rows, items, scores = rows[order], items[order], scores[order]
+            pair = rows.astype(np.int64) * self.n_items + items
+            first_of_pair = np.sort(np.unique(pair, return_index=True)[1])  # an item's better view
+            rows, items, scores = rows[first_of_pair], items[first_of_pair], scores[first_of_pair]
+            starts = np.flatnonzero(np.diff(rows, prepend=-1))  # where each window's entries begin
+            rank = np.arange(len(rows)) - np.repeat(starts, np.diff(starts, append=len(rows)))
+            best = rank < k
+            out_w.append(rows[best].astype(np.int64) + start)
+            out_i.append(items[best].astype(np.int64))
+            out_s.append(scores[best])
             progress("lexical retrieval", min(start + BLOCK, n), n)
         if not out_w:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)

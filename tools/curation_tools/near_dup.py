@@ -18,6 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 import numpy as np
 from rensa import RMinHash
 
+from curation_tools.arrays import member_of, sorted_unique
 from curation_tools.context import ToolContext
 from curation_tools.text import normalize
 
@@ -45,10 +46,7 @@ class ShingleSets:
         10,000-shingle sets share a false hash with probability about 0.02), computed on first use: only
         candidates need them. An empty text's own hash keeps its document number in those bits."""
         if doc not in self._unique:
-            hashes = np.sort(self.flat[self.offsets[doc] : self.offsets[doc + 1]].astype(np.uint32))
-            first = np.ones(len(hashes), dtype=bool)  # sort + neighbour test: 4x numpy.unique's hash path here
-            np.not_equal(hashes[1:], hashes[:-1], out=first[1:])
-            self._unique[doc] = hashes[first]
+            self._unique[doc] = sorted_unique(self.flat[self.offsets[doc] : self.offsets[doc + 1]].astype(np.uint32))
         return self._unique[doc]
 
 
@@ -182,8 +180,7 @@ def similarity(a: np.ndarray, b: np.ndarray, min_contained: int) -> float:
     if not len(a) or not len(b):
         return 0.0
     small, large = (a, b) if len(a) <= len(b) else (b, a)
-    found = np.searchsorted(large, small)  # both sorted and unique: count the small set's members in the large
-    common = int((large[np.minimum(found, len(large) - 1)] == small).sum())
+    common = int(member_of(small, large).sum())
     jaccard = common / (len(a) + len(b) - common)
     smaller = min(len(a), len(b))
     containment = common / smaller if smaller >= min_contained else 0.0

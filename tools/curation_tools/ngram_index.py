@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from curation_tools.arrays import sorted_unique
 from curation_tools.text import normalize
 
 _WORD = re.compile(r"\w+")
@@ -116,12 +117,12 @@ class Overlap:
 
 def overlap(stream: TokenStream, index: ItemGrams, n: int, max_doc_freq: int) -> Overlap:
     """Coverage = max(shared grams / item's grams, shared key grams / item's key grams)."""
-    known = np.unique(index.grams)
+    known = pd.Index(sorted_unique(index.grams))  # its hash table is built once, used for every length
     doc_lengths = stream.lengths()
     hit_grams, hit_docs = [], []
     for length in [n, *index.short_lengths]:
         grams, docs, _ = stream.grams(length)
-        found = np.isin(grams, known)
+        found = known.get_indexer(grams) >= 0
         if length < n:  # a short item counts only as most of a row, not as a phrase inside a longer text
             found &= doc_lengths[docs] <= 2 * length
         hit_grams.append(grams[found])
