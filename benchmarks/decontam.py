@@ -149,7 +149,7 @@ def fit_weights(frame: pd.DataFrame, specs: list[str]) -> None:
     print("fitted PARAPHRASE_WEIGHTS:", {**weights, "bias": round(float(model.intercept_[0]), 2)})
 
 
-def scale(shared: Path, n_docs: int) -> None:
+def scale(shared: Path, n_docs: int, paraphrase: bool = True) -> None:
     """Throughput: n distinct documents against all of MMLU test, fresh index and caches."""
     texts: list[str] = []
     sources = [
@@ -180,7 +180,7 @@ def scale(shared: Path, n_docs: int) -> None:
         started = time.perf_counter()
         result = run(
             dataset(texts, [str(i) for i in range(len(texts))]),
-            DecontamParams(benchmark=[mmlu]),
+            DecontamParams(benchmark=[mmlu], paraphrase=paraphrase),
             ToolContext(cache_dir=Path(cache)),
         )
         ours_s = time.perf_counter() - started
@@ -188,7 +188,8 @@ def scale(shared: Path, n_docs: int) -> None:
     thirteen_gram(texts, [mmlu])
     baseline_s = time.perf_counter() - started
     print(
-        f"scale: {len(texts)} docs ({words / len(texts):.0f} words avg) vs MMLU test (14,042 items): ours "
+        f"scale{'' if paraphrase else ' (no paraphrase layer)'}: {len(texts)} docs "
+        f"({words / len(texts):.0f} words avg) vs MMLU test (14,042 items): ours "
         f"{ours_s:.1f}s incl. index build ({len(texts) / ours_s:.0f} docs/s; embedded pairs "
         f"{result.report['embedded_pairs']}); 13-gram rule {baseline_s:.1f}s; ratio {ours_s / baseline_s:.2f}x; "
         f"flagged {len(result.findings)}"
@@ -201,12 +202,13 @@ def main() -> None:
     parser.add_argument("--parts", default="quality,scale")
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--fit", action="store_true", help="also fit the paraphrase weights on the dev half")
+    parser.add_argument("--no-paraphrase", action="store_true", help="scale: lexical layers only (no embedding)")
     args = parser.parse_args()
     parts = args.parts.split(",")
     if "quality" in parts:
         quality(args.shared, args.fit)
     if "scale" in parts:
-        scale(args.shared, args.docs)
+        scale(args.shared, args.docs, paraphrase=not args.no_paraphrase)
 
 
 if __name__ == "__main__":
