@@ -94,6 +94,11 @@ def _augment(imbalanced, held, test, params: AugmentParams, seed: int):
         {k: list(v) for k, v in test.groupby("label")["text"]},
         seed,
     )
+    return (generator, *_run_tool(imbalanced, test, params, generator, seed))
+
+
+def _run_tool(imbalanced, test, params: AugmentParams, generator, seed: int):
+    """The augment tool on the imbalanced rows, test as the session's benchmark; returns (result, seconds)."""
     frame = imbalanced[["text", "label"]].reset_index(drop=True)
     frame.index = pd.Index([str(i) for i in frame.index], name="row_id")
     data = Dataset(
@@ -105,7 +110,7 @@ def _augment(imbalanced, held, test, params: AugmentParams, seed: int):
         ctx = ToolContext(cache_dir=Path(__file__).parent / ".cache" / "augment", seed=seed, generator=generator)
         started = time.perf_counter()
         result = run(data, params.model_copy(update={"benchmark": [f"{bench}:text"]}), ctx)
-    return generator, result, time.perf_counter() - started
+    return result, time.perf_counter() - started
 
 
 def _kept(generator: PlantingGenerator, result) -> tuple[Counter, Counter, list[dict]]:
@@ -158,23 +163,8 @@ def llm_part(shared: Path, seed: int, classes: int) -> None:
     imbalanced, full = _labelled(folder / "clinc150_imbalanced_train.jsonl"), _labelled(folder / "clinc150_full.jsonl")
     test = full[full["split"] == "test"]
     thin = list(plan_counts(imbalanced["label"], AugmentParams()))[:classes]
-    params = AugmentParams()
     client = LLMClient(settings)
-    generator = LLMTextGenerator(client)
-    frame = imbalanced[["text", "label"]].reset_index(drop=True)
-    frame.index = pd.Index([str(i) for i in frame.index], name="row_id")
-    data = Dataset(
-        frame=frame, roles=Roles(text=["text"], label="label"), source=DataSource(path="clinc", format="csv")
-    )
-    with tempfile.TemporaryDirectory() as tmp:
-        bench = Path(tmp) / "test.jsonl"
-        test[["text"]].to_json(bench, orient="records", lines=True)
-        ctx = ToolContext(
-            cache_dir=Path(__file__).parent / ".cache" / "augment",
-            seed=seed,
-            generator=_OnlyClasses(generator, set(thin)),
-        )
-        result = run(data, params.model_copy(update={"benchmark": [f"{bench}:text"]}), ctx)
+    result, _ = _run_tool(imbalanced, test, AugmentParams(), _OnlyClasses(LLMTextGenerator(client), set(thin)), seed)
     accepted = pd.DataFrame([f.action.new_row for f in result.findings], columns=["text", "label"])
     before = _accuracy(imbalanced, test, set(thin))
     after = _accuracy(pd.concat([imbalanced[["text", "label"]], accepted]), test, set(thin))
