@@ -1,5 +1,6 @@
-"""Set operations on integer hash arrays by sorting: several times faster here than numpy.unique / numpy.isin
-(for large query arrays against a large set, a pandas Index's hash table is faster still)."""
+"""Set operations on integer hash arrays by sorting: several times faster here than numpy.unique /
+numpy.intersect1d, which take a hash-table path or a full sort (for large query arrays against a large set,
+a pandas Index's hash table is faster still)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     return ordered[first]
 
 
-def member_of(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
-    """For each value, whether it is in `sorted_set` (sorted, distinct)."""
-    if len(sorted_set) == 0:
-        return np.zeros(len(values), dtype=bool)
-    position = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
-    return sorted_set[position] == values
+def shared_count(a: np.ndarray, b: np.ndarray) -> int:
+    """How many values two sorted, distinct arrays share: a stable sort of their concatenation is a linear-time
+    merge of two runs (timsort), several times faster than binary-searching one in the other."""
+    merged = np.concatenate((a, b))
+    merged.sort(kind="stable")
+    return int(np.count_nonzero(merged[1:] == merged[:-1]))

@@ -18,7 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 import numpy as np
 from rensa import RMinHash
 
-from curation_tools.arrays import member_of, sorted_unique
+from curation_tools.arrays import shared_count, sorted_unique
 from curation_tools.context import ToolContext
 from curation_tools.text import normalize
 
@@ -179,8 +179,7 @@ def plausible(pairs: np.ndarray, sigs: np.ndarray, floor: float) -> np.ndarray:
 def similarity(a: np.ndarray, b: np.ndarray, min_contained: int) -> float:
     if not len(a) or not len(b):
         return 0.0
-    small, large = (a, b) if len(a) <= len(b) else (b, a)
-    common = int(member_of(small, large).sum())
+    common = shared_count(a, b)
     jaccard = common / (len(a) + len(b) - common)
     smaller = min(len(a), len(b))
     containment = common / smaller if smaller >= min_contained else 0.0
