@@ -211,7 +211,7 @@ def tune_part(shared: Path, seed: int) -> None:
         after = _accuracy(pd.concat([keep[["text", "label"]], pd.DataFrame(accepted)]), test, set(plan))
         print(
             f"| {threshold} | {kept['good'] / offered['good']:.3f} | "
-            f"{1 - sum(kept[k] for k in BAD_KINDS) / bad:.3f} | {after:.3f} |"
+            f"{1 - sum(kept[k] for k in BAD_KINDS) / bad:.3f} | {after:.4f} |"
         )
 
 

@@ -90,6 +90,22 @@ def test_finds_verbatim_short_buried_and_reworded_items_not_boilerplate(bench, c
     assert found["40"].evidence.benchmark_text.startswith("A farmer has 17 sheep")
 
 
+def test_a_verbatim_copy_does_not_hide_a_reworded_copy_of_the_same_item(bench, ctx):
+    """The row-margin rule compares a reworded row with the other rows near the item; a verbatim copy of the
+    item is not "another row on the same topic", so both copies are found."""
+    clean = [f"{BOILERPLATE} Item {i}: summarise the memo about office plants number {i}." for i in range(40)]
+    verbatim = ITEMS[3]["question"] + "\n" + ITEMS[3]["answer"]
+    reworded = (
+        "How many pages did Lena read on Wednesday if she read 12 pages Monday, twice that Tuesday, "
+        "and still has 80 pages of her 150-page novel left?"
+    )
+    data = make_dataset(pd.DataFrame({"text": [*clean, verbatim, reworded]}), label="none")
+    found = {f.row_id: f for f in run(data, DecontamParams(benchmark=[str(bench)]), ctx).findings}
+    assert set(found) == {"40", "41"}
+    assert found["40"].evidence.method == "ngram" and found["41"].evidence.method == "embedding+overlap"
+    assert found["41"].evidence.benchmark_item == "q4"
+
+
 def test_index_is_built_once_and_reused(bench, ctx):
     from curation_tools.decontam import _corpus, _store
 

@@ -221,8 +221,13 @@ def number_share(row_texts: list[str], item_texts: list[str]) -> np.ndarray:
 
 
 def _row_margin(pairs: pd.DataFrame) -> np.ndarray:
-    """A pair's embedding cosine minus that of the item's closest other training row (inf when none)."""
+    """A pair's embedding cosine minus that of the item's closest other training row (inf when none).
+
+    Rows that hold the item verbatim are left out of the comparison: a second copy of an item is another
+    copy, not a sign that the rows near it merely share its topic (they are flagged by n-grams anyway).
+    """
     emb = pairs["embedding"].fillna(-np.inf).to_numpy()
+    emb = np.where(pairs["coverage"].to_numpy() >= NGRAM_HIT, -np.inf, emb)
     frame = pd.DataFrame({"item": pairs["item"].to_numpy(), "emb": emb, "pos": np.arange(len(pairs))})
     frame = frame.sort_values(["item", "emb"], ascending=[True, False])
     rank = frame.groupby("item").cumcount().to_numpy()
