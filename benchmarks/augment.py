@@ -196,7 +196,7 @@ def tune_part(shared: Path, seed: int) -> None:
     rng = np.random.default_rng(seed)
     thin = set(rng.choice(sorted(train["label"].unique()), size=30, replace=False))
     keep = pd.concat(
-        group.sample(int(rng.integers(20, 61)), random_state=seed) if label in thin else group
+        group.sample(min(int(rng.integers(20, 61)), len(group)), random_state=seed) if label in thin else group
         for label, group in train.groupby("label")
     )
     held = train.drop(index=keep.index)
