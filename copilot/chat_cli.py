@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from copilot.data_options import FeaturesOpt, IdOpt, LabelOpt, SplitOpt, TextOpt, overrides_from
+from copilot.data_options import BenchmarkOpt, FeaturesOpt, GoalOpt, IdOpt, LabelOpt, SplitOpt, TextOpt, overrides_from
 from copilot.policy import load_policy
 from curation_tools.errors import UserInputError
 
@@ -19,10 +19,8 @@ def chat(
     label: LabelOpt = None,
     features: FeaturesOpt = None,
     split: SplitOpt = None,
-    benchmark: Annotated[
-        list[str] | None, typer.Option("--benchmark", help="benchmark file PATH[:FIELDS|PRESET] (repeatable)")
-    ] = None,
-    goal: Annotated[str, typer.Option(help="what the curated data is for (given to the planner)")] = "",
+    benchmark: BenchmarkOpt = None,
+    goal: GoalOpt = "",
     planner: Annotated[str, typer.Option(help="heuristic (offline) or llm")] = "heuristic",
     session_dir: Annotated[
         Path | None, typer.Option("--session", help="session folder (default: .curate/sessions/<file name> beside it)")

@@ -31,6 +31,10 @@ TextOpt = Annotated[str | None, typer.Option("--text", help=HELP["text"])]
 LabelOpt = Annotated[str | None, typer.Option("--label", help=HELP["label"])]
 FeaturesOpt = Annotated[str | None, typer.Option("--features", help=HELP["features"])]
 SplitOpt = Annotated[str | None, typer.Option("--split", help=HELP["split"])]
+BenchmarkOpt = Annotated[
+    list[str] | None, typer.Option("--benchmark", help="benchmark file PATH[:FIELDS|PRESET] (repeatable)")
+]
+GoalOpt = Annotated[str, typer.Option(help="what the curated data is for (given to the planner)")]
 WorkspaceOpt = Annotated[
     Path | None, typer.Option("--workspace", help="workspace folder (default: .curate/<file name>/ beside the data)")
 ]

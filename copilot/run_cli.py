@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from copilot.console import err, out
-from copilot.data_options import FeaturesOpt, IdOpt, LabelOpt, SplitOpt, TextOpt, overrides_from
+from copilot.data_options import BenchmarkOpt, FeaturesOpt, GoalOpt, IdOpt, LabelOpt, SplitOpt, TextOpt, overrides_from
 from copilot.policy import load_policy
 from copilot.recipe import load_recipe
 from curation_tools.errors import UserInputError
@@ -45,10 +45,8 @@ def run(
     label: LabelOpt = None,
     features: FeaturesOpt = None,
     split: SplitOpt = None,
-    benchmark: Annotated[
-        list[str] | None, typer.Option("--benchmark", help="benchmark file PATH[:FIELDS|PRESET] (repeatable)")
-    ] = None,
-    goal: Annotated[str, typer.Option(help="what the curated data is for (given to the planner)")] = "",
+    benchmark: BenchmarkOpt = None,
+    goal: GoalOpt = "",
     recipe: Annotated[Path | None, typer.Option(help="recipe YAML: 'plan: auto' or an ordered 'steps:' list")] = None,
     policy: Annotated[str, typer.Option(help="approve-all | conservative | review | POLICY.yaml")] = "review",
     planner: Annotated[str, typer.Option(help="heuristic (offline) or llm (OpenAI-compatible endpoint)")] = "heuristic",

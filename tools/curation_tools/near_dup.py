@@ -90,6 +90,10 @@ def shingle_sets(normalized: list[str], size: int, first: int = 0) -> ShingleSet
     return ShingleSets(values, offsets)
 
 
+def _shingles_of(texts: list[str], size: int, first: int = 0) -> ShingleSets:
+    return shingle_sets([normalize(t) for t in texts], size, first)
+
+
 def _digest(flat: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
     matrix = RMinHash.digest_matrix_from_flat_token_hashes(flat, offsets.astype(np.uint64), num_perm, seed)
     return np.asarray(matrix.to_rows(), dtype=np.uint32).reshape(-1, num_perm)
@@ -108,7 +112,7 @@ def signatures(shingles: ShingleSets, num_perm: int, seed: int, ctx: ToolContext
 
 def _sketch_chunk(texts: list[str], first: int, size: int, num_perm: int, seed: int) -> np.ndarray:
     """Signatures of raw texts: the unit of work of a worker process."""
-    shingles = shingle_sets([normalize(t) for t in texts], size, first)
+    shingles = _shingles_of(texts, size, first)
     return _digest(shingles.flat, shingles.offsets, num_perm, seed)
 
 
@@ -135,7 +139,7 @@ def parallel_signatures(
         except BrokenProcessPool:
             # typically a script without the `if __name__ == "__main__":` guard that spawned workers need
             warnings.warn("worker processes failed to start; hashing in this process instead", stacklevel=2)
-            return signatures(shingle_sets([normalize(t) for t in texts], size), num_perm, seed, ctx)
+            return signatures(_shingles_of(texts, size), num_perm, seed, ctx)
         except BaseException:
             pool.shutdown(cancel_futures=True)
             raise
@@ -226,13 +230,13 @@ def near_edges(
         sigs = parallel_signatures(texts, size, num_perm, ctx.seed, workers, ctx)
         shingles = None
     else:
-        shingles = shingle_sets([normalize(t) for t in texts], size)
+        shingles = _shingles_of(texts, size)
         sigs = signatures(shingles, num_perm, ctx.seed, ctx)
     pairs = plausible(candidate_pairs(sigs, bands, ctx), sigs, floor)
     if shingles is not None:
         edges, scores = verified_edges(pairs, shingles, threshold, min_contained, ctx)
         return edges, scores, len(pairs)
     docs, local = np.unique(pairs, return_inverse=True)
-    shingles = shingle_sets([normalize(texts[d]) for d in docs], size)
+    shingles = _shingles_of([texts[d] for d in docs], size)
     edges, scores = verified_edges(local.reshape(pairs.shape), shingles, threshold, min_contained, ctx)
     return docs[edges], scores, len(pairs)
