@@ -73,14 +73,17 @@ def wrap(text: str, rng: random.Random) -> str:
 KINDS = {"reformatted": reformat, "edited": edit, "truncated": truncate, "wrapped": wrap}
 
 
+CORPORA = {"imdb": "imdb/imdb_test.jsonl.gz", "20news": "20news/20news_train.jsonl.gz"}
+
+
 def build(
-    shared: Path, originals: int, copies: int, seed: int = 0, join: int = 1
+    shared: Path, originals: int, copies: int, seed: int = 0, join: int = 1, corpus: str = "imdb"
 ) -> tuple[list[str], list[int], list[str]]:
     """Texts, their true cluster ids, and each row's kind ('original' or a copy kind).
 
     `join` > 1 makes each original document from that many reviews (about 230 words each).
     """
-    with gzip.open(shared / "imdb/imdb_test.jsonl.gz", "rt") as handle:
+    with gzip.open(shared / CORPORA[corpus], "rt") as handle:
         reviews = [json.loads(x)["text"] for x in handle]
     rng = random.Random(seed)
     if join > 1:
@@ -209,6 +212,9 @@ def main() -> None:
     parser.add_argument("--parts", type=str, default="near,semantic", help="near, semantic, scale")
     parser.add_argument("--scale", type=int, default=1_000_000)
     parser.add_argument("--join", type=int, default=1, help="reviews per document (4 gives ~1,000 words)")
+    parser.add_argument(
+        "--corpus", choices=list(CORPORA), default="imdb", help="20news (train posts): the tuning set for defaults"
+    )
     parser.add_argument("--repeats", type=int, default=5, help="timed runs of each method (median reported)")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
@@ -221,9 +227,9 @@ def main() -> None:
 
 
 def near_part(args: argparse.Namespace) -> None:
-    texts, clusters, kinds = build(args.shared, args.originals, args.copies, join=args.join)
+    texts, clusters, kinds = build(args.shared, args.originals, args.copies, join=args.join, corpus=args.corpus)
     print(
-        f"near-duplicate set: {len(texts)} IMDB reviews, {args.copies} planted copies "
+        f"near-duplicate set: {len(texts)} {args.corpus} documents, {args.copies} planted copies "
         f"(mean {np.mean([len(t.split()) for t in texts]):.0f} words)\n"
     )
     results = {}

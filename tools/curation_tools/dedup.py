@@ -9,6 +9,8 @@ instead of being resolved by dropping.
 
 from __future__ import annotations
 
+import heapq
+import math
 import os
 import time
 from pathlib import Path
@@ -38,13 +40,13 @@ class DedupParams(BaseModel):
     method: list[Method] = Field(["exact", "near"], description="stages: exact, near, semantic")
     keep: Literal["first", "longest", "shortest"] = Field("first", description="which cluster member stays")
     near_threshold: float = Field(
-        0.8, gt=0, le=1, description="verified similarity (max of Jaccard and containment) for near duplicates"
+        0.76, gt=0, le=1, description="verified similarity (max of Jaccard and containment) for near duplicates"
     )
     shingle_size: int = Field(5, ge=2, le=20, description="character n-gram size for near duplicates")
     num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations")
     bands: int = Field(42, ge=1, description="LSH bands (more bands = lower candidate threshold)")
     min_contained: int = Field(
-        100, ge=1, description="shingles the smaller text needs before containment counts (truncated copies)"
+        80, ge=1, description="shingles the smaller text needs before containment counts (truncated copies)"
     )
     workers: int = Field(
         0, ge=0, description="processes hashing the near stage from 100,000 rows (0: one per CPU core)"
@@ -66,6 +68,23 @@ class _Graph:
         key = (min(i, j), max(i, j))
         if key not in self.best or score > self.best[key][0]:
             self.best[key] = (score, method)
+
+    def ties_to(self, keeper: int, adjacency: dict[int, list[tuple[int, float, str]]]) -> dict[int, tuple[float, str]]:
+        """Each cluster member's link to the keeper: of all paths between them, the one whose weakest edge is
+        strongest, reported as that edge (score, method). A row joined to the keeper only through an exact copy
+        of a near duplicate is a near duplicate of the keeper, not an exact one."""
+        ties: dict[int, tuple[float, str]] = {keeper: (math.inf, "")}
+        frontier = [(-math.inf, keeper)]
+        while frontier:
+            width, node = heapq.heappop(frontier)
+            if -width < ties[node][0]:
+                continue  # a stronger path to this node was found after this entry was queued
+            for other, score, method in adjacency.get(node, []):
+                tie = (score, method) if score < ties[node][0] else ties[node]
+                if other not in ties or tie[0] > ties[other][0]:
+                    ties[other] = tie
+                    heapq.heappush(frontier, (-tie[0], other))
+        return ties
 
 
 def word_diff(kept: str, other: str, limit: int = 400) -> str:
@@ -188,7 +207,10 @@ def _findings(
     row_ids = data.row_ids + [f"reference:{i}" for i in range(len(texts) - n_own)]
     labels = data.labels().map(str).tolist() if data.roles.label else None
     best_to: dict[int, tuple[float, str]] = {}
+    adjacency: dict[int, list[tuple[int, float, str]]] = {}
     for (i, j), value in graph.best.items():
+        adjacency.setdefault(i, []).append((j, *value))
+        adjacency.setdefault(j, []).append((i, *value))
         for node in (i, j):
             if node not in best_to or value[0] > best_to[node][0]:
                 best_to[node] = value
@@ -217,10 +239,11 @@ def _findings(
                 )
             continue
         keeper = _keeper(members, texts, protected, params.keep)
+        ties = graph.ties_to(keeper, adjacency)
         for m in own_members:
             if m == keeper or protected[m]:
                 continue
-            score, method = best_to[m]
+            score, method = ties[m]
             leak = protected[keeper]
             findings.append(
                 Finding(

@@ -11,6 +11,7 @@ is long enough that "contained" means "copied" (truncated or boilerplate-wrapped
 from __future__ import annotations
 
 import multiprocessing
+import unicodedata
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -20,7 +21,6 @@ from rensa import RMinHash
 
 from curation_tools.arrays import shared_count, sorted_unique
 from curation_tools.context import ToolContext
-from curation_tools.text import normalize
 
 CHUNK = 20_000
 PARALLEL_MIN_ROWS = 100_000  # below this, starting worker processes costs more than they save (measured)
@@ -51,20 +51,42 @@ class ShingleSets:
         return self._unique[doc]
 
 
-def shingle_sets(normalized: list[str], size: int, first: int = 0) -> ShingleSets:
-    """Hash each character n-gram of each (normalised) text with a vectorised 32-bit polynomial hash (half
-    the memory traffic of 64 bits, the dominant cost here).
+# whitespace left after NFKC (which maps the other spaces, e.g. U+00A0 and U+3000, to U+0020); code points
+# from 1 to 32 are ASCII whitespace and control characters, dropped with it (0 separates texts)
+_WIDE_SPACES = np.array([0x85, 0x1680, 0x2028, 0x2029], dtype=np.uint32)
 
-    Texts are joined with size - 1 zeros after each, so no window straddles two texts; a text's windows
-    are the ones starting inside it that hold no padding (a text shorter than `size` has one, padded with
-    zeros). An empty text gets a hash of its own (from its row number: `first` is the first text's), so it
-    never matches another empty text.
+
+def canonical_chars(texts: list[str], size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The texts' code points after NFKC and case folding with all whitespace removed, joined with size - 1
+    zeros after each, and each text's length in that form.
+
+    Without whitespace, spacing, line breaks and punctuation spacing cannot tell a copy from its original,
+    and one vectorised pass replaces per-text string normalisation (most of the near stage's time on long
+    documents).
     """
-    if not normalized:
-        return ShingleSets(np.zeros(0, dtype=np.uint64), np.zeros(1, dtype=np.int64))
-    lengths = np.array([len(t) for t in normalized], dtype=np.int64)
-    joined = ("\0" * (size - 1)).join(normalized) + "\0" * size  # one spare zero: an empty last text's window
+    folded = [t.lower() if t.isascii() else unicodedata.normalize("NFKC", t).casefold() for t in texts]
+    joined = ("\0" * (size - 1)).join(folded) + "\0" * size  # one spare zero: an empty last text's window
     chars = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    space = (chars > 0) & (chars <= 32)
+    wide = np.flatnonzero(chars > 127)
+    space[wide[np.isin(chars[wide], _WIDE_SPACES)]] = True
+    lengths = np.array([len(t) for t in folded], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths + size - 1)[:-1]])
+    removed = np.add.reduceat(space, starts, dtype=np.int64)
+    return chars[~space], lengths - removed
+
+
+def shingle_sets(texts: list[str], size: int, first: int = 0) -> ShingleSets:
+    """Hash each character n-gram of each text's canonical form (`canonical_chars`) with a vectorised 32-bit
+    polynomial hash (half the memory traffic of 64 bits, the dominant cost here).
+
+    A text's windows are the ones starting inside it that hold no separator (a text shorter than `size` has
+    one, padded with zeros). An empty text gets a hash of its own (from its row number: `first` is the first
+    text's), so it never matches another empty text.
+    """
+    if not texts:
+        return ShingleSets(np.zeros(0, dtype=np.uint64), np.zeros(1, dtype=np.int64))
+    chars, lengths = canonical_chars(texts, size)
     windows = len(chars) - size + 1
     hashes = chars[:windows].copy()
     for k in range(1, size):  # in place (wrapping uint32 arithmetic): no temporaries the size of the corpus
@@ -90,10 +112,6 @@ def shingle_sets(normalized: list[str], size: int, first: int = 0) -> ShingleSet
     return ShingleSets(values, offsets)
 
 
-def _shingles_of(texts: list[str], size: int, first: int = 0) -> ShingleSets:
-    return shingle_sets([normalize(t) for t in texts], size, first)
-
-
 def _digest(flat: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
     matrix = RMinHash.digest_matrix_from_flat_token_hashes(flat, offsets.astype(np.uint64), num_perm, seed)
     return np.asarray(matrix.to_rows(), dtype=np.uint32).reshape(-1, num_perm)
@@ -112,7 +130,7 @@ def signatures(shingles: ShingleSets, num_perm: int, seed: int, ctx: ToolContext
 
 def _sketch_chunk(texts: list[str], first: int, size: int, num_perm: int, seed: int) -> np.ndarray:
     """Signatures of raw texts: the unit of work of a worker process."""
-    shingles = _shingles_of(texts, size, first)
+    shingles = shingle_sets(texts, size, first)
     return _digest(shingles.flat, shingles.offsets, num_perm, seed)
 
 
@@ -139,7 +157,7 @@ def parallel_signatures(
         except BrokenProcessPool:
             # typically a script without the `if __name__ == "__main__":` guard that spawned workers need
             warnings.warn("worker processes failed to start; hashing in this process instead", stacklevel=2)
-            return signatures(_shingles_of(texts, size), num_perm, seed, ctx)
+            return signatures(shingle_sets(texts, size), num_perm, seed, ctx)
         except BaseException:
             pool.shutdown(cancel_futures=True)
             raise
@@ -230,13 +248,13 @@ def near_edges(
         sigs = parallel_signatures(texts, size, num_perm, ctx.seed, workers, ctx)
         shingles = None
     else:
-        shingles = _shingles_of(texts, size)
+        shingles = shingle_sets(texts, size)
         sigs = signatures(shingles, num_perm, ctx.seed, ctx)
     pairs = plausible(candidate_pairs(sigs, bands, ctx), sigs, floor)
     if shingles is not None:
         edges, scores = verified_edges(pairs, shingles, threshold, min_contained, ctx)
         return edges, scores, len(pairs)
     docs, local = np.unique(pairs, return_inverse=True)
-    shingles = _shingles_of([texts[d] for d in docs], size)
+    shingles = shingle_sets([texts[d] for d in docs], size)
     edges, scores = verified_edges(local.reshape(pairs.shape), shingles, threshold, min_contained, ctx)
     return docs[edges], scores, len(pairs)
