@@ -105,6 +105,33 @@ def test_semantic_stage(ctx):
     assert [(f.row_id, f.issue) for f in result.findings] == [("1", "semantic_duplicate")]
 
 
+def test_semantic_stage_in_clusters_finds_what_the_exact_search_finds(ctx):
+    """Above semantic_exact_max_rows neighbours are searched within k-means clusters (SemDeDup-style)."""
+    import numpy as np
+
+    from curation_tools.neighbours import similar_pairs
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(20, 32))
+    vectors = np.repeat(centres, 150, axis=0) + rng.normal(scale=0.6, size=(3000, 32))  # 20 topics
+    copies = vectors[:100] + rng.normal(scale=0.02, size=(100, 32))  # 100 near copies
+    vectors = np.vstack([vectors, copies]).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    exact = similar_pairs(vectors, 0.99, 10, exact_max_rows=10**6, rows_per_cluster=300, seed=0)
+    clustered = similar_pairs(vectors, 0.99, 10, exact_max_rows=0, rows_per_cluster=300, seed=0)
+
+    def as_set(found: tuple[np.ndarray, np.ndarray]) -> set[tuple[int, ...]]:
+        return {tuple(sorted(pair)) for pair in found[0].tolist()}
+
+    planted = {(i, 3000 + i) for i in range(100)}
+    assert planted <= as_set(exact) and planted <= as_set(clustered)
+    assert as_set(clustered) <= as_set(exact) and (clustered[1] >= 0.99).all()
+
+    frame = pd.DataFrame({"text": ["How can I reset my PIN code?", "How do I reset my PIN code?", "Euro rates?"]})
+    params = DedupParams(method=["semantic"], semantic_threshold=0.9, semantic_exact_max_rows=0)
+    assert [f.row_id for f in run(make(frame), params, ctx).findings] == ["1"]
+
+
 def test_word_diff():
     assert word_diff("the cat sat on the mat", "the dog sat on the mat") == "the [-cat-] {+dog+} sat on the mat"
 

@@ -26,13 +26,14 @@ from curation_tools.dataset import Dataset
 from curation_tools.errors import UserInputError
 from curation_tools.io import read_table
 from curation_tools.near_dup import near_edges
-from curation_tools.neighbours import nearest
+from curation_tools.neighbours import similar_pairs
 from curation_tools.schema import Action, Evidence, Finding, Proposal, ToolResult, ToolSpec
 from curation_tools.text import content_key, word_opcodes
 
 Method = Literal["exact", "near", "semantic"]
 ISSUE = {"exact": "exact_duplicate", "near": "near_duplicate", "semantic": "semantic_duplicate"}
 PLAUSIBLE_AGREEMENT = 0.2  # estimated Jaccard below which an LSH candidate is not worth verifying
+ROWS_PER_CLUSTER = 2_000  # semantic stage above semantic_exact_max_rows: k-means clusters of about this size
 TEST_SPLITS = {"test", "eval", "valid", "validation", "dev", "val", "holdout"}
 
 
@@ -52,6 +53,9 @@ class DedupParams(BaseModel):
         0, ge=0, description="processes hashing the near stage from 100,000 rows (0: one per CPU core)"
     )
     semantic_threshold: float = Field(0.95, gt=0, le=1, description="cosine similarity for semantic duplicates")
+    semantic_exact_max_rows: int = Field(
+        50_000, ge=0, description="above this many rows, semantic neighbours are searched within k-means clusters"
+    )
     reference: str | None = Field(None, description="another data file (e.g. the test set): its copies are split leaks")
     reference_text: str | None = Field(None, description="text column of the reference file (default: inferred)")
 
@@ -145,11 +149,11 @@ def _link_near(graph: _Graph, texts: list[str], params: DedupParams, ctx: ToolCo
 
 def _link_semantic(graph: _Graph, texts: list[str], params: DedupParams, ctx: ToolContext) -> None:
     vectors = np.asarray(ctx.embedder.embed(texts), dtype=np.float32)
-    idx, sim = nearest(vectors, 10)
-    for i, (row_idx, row_sim) in enumerate(zip(idx, sim, strict=True)):
-        for j, s in zip(row_idx, row_sim, strict=True):
-            if s >= params.semantic_threshold:
-                graph.link(i, int(j), float(s), "semantic")
+    pairs, sims = similar_pairs(
+        vectors, params.semantic_threshold, 10, params.semantic_exact_max_rows, ROWS_PER_CLUSTER, ctx.seed
+    )
+    for (i, j), s in zip(pairs.tolist(), sims.tolist(), strict=True):
+        graph.link(i, j, s, "semantic")
 
 
 def _keeper(members: list[int], texts: list[str], protected: np.ndarray, keep: str) -> int:

@@ -32,3 +32,43 @@ def nearest(vectors: np.ndarray, k: int, queries: np.ndarray | None = None) -> t
         idx[start : start + len(block)] = np.take_along_axis(top, order, axis=1)
         sim[start : start + len(block)] = np.take_along_axis(top_sim, order, axis=1)
     return idx, sim
+
+
+def similar_pairs(
+    vectors: np.ndarray, threshold: float, k: int, exact_max_rows: int, rows_per_cluster: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (row, neighbour) among each row's k nearest with cosine >= threshold, and their cosines.
+
+    Up to `exact_max_rows` rows every pair is compared. Above it the search is SemDeDup-style: k-means
+    clusters of about `rows_per_cluster` rows, each row placed in its two nearest clusters (so a pair split
+    by a cluster boundary is still seen from one side), neighbours searched within clusters only. A pair
+    may come back more than once.
+    """
+    groups = [np.arange(len(vectors))] if len(vectors) <= exact_max_rows else _clusters(vectors, rows_per_cluster, seed)
+    pairs, sims = [np.zeros((0, 2), dtype=np.int64)], [np.zeros(0, dtype=np.float32)]
+    for members in groups:
+        if len(members) < 2:
+            continue
+        idx, sim = nearest(vectors[members], k)
+        keep = sim >= threshold
+        rows = np.broadcast_to(members[:, None], idx.shape)
+        pairs.append(np.stack([rows[keep], members[idx[keep]]], axis=1))
+        sims.append(sim[keep])
+    return np.concatenate(pairs), np.concatenate(sims)
+
+
+def _clusters(vectors: np.ndarray, rows_per_cluster: int, seed: int) -> list[np.ndarray]:
+    """Members of each k-means cluster, every row in its two nearest clusters (by cosine to the centroid)."""
+    from sklearn.cluster import MiniBatchKMeans
+
+    count = max(2, -(-len(vectors) // rows_per_cluster))
+    model = MiniBatchKMeans(n_clusters=count, batch_size=4096, n_init=1, random_state=seed).fit(vectors)
+    centres = model.cluster_centers_ / np.maximum(np.linalg.norm(model.cluster_centers_, axis=1, keepdims=True), 1e-12)
+    nearest_two = np.zeros((len(vectors), 2), dtype=np.int64)
+    for start in range(0, len(vectors), BLOCK * 8):  # bounded memory: a block of rows x all centroids at a time
+        scores = vectors[start : start + BLOCK * 8] @ centres.T
+        nearest_two[start : start + len(scores)] = np.argpartition(-scores, 1, axis=1)[:, :2]
+    rows = np.repeat(np.arange(len(vectors)), 2)
+    order = np.argsort(nearest_two.ravel(), kind="stable")
+    bounds = np.searchsorted(nearest_two.ravel()[order], np.arange(count + 1))
+    return [rows[order[bounds[c] : bounds[c + 1]]] for c in range(count)]
