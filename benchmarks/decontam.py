@@ -66,11 +66,11 @@ def metrics(truth: np.ndarray, flagged: np.ndarray, scores: np.ndarray | None = 
     return out
 
 
-def quality(shared: Path, fit: bool) -> None:
+def quality(shared: Path, fit: bool, full_index: bool = False) -> None:
     frame = build(shared)
     specs = [str(p) for p in benchmark_paths(shared).values()]
     texts = frame["text"].tolist()
-    params = DecontamParams(benchmark=specs, threshold=1e-6)  # every scored row comes back, for AUROC
+    params = DecontamParams(benchmark=specs, threshold=1e-6, full_index=full_index)  # every scored row, for AUROC
     ctx = ToolContext(cache_dir=CACHE)  # embeddings cached across runs here; --parts scale measures a cold start
     started = time.perf_counter()
     result = run(dataset(texts, frame["row_id"].tolist()), params, ctx)
@@ -149,7 +149,7 @@ def fit_weights(frame: pd.DataFrame, specs: list[str]) -> None:
     print("fitted PARAPHRASE_WEIGHTS:", {**weights, "bias": round(float(model.intercept_[0]), 2)})
 
 
-def scale(shared: Path, n_docs: int, paraphrase: bool = True) -> None:
+def scale(shared: Path, n_docs: int, paraphrase: bool = True, full_index: bool = False) -> None:
     """Throughput: n distinct documents against all of MMLU test, fresh index and caches."""
     texts: list[str] = []
     sources = [
@@ -180,7 +180,7 @@ def scale(shared: Path, n_docs: int, paraphrase: bool = True) -> None:
         started = time.perf_counter()
         result = run(
             dataset(texts, [str(i) for i in range(len(texts))]),
-            DecontamParams(benchmark=[mmlu], paraphrase=paraphrase),
+            DecontamParams(benchmark=[mmlu], paraphrase=paraphrase, full_index=full_index),
             ToolContext(cache_dir=Path(cache)),
         )
         ours_s = time.perf_counter() - started
@@ -203,12 +203,13 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--fit", action="store_true", help="also fit the paraphrase weights on the dev half")
     parser.add_argument("--no-paraphrase", action="store_true", help="scale: lexical layers only (no embedding)")
+    parser.add_argument("--full-index", action="store_true", help="embed every benchmark item (the tool's option)")
     args = parser.parse_args()
     parts = args.parts.split(",")
     if "quality" in parts:
-        quality(args.shared, args.fit)
+        quality(args.shared, args.fit, args.full_index)
     if "scale" in parts:
-        scale(args.shared, args.docs, paraphrase=not args.no_paraphrase)
+        scale(args.shared, args.docs, paraphrase=not args.no_paraphrase, full_index=args.full_index)
 
 
 if __name__ == "__main__":

@@ -106,14 +106,31 @@ def test_a_verbatim_copy_does_not_hide_a_reworded_copy_of_the_same_item(bench, c
     assert found["41"].evidence.benchmark_item == "q4"
 
 
-def test_index_is_built_once_and_reused(bench, ctx):
+def test_index_keeps_what_a_scan_embedded_and_reuses_it(bench, ctx):
+    """Items are embedded once per benchmark content (in the chromadb collection) and read back by later scans."""
+    from dataclasses import replace
+
     from curation_tools.decontam import _corpus, _store
 
-    run(_train(), DecontamParams(benchmark=[str(bench)]), ctx)
-    corpus = _corpus([load_benchmark(str(bench))])
-    store = _store(corpus, ctx, "text")
-    _, reused = store.build(corpus.texts)
-    assert reused and (ctx.index_dir / "chroma.sqlite3").exists()
+    stages: dict[str, list[str]] = {"first": [], "again": []}
+    params = DecontamParams(benchmark=[str(bench)])
+    first = run(_train(), params, replace(ctx, progress=lambda s, d, t: stages["first"].append(s)))
+    again = run(_train(), params, replace(ctx, progress=lambda s, d, t: stages["again"].append(s)))
+    assert "embedding benchmark" in stages["first"] and "embedding benchmark" not in stages["again"]
+    assert (ctx.index_dir / "chroma.sqlite3").exists()
+    assert [f.row_id for f in again.findings] == [f.row_id for f in first.findings]
+    store = _store(_corpus([load_benchmark(str(bench))]), ctx, "text")
+    assert store.build(_corpus([load_benchmark(str(bench))]).texts)[1]  # now every item is in, for --full-index
+
+
+def test_full_index_finds_the_same_rows_here(bench, ctx):
+    """--full-index embeds every item and also retrieves by embedding; on this benchmark nothing differs."""
+    lazy = run(_train(), DecontamParams(benchmark=[str(bench)]), ctx)
+    full = run(_train(), DecontamParams(benchmark=[str(bench)], full_index=True), ctx)
+    assert [(f.row_id, f.evidence.benchmark_item) for f in full.findings] == [
+        (f.row_id, f.evidence.benchmark_item) for f in lazy.findings
+    ]
+    assert len(lazy.findings) == 4
 
 
 class ScriptedContaminationJudge:

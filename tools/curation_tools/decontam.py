@@ -26,6 +26,7 @@ from curation_tools.context import ContaminationQuestion, ToolContext
 from curation_tools.dataset import Dataset
 from curation_tools.errors import UserInputError
 from curation_tools.lexical import TfidfRetrieval
+from curation_tools.neighbours import nearest
 from curation_tools.ngram_index import TokenStream, index_items, overlap, shared_spans, tokenize
 from curation_tools.schema import Action, Evidence, Finding, Proposal, ToolResult, ToolSpec
 from curation_tools.vector_store import BenchmarkVectors
@@ -49,6 +50,11 @@ class DecontamParams(BaseModel):
     candidate_floor: float = Field(0.15, ge=0, le=1, description="TF-IDF cosine for a benchmark item to be a candidate")
     embed_floor: float = Field(0.25, ge=0, le=1, description="TF-IDF cosine a window needs to be embedded")
     embed_all: bool = Field(False, description="embed every window, not only lexical candidates (slower)")
+    full_index: bool = Field(
+        False,
+        description="embed every benchmark item up front (minutes for a large benchmark) and also retrieve items "
+        "by embedding; default: embed only the items lexical retrieval proposes, and their nearest items",
+    )
     paraphrase: bool = Field(
         True, description="score reworded copies (embedding layer); off: verbatim and short exact matches only"
     )
@@ -61,6 +67,7 @@ class DecontamParams(BaseModel):
 # items with even ids) and evaluated on the held-out odd ids; see benchmarks/README.md.
 PARAPHRASE_WEIGHTS = {"lexical": 7.05, "embedding": 18.49, "numbers": 0.67, "bias": -19.83}
 NGRAM_HIT = 0.5  # n-gram coverage from which a pair counts as verbatim
+MARGIN_NEIGHBOURS = 10  # items nearest by TF-IDF whose embeddings stand in for an item's nearest other item
 ROW_MARGIN = 0.02  # how much closer than any other training row a reworded copy must be to its item
 _NUMBER_WORDS = {
     w: str(i)
@@ -115,28 +122,53 @@ def _embedding_pairs(
     to_embed: np.ndarray,
     candidates: pd.DataFrame,
     corpus: Corpus,
+    retrieval: TfidfRetrieval,
     params: DecontamParams,
     ctx: ToolContext,
 ) -> pd.DataFrame:
-    """Candidates plus each embedded window's top-k items by embedding; `embedding` = best view's cosine."""
+    """Embedded windows' candidate pairs with `embedding` (best view's cosine) and `margin` (that minus the
+    item's cosine to its nearest other item).
+
+    By default only the items lexical retrieval proposes are embedded, with their MARGIN_NEIGHBOURS nearest
+    items by TF-IDF standing in for the nearest other item, and each window also gets its top-k of those by
+    embedding; --full-index embeds every item once, takes the true nearest other item and retrieves each
+    window's top-k items by embedding among all of them.
+    """
     views = {"text": corpus.texts} if corpus.keys == corpus.texts else {"text": corpus.texts, "key": corpus.keys}
     window_vectors = np.asarray(ctx.embedder.embed([windows[w] for w in to_embed]), dtype=np.float32)
     position = pd.Series(np.arange(len(to_embed)), index=to_embed)
     stores = {view: _store(corpus, ctx, view) for view in views}
-    item_vectors = {view: stores[view].build(items, ctx.progress)[0] for view, items in views.items()}
-    item_nn = np.max([_nearest_other(stores[v], vectors, params.top_k) for v, vectors in item_vectors.items()], axis=0)
-    found = []
-    for store in stores.values():
-        idx, _ = store.query(window_vectors, params.top_k)
-        found.append(pd.DataFrame({"window": np.repeat(to_embed, idx.shape[1]), "item": idx.ravel()}))
-    pairs = pd.concat([candidates[candidates["window"].isin(to_embed)][["window", "item"]], *found])
+    pairs = candidates[candidates["window"].isin(to_embed)][["window", "item"]]
+    if params.full_index:
+        wanted = np.arange(len(corpus.texts))
+        item_vectors = {view: stores[view].build(items, ctx.progress)[0] for view, items in views.items()}
+        nearest_other = np.max([_nearest_other(stores[v], vecs, params.top_k) for v, vecs in item_vectors.items()], 0)
+        found = []
+        for store in stores.values():
+            idx, _ = store.query(window_vectors, params.top_k)
+            found.append(pd.DataFrame({"window": np.repeat(to_embed, idx.shape[1]), "item": idx.ravel()}))
+        pairs = pd.concat([pairs, *found])
+    else:
+        needed = np.unique(pairs["item"].to_numpy())
+        links = retrieval.item_neighbours(needed, MARGIN_NEIGHBOURS)
+        wanted = np.union1d(needed, links[:, 1])
+        item_vectors = {view: stores[view].vectors(items, wanted, ctx.progress) for view, items in views.items()}
+        mine, other = np.searchsorted(wanted, links[:, 0]), np.searchsorted(wanted, links[:, 1])
+        link_cosine = np.max([np.einsum("ij,ij->i", v[mine], v[other]) for v in item_vectors.values()], axis=0)
+        nearest_other = np.full(len(wanted), -1.0, dtype=np.float32)
+        np.maximum.at(nearest_other, mine, link_cosine)
+        for vectors in item_vectors.values():  # retrieval by embedding, among the items embedded
+            idx, _ = nearest(vectors, params.top_k, queries=window_vectors)
+            pairs = pd.concat(
+                [pairs, pd.DataFrame({"window": np.repeat(to_embed, idx.shape[1]), "item": wanted[idx.ravel()]})]
+            )
     pairs = pairs.drop_duplicates(ignore_index=True)
     rows = position.loc[pairs["window"]].to_numpy()
-    items = pairs["item"].to_numpy()
+    items = np.searchsorted(wanted, pairs["item"].to_numpy())
     pairs["embedding"] = np.max(
         [np.einsum("ij,ij->i", window_vectors[rows], vectors[items]) for vectors in item_vectors.values()], axis=0
     )
-    pairs["margin"] = pairs["embedding"] - item_nn[items]
+    pairs["margin"] = pairs["embedding"] - nearest_other[items]
     return pairs
 
 
@@ -178,7 +210,7 @@ def pair_features(texts: list[str], corpus: Corpus, params: DecontamParams, ctx:
     else:
         to_embed = np.unique(w_idx[cosine >= params.embed_floor])
     if len(to_embed):
-        embedded = _embedding_pairs(windows, to_embed, candidates, corpus, params, ctx)
+        embedded = _embedding_pairs(windows, to_embed, candidates, corpus, retrieval, params, ctx)
         candidates = candidates.merge(embedded, on=["window", "item"], how="outer")
         unknown = candidates["lexical"].isna().to_numpy()
         candidates.loc[unknown, "lexical"] = retrieval.cosine(

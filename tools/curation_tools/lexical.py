@@ -41,24 +41,28 @@ class TfidfRetrieval:
         out_w, out_i, out_s = [], [], []
         n = self.windows.shape[0]
         for start in range(0, n, BLOCK):
-            product = (self.windows[start : start + BLOCK] @ self.items_t).tocoo()
-            keep = product.data >= floor
-            rows, items, scores = product.row[keep], product.col[keep] % self.n_items, product.data[keep]
-            order = np.lexsort((items, -scores, rows))  # by window, best score first, then item
-            rows, items, scores = rows[order], items[order], scores[order]
-            pair = rows.astype(np.int64) * self.n_items + items
-            first_of_pair = np.sort(np.unique(pair, return_index=True)[1])  # an item's better view
-            rows, items, scores = rows[first_of_pair], items[first_of_pair], scores[first_of_pair]
-            starts = np.flatnonzero(np.diff(rows, prepend=-1))  # where each window's entries begin
-            rank = np.arange(len(rows)) - np.repeat(starts, np.diff(starts, append=len(rows)))
-            best = rank < k
-            out_w.append(rows[best].astype(np.int64) + start)
-            out_i.append(items[best].astype(np.int64))
-            out_s.append(scores[best])
+            product = self.windows[start : start + BLOCK] @ self.items_t
+            rows, items, scores = _best_entries(product, self.n_items, k, floor)
+            out_w.append(rows + start)
+            out_i.append(items)
+            out_s.append(scores)
             progress("lexical retrieval", min(start + BLOCK, n), n)
         if not out_w:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
         return np.concatenate(out_w), np.concatenate(out_i), np.concatenate(out_s)
+
+    def item_neighbours(self, items: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(item, other item) pairs: each given item's k most similar other items by TF-IDF cosine, key to key
+        and full text to full text."""
+        found = []
+        for view in {id(self.texts): self.texts, id(self.keys): self.keys}.values():
+            for start in range(0, len(items), BLOCK):
+                block = items[start : start + BLOCK]
+                product = view[block] @ view.T
+                rows, others, _ = _best_entries(product, self.n_items, k + 1, 0.0)  # + 1: the item itself
+                mine = block[rows]
+                found.append(np.stack([mine[others != mine], others[others != mine]], axis=1))
+        return np.unique(np.concatenate(found), axis=0) if found else np.zeros((0, 2), dtype=np.int64)
 
     def cosine(self, windows: np.ndarray, items: np.ndarray) -> np.ndarray:
         """max(key cosine, text cosine) for given (window, item) pairs."""
@@ -66,3 +70,20 @@ class TfidfRetrieval:
         by_text = np.asarray(w.multiply(self.texts[items]).sum(axis=1)).ravel()
         by_key = np.asarray(w.multiply(self.keys[items]).sum(axis=1)).ravel()
         return np.maximum(by_text, by_key).astype(np.float32)
+
+
+def _best_entries(product: sparse.spmatrix, n_items: int, k: int, floor: float) -> tuple[np.ndarray, ...]:
+    """(row, item, score) of each row's k best items among the product's entries >= floor, column c scoring
+    item c % n_items (views side by side; an item's better view counts); ties go to the lower item index."""
+    product = product.tocoo()
+    keep = product.data >= floor
+    rows, items, scores = product.row[keep], product.col[keep] % n_items, product.data[keep]
+    order = np.lexsort((items, -scores, rows))  # by row, best score first, then item
+    rows, items, scores = rows[order], items[order], scores[order]
+    pair = rows.astype(np.int64) * n_items + items
+    first_of_pair = np.sort(np.unique(pair, return_index=True)[1])  # an item's better view
+    rows, items, scores = rows[first_of_pair], items[first_of_pair], scores[first_of_pair]
+    starts = np.flatnonzero(np.diff(rows, prepend=-1))  # where each row's entries begin
+    rank = np.arange(len(rows)) - np.repeat(starts, np.diff(starts, append=len(rows)))
+    best = rank < k
+    return rows[best].astype(np.int64), items[best].astype(np.int64), scores[best]

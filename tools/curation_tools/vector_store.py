@@ -1,4 +1,4 @@
-"""Benchmark item embeddings in a chromadb PersistentClient collection, built once per content hash.
+"""Benchmark item embeddings in a chromadb PersistentClient collection, one per content hash, filled as needed.
 
 We pass embeddings ourselves (chromadb's default embedding function would download a model) and
 turn telemetry off. The collection name carries the benchmark's content hash and the embedder, so
@@ -27,28 +27,39 @@ class BenchmarkVectors:
         self.name = f"bench-{content_hash[:24]}-{model}-{view}"
         self.embedder = embedder
 
-    def build(self, texts: list[str], progress: ProgressFn = no_progress) -> tuple[np.ndarray, bool]:
-        """All item vectors in item order, and whether the stored index was reused."""
-        collection = self._client.get_or_create_collection(
+    def _collection(self):
+        return self._client.get_or_create_collection(
             self.name, embedding_function=None, metadata={"hnsw:space": "cosine"}
         )
-        if collection.count() == len(texts):
-            stored = collection.get(include=["embeddings"])
-            order = np.argsort(np.asarray(stored["ids"], dtype=np.int64))
-            return np.asarray(stored["embeddings"], dtype=np.float32)[order], True
-        if collection.count():  # interrupted build: start over
-            self._client.delete_collection(self.name)
-            collection = self._client.create_collection(
-                self.name, embedding_function=None, metadata={"hnsw:space": "cosine"}
-            )
-        progress("embedding benchmark", 0, len(texts))
-        vectors = np.asarray(self.embedder.embed(texts), dtype=np.float32)
-        step = self._client.get_max_batch_size()
-        for start in range(0, len(texts), step):
-            stop = min(start + step, len(texts))
-            collection.add(ids=[str(i) for i in range(start, stop)], embeddings=vectors[start:stop])
-            progress("indexing benchmark", stop, len(texts))
-        return vectors, False
+
+    def build(self, texts: list[str], progress: ProgressFn = no_progress) -> tuple[np.ndarray, bool]:
+        """All item vectors in item order, and whether the stored index already held them all."""
+        reused = self._collection().count() == len(texts)
+        return self.vectors(texts, np.arange(len(texts)), progress), reused
+
+    def vectors(self, texts: list[str], wanted: np.ndarray, progress: ProgressFn = no_progress) -> np.ndarray:
+        """Vectors of the items `wanted` (indices into `texts`), in that order: stored ones are read back, the
+        others embedded and stored, so the index grows to what scans have needed (an interrupted build resumes)."""
+        collection = self._collection()
+        vectors = np.zeros((len(wanted), self.embedder.dim), dtype=np.float32)
+        if not len(wanted):
+            return vectors
+        stored = collection.get(ids=[str(i) for i in wanted.tolist()], include=["embeddings"])
+        found = dict(zip((int(i) for i in stored["ids"]), stored["embeddings"], strict=True))
+        position = {item: n for n, item in enumerate(wanted.tolist())}
+        for item, vector in found.items():
+            vectors[position[item]] = vector
+        missing = np.array([item for item in wanted.tolist() if item not in found], dtype=np.int64)
+        if len(missing):
+            progress("embedding benchmark", 0, len(missing))
+            new = np.asarray(self.embedder.embed([texts[i] for i in missing]), dtype=np.float32)
+            step = self._client.get_max_batch_size()
+            for start in range(0, len(missing), step):
+                stop = min(start + step, len(missing))
+                collection.add(ids=[str(i) for i in missing[start:stop]], embeddings=new[start:stop])
+                progress("indexing benchmark", stop, len(missing))
+            vectors[[position[i] for i in missing.tolist()]] = new
+        return vectors
 
     def query(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k items (indices, cosine similarities) for each query vector, from the HNSW index."""
