@@ -186,3 +186,22 @@ def test_worker_processes_give_the_same_signatures_and_edges(monkeypatch, tmp_pa
     two = near_dup.near_edges(texts, workers=2, **options)
     assert len(one[0]) >= 40
     assert np.array_equal(one[0], two[0]) and np.allclose(one[1], two[1]) and one[2] == two[2]
+
+
+def test_near_stages_pass_through_files_and_clean_up(monkeypatch, ctx):
+    """Signatures, band keys and candidates are written to a scratch folder, read back, then removed."""
+    from curation_tools import near_dup
+
+    seen: list[set[str]] = []
+    verify = near_dup.verified_edges
+
+    def spying(*args, **kwargs):
+        seen.append({p.name for p in ctx.cache_dir.glob("near-stages-*/*")})
+        return verify(*args, **kwargs)
+
+    monkeypatch.setattr(near_dup, "verified_edges", spying)
+    texts = [LONG, LONG.replace("quickly", "fast"), "An unrelated sentence about a sunny beach and a dog."]
+    result = run(make(pd.DataFrame({"text": texts})), DedupParams(method=["near"]), ctx)
+    assert [f.row_id for f in result.findings] == ["1"]
+    assert seen == [{"signatures.npy", "band_keys.npy", "candidates.npy"}]
+    assert not list(ctx.cache_dir.glob("near-stages-*"))

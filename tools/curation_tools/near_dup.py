@@ -1,9 +1,9 @@
 """Near-duplicate candidate pairs: shingles -> MinHash signatures (rensa) -> LSH bands -> signature
 agreement filter -> verified edges.
 
-Each stage's output is a plain array that can be written to disk and read back by the next stage
-(signatures: uint32 (rows, perms); candidates and edges: int64 pairs), so the same stages can run
-chunk by chunk or on a distributed engine. Candidates are verified by their true similarity on the
+Each stage's output is a file the next stage reads back (signatures: uint32 (rows, perms); band keys:
+uint64 (bands, rows); candidates and edges: int64 pairs), so memory stays bounded and the same stages
+can run chunk by chunk or on a distributed engine. Candidates are verified by their true similarity on the
 hashed shingle sets: max(Jaccard, containment), containment counting only when the smaller document
 is long enough that "contained" means "copied" (truncated or boilerplate-wrapped copies).
 """
@@ -11,12 +11,15 @@ is long enough that "contained" means "copied" (truncated or boilerplate-wrapped
 from __future__ import annotations
 
 import multiprocessing
+import tempfile
 import unicodedata
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import numpy as np
+from numpy.lib.format import open_memmap
 from rensa import RMinHash
 
 from curation_tools.arrays import shared_count, sorted_unique
@@ -117,8 +120,11 @@ def _digest(flat: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int) -> 
     return np.asarray(matrix.to_rows(), dtype=np.uint32).reshape(-1, num_perm)
 
 
-def signatures(shingles: ShingleSets, num_perm: int, seed: int, ctx: ToolContext) -> np.ndarray:
-    out = np.zeros((len(shingles), num_perm), dtype=np.uint32)
+def signatures(
+    shingles: ShingleSets, num_perm: int, seed: int, ctx: ToolContext, out: np.ndarray | None = None
+) -> np.ndarray:
+    """(rows, num_perm) uint32 MinHash signatures, written CHUNK rows at a time into `out` (e.g. a file)."""
+    out = np.zeros((len(shingles), num_perm), dtype=np.uint32) if out is None else out
     for start in range(0, len(shingles), CHUNK):
         ctx.check_cancelled()
         stop = min(start + CHUNK, len(shingles))
@@ -135,10 +141,10 @@ def _sketch_chunk(texts: list[str], first: int, size: int, num_perm: int, seed: 
 
 
 def parallel_signatures(
-    texts: list[str], size: int, num_perm: int, seed: int, workers: int, ctx: ToolContext
+    texts: list[str], size: int, num_perm: int, seed: int, workers: int, ctx: ToolContext, out: np.ndarray | None = None
 ) -> np.ndarray:
     """Signatures computed by `workers` processes, CHUNK texts at a time; the same values as in-process."""
-    out = np.zeros((len(texts), num_perm), dtype=np.uint32)
+    out = np.zeros((len(texts), num_perm), dtype=np.uint32) if out is None else out
     # spawn, not fork: the parent may hold threads (rensa's and ONNX Runtime's pools) that fork would copy
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
@@ -157,7 +163,7 @@ def parallel_signatures(
         except BrokenProcessPool:
             # typically a script without the `if __name__ == "__main__":` guard that spawned workers need
             warnings.warn("worker processes failed to start; hashing in this process instead", stacklevel=2)
-            return signatures(shingle_sets(texts, size), num_perm, seed, ctx)
+            return signatures(shingle_sets(texts, size), num_perm, seed, ctx, out)
         except BaseException:
             pool.shutdown(cancel_futures=True)
             raise
@@ -175,16 +181,21 @@ def _band_pairs(keys: np.ndarray) -> np.ndarray:
     return np.stack([order[:-1][same], order[1:][same]], axis=1)
 
 
-def candidate_pairs(sigs: np.ndarray, bands: int, ctx: ToolContext) -> np.ndarray:
-    """Pairs (i < j) sharing at least one LSH band."""
+def candidate_pairs(sigs: np.ndarray, bands: int, ctx: ToolContext, keys: np.ndarray | None = None) -> np.ndarray:
+    """Pairs (i < j) sharing at least one LSH band. Band keys are computed CHUNK rows at a time into `keys`
+    ((bands, rows) uint64, e.g. a file), then each band's keys are read as one contiguous run."""
     rows = sigs.shape[1] // bands
+    keys = np.zeros((bands, len(sigs)), dtype=np.uint64) if keys is None else keys
+    for start in range(0, len(sigs), CHUNK):
+        block = sigs[start : start + CHUNK].astype(np.uint64)
+        for band in range(bands):
+            key = np.zeros(len(block), dtype=np.uint64)
+            for column in range(band * rows, (band + 1) * rows):  # FNV-style mix of the band's values
+                key = (key * np.uint64(0x100000001B3)) ^ block[:, column]
+            keys[band, start : start + len(block)] = key
     found: list[np.ndarray] = []
     for band in range(bands):
-        keys = np.zeros(len(sigs), dtype=np.uint64)
-        for column in range(band * rows, (band + 1) * rows):  # FNV-style mix of the band's values
-            keys = (keys * np.uint64(0x100000001B3)) ^ sigs[:, column].astype(np.uint64)
-        pairs = _band_pairs(keys)
-        found.append(np.sort(pairs, axis=1))
+        found.append(np.sort(_band_pairs(np.asarray(keys[band])), axis=1))
         ctx.progress("lsh", band + 1, bands)
     return np.unique(np.concatenate(found), axis=0)
 
@@ -242,19 +253,33 @@ def near_edges(
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """The near stage end to end: verified edges (pairs of row positions), their scores, candidates checked.
 
-    Large inputs are hashed by worker processes, and only the candidates' shingles are rebuilt to verify.
+    Each stage writes its output to a file in a scratch folder under the cache directory and the next
+    stage reads it from there: signatures, band keys, candidate pairs, edges. Only one chunk of signatures
+    or one band of keys is in memory at a time. Large inputs are hashed by worker processes, and only the
+    candidates' shingles are rebuilt to verify.
     """
-    if workers > 1 and len(texts) >= PARALLEL_MIN_ROWS:
-        sigs = parallel_signatures(texts, size, num_perm, ctx.seed, workers, ctx)
-        shingles = None
-    else:
-        shingles = shingle_sets(texts, size)
-        sigs = signatures(shingles, num_perm, ctx.seed, ctx)
-    pairs = plausible(candidate_pairs(sigs, bands, ctx), sigs, floor)
-    if shingles is not None:
-        edges, scores = verified_edges(pairs, shingles, threshold, min_contained, ctx)
-        return edges, scores, len(pairs)
-    docs, local = np.unique(pairs, return_inverse=True)
-    shingles = shingle_sets([texts[d] for d in docs], size)
-    edges, scores = verified_edges(local.reshape(pairs.shape), shingles, threshold, min_contained, ctx)
-    return docs[edges], scores, len(pairs)
+    ctx.cache_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="near-stages-", dir=ctx.cache_dir) as scratch:
+        stages = Path(scratch)
+        sigs = open_memmap(stages / "signatures.npy", mode="w+", dtype=np.uint32, shape=(len(texts), num_perm))
+        if workers > 1 and len(texts) >= PARALLEL_MIN_ROWS:
+            parallel_signatures(texts, size, num_perm, ctx.seed, workers, ctx, sigs)
+            shingles = None
+        else:
+            shingles = shingle_sets(texts, size)
+            signatures(shingles, num_perm, ctx.seed, ctx, sigs)
+        sigs.flush()
+        keys = open_memmap(stages / "band_keys.npy", mode="w+", dtype=np.uint64, shape=(bands, len(texts)))
+        np.save(stages / "candidates.npy", plausible(candidate_pairs(sigs, bands, ctx, keys), sigs, floor))
+        del sigs, keys  # the stage files' maps, closed before the folder goes
+        pairs = np.load(stages / "candidates.npy")
+        if shingles is None:
+            docs, local = np.unique(pairs, return_inverse=True)
+            local_edges, scores = verified_edges(
+                local.reshape(pairs.shape), shingle_sets([texts[d] for d in docs], size), threshold, min_contained, ctx
+            )
+            edges = docs[local_edges]
+        else:
+            edges, scores = verified_edges(pairs, shingles, threshold, min_contained, ctx)
+        np.save(stages / "edges.npy", edges)
+        return np.load(stages / "edges.npy"), scores, len(pairs)
