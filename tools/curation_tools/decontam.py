@@ -67,7 +67,7 @@ class DecontamParams(BaseModel):
 # items with even ids) and evaluated on the held-out odd ids; see benchmarks/README.md.
 PARAPHRASE_WEIGHTS = {"lexical": 7.05, "embedding": 18.49, "numbers": 0.67, "bias": -19.83}
 NGRAM_HIT = 0.5  # n-gram coverage from which a pair counts as verbatim
-MARGIN_NEIGHBOURS = 10  # items nearest by TF-IDF whose embeddings stand in for an item's nearest other item
+MARGIN_NEIGHBOURS = 10  # items nearest by TF-IDF also embedded: an item's nearest other item is sought among them
 ROW_MARGIN = 0.02  # how much closer than any other training row a reworded copy must be to its item
 _NUMBER_WORDS = {
     w: str(i)
@@ -130,9 +130,9 @@ def _embedding_pairs(
     item's cosine to its nearest other item).
 
     By default only the items lexical retrieval proposes are embedded, with their MARGIN_NEIGHBOURS nearest
-    items by TF-IDF standing in for the nearest other item, and each window also gets its top-k of those by
-    embedding; --full-index embeds every item once, takes the true nearest other item and retrieves each
-    window's top-k items by embedding among all of them.
+    items by TF-IDF, so that an item's nearest other item is found among them; each window also gets its
+    top-k of those items by embedding. --full-index embeds every item once, takes the true nearest other
+    item and retrieves each window's top-k items by embedding among all of them.
     """
     views = {"text": corpus.texts} if corpus.keys == corpus.texts else {"text": corpus.texts, "key": corpus.keys}
     window_vectors = np.asarray(ctx.embedder.embed([windows[w] for w in to_embed]), dtype=np.float32)
@@ -153,10 +153,8 @@ def _embedding_pairs(
         links = retrieval.item_neighbours(needed, MARGIN_NEIGHBOURS)
         wanted = np.union1d(needed, links[:, 1])
         item_vectors = {view: stores[view].vectors(items, wanted, ctx.progress) for view, items in views.items()}
-        mine, other = np.searchsorted(wanted, links[:, 0]), np.searchsorted(wanted, links[:, 1])
-        link_cosine = np.max([np.einsum("ij,ij->i", v[mine], v[other]) for v in item_vectors.values()], axis=0)
-        nearest_other = np.full(len(wanted), -1.0, dtype=np.float32)
-        np.maximum.at(nearest_other, mine, link_cosine)
+        # the nearest other item among all the items embedded (each candidate's TF-IDF neighbours included)
+        nearest_other = np.max([_nearest_embedded(vectors) for vectors in item_vectors.values()], axis=0)
         for vectors in item_vectors.values():  # retrieval by embedding, among the items embedded
             idx, _ = nearest(vectors, params.top_k, queries=window_vectors)
             pairs = pd.concat(
@@ -170,6 +168,13 @@ def _embedding_pairs(
     )
     pairs["margin"] = pairs["embedding"] - nearest_other[items]
     return pairs
+
+
+def _nearest_embedded(vectors: np.ndarray) -> np.ndarray:
+    """Each vector's cosine to its most similar other vector (-1 for a lone one)."""
+    if len(vectors) < 2:
+        return np.full(len(vectors), -1.0, dtype=np.float32)
+    return nearest(vectors, 1)[1][:, 0]
 
 
 def _nearest_other(store: BenchmarkVectors, vectors: np.ndarray, k: int) -> np.ndarray:
