@@ -52,8 +52,8 @@ class DecontamParams(BaseModel):
     embed_all: bool = Field(False, description="embed every window, not only lexical candidates (slower)")
     full_index: bool = Field(
         False,
-        description="embed every benchmark item up front (minutes for a large benchmark) and also retrieve items "
-        "by embedding; default: embed only the items lexical retrieval proposes, and their nearest items",
+        description="embed every benchmark item up front (minutes for a large benchmark) and retrieve by embedding "
+        "among all items; default: embed only the items lexical retrieval proposes and their TF-IDF neighbours",
     )
     paraphrase: bool = Field(
         True, description="score reworded copies (embedding layer); off: verbatim and short exact matches only"
