@@ -31,6 +31,7 @@ from curation_tools.context import ToolContext
 from curation_tools.dataset import Dataset, DataSource, Roles
 from curation_tools.dedup import DedupParams
 from curation_tools.dedup import run as run_dedup
+from curation_tools.schema import ToolResult
 from curation_tools.text import content_key
 
 HEADERS = ["Review posted on MovieTalk forums:", "*** User review ***", "From the archive: reader reviews"]
@@ -76,6 +77,12 @@ KINDS = {"reformatted": reformat, "edited": edit, "truncated": truncate, "wrappe
 CORPORA = {"imdb": "imdb/imdb_test.jsonl.gz", "20news": "20news/20news_train.jsonl.gz"}
 
 
+def records(path: Path) -> list[dict]:
+    """The records of a JSONL file, gzipped or not (split on newlines only: texts may hold other line breaks)."""
+    text = gzip.decompress(path.read_bytes()).decode() if path.suffix == ".gz" else path.read_text()
+    return [json.loads(line) for line in text.split("\n") if line.strip()]
+
+
 def build(
     shared: Path, originals: int, copies: int, seed: int = 0, join: int = 1, corpus: str = "imdb"
 ) -> tuple[list[str], list[int], list[str]]:
@@ -83,8 +90,7 @@ def build(
 
     `join` > 1 makes each original document from that many reviews (about 230 words each).
     """
-    with gzip.open(shared / CORPORA[corpus], "rt") as handle:
-        reviews = [json.loads(x)["text"] for x in handle]
+    reviews = [r["text"] for r in records(shared / CORPORA[corpus])]
     rng = random.Random(seed)
     if join > 1:
         reviews = ["\n\n".join(reviews[i : i + join]) for i in range(0, len(reviews) - join + 1, join)]
@@ -135,23 +141,25 @@ def datasketch_recipe(texts: list[str], threshold: float, num_perm: int = 128) -
     return dropped, time.perf_counter() - start
 
 
-def ours(texts: list[str], params: DedupParams) -> tuple[set[int], float]:
+def timed_run(texts: list[str], params: DedupParams) -> tuple[ToolResult, float]:
+    """The dedup tool on texts (row ids are their positions) with a fresh cache, and its time in seconds."""
     frame = pd.DataFrame({"text": texts}).set_axis(pd.Index([str(i) for i in range(len(texts))], name="row_id"))
     data = Dataset(frame=frame, roles=Roles(text=["text"]), source=DataSource(path="<benchmark>", format="csv"))
     with tempfile.TemporaryDirectory() as cache:
         start = time.perf_counter()
         result = run_dedup(data, params, ToolContext(cache_dir=Path(cache)))
-        elapsed = time.perf_counter() - start
+        return result, time.perf_counter() - start
+
+
+def ours(texts: list[str], params: DedupParams) -> tuple[set[int], float]:
+    result, elapsed = timed_run(texts, params)
     return {int(f.row_id) for f in result.findings if f.action.type == "drop"}, elapsed
 
 
 def semantic_part(shared: Path, thresholds: list[float]) -> None:
     """GSM8K test questions and their rephrasings mixed into GSM8K train: pair recall and false pairs."""
-    train = [json.loads(x)["question"] for x in (shared / "gsm8k/gsm8k_train.jsonl").read_text().split("\n") if x]
-    pairs = [
-        json.loads(x)
-        for x in (shared / "decontam_groundtruth/gsm8k_test_rephrased_pairs.jsonl").read_text().splitlines()
-    ]
+    train = [r["question"] for r in records(shared / "gsm8k/gsm8k_train.jsonl")]
+    pairs = records(shared / "decontam_groundtruth/gsm8k_test_rephrased_pairs.jsonl")
     texts = train + [p["original_question"] for p in pairs] + [p["rephrased_question"] for p in pairs]
     n, m = len(train), len(pairs)
     truth = {(n + i, n + m + i) for i in range(m)}
@@ -163,13 +171,8 @@ def semantic_part(shared: Path, thresholds: list[float]) -> None:
         runs.append(("semantic", str(threshold), DedupParams(method=["semantic"], semantic_threshold=threshold)))
     clustered = DedupParams(method=["semantic"], semantic_threshold=0.9, semantic_exact_max_rows=0)
     runs.append(("semantic, k-means clusters (forced; SemDeDup-style, as above 50k rows)", "0.9", clustered))
-    frame = pd.DataFrame({"text": texts}).set_axis(pd.Index([str(i) for i in range(len(texts))], name="row_id"))
-    data = Dataset(frame=frame, roles=Roles(text=["text"]), source=DataSource(path="<b>", format="csv"))
     for name, setting, params in runs:
-        start = time.perf_counter()
-        with tempfile.TemporaryDirectory() as cache:
-            result = run_dedup(data, params, ToolContext(cache_dir=Path(cache)))
-        elapsed = time.perf_counter() - start
+        result, elapsed = timed_run(texts, params)
         linked = {
             (min(int(f.row_id), int(f.evidence.duplicate_of)), max(int(f.row_id), int(f.evidence.duplicate_of)))
             for f in result.findings
@@ -181,15 +184,13 @@ def semantic_part(shared: Path, thresholds: list[float]) -> None:
 
 def real_groups(shared: Path) -> dict[str, tuple[list[str], list[set[int]]]]:
     """The byte-identical duplicate groups shipped with IMDB test and SMS spam, as sets of row positions."""
-    with gzip.open(shared / "imdb/imdb_test.jsonl.gz", "rt") as handle:
-        imdb = [json.loads(x)["text"] for x in handle]
-    groups_file = shared / "imdb/imdb_test_exact_duplicate_groups.jsonl"
+    imdb = [r["text"] for r in records(shared / "imdb/imdb_test.jsonl.gz")]
     imdb_groups = [
-        {i for rows in json.loads(x)["idx_in_index_map"] for i in rows} for x in groups_file.read_text().splitlines()
+        {i for rows in r["idx_in_index_map"] for i in rows}
+        for r in records(shared / "imdb/imdb_test_exact_duplicate_groups.jsonl")
     ]
-    sms = [json.loads(x)["text"] for x in (shared / "sms_spam/sms_spam.jsonl").read_text().splitlines() if x]
-    sms_file = shared / "sms_spam/sms_spam_exact_duplicate_groups.jsonl"
-    sms_groups = [set(json.loads(x)["idx"]) for x in sms_file.read_text().splitlines()]
+    sms = [r["text"] for r in records(shared / "sms_spam/sms_spam.jsonl")]
+    sms_groups = [set(r["idx"]) for r in records(shared / "sms_spam/sms_spam_exact_duplicate_groups.jsonl")]
     return {
         "IMDB test (25,000 reviews)": (imdb, [g for g in imdb_groups if len(g) > 1]),
         "SMS spam (5,574 messages)": (sms, [g for g in sms_groups if len(g) > 1]),

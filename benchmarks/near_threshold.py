@@ -15,12 +15,11 @@ benchmark's IMDB set: 20news train posts with planted copies (long) and banking7
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 from pathlib import Path
 
 import numpy as np
-from dedup import build
+from dedup import build, records
 
 from curation_tools.context import ToolContext
 from curation_tools.near_dup import candidate_pairs, plausible, shingle_sets, signatures, similarity
@@ -31,10 +30,8 @@ THRESHOLDS = [0.74, 0.75, 0.76, 0.77, 0.78, 0.79, 0.8]
 
 def _distinct_texts(path: Path) -> list[str]:
     keys: dict[str, str] = {}
-    for line in path.read_text().splitlines():
-        if line:
-            text = json.loads(line)["text"]
-            keys.setdefault(content_key(text), text)
+    for record in records(path):
+        keys.setdefault(content_key(record["text"]), record["text"])
     return list(keys.values())
 
 

@@ -138,29 +138,22 @@ def _embedding_pairs(
     window_vectors = np.asarray(ctx.embedder.embed([windows[w] for w in to_embed]), dtype=np.float32)
     position = pd.Series(np.arange(len(to_embed)), index=to_embed)
     stores = {view: _store(corpus, ctx, view) for view in views}
-    pairs = candidates[candidates["window"].isin(to_embed)][["window", "item"]]
+    lexical = candidates[candidates["window"].isin(to_embed)][["window", "item"]]
     if params.full_index:
         wanted = np.arange(len(corpus.texts))
         item_vectors = {view: stores[view].build(items, ctx.progress)[0] for view, items in views.items()}
         nearest_other = np.max([_nearest_other(stores[v], vecs, params.top_k) for v, vecs in item_vectors.items()], 0)
-        found = []
-        for store in stores.values():
-            idx, _ = store.query(window_vectors, params.top_k)
-            found.append(pd.DataFrame({"window": np.repeat(to_embed, idx.shape[1]), "item": idx.ravel()}))
-        pairs = pd.concat([pairs, *found])
+        by_embedding = [stores[view].query(window_vectors, params.top_k)[0] for view in views]
     else:
-        needed = np.unique(pairs["item"].to_numpy())
+        needed = np.unique(lexical["item"].to_numpy())
         links = retrieval.item_neighbours(needed, MARGIN_NEIGHBOURS)
         wanted = np.union1d(needed, links[:, 1])
         item_vectors = {view: stores[view].vectors(items, wanted, ctx.progress) for view, items in views.items()}
         # the nearest other item among all the items embedded (each candidate's TF-IDF neighbours included)
         nearest_other = np.max([_nearest_embedded(vectors) for vectors in item_vectors.values()], axis=0)
-        for vectors in item_vectors.values():  # retrieval by embedding, among the items embedded
-            idx, _ = nearest(vectors, params.top_k, queries=window_vectors)
-            pairs = pd.concat(
-                [pairs, pd.DataFrame({"window": np.repeat(to_embed, idx.shape[1]), "item": wanted[idx.ravel()]})]
-            )
-    pairs = pairs.drop_duplicates(ignore_index=True)
+        by_embedding = [wanted[nearest(v, params.top_k, queries=window_vectors)[0]] for v in item_vectors.values()]
+    found = [pd.DataFrame({"window": np.repeat(to_embed, idx.shape[1]), "item": idx.ravel()}) for idx in by_embedding]
+    pairs = pd.concat([lexical, *found]).drop_duplicates(ignore_index=True)
     rows = position.loc[pairs["window"]].to_numpy()
     items = np.searchsorted(wanted, pairs["item"].to_numpy())
     pairs["embedding"] = np.max(

@@ -55,7 +55,7 @@ class TfidfRetrieval:
         """(item, other item) pairs: each given item's k most similar other items by TF-IDF cosine, key to key
         and full text to full text."""
         found = []
-        for view in {id(self.texts): self.texts, id(self.keys): self.keys}.values():
+        for view in [self.texts] if self.keys is self.texts else [self.texts, self.keys]:
             for start in range(0, len(items), BLOCK):
                 block = items[start : start + BLOCK]
                 product = view[block] @ view.T

@@ -2,7 +2,7 @@
 agreement filter -> verified edges.
 
 Each stage's output is a file the next stage reads back (signatures: uint32 (rows, perms); band keys:
-uint64 (bands, rows); candidates and edges: int64 pairs), so memory stays bounded and the same stages
+uint64 (bands, rows); candidates: int64 pairs), so memory stays bounded and the same stages
 can run chunk by chunk or on a distributed engine. Candidates are verified by their true similarity on the
 hashed shingle sets: max(Jaccard, containment), containment counting only when the smaller document
 is long enough that "contained" means "copied" (truncated or boilerplate-wrapped copies).
@@ -59,6 +59,11 @@ class ShingleSets:
 _WIDE_SPACES = np.array([0x85, 0x1680, 0x2028, 0x2029], dtype=np.uint32)
 
 
+def _text_starts(lengths: np.ndarray, size: int) -> np.ndarray:
+    """Where each text begins in a join that puts size - 1 separators after every text."""
+    return np.concatenate([[0], np.cumsum(lengths + size - 1)[:-1]]).astype(np.int64)
+
+
 def canonical_chars(texts: list[str], size: int) -> tuple[np.ndarray, np.ndarray]:
     """The texts' code points after NFKC and case folding with all whitespace removed, joined with size - 1
     zeros after each, and each text's length in that form.
@@ -74,8 +79,7 @@ def canonical_chars(texts: list[str], size: int) -> tuple[np.ndarray, np.ndarray
     wide = np.flatnonzero(chars > 127)
     space[wide[np.isin(chars[wide], _WIDE_SPACES)]] = True
     lengths = np.array([len(t) for t in folded], dtype=np.int64)
-    starts = np.concatenate([[0], np.cumsum(lengths + size - 1)[:-1]])
-    removed = np.add.reduceat(space, starts, dtype=np.int64)
+    removed = np.add.reduceat(space, _text_starts(lengths, size), dtype=np.int64)
     return chars[~space], lengths - removed
 
 
@@ -100,7 +104,7 @@ def shingle_sets(texts: list[str], size: int, first: int = 0) -> ShingleSets:
     hashes ^= hashes >> np.uint32(13)
     hashes *= _MIX2
     hashes ^= hashes >> np.uint32(16)
-    starts = np.concatenate([[0], np.cumsum(lengths + size - 1)[:-1]]).astype(np.int64)
+    starts = _text_starts(lengths, size)
     counts = np.where(lengths >= size, lengths - size + 1, 1)  # windows kept per text (empty: 1, replaced)
     # the windows dropped are few: from the end of each text's kept ones to the start of the next text
     gap = np.arange(2 * size, dtype=np.int64)
@@ -254,7 +258,8 @@ def near_edges(
     """The near stage end to end: verified edges (pairs of row positions), their scores, candidates checked.
 
     Each stage writes its output to a file in a scratch folder under the cache directory and the next
-    stage reads it from there: signatures, band keys, candidate pairs, edges. Only one chunk of signatures
+    stage reads it from there: signatures, band keys, candidate pairs (the verified edges are returned).
+    Only one chunk of signatures
     or one band of keys is in memory at a time. Large inputs are hashed by worker processes, and only the
     candidates' shingles are rebuilt to verify.
     """
@@ -281,5 +286,4 @@ def near_edges(
             edges = docs[local_edges]
         else:
             edges, scores = verified_edges(pairs, shingles, threshold, min_contained, ctx)
-        np.save(stages / "edges.npy", edges)
-        return np.load(stages / "edges.npy"), scores, len(pairs)
+        return edges, scores, len(pairs)
