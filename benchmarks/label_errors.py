@@ -88,8 +88,7 @@ def ours(data: Dataset) -> tuple[np.ndarray, np.ndarray, float]:
         ensemble = ensemble_probabilities(data, PARAMS, ToolContext(cache_dir=Path(cache)))
         flags = flag_rows(ensemble, PARAMS)
         elapsed = time.perf_counter() - start
-    scores = 1 - ensemble.probs[np.arange(len(ensemble.y)), ensemble.y]
-    return flags, scores, elapsed
+    return flags, ensemble.scores(), elapsed
 
 
 def synthetic_sets(shared: Path) -> dict[str, tuple[pd.DataFrame, dict, float]]:

@@ -16,7 +16,8 @@ from copilot.llm.fake_server import FakeOpenAIServer
 from copilot.llm.judge import LLMLabelJudge
 from curation_tools.context import LabelQuestion, LabelVerdict
 from curation_tools.errors import UserInputError
-from curation_tools.label_errors import LabelErrorParams, run
+from curation_tools.label_errors import Ensemble, LabelErrorParams, run, view_weights
+from curation_tools.label_views import Views
 
 from .conftest import EXAMPLE
 from .conftest import make_dataset as make
@@ -59,6 +60,25 @@ def test_tabular_flips(ctx):
     assert result.report["views"] == ["linear", "gbm", "knn"]
     true_positives = len(flagged & set(rows.tolist()))
     assert true_positives >= 0.85 * len(rows) and true_positives >= 0.85 * len(flagged)
+
+
+def test_views_that_fit_the_data_badly_count_for_less():
+    y = np.array([0, 1] * 50)
+    right, wrong = np.eye(2)[y], np.eye(2)[1 - y]
+    no_neighbours = (np.zeros((100, 1), int), np.zeros((100, 1)))
+    good = Views(np.where(np.arange(100)[:, None] < 95, right, wrong), no_neighbours)  # 5% out-of-fold errors
+    poor = Views(np.where(np.arange(100)[:, None] < 70, right, wrong), no_neighbours)  # 30%
+    weights = view_weights({"good": good, "poor": poor}, y)
+    assert weights["good"] + weights["poor"] == pytest.approx(1)
+    assert weights["good"] == pytest.approx(weights["poor"] * (0.301 / 0.051) ** 2)
+
+
+def test_rows_are_ranked_by_how_far_another_class_is_ahead_of_the_given_label():
+    probs = np.array([[0.10, 0.85, 0.05], [0.10, 0.45, 0.45], [0.90, 0.05, 0.05]])
+    ensemble = Ensemble(rows=["a", "b", "c"], classes=[0, 1, 2], y=np.zeros(3, int), probs=probs, views={}, weights={})
+    scores = ensemble.scores()
+    # a and b give the label the same probability; only a has one class clearly ahead of it
+    assert scores[0] > scores[1] > 0.5 > scores[2]
 
 
 def test_multilabel(ctx):

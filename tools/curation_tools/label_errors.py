@@ -4,11 +4,14 @@ Views (chosen for the data, each fit with stratified K-fold so every probability
   text:    logistic regression on sentence embeddings; logistic regression on TF-IDF word n-grams;
            leave-one-out kNN votes on embeddings.
   tabular: logistic regression on scaled/one-hot features; histogram gradient boosting; kNN votes.
-The ensemble's probabilities feed cleanlab's label-quality scores (the ranking); a row is flagged
-when its given label is under `ratio` times as likely as the ensemble's top class (a precision-
-oriented rule, 0.5 for two classes and 0.25 otherwise; `--rule cleanlab` uses cleanlab's
-`find_label_issues` instead). Multi-label and
-regression targets go through cleanlab's own support for them.
+The ensemble is a weighted mean of the views' probabilities, each view weighted by the inverse square
+of its out-of-fold error rate on the given labels, so a view that fits this data poorly (sentence
+embeddings of long posts cut at 256 tokens, say) counts for less. Its probabilities feed cleanlab's
+normalized-margin label quality (the ranking: how far the best other class is ahead of the given
+label); a row is flagged when its given label is under `ratio` times as likely as the ensemble's top
+class (a precision-oriented rule, 0.5 for two classes and 0.25 otherwise; `--rule cleanlab` uses
+cleanlab's `find_label_issues` instead). Multi-label and regression targets go through cleanlab's own
+support for them.
 """
 
 from __future__ import annotations
@@ -104,13 +107,31 @@ def _neighbour_evidence(view: Views, row: int, row_ids: list[str], labels: list,
 
 @dataclass
 class Ensemble:
-    """Out-of-fold class probabilities for the labelled rows, averaged over the views."""
+    """Out-of-fold class probabilities for the labelled rows, a weighted mean over the views."""
 
     rows: list[str]
     classes: list
     y: np.ndarray
     probs: np.ndarray
     views: dict[str, Views]
+    weights: dict[str, float]
+
+    def scores(self) -> np.ndarray:
+        """Each row's label-error score: 1 - cleanlab's normalized-margin label quality."""
+        from cleanlab.rank import get_label_quality_scores
+
+        return 1 - get_label_quality_scores(self.y, self.probs, method="normalized_margin")
+
+
+def view_weights(views: dict[str, Views], y: np.ndarray) -> dict[str, float]:
+    """Inverse squared out-of-fold error rate on the given labels, normalised to sum to 1.
+
+    The exponent was chosen on held-out data (CLINC150 with 8% flips, 2,000 IMDB reviews with 5%
+    flips), against plain averaging and inverse error.
+    """
+    raw = {name: 1 / (float(np.mean(view.probs.argmax(axis=1) != y)) + 1e-3) ** 2 for name, view in views.items()}
+    total = sum(raw.values())
+    return {name: weight / total for name, weight in raw.items()}
 
 
 def ensemble_probabilities(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -> Ensemble:
@@ -123,8 +144,9 @@ def ensemble_probabilities(data: Dataset, params: LabelErrorParams, ctx: ToolCon
     y = labels[keep].map(index).to_numpy()
     subset = data.with_frame(data.frame[keep])
     views = build_views(subset, y, len(classes), params.folds, ctx)
-    probs = np.mean([v.probs for v in views.values()], axis=0)
-    return Ensemble(rows=subset.row_ids, classes=classes, y=y, probs=probs, views=views)
+    weights = view_weights(views, y)
+    probs = sum(weights[name] * view.probs for name, view in views.items())
+    return Ensemble(rows=subset.row_ids, classes=classes, y=y, probs=probs, views=views, weights=weights)
 
 
 def flag_rows(ensemble: Ensemble, params: LabelErrorParams) -> np.ndarray:
@@ -141,11 +163,9 @@ def flag_rows(ensemble: Ensemble, params: LabelErrorParams) -> np.ndarray:
 
 
 def _classification(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -> tuple[list[Finding], dict]:
-    from cleanlab.rank import get_label_quality_scores
-
     ensemble = ensemble_probabilities(data, params, ctx)
     classes, y, probs, views = ensemble.classes, ensemble.y, ensemble.probs, ensemble.views
-    quality = get_label_quality_scores(y, probs, method="self_confidence")
+    scores = ensemble.scores()
     flagged = flag_rows(ensemble, params)
     given = probs[np.arange(len(y)), y]
     row_ids = ensemble.rows
@@ -173,7 +193,7 @@ def _classification(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -
             Finding(
                 row_id=row_ids[row],
                 issue="label_error",
-                score=round(float(1 - quality[row]), 4),
+                score=round(float(scores[row]), 4),
                 action=action,
                 evidence=evidence,
                 message=f"labelled {classes[y[row]]!r} but the models give it {given[row]:.0%}; "
@@ -184,6 +204,7 @@ def _classification(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -
         "task": "multiclass",
         "classes": len(classes),
         "views": list(views),
+        "view_weights": {name: round(weight, 4) for name, weight in ensemble.weights.items()},
         "rows_scored": len(y),
         "flagged": len(findings),
         "rule": params.rule,
