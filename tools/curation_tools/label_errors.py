@@ -46,6 +46,7 @@ Task = Literal["auto", "multiclass", "multilabel", "regression"]
 # mass of an ambiguous row is split between just two labels, so a looser ratio is needed.
 BINARY_RATIO = 0.5
 MULTICLASS_RATIO = 0.25
+ERROR_FLOOR = 1e-3  # added to a view's out-of-fold error rate so that a view with none keeps a finite weight
 
 
 class LabelErrorParams(BaseModel):
@@ -129,7 +130,8 @@ def view_weights(views: dict[str, Views], y: np.ndarray) -> dict[str, float]:
     The exponent was chosen on held-out data (CLINC150 with 8% flips, 2,000 IMDB reviews with 5%
     flips), against plain averaging and inverse error.
     """
-    raw = {name: 1 / (float(np.mean(view.probs.argmax(axis=1) != y)) + 1e-3) ** 2 for name, view in views.items()}
+    errors = {name: float(np.mean(view.probs.argmax(axis=1) != y)) for name, view in views.items()}
+    raw = {name: 1 / (error + ERROR_FLOOR) ** 2 for name, error in errors.items()}
     total = sum(raw.values())
     return {name: weight / total for name, weight in raw.items()}
 
