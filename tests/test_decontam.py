@@ -119,8 +119,8 @@ def test_index_keeps_what_a_scan_embedded_and_reuses_it(bench, ctx):
     assert "embedding benchmark" in stages["first"] and "embedding benchmark" not in stages["again"]
     assert (ctx.index_dir / "chroma.sqlite3").exists()
     assert [f.row_id for f in again.findings] == [f.row_id for f in first.findings]
-    store = _store(_corpus([load_benchmark(str(bench))]), ctx, "text")
-    assert store.build(_corpus([load_benchmark(str(bench))]).texts)[1]  # now every item is in, for --full-index
+    store = _store(_corpus([load_benchmark(str(bench))]), ctx, "key")
+    assert store.build(_corpus([load_benchmark(str(bench))]).keys)[1]  # now every item is in, for --full-index
 
 
 def test_full_index_finds_the_same_rows_here(bench, ctx):

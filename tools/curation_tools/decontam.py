@@ -134,7 +134,7 @@ def _embedding_pairs(
     top-k of those items by embedding. --full-index embeds every item once, takes the true nearest other
     item and retrieves each window's top-k items by embedding among all of them.
     """
-    views = {"text": corpus.texts} if corpus.keys == corpus.texts else {"text": corpus.texts, "key": corpus.keys}
+    views = {"key": corpus.keys}
     window_vectors = np.asarray(ctx.embedder.embed([windows[w] for w in to_embed]), dtype=np.float32)
     position = pd.Series(np.arange(len(to_embed)), index=to_embed)
     stores = {view: _store(corpus, ctx, view) for view in views}

@@ -1,9 +1,11 @@
 """Word n-gram overlap between training documents and benchmark items, vectorised with numpy.
 
 Tokens are the word characters of the normalised text; each token gets a stable 64-bit hash
-(pandas' siphash with a fixed key), n-grams a polynomial hash of their tokens. Items shorter than n
-tokens are indexed whole and match rows they make up at least half of (exact matching of short
-items). N-grams shared by many items (templates)
+(pandas' siphash with a fixed key), n-grams a polynomial hash of their tokens. Items whose key is
+shorter than n tokens are indexed by the whole key (exact matching of short items). It matches a row
+at most twice as long as the key, or one at most twice as long as the whole item that holds most of the
+item's words (a short question copied with its choices, where choice letters break the choices'
+n-grams), but not the key as a phrase inside another text. N-grams shared by many items (templates)
 or found in many training documents (boilerplate, quotes) are not informative and are left out of
 an item's coverage.
 """
@@ -71,6 +73,10 @@ class ItemGrams:
     n_key: np.ndarray
     short_lengths: list[int]
     """gram lengths used for items shorter than n (matched whole)."""
+    short_grams: pd.Series
+    """whole-key gram -> the longest row it may match: twice the longest item text with that key."""
+    key_lengths: np.ndarray
+    item_tokens: TokenStream
 
 
 def index_items(keys: list[list[str]], texts: list[list[str]], n: int, min_short: int, max_items: int) -> ItemGrams:
@@ -85,6 +91,8 @@ def index_items(keys: list[list[str]], texts: list[list[str]], n: int, min_short
         g, d, s = stream.grams(length)
         whole_key = (key_len[d] == length) & (s == 0)
         parts.append((g[whole_key], d[whole_key], np.ones(int(whole_key.sum()), dtype=bool)))
+    whole = pd.DataFrame({"gram": np.concatenate([p[0] for p in parts[1:]] or [np.zeros(0, np.uint64)])})
+    whole["limit"] = 2 * stream.lengths()[np.concatenate([p[1] for p in parts[1:]] or [np.zeros(0, np.int64)])]
     grams = np.concatenate([p[0] for p in parts])
     items = np.concatenate([p[1] for p in parts])
     is_key = np.concatenate([p[2] for p in parts])
@@ -102,6 +110,9 @@ def index_items(keys: list[list[str]], texts: list[list[str]], n: int, min_short
         n_full=n_full,
         n_key=n_key,
         short_lengths=short,
+        short_grams=whole.groupby("gram")["limit"].max(),
+        key_lengths=key_len,
+        item_tokens=stream,
     )
 
 
@@ -122,9 +133,11 @@ def overlap(stream: TokenStream, index: ItemGrams, n: int, max_doc_freq: int) ->
     hit_grams, hit_docs = [], []
     for length in [n, *index.short_lengths]:
         grams, docs, _ = stream.grams(length)
-        found = known.get_indexer(grams) >= 0
         if length < n:  # a short item counts only as most of a row, not as a phrase inside a longer text
-            found &= doc_lengths[docs] <= 2 * length
+            limit = index.short_grams.reindex(grams).to_numpy()
+            found = doc_lengths[docs] <= np.nan_to_num(limit, nan=-1)
+        else:
+            found = known.get_indexer(grams) >= 0
         hit_grams.append(grams[found])
         hit_docs.append(docs[found])
     hits = pd.DataFrame({"gram": np.concatenate(hit_grams), "doc": np.concatenate(hit_docs)}).drop_duplicates()
@@ -133,6 +146,7 @@ def overlap(stream: TokenStream, index: ItemGrams, n: int, max_doc_freq: int) ->
     hits = hits[doc_freq <= max_doc_freq]
     postings = pd.DataFrame({"gram": index.grams, "item": index.items, "key": index.is_key})
     pairs = hits.merge(postings, on="gram")
+    pairs = pairs[_whole_item_where_short(pairs, stream, index)]
     if pairs.empty:
         empty = np.zeros(0, dtype=np.int64)
         return Overlap(empty, empty, np.zeros(0), boilerplate)
@@ -142,6 +156,26 @@ def overlap(stream: TokenStream, index: ItemGrams, n: int, max_doc_freq: int) ->
     full = counts["full"].to_numpy() / np.maximum(index.n_full[items], 1)
     key = np.where(index.n_key[items] > 0, counts["key"].to_numpy() / np.maximum(index.n_key[items], 1), 0.0)
     return Overlap(counts["doc"].to_numpy(), items, np.maximum(full, key), boilerplate)
+
+
+SHORT_ITEM_WORDS = 0.8  # share of a short item's distinct words a row longer than twice its key must hold
+
+
+def _whole_item_where_short(pairs: pd.DataFrame, stream: TokenStream, index: ItemGrams) -> np.ndarray:
+    """Which (gram, doc, item) hits stand: all n-gram hits; a short key's hit when the row is at most twice the
+    key, or at most twice the whole item and holding SHORT_ITEM_WORDS of the item's distinct words."""
+    doc = pairs["doc"].to_numpy()
+    item = pairs["item"].to_numpy()
+    doc_len = stream.lengths()[doc]
+    check = pairs["gram"].isin(index.short_grams.index).to_numpy() & (doc_len > 2 * index.key_lengths[item])
+    keep = ~check | (doc_len <= 2 * index.item_tokens.lengths()[item])
+    for j in np.flatnonzero(check & keep):
+        words = np.unique(
+            index.item_tokens.hashes[index.item_tokens.offsets[item[j]] : index.item_tokens.offsets[item[j] + 1]]
+        )
+        row = stream.hashes[stream.offsets[doc[j]] : stream.offsets[doc[j] + 1]]
+        keep[j] = np.isin(words, row).mean() >= SHORT_ITEM_WORDS
+    return keep
 
 
 def shared_spans(doc_tokens: list[str], item_tokens: list[str], n: int, limit: int = 3) -> list[str]:
