@@ -119,8 +119,10 @@ def test_index_keeps_what_a_scan_embedded_and_reuses_it(bench, ctx):
     assert "embedding benchmark" in stages["first"] and "embedding benchmark" not in stages["again"]
     assert (ctx.index_dir / "chroma.sqlite3").exists()
     assert [f.row_id for f in again.findings] == [f.row_id for f in first.findings]
-    store = _store(_corpus([load_benchmark(str(bench))]), ctx, "key")
-    assert store.build(_corpus([load_benchmark(str(bench))]).keys)[1]  # now every item is in, for --full-index
+    keys = _corpus([load_benchmark(str(bench))]).keys
+    store = _store(_corpus([load_benchmark(str(bench))]), ctx)
+    store.build(keys)  # --full-index: embeds the items no scan needed yet
+    assert store.build(keys)[1]
 
 
 def test_full_index_finds_the_same_rows_here(bench, ctx):
@@ -145,9 +147,9 @@ class ScriptedContaminationJudge:
 
 def test_judge_sees_only_the_borderline_band(bench, ctx):
     data = _train()
-    params = DecontamParams(benchmark=[str(bench)], threshold=1e-9, judge_band=[0.5, 0.999])
+    params = DecontamParams(benchmark=[str(bench)], threshold=1e-9, judge_band=[0.5, 0.999999])
     plain = {f.row_id: f.score for f in run(data, params, ctx).findings}
-    in_band = {r for r, s in plain.items() if 0.5 <= s <= 0.999}
+    in_band = {r for r, s in plain.items() if 0.5 <= s < 1.0}
     assert in_band == {"43"}  # the reworded row; verbatim rows score 1.0 and skip the judge
     ctx.contamination_judge = ScriptedContaminationJudge(verdict=False)
     judged = {f.row_id: f for f in run(data, params, ctx).findings}

@@ -48,7 +48,7 @@ class DecontamParams(BaseModel):
     window_words: int = Field(160, ge=20, description="long rows are cut into windows of this many words (50% overlap)")
     top_k: int = Field(3, ge=1, le=50, description="benchmark candidates retrieved per window and layer")
     candidate_floor: float = Field(0.15, ge=0, le=1, description="TF-IDF cosine for a benchmark item to be a candidate")
-    embed_floor: float = Field(0.25, ge=0, le=1, description="TF-IDF cosine a window needs to be embedded")
+    embed_floor: float = Field(0.3, ge=0, le=1, description="TF-IDF cosine a window needs to be embedded")
     embed_all: bool = Field(False, description="embed every window, not only lexical candidates (slower)")
     full_index: bool = Field(
         False,
@@ -62,12 +62,22 @@ class DecontamParams(BaseModel):
     judge_band: list[float] = Field([0.3, 0.7], description="with an LLM judge: scores in [low, high] are sent to it")
 
 
-# Paraphrase layer: logistic regression on (TF-IDF cosine, embedding cosine, share of the item's numbers found
-# in the window), fitted once by benchmarks/decontam.py --fit on the dev half of its planted corpus (benchmark
-# items with even ids) and evaluated on the held-out odd ids; see benchmarks/README.md.
-PARAPHRASE_WEIGHTS = {"lexical": 7.05, "embedding": 18.49, "numbers": 0.67, "bias": -19.83}
+# Paraphrase layer: logistic regression on the TF-IDF cosine, the embedding cosine, the share of the item's numbers
+# found in the window, the item margin (embedding cosine minus the item's cosine to its nearest other item) and
+# the row margin (minus that of the item's closest other training row, clipped to [-1, 1]); fitted once by
+# benchmarks/decontam.py --fit on the dev half of its planted corpus (benchmark items with even ids) and
+# evaluated on the held-out odd ids; see benchmarks/README.md.
+PARAPHRASE_WEIGHTS = {
+    "lexical": 5.47,
+    "embedding": 14.51,
+    "numbers": 1.33,
+    "margin": 4.55,
+    "row_margin": 6.04,
+    "bias": -16.61,
+}
 NGRAM_HIT = 0.5  # n-gram coverage from which a pair counts as verbatim
 MARGIN_NEIGHBOURS = 10  # items nearest by TF-IDF also embedded: an item's nearest other item is sought among them
+MARGIN_FLOOR = 0.1  # ... for the items of pairs whose paraphrase probability (all numbers found) reaches this
 ROW_MARGIN = 0.02  # how much closer than any other training row a reworded copy must be to its item
 _NUMBER_WORDS = {
     w: str(i)
@@ -126,41 +136,51 @@ def _embedding_pairs(
     params: DecontamParams,
     ctx: ToolContext,
 ) -> pd.DataFrame:
-    """Embedded windows' candidate pairs with `embedding` (best view's cosine) and `margin` (that minus the
-    item's cosine to its nearest other item).
+    """Embedded windows' candidate pairs with `lexical`, `embedding` (window-to-item-key cosine) and `margin`
+    (that minus the item's cosine to its nearest other item).
 
-    By default only the items lexical retrieval proposes are embedded, with their MARGIN_NEIGHBOURS nearest
-    items by TF-IDF, so that an item's nearest other item is found among them; each window also gets its
-    top-k of those items by embedding. --full-index embeds every item once, takes the true nearest other
-    item and retrieves each window's top-k items by embedding among all of them.
+    By default only the items lexical retrieval proposes are embedded; each window also gets its top-k of those
+    by embedding. For the items of pairs that could score MARGIN_FLOOR or more, their MARGIN_NEIGHBOURS nearest
+    items by TF-IDF are embedded too, so that an item's nearest other item is found among them (for the other
+    pairs it is sought among the items embedded, which can only make their low scores higher). --full-index
+    embeds every item once, takes the true nearest other item and retrieves each window's top-k items by
+    embedding among all of them.
     """
-    views = {"key": corpus.keys}
     window_vectors = np.asarray(ctx.embedder.embed([windows[w] for w in to_embed]), dtype=np.float32)
-    position = pd.Series(np.arange(len(to_embed)), index=to_embed)
-    stores = {view: _store(corpus, ctx, view) for view in views}
+    store = _store(corpus, ctx)
     lexical = candidates[candidates["window"].isin(to_embed)][["window", "item"]]
     if params.full_index:
-        wanted = np.arange(len(corpus.texts))
-        item_vectors = {view: stores[view].build(items, ctx.progress)[0] for view, items in views.items()}
-        nearest_other = np.max([_nearest_other(stores[v], vecs, params.top_k) for v, vecs in item_vectors.items()], 0)
-        by_embedding = [stores[view].query(window_vectors, params.top_k)[0] for view in views]
+        embedded = np.arange(len(corpus.keys))
+        item_vectors = store.build(corpus.keys, ctx.progress)[0]
+        by_embedding = store.query(window_vectors, params.top_k)[0]
     else:
-        needed = np.unique(lexical["item"].to_numpy())
-        links = retrieval.item_neighbours(needed, MARGIN_NEIGHBOURS)
-        wanted = np.union1d(needed, links[:, 1])
-        item_vectors = {view: stores[view].vectors(items, wanted, ctx.progress) for view, items in views.items()}
-        # the nearest other item among all the items embedded (each candidate's TF-IDF neighbours included)
-        nearest_other = np.max([_nearest_embedded(vectors) for vectors in item_vectors.values()], axis=0)
-        by_embedding = [wanted[nearest(v, params.top_k, queries=window_vectors)[0]] for v in item_vectors.values()]
-    found = [pd.DataFrame({"window": np.repeat(to_embed, idx.shape[1]), "item": idx.ravel()}) for idx in by_embedding]
-    pairs = pd.concat([lexical, *found]).drop_duplicates(ignore_index=True)
-    rows = position.loc[pairs["window"]].to_numpy()
-    items = np.searchsorted(wanted, pairs["item"].to_numpy())
-    pairs["embedding"] = np.max(
-        [np.einsum("ij,ij->i", window_vectors[rows], vectors[items]) for vectors in item_vectors.values()], axis=0
+        embedded = np.unique(lexical["item"].to_numpy())
+        item_vectors = store.vectors(corpus.keys, embedded, ctx.progress)
+        by_embedding = embedded[nearest(item_vectors, params.top_k, queries=window_vectors)[0]]
+    found = pd.DataFrame({"window": np.repeat(to_embed, by_embedding.shape[1]), "item": by_embedding.ravel()})
+    pairs = pd.concat([lexical, found]).drop_duplicates(ignore_index=True)
+    rows = np.searchsorted(to_embed, pairs["window"].to_numpy())
+    pairs["lexical"] = retrieval.cosine(pairs["window"].to_numpy(), pairs["item"].to_numpy())
+    pairs["embedding"] = np.einsum(
+        "ij,ij->i", window_vectors[rows], item_vectors[np.searchsorted(embedded, pairs["item"].to_numpy())]
     )
-    pairs["margin"] = pairs["embedding"] - nearest_other[items]
+    if params.full_index:
+        return _with_margin(pairs, embedded, _nearest_other(store, item_vectors, params.top_k))
+    # margins among the items embedded so far are upper bounds, so is the probability computed with them
+    pairs = _with_margin(pairs, embedded, _nearest_embedded(item_vectors))
+    plausible = paraphrase_probability(pairs.assign(numbers=1.0, row_margin=1.0)) >= MARGIN_FLOOR
+    links = retrieval.item_neighbours(np.unique(pairs.loc[plausible, "item"].to_numpy()), MARGIN_NEIGHBOURS)
+    extra = np.setdiff1d(links[:, 1], embedded)
+    if len(extra):
+        embedded, order = np.unique(np.concatenate([embedded, extra]), return_index=True)
+        item_vectors = np.concatenate([item_vectors, store.vectors(corpus.keys, extra, ctx.progress)])[order]
+        pairs = _with_margin(pairs, embedded, _nearest_embedded(item_vectors))
     return pairs
+
+
+def _with_margin(pairs: pd.DataFrame, items: np.ndarray, nearest_other: np.ndarray) -> pd.DataFrame:
+    """`margin`: the pair's embedding cosine minus its item's cosine to the nearest other item (`items` sorted)."""
+    return pairs.assign(margin=pairs["embedding"] - nearest_other[np.searchsorted(items, pairs["item"].to_numpy())])
 
 
 def _nearest_embedded(vectors: np.ndarray) -> np.ndarray:
@@ -207,15 +227,10 @@ def pair_features(texts: list[str], corpus: Corpus, params: DecontamParams, ctx:
         to_embed = np.arange(len(windows))
     else:
         to_embed = np.unique(w_idx[cosine >= params.embed_floor])
+    candidates["embedding"] = candidates["margin"] = np.nan
     if len(to_embed):
         embedded = _embedding_pairs(windows, to_embed, candidates, corpus, retrieval, params, ctx)
-        candidates = candidates.merge(embedded, on=["window", "item"], how="outer")
-        unknown = candidates["lexical"].isna().to_numpy()
-        candidates.loc[unknown, "lexical"] = retrieval.cosine(
-            candidates.loc[unknown, "window"].to_numpy(), candidates.loc[unknown, "item"].to_numpy()
-        )
-    else:
-        candidates["embedding"] = candidates["margin"] = np.nan
+        candidates = pd.concat([candidates[~candidates["window"].isin(to_embed)], embedded], ignore_index=True)
     candidates["row"] = owners[candidates["window"].to_numpy()]
     pairs = pd.concat([by_ngram, candidates.drop(columns="window")], ignore_index=True)
     pairs["coverage"] = pairs["coverage"].fillna(0.0)
@@ -226,13 +241,13 @@ def pair_features(texts: list[str], corpus: Corpus, params: DecontamParams, ctx:
 _STORES: dict[str, BenchmarkVectors] = {}
 
 
-def _store(corpus: Corpus, ctx: ToolContext, view: str) -> BenchmarkVectors:
-    """The vector store of this corpus and view (one per content hash and embedder, reused in the process)."""
+def _store(corpus: Corpus, ctx: ToolContext) -> BenchmarkVectors:
+    """The vector store of this corpus's item keys (one per content hash and embedder, reused in the process)."""
     content = "+".join(b.content_hash for b in corpus.benchmarks)
-    key = f"{ctx.index_dir}|{content}|{ctx.embedder.name}|{view}"
+    key = f"{ctx.index_dir}|{content}|{ctx.embedder.name}"
     if key not in _STORES:
         digest = hashlib.blake2b(content.encode(), digest_size=16).hexdigest()
-        _STORES[key] = BenchmarkVectors(ctx.index_dir, digest, ctx.embedder, view)
+        _STORES[key] = BenchmarkVectors(ctx.index_dir, digest, ctx.embedder, "key")
     return _STORES[key]
 
 
@@ -270,17 +285,22 @@ def _row_margin(pairs: pd.DataFrame) -> np.ndarray:
     return margin
 
 
+def paraphrase_probability(features: pd.DataFrame) -> np.ndarray:
+    """The paraphrase model alone (a logistic regression on PARAPHRASE_WEIGHTS' features), before the margin rules."""
+    z = sum(weight * features[name] for name, weight in PARAPHRASE_WEIGHTS.items() if name != "bias")
+    return 1 / (1 + np.exp(-np.asarray(z + PARAPHRASE_WEIGHTS["bias"], dtype=np.float64)))
+
+
 def score_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
     """Add `score` and `method`: n-gram coverage when it fired, else the paraphrase model (0 when not embedded)."""
-    w = PARAPHRASE_WEIGHTS
-    z = w["lexical"] * pairs["lexical"] + w["embedding"] * pairs["embedding"] + w["numbers"] * pairs["numbers"]
-    para = 1 / (1 + np.exp(-(z.to_numpy() + w["bias"])))
+    row_margin = _row_margin(pairs)
+    para = paraphrase_probability(pairs.assign(row_margin=np.nan_to_num(np.clip(row_margin, -1, 1), nan=-1)))
     # a rewording must be closer to its item than the benchmark's nearest other item is: otherwise the row is
     # only on the same topic (e.g. a training query of an intent the benchmark has many paraphrases of)
     para = np.where(pairs["embedding"].isna() | (pairs["margin"] <= 0), 0.0, para)
     # ... and it must stand out among the training rows close to that item: when several rows are about
     # equally close, they share a topic with it rather than copy it
-    para = np.where(_row_margin(pairs) <= ROW_MARGIN, 0.0, para)
+    para = np.where(row_margin <= ROW_MARGIN, 0.0, para)
     coverage = pairs["coverage"].to_numpy()
     verbatim = coverage >= NGRAM_HIT
     pairs = pairs.copy()

@@ -24,7 +24,7 @@ from curation_tools.errors import UserInputError
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model
-BATCH_TOKENS = 16_384  # padded tokens per ONNX call: bounds memory, keeps batches of short texts large
+BATCH_TOKENS = 2048  # padded tokens per ONNX call: 1.3-1.6x faster on 2 cores than 16k (cache-sized), same vectors
 MAX_BATCH = 256
 
 
