@@ -1,7 +1,9 @@
 """The planted decontamination corpus shared by benchmarks/decontam.py and its weight fit.
 
 Clean rows: GSM8K train (question + worked answer; full of problems similar to the test set), IMDB
-reviews (long) and banking77 queries (short). Planted rows, each with the benchmark item it holds:
+reviews (long), banking77 queries (short), and questions on MMLU's topics that are not MMLU items:
+ARC science questions, TruthfulQA questions and CLINC150 queries (many ask for facts or definitions).
+Planted rows, each with the benchmark item it holds:
 verbatim and rephrased GSM8K test items, verbatim (question + lettered choices) and rephrased MMLU
 questions, verbatim and rephrased HumanEval (Python), verbatim items buried inside long reviews, and
 as a stretch translations (HumanEval in C/JavaScript, MMLU in Chinese). Rephrases come from
@@ -49,10 +51,25 @@ def benchmark_paths(shared: Path) -> dict[str, Path]:
     }
 
 
-def build(shared: Path, seed: int = 0, n_imdb: int = 3000, n_banking: int = 3000) -> pd.DataFrame:
+def _topical_questions(shared: Path, rng: random.Random, n_arc: int, n_clinc: int) -> list[dict]:
+    """Clean rows near MMLU's topics: questions a model of paraphrase must not take for reworded items."""
+    arc = [
+        r["question"]
+        for name in ("arc_easy_test", "arc_challenge_test")
+        for r in _jsonl(shared / "arc" / f"{name}.jsonl")
+    ]
+    truthful = [r["question"] for r in _jsonl(shared / "truthfulqa" / "truthfulqa.jsonl")]
+    clinc = [r["text"] for r in _jsonl(shared / "clinc150" / "clinc150_full.jsonl")]
+    texts = rng.sample(arc, n_arc) + truthful + rng.sample(clinc, n_clinc)
+    return [{"text": t, "variant": "clean"} for t in texts]
+
+
+def build(
+    shared: Path, seed: int = 0, n_imdb: int = 3000, n_banking: int = 3000, n_arc: int = 1000, n_clinc: int = 2000
+) -> pd.DataFrame:
     """Rows: text, variant ('clean' or a planted kind), benchmark, item (the benchmark's item id)."""
     rng = random.Random(seed)
-    rows: list[dict] = []
+    rows: list[dict] = _topical_questions(shared, random.Random(seed + 1), n_arc, n_clinc)
     for r in _jsonl(shared / "gsm8k" / "gsm8k_train.jsonl"):
         rows.append({"text": f"{r['question']}\n{r['answer']}", "variant": "clean"})
     imdb = [r["text"] for r in _jsonl(shared / "imdb" / "imdb_test.jsonl.gz")]

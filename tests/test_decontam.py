@@ -106,6 +106,44 @@ def test_a_verbatim_copy_does_not_hide_a_reworded_copy_of_the_same_item(bench, c
     assert found["41"].evidence.benchmark_item == "q4"
 
 
+def test_short_question_copied_with_lettered_choices_is_a_copy_but_not_inside_another_question(tmp_path, ctx):
+    """A question under 8 words copied with its choices behind letters (which break the choices' n-grams) is
+    matched by the whole question; the same short question as a phrase of another question is not."""
+    items = [
+        {
+            "question": "Secularization involves the two related ideas of:",
+            "choices": [
+                "disappointment and disproportion",
+                "disbelief and disintegration",
+                "disengagement and disenchantment",
+                "distribution and distillation",
+            ],
+        },
+        {
+            "question": "Which of the following statements is true?",
+            "choices": [
+                "Every equivalence relation is a partial order.",
+                "The empty relation is reflexive.",
+                "Every function is injective.",
+                "Every group is cyclic.",
+            ],
+        },
+    ]
+    bench = tmp_path / "mmlu.jsonl"
+    bench.write_text("\n".join(json.dumps(i) for i in items) + "\n")
+    rows = [
+        *[f"{BOILERPLATE} Item {i}: summarise the memo about office plants number {i}." for i in range(20)],
+        "Question: Secularization involves the two related ideas of:\nA. disappointment and disproportion\n"
+        "B. disbelief and disintegration\nC. disengagement and disenchantment\nD. distribution and distillation\n"
+        "Answer: C",
+        "Question: In a private closed economy which of the following statements is true?\nA. Household saving "
+        "can never be negative.\nB. Investment is always greater than savings.\nAnswer: A",
+    ]
+    data = make_dataset(pd.DataFrame({"text": rows}), label="none")
+    found = run(data, DecontamParams(benchmark=[f"{bench}:mmlu"], paraphrase=False), ctx).findings
+    assert [(f.row_id, f.evidence.benchmark_item, f.evidence.method) for f in found] == [("20", "0", "ngram")]
+
+
 def test_index_keeps_what_a_scan_embedded_and_reuses_it(bench, ctx):
     """Items are embedded once per benchmark content (in the chromadb collection) and read back by later scans."""
     from dataclasses import replace
@@ -180,3 +218,11 @@ def test_cli_repeatable_benchmark_and_no_benchmark_error(cli, tmp_path, bench):
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert {r["row_id"] for r in rows} >= {"40", "41", "42"}
     assert cli("tools", "decontam", data).code == 2
+
+
+def test_paraphrase_weights_are_positive_so_the_lazy_index_bound_holds():
+    """The lazy item index embeds margin neighbours only for pairs whose probability, computed with every number
+    found and margins that can only fall, reaches MARGIN_FLOOR: an upper bound only while these weights are > 0."""
+    from curation_tools.decontam import PARAPHRASE_WEIGHTS
+
+    assert all(weight > 0 for name, weight in PARAPHRASE_WEIGHTS.items() if name != "bias")

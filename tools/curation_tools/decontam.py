@@ -3,7 +3,8 @@
 Layers, combined into one score per (row, item) pair:
 1. word n-gram coverage of the item by the row (frequent n-grams filtered), short items matched whole;
 2. IDF-weighted token containment of the item in a window of the row (also retrieves candidates);
-3. embedding cosine between the window and the item (MiniLM; item vectors in a chromadb collection);
+3. embedding cosine between the window and the item's question or prompt (MiniLM; item vectors in a chromadb
+   collection), and how far the row stands out from the item's nearest other item and other training rows;
 4. with an LLM judge configured, a verdict on pairs whose score falls in the borderline band.
 Long rows are cut into overlapping word windows, so an item inside a long document is found.
 """
@@ -68,12 +69,12 @@ class DecontamParams(BaseModel):
 # benchmarks/decontam.py --fit on the dev half of its planted corpus (benchmark items with even ids) and
 # evaluated on the held-out odd ids; see benchmarks/README.md.
 PARAPHRASE_WEIGHTS = {
-    "lexical": 5.47,
-    "embedding": 14.51,
-    "numbers": 1.33,
-    "margin": 4.55,
-    "row_margin": 6.04,
-    "bias": -16.61,
+    "lexical": 3.14,
+    "embedding": 14.32,
+    "numbers": 2.5,
+    "margin": 4.02,
+    "row_margin": 5.0,
+    "bias": -16.26,
 }
 NGRAM_HIT = 0.5  # n-gram coverage from which a pair counts as verbatim
 MARGIN_NEIGHBOURS = 10  # items nearest by TF-IDF also embedded: an item's nearest other item is sought among them
@@ -166,7 +167,8 @@ def _embedding_pairs(
     )
     if params.full_index:
         return _with_margin(pairs, embedded, _nearest_other(store, item_vectors, params.top_k))
-    # margins among the items embedded so far are upper bounds, so is the probability computed with them
+    # margins among the items embedded so far are upper bounds; with every number found and the largest row
+    # margin, so is the probability (the model's weights are positive)
     pairs = _with_margin(pairs, embedded, _nearest_embedded(item_vectors))
     plausible = paraphrase_probability(pairs.assign(numbers=1.0, row_margin=1.0)) >= MARGIN_FLOOR
     links = retrieval.item_neighbours(np.unique(pairs.loc[plausible, "item"].to_numpy()), MARGIN_NEIGHBOURS)
