@@ -67,7 +67,8 @@ class DecontamParams(BaseModel):
 # found in the window, the item margin (embedding cosine minus the item's cosine to its nearest other item) and
 # the row margin (minus that of the item's closest other training row, clipped to [-1, 1]); fitted once by
 # benchmarks/decontam.py --fit on the dev half of its planted corpus (benchmark items with even ids) and
-# evaluated on the held-out odd ids; see benchmarks/README.md.
+# evaluated on the held-out odd ids; see benchmarks/README.md. (The fit sees margins computed with these weights,
+# which pick the items whose neighbours are embedded: refitting with them gives the same weights to +-0.02.)
 PARAPHRASE_WEIGHTS = {
     "lexical": 3.14,
     "embedding": 14.32,
