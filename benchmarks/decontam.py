@@ -122,16 +122,23 @@ def quality(shared: Path, fit: bool, full_index: bool = False) -> None:
         fit_weights(frame, specs)
 
 
-def fit_weights(frame: pd.DataFrame, specs: list[str], features: list[str] | None = None) -> None:
+def fit_weights(frame: pd.DataFrame, specs: list[str]) -> None:
     """Fit the paraphrase model on dev items (even ids): true pairs vs pairs from clean rows."""
     from sklearn.linear_model import LogisticRegression
 
-    from curation_tools.decontam import PARAPHRASE_WEIGHTS, _corpus, _row_margin, number_share, pair_features
+    from curation_tools.decontam import (
+        PARAPHRASE_WEIGHTS,
+        _corpus,
+        _row_margin,
+        number_share,
+        pair_features,
+        row_margin_feature,
+    )
 
     corpus = _corpus([load_benchmark(s) for s in specs])
     texts = frame["text"].tolist()
     pairs = pair_features(texts, corpus, DecontamParams(benchmark=specs), ToolContext(cache_dir=CACHE))
-    pairs["row_margin"] = np.clip(_row_margin(pairs), -1, 1)
+    pairs["row_margin"] = row_margin_feature(_row_margin(pairs))
     pairs = pairs[pairs["embedding"].notna() & (pairs["coverage"] < 0.5)].copy()
     pairs["numbers"] = number_share([texts[r] for r in pairs["row"]], [corpus.keys[i] for i in pairs["item"]])
     names = np.array([b.name for b in corpus.benchmarks])[corpus.bench_of]
@@ -144,7 +151,7 @@ def fit_weights(frame: pd.DataFrame, specs: list[str], features: list[str] | Non
     usable = positive | (variant == "clean")
     even = item_key.str.extract(r"(\d+)$")[0].astype(int).to_numpy() % 2 == 0
     sel = usable & even
-    features = features or [name for name in PARAPHRASE_WEIGHTS if name != "bias"]
+    features = [name for name in PARAPHRASE_WEIGHTS if name != "bias"]
     model = LogisticRegression(C=10).fit(pairs.loc[sel, features], positive[sel])
     weights = dict(zip(features, model.coef_[0].round(2).tolist(), strict=True))
     print("fitted PARAPHRASE_WEIGHTS:", {**weights, "bias": round(float(model.intercept_[0]), 2)})

@@ -150,7 +150,7 @@ def _embedding_pairs(
     """
     window_vectors = np.asarray(ctx.embedder.embed([windows[w] for w in to_embed]), dtype=np.float32)
     store = _store(corpus, ctx)
-    lexical = candidates[candidates["window"].isin(to_embed)][["window", "item"]]
+    lexical = candidates[candidates["window"].isin(to_embed)][["window", "item", "lexical"]]
     if params.full_index:
         embedded = np.arange(len(corpus.keys))
         item_vectors = store.build(corpus.keys, ctx.progress)[0]
@@ -160,9 +160,12 @@ def _embedding_pairs(
         item_vectors = store.vectors(corpus.keys, embedded, ctx.progress)
         by_embedding = embedded[nearest(item_vectors, params.top_k, queries=window_vectors)[0]]
     found = pd.DataFrame({"window": np.repeat(to_embed, by_embedding.shape[1]), "item": by_embedding.ravel()})
-    pairs = pd.concat([lexical, found]).drop_duplicates(ignore_index=True)
+    pairs = pd.concat([lexical, found]).drop_duplicates(["window", "item"], ignore_index=True)  # lexical ones first
     rows = np.searchsorted(to_embed, pairs["window"].to_numpy())
-    pairs["lexical"] = retrieval.cosine(pairs["window"].to_numpy(), pairs["item"].to_numpy())
+    unknown = pairs["lexical"].isna().to_numpy()  # pairs found by embedding only
+    pairs.loc[unknown, "lexical"] = retrieval.cosine(
+        pairs.loc[unknown, "window"].to_numpy(), pairs.loc[unknown, "item"].to_numpy()
+    )
     pairs["embedding"] = np.einsum(
         "ij,ij->i", window_vectors[rows], item_vectors[np.searchsorted(embedded, pairs["item"].to_numpy())]
     )
@@ -288,6 +291,11 @@ def _row_margin(pairs: pd.DataFrame) -> np.ndarray:
     return margin
 
 
+def row_margin_feature(row_margin: np.ndarray) -> np.ndarray:
+    """The row margin as the paraphrase model sees it: clipped to [-1, 1], -1 where it is undefined."""
+    return np.nan_to_num(np.clip(row_margin, -1, 1), nan=-1)
+
+
 def paraphrase_probability(features: pd.DataFrame) -> np.ndarray:
     """The paraphrase model alone (a logistic regression on PARAPHRASE_WEIGHTS' features), before the margin rules."""
     z = sum(weight * features[name] for name, weight in PARAPHRASE_WEIGHTS.items() if name != "bias")
@@ -297,7 +305,7 @@ def paraphrase_probability(features: pd.DataFrame) -> np.ndarray:
 def score_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
     """Add `score` and `method`: n-gram coverage when it fired, else the paraphrase model (0 when not embedded)."""
     row_margin = _row_margin(pairs)
-    para = paraphrase_probability(pairs.assign(row_margin=np.nan_to_num(np.clip(row_margin, -1, 1), nan=-1)))
+    para = paraphrase_probability(pairs.assign(row_margin=row_margin_feature(row_margin)))
     # a rewording must be closer to its item than the benchmark's nearest other item is: otherwise the row is
     # only on the same topic (e.g. a training query of an intent the benchmark has many paraphrases of)
     para = np.where(pairs["embedding"].isna() | (pairs["margin"] <= 0), 0.0, para)

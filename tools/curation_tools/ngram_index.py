@@ -46,6 +46,10 @@ class TokenStream:
     def lengths(self) -> np.ndarray:
         return np.diff(self.offsets)
 
+    def doc(self, d: int) -> np.ndarray:
+        """Document d's token hashes."""
+        return self.hashes[self.offsets[d] : self.offsets[d + 1]]
+
     def grams(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(gram hash, doc index, start position within the doc) of every n-gram inside one document."""
         total = len(self.hashes) - n + 1
@@ -170,11 +174,7 @@ def _whole_item_where_short(pairs: pd.DataFrame, stream: TokenStream, index: Ite
     check = pairs["gram"].isin(index.short_grams.index).to_numpy() & (doc_len > 2 * index.key_lengths[item])
     keep = ~check | (doc_len <= 2 * index.item_tokens.lengths()[item])
     for j in np.flatnonzero(check & keep):
-        words = np.unique(
-            index.item_tokens.hashes[index.item_tokens.offsets[item[j]] : index.item_tokens.offsets[item[j] + 1]]
-        )
-        row = stream.hashes[stream.offsets[doc[j]] : stream.offsets[doc[j] + 1]]
-        keep[j] = np.isin(words, row).mean() >= SHORT_ITEM_WORDS
+        keep[j] = np.isin(np.unique(index.item_tokens.doc(item[j])), stream.doc(doc[j])).mean() >= SHORT_ITEM_WORDS
     return keep
 
 
