@@ -51,14 +51,17 @@ def screen_text(app) -> str:
 
 
 async def settled_text(pilot, app) -> str:
-    """The screen once two captures 0.2 s apart agree: late repaints (a scrollbar) land before the comparison."""
-    text = screen_text(app)
-    for _ in range(25):
+    """The screen once three captures 0.2 s apart agree, animations done: late repaints (a scrollbar, a table's
+    column widths under a loaded CI machine) land before the comparison."""
+    await pilot.wait_for_scheduled_animations()
+    text, agreeing = screen_text(app), 1
+    for _ in range(40):
         await pilot.pause(0.2)
         again = screen_text(app)
-        if again == text:
-            break
+        agreeing = agreeing + 1 if again == text else 1
         text = again
+        if agreeing == 3:
+            break
     return text
 
 
