@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from copilot.locks import folder_lock
 from curation_tools.dataset import Dataset, DataSource, Roles
 from curation_tools.errors import UserInputError
 from curation_tools.io import ROW_ID, detect_format, write_table
@@ -191,7 +192,7 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _connect(root: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(root / "ledger.sqlite", isolation_level=None, timeout=30)
+    db = sqlite3.connect(root / "ledger.sqlite", isolation_level=None, timeout=600)  # a writer waits its turn
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
     db.execute("PRAGMA foreign_keys=ON")
@@ -285,16 +286,22 @@ class Ledger:
         workspace.json is written last, so a workspace killed while being created is made again.
         """
         root = Path(root)
+        if not (root / "workspace.json").exists():
+            with folder_lock(root, "this workspace", wait=True):  # two first uses at once: one creates
+                if not (root / "workspace.json").exists():
+                    cls._create(root, data)
+        ledger = cls(root)
+        if ledger.source.sha256 != data.source.sha256:
+            raise UserInputError(
+                f"{data.source.path} changed since the workspace {root} was created from it "
+                f"(sha256 {ledger.source.sha256[:12]} then, {data.source.sha256[:12]} now). Pass a "
+                f"new --workspace to start over, or restore the original file."
+            )
+        return ledger
+
+    @staticmethod
+    def _create(root: Path, data: Dataset) -> None:
         meta_path = root / "workspace.json"
-        if meta_path.exists():
-            ledger = cls(root)
-            if ledger.source.sha256 != data.source.sha256:
-                raise UserInputError(
-                    f"{data.source.path} changed since the workspace {root} was created from it "
-                    f"(sha256 {ledger.source.sha256[:12]} then, {data.source.sha256[:12]} now). Pass a "
-                    f"new --workspace to start over, or restore the original file."
-                )
-            return ledger
         (root / "versions").mkdir(parents=True, exist_ok=True)
         (root / "ledger.sqlite").unlink(missing_ok=True)
         frame = data.frame.reset_index(names=ROW_COL)
@@ -314,7 +321,6 @@ class Ledger:
         tmp = meta_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(meta, indent=2))
         tmp.replace(meta_path)
-        return cls(root)
 
     # ---- versions ---------------------------------------------------------------------------
     def _version_file(self, version_id: int) -> Path:
@@ -425,27 +431,29 @@ class Ledger:
         """Apply the approved findings of a proposal as one new version. Conflicts are reported, not applied."""
         if decision.proposal_id != proposal.proposal_id:
             raise ValueError("decision is for another proposal")
-        work = _Working(self._frame(self.head()))
-        edits: list[Edit] = []
-        conflicts: list[Conflict] = []
-        approved = rejected = 0
-        for finding in proposal.findings:
-            override = decision.overrides.get(finding.finding_id)
-            ok = override.approve if override and override.approve is not None else decision.approve
-            if not ok:
-                rejected += 1
-                continue
-            approved += 1
-            planned = self._plan_edit(work, finding, override)
-            if isinstance(planned, str):
-                conflicts.append(Conflict(row_id=finding.row_id, finding_id=finding.finding_id, reason=planned))
-                continue
-            problem = self._apply_edit(work, planned, forward=True)
-            if problem:
-                conflicts.append(Conflict(row_id=finding.row_id, finding_id=finding.finding_id, reason=problem))
-            else:
-                edits.append(planned)
+        # Read the head, edit it and commit the child in one write transaction: a writer in another
+        # process waits, then builds on this version instead of on the one both read (a lost update).
         with self._transaction():
+            work = _Working(self._frame(self.head()))
+            edits: list[Edit] = []
+            conflicts: list[Conflict] = []
+            approved = rejected = 0
+            for finding in proposal.findings:
+                override = decision.overrides.get(finding.finding_id)
+                ok = override.approve if override and override.approve is not None else decision.approve
+                if not ok:
+                    rejected += 1
+                    continue
+                approved += 1
+                planned = self._plan_edit(work, finding, override)
+                if isinstance(planned, str):
+                    conflicts.append(Conflict(row_id=finding.row_id, finding_id=finding.finding_id, reason=planned))
+                    continue
+                problem = self._apply_edit(work, planned, forward=True)
+                if problem:
+                    conflicts.append(Conflict(row_id=finding.row_id, finding_id=finding.finding_id, reason=problem))
+                else:
+                    edits.append(planned)
             self._db.execute(
                 "INSERT OR IGNORE INTO proposals VALUES (?, ?, ?, ?)",
                 (proposal.proposal_id, proposal.tool, proposal.model_dump_json(), proposal.created_at.isoformat()),
@@ -544,19 +552,21 @@ class Ledger:
             raise UserInputError(f"No decision #{decision_id} in {self.root} (see `curate log`).")
         return str(row[0])
 
-    def _replay(self, op: str, decision_id: int, by: str) -> OperationResult:
+    def _replay(self, op: str, decision_id: int | None, by: str) -> OperationResult:
+        """Undo or redo under the write lock: the decision's status is checked and changed in one transaction."""
         forward = op == "redo"
-        edits = self.edits_of(decision_id)
-        work = _Working(self._frame(self.head()))
-        done: list[Edit] = []
-        conflicts: list[Conflict] = []
-        for edit in edits if forward else list(reversed(edits)):
-            problem = self._apply_edit(work, edit, forward=forward)
-            if problem:
-                conflicts.append(Conflict(row_id=edit.row_id, finding_id=edit.finding_id, reason=problem))
-            else:
-                done.append(edit)
         with self._transaction():
+            decision_id = self._redo_target(decision_id) if forward else self._undo_target(decision_id)
+            edits = self.edits_of(decision_id)
+            work = _Working(self._frame(self.head()))
+            done: list[Edit] = []
+            conflicts: list[Conflict] = []
+            for edit in edits if forward else list(reversed(edits)):
+                problem = self._apply_edit(work, edit, forward=forward)
+                if problem:
+                    conflicts.append(Conflict(row_id=edit.row_id, finding_id=edit.finding_id, reason=problem))
+                else:
+                    done.append(edit)
             if any(e.action != ActionType.flag for e in done):
                 before, after = self._commit_version(work.result(), f"{op} of decision #{decision_id}")
             else:
@@ -569,21 +579,19 @@ class Ledger:
             op=op, decision_id=decision_id, version_before=before, version_after=after, edits=done, conflicts=conflicts
         )
 
-    def undo(self, decision_id: int | None = None, by: str = "user") -> OperationResult:
-        """Revert a decision (default: the latest applied one). Later edits to the same cells are conflicts."""
+    def _undo_target(self, decision_id: int | None) -> int:
         if decision_id is None:
             row = self._db.execute(
                 "SELECT decision_id FROM decisions WHERE status='applied' ORDER BY decision_id DESC LIMIT 1"
             ).fetchone()
             if row is None:
                 raise UserInputError(f"Nothing to undo in {self.root}: no applied decision.")
-            decision_id = int(row[0])
-        elif self._status(decision_id) != "applied":
+            return int(row[0])
+        if self._status(decision_id) != "applied":
             raise UserInputError(f"Decision #{decision_id} is already undone.")
-        return self._replay("undo", decision_id, by)
+        return decision_id
 
-    def redo(self, decision_id: int | None = None, by: str = "user") -> OperationResult:
-        """Re-apply an undone decision (default: the most recently undone one)."""
+    def _redo_target(self, decision_id: int | None) -> int:
         if decision_id is None:
             row = self._db.execute(
                 "SELECT o.decision_id FROM operations o JOIN decisions d USING (decision_id)"
@@ -591,9 +599,17 @@ class Ledger:
             ).fetchone()
             if row is None:
                 raise UserInputError(f"Nothing to redo in {self.root}: no undone decision.")
-            decision_id = int(row[0])
-        elif self._status(decision_id) != "undone":
+            return int(row[0])
+        if self._status(decision_id) != "undone":
             raise UserInputError(f"Decision #{decision_id} is not undone, so there is nothing to redo.")
+        return decision_id
+
+    def undo(self, decision_id: int | None = None, by: str = "user") -> OperationResult:
+        """Revert a decision (default: the latest applied one). Later edits to the same cells are conflicts."""
+        return self._replay("undo", decision_id, by)
+
+    def redo(self, decision_id: int | None = None, by: str = "user") -> OperationResult:
+        """Re-apply an undone decision (default: the most recently undone one)."""
         return self._replay("redo", decision_id, by)
 
     # ---- questions --------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from copilot.config import Settings
 from copilot.graph import RunState, Runtime, build_graph, read_proposal
 from copilot.ledger import Ledger
 from copilot.llm.budget import Budget
+from copilot.locks import FolderLock, folder_lock
 from copilot.policy import Policy
 from copilot.recipe import Recipe, check_steps
 from copilot.report import write_outputs
@@ -73,20 +74,24 @@ class Session:
         self.llm = None
         self.status: Status = "ready"
         self._cancel = threading.Event()
+        self._writer = FolderLock(self.out_dir, "this run")
 
     # ---- lifecycle ---------------------------------------------------------------------------
     @classmethod
     def start(cls, config: RunConfig, out_dir: Path, settings: Settings | None = None) -> Session:
         out_dir = Path(out_dir)
-        if (out_dir / "run.json").exists():
-            raise UserInputError(f"{out_dir} already holds a run; continue it with `curate run --resume {out_dir}`.")
-        for spec in config.benchmarks:  # fail on a bad benchmark or recipe before any work
-            load_benchmark(spec)
-        check_steps(config.recipe, config.benchmarks)
-        data, _ = load_dataset(config.data, config.roles)
-        session = cls(out_dir, config, settings)
-        Ledger.open_or_create(session.workspace / "ledger", data)
-        session._save_config()
+        with folder_lock(out_dir, "a run"):  # two `curate run --out DIR` at once: the second exits 2
+            if (out_dir / "run.json").exists():
+                raise UserInputError(
+                    f"{out_dir} already holds a run; continue it with `curate run --resume {out_dir}`."
+                )
+            for spec in config.benchmarks:  # fail on a bad benchmark or recipe before any work
+                load_benchmark(spec)
+            check_steps(config.recipe, config.benchmarks)
+            data, _ = load_dataset(config.data, config.roles)
+            session = cls(out_dir, config, settings)
+            Ledger.open_or_create(session.workspace / "ledger", data)
+            session._save_config()
         return session
 
     @classmethod
@@ -138,7 +143,17 @@ class Session:
         return [self.proposal(pid) for pid in ids]
 
     def events(self) -> Iterator[Event]:
-        """Run until the run finishes, waits for decisions, or reaches its budget; yields what happens."""
+        """Run until the run finishes, waits for decisions, or reaches its budget; yields what happens.
+
+        The run folder is locked while this runs: a second process driving the same run exits 2 naming
+        this one, instead of applying every step a second time."""
+        self._writer.acquire()
+        try:
+            yield from self._run()
+        finally:
+            self._writer.release()
+
+    def _run(self) -> Iterator[Event]:
         with self._graph() as graph:
             snapshot = graph.get_state(THREAD)
             if snapshot.interrupts:
