@@ -18,12 +18,12 @@ from copilot.config import Settings
 from copilot.console import err, fail, out
 from copilot.data_options import FeaturesOpt, IdOpt, LabelOpt, SplitOpt, TextOpt, WorkspaceOpt, load_from_flags
 from copilot.eval_cli import eval_app
+from copilot.findings_file import read_findings, write_findings
 from copilot.ledger import Decision, FindingOverride, Ledger, OperationResult, default_workspace
 from copilot.run_cli import run as run_command
-from copilot.tools_cli import run_tool, tools_group, write_findings
+from copilot.tools_cli import run_tool, tools_group
 from curation_tools.errors import UserInputError
 from curation_tools.registry import available_tools
-from curation_tools.schema import Finding, Proposal
 
 app = typer.Typer(
     name="curate",
@@ -82,7 +82,7 @@ def scan(
             if spec.output == "report":
                 (out_dir / f"{spec.name}.json").write_text(json.dumps(result.report, indent=2, default=str))
             else:
-                write_findings(result, out_dir / f"{spec.name}.jsonl")
+                write_findings(result, dataset, out_dir / f"{spec.name}.jsonl")
         counts = result.proposal.counts_by_issue()
         found = ", ".join(f"{n} {issue}" for issue, n in counts.items())
         lines.append(f"[bold]{spec.name}[/] ({result.elapsed_s:.1f}s): {found or result.proposal.summary}")
@@ -112,29 +112,6 @@ def _profile_lines(report: dict) -> list[str]:
     if splits := report.get("splits"):
         lines.append(f"  splits: {splits['counts']}; shared texts: {splits['overlap']}")
     return lines
-
-
-def _read_findings(path: Path) -> Proposal:
-    if not path.exists():
-        raise UserInputError(f"{path}: no such findings file. Produce one with `curate tools NAME DATA --out {path}`.")
-    findings, tools = [], set()
-    for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            tools.add(record.get("tool", "unknown"))
-            findings.append(Finding.from_record(record))
-        except (json.JSONDecodeError, ValueError) as error:
-            raise UserInputError(f"{path}: line {number} is not a valid finding ({error}).") from None
-    tool = tools.pop() if len(tools) == 1 else "mixed"
-    return Proposal(
-        tool=tool,
-        tool_version="file",
-        params={"findings_file": str(path)},
-        summary=f"{len(findings)} findings from {path.name}",
-        findings=findings,
-    )
 
 
 def _print_op(result: OperationResult) -> None:
@@ -170,7 +147,7 @@ def apply(
         dict(data=data, id=id, text=text, label=label, features=features, split=split), quiet=True
     )
     ledger = Ledger.open_or_create(workspace or default_workspace(data), dataset)
-    proposal = _read_findings(findings)
+    proposal = read_findings(findings, dataset)
     chosen = {r.strip() for r in (only or reject or "").split(",") if r.strip()}
     overrides = {
         f.finding_id: FindingOverride(approve=(f.row_id in chosen) if only else False)

@@ -14,8 +14,10 @@ names, so killing the process at any moment leaves the previous state intact.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,13 +27,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from pydantic import BaseModel, Field
 
 from copilot.locks import folder_lock
 from curation_tools.dataset import Dataset, DataSource, Roles
 from curation_tools.errors import UserInputError
-from curation_tools.io import ROW_ID, detect_format, write_table
+from curation_tools.io import ROW_ID, SourceTable, detect_format, read_source, write_table
 from curation_tools.schema import ActionType, Finding, JsonScalar, Proposal
+from curation_tools.write_back import OutputRow, can_write_back, write_back
 
 ROW_COL = "__row_id__"
 ORD_COL = "__ord__"
@@ -191,6 +195,13 @@ def _same(a: Any, b: Any) -> bool:
     return jsonable(a) == jsonable(b)
 
 
+def _cells_differ(left: pd.Series, right: pd.Series, nested: bool) -> pd.Series:
+    """Cell-wise "may differ" (confirmed by `_same`): JSON-text comparison where cells may hold lists or dicts."""
+    if nested:
+        return left.map(_dump) != right.map(_dump)
+    return (left != right) & ~(left.isna() & right.isna())
+
+
 def _connect(root: Path) -> sqlite3.Connection:
     db = sqlite3.connect(root / "ledger.sqlite", isolation_level=None, timeout=600)  # a writer waits its turn
     db.execute("PRAGMA journal_mode=WAL")
@@ -198,6 +209,36 @@ def _connect(root: Path) -> sqlite3.Connection:
     db.execute("PRAGMA foreign_keys=ON")
     db.executescript(SCHEMA_SQL)
     return db
+
+
+JSON_PREFIX = "__json__:"
+
+
+def write_version(frame: pd.DataFrame, path: Path) -> None:
+    """Store a version as Parquet. A column Arrow cannot hold as it is (mixed types, integers past 64
+    bits, a label a person typed into a number column) is stored as JSON text under a marked name."""
+    encoded = {}
+    for column in frame.columns:
+        if frame[column].dtype != object:
+            continue
+        nested = frame[column].map(lambda v: isinstance(v, list | tuple | dict) or hasattr(v, "tolist")).any()
+        try:
+            if not nested:  # Arrow would turn dicts into structs with every key any row has
+                pa.array(frame[column], from_pandas=True)
+                continue
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+            pass
+        encoded[column] = JSON_PREFIX + column
+    frame = frame.assign(**{c: frame[c].map(lambda v: None if jsonable(v) is None else _dump(v)) for c in encoded})
+    write_table(frame.rename(columns=encoded), path, "parquet", False)
+
+
+def read_version(path: Path) -> pd.DataFrame:
+    frame = pd.read_parquet(path)
+    encoded = {c: c[len(JSON_PREFIX) :] for c in frame.columns if c.startswith(JSON_PREFIX)}
+    for column in encoded:
+        frame[column] = frame[column].map(lambda v: json.loads(v) if isinstance(v, str) else None).astype(object)
+    return frame.rename(columns=encoded)
 
 
 def default_workspace(data_path: Path) -> Path:
@@ -276,6 +317,7 @@ class Ledger:
         self.roles = Roles.model_validate(meta["roles"])
         self.ids_generated: bool = meta["ids_generated"]
         self.data_columns: list[str] = meta["columns"]
+        self.source_copy: str | None = meta.get("source_copy")  # workspaces made before it existed lack it
         self._db = _connect(self.root)
 
     # ---- creation -------------------------------------------------------------------------
@@ -307,11 +349,16 @@ class Ledger:
         frame = data.frame.reset_index(names=ROW_COL)
         frame[ORD_COL] = np.arange(len(frame), dtype=np.float64)
         first = root / "versions" / f"v{1:06d}.parquet"
-        write_table(frame, first, "parquet", False)
+        write_version(frame, first)
         db = _connect(root)
         db.execute("INSERT INTO versions VALUES (1, NULL, ?, ?, ?, 'input')", (first.name, len(frame), _now()))
         db.close()
+        copy = None
+        if Path(data.source.path).is_file():  # the rows as read: untouched cells are exported from this copy
+            copy = "source" + "".join(Path(data.source.path).suffixes[-2:])
+            shutil.copyfile(data.source.path, root / copy)
         meta = {
+            "source_copy": copy,
             "source": data.source.model_dump(),
             "roles": data.roles.model_dump(),
             "ids_generated": data.ids_generated,
@@ -333,8 +380,7 @@ class Ledger:
     def _frame(self, version_id: int) -> pd.DataFrame:
         if not self._db.execute("SELECT 1 FROM versions WHERE version_id=?", (version_id,)).fetchone():
             raise UserInputError(f"No version v{version_id} in {self.root} (see `curate log`).")
-        frame = pd.read_parquet(self._version_file(version_id))
-        return frame.set_index(ROW_COL, drop=False)
+        return read_version(self._version_file(version_id)).set_index(ROW_COL, drop=False)
 
     def dataset(self, version_id: int | None = None) -> Dataset:
         """A version (default: the current one) as a Dataset for tools."""
@@ -352,7 +398,7 @@ class Ledger:
         """Write a new version after the head; returns (before, after). Caller holds the transaction."""
         before = self.head()
         after = int(self._db.execute("SELECT MAX(version_id) FROM versions").fetchone()[0]) + 1
-        write_table(frame.reset_index(drop=True), self._version_file(after), "parquet", False)
+        write_version(frame.reset_index(drop=True), self._version_file(after))
         self._db.execute(
             "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?)",
             (after, before, self._version_file(after).name, len(frame), _now(), note),
@@ -642,21 +688,26 @@ class Ledger:
             raise UserInputError(f"No proposal {proposal_id} in {self.root}.")
         return Proposal.model_validate_json(row[0])
 
-    def diff(self, version_a: int, version_b: int) -> VersionDiff:
-        a, b = self._frame(version_a), self._frame(version_b)
-        removed = [r for r in a.index if r not in b.index]
-        added = [r for r in b.index if r not in a.index]
-        common = a.index.intersection(b.index, sort=False)
-        changed: list[CellChange] = []
+    def _changed_cells(self, a: pd.DataFrame, b: pd.DataFrame, rows: pd.Index) -> list[CellChange]:
         columns = [c for c in self.data_columns if c in a.columns and c in b.columns]
-        left, right = a.loc[common, columns].astype(object), b.loc[common, columns].astype(object)
-        differs = (left != right) & ~(left.isna() & right.isna())
+        left, right = a.loc[rows, columns].astype(object), b.loc[rows, columns].astype(object)
+        differs = pd.DataFrame(
+            {c: _cells_differ(left[c], right[c], a[c].dtype == object or b[c].dtype == object) for c in columns}
+        )
+        changed = []
         for row, col in zip(*np.nonzero(differs.to_numpy()), strict=True):
             old, new = left.iat[row, col], right.iat[row, col]
             if not _same(old, new):
                 changed.append(
-                    CellChange(row_id=str(common[row]), column=columns[col], old=jsonable(old), new=jsonable(new))
+                    CellChange(row_id=str(rows[row]), column=columns[col], old=jsonable(old), new=jsonable(new))
                 )
+        return changed
+
+    def diff(self, version_a: int, version_b: int) -> VersionDiff:
+        a, b = self._frame(version_a), self._frame(version_b)
+        removed = [r for r in a.index if r not in b.index]
+        added = [r for r in b.index if r not in a.index]
+        changed = self._changed_cells(a, b, a.index.intersection(b.index, sort=False))
         return VersionDiff(version_a=version_a, version_b=version_b, removed=removed, added=added, changed=changed)
 
     def explain(self, row_id: str) -> RowHistory:
@@ -698,10 +749,47 @@ class Ledger:
         return RowHistory(row_id=str(row_id), present=present, current=current, events=events)
 
     def export(self, path: Path, version_id: int | None = None) -> Path:
-        """Write a version (default: current) as a plain data file; format from the file name."""
-        fmt, compressed = detect_format(Path(path))
-        if Path(path).resolve() == Path(self.source.path).resolve():
+        """Write a version (default: current) as a plain data file; format from the file name.
+
+        In the input's format, every cell no applied edit changed is written exactly as it was read."""
+        path = Path(path)
+        fmt, compressed = detect_format(path)
+        if path.resolve() == Path(self.source.path).resolve():
             raise UserInputError(f"Refusing to overwrite the input file {path}; choose another --out path.")
-        frame = self.dataset(version_id).frame
-        write_table(frame.reset_index(drop=True), Path(path), fmt, compressed)
-        return Path(path)
+        version = version_id or self.head()
+        original = self._source_rows() if can_write_back(self.source.format, fmt) else None
+        if original is not None:
+            try:
+                write_back(original, self._output_rows(version), path, fmt, compressed)
+                return path
+            except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+                pass  # an edit changed a Parquet column's type: write the version as pandas types it
+        frame = self.dataset(version).frame
+        write_table(frame.reset_index(drop=True), path, fmt, compressed)
+        return path
+
+    def _source_rows(self) -> SourceTable | None:
+        """The input's rows as read: the workspace's copy, or the input file while it is unchanged."""
+        copy = self.root / self.source_copy if self.source_copy else None
+        if copy is not None and copy.is_file():
+            return read_source(copy)
+        original = Path(self.source.path)
+        if original.is_file() and hashlib.sha256(original.read_bytes()).hexdigest() == self.source.sha256:
+            return read_source(original)
+        return None
+
+    def _output_rows(self, version_id: int) -> list[OutputRow]:
+        final = self._frame(version_id).sort_values(ORD_COL)
+        first = self._frame(1)
+        changes: dict[str, dict[str, Any]] = {}
+        for cell in self._changed_cells(first, final, final.index.intersection(first.index, sort=False)):
+            changes.setdefault(cell.row_id, {})[cell.column] = cell.new
+        positions = first[ORD_COL].astype(np.int64)  # version 1 holds the input in file order
+        rows = []
+        for row_id in final.index:
+            if row_id in positions.index:
+                rows.append(OutputRow(position=int(positions[row_id]), values=changes.get(row_id, {})))
+            else:
+                record = final.loc[row_id]
+                rows.append(OutputRow(position=None, values={c: jsonable(record[c]) for c in self.data_columns}))
+        return rows

@@ -11,16 +11,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from copilot.yaml_files import read_yaml_mapping
 from curation_tools.errors import UserInputError
 from curation_tools.schema import Finding
+from curation_tools.validation import explain
 
 Verdict = Literal["approve", "reject", "ask"]
 
 
 class Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt key would silently widen what gets approved
+
     tool: str | None = None
     issue: str | None = None
     action: str | None = None
@@ -37,6 +40,8 @@ class Rule(BaseModel):
 
 
 class Policy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     name: str
     rules: list[Rule] = Field(default_factory=list)
     default: Verdict = "ask"
@@ -72,8 +77,8 @@ def load_policy(spec: str) -> Policy:
         raise UserInputError(
             f"Unknown policy '{spec}': use one of {', '.join(BUILTIN)} or the path of a policy YAML file."
         )
+    raw = read_yaml_mapping(path, "policy")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         return Policy.model_validate({"name": path.name, **raw})
-    except (yaml.YAMLError, ValidationError, TypeError) as error:
-        raise UserInputError(f"{path}: not a valid policy file: {error}") from None
+    except ValidationError as error:
+        raise UserInputError(f"{path}: not a valid policy file: {explain(error, Policy)}.") from None

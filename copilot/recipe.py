@@ -5,18 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from copilot.yaml_files import read_yaml_mapping
 from curation_tools.errors import UserInputError
+from curation_tools.validation import explain
 
 
 class RecipeStep(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     tool: str
     params: dict[str, Any] = Field(default_factory=dict)
 
 
 class Recipe(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     plan: Literal["auto", "steps"] = "auto"
     steps: list[RecipeStep] = Field(default_factory=list)
 
@@ -37,7 +42,9 @@ def check_steps(recipe: Recipe, benchmarks: list[str]) -> None:
         try:
             spec.params_model.model_validate(params)
         except ValidationError as error:
-            raise UserInputError(f"recipe step {number} ({step.tool}): invalid parameters: {error}") from None
+            raise UserInputError(
+                f"recipe step {number} ({step.tool}): invalid parameters: {explain(error, spec.params_model)}."
+            ) from None
 
 
 def load_recipe(path: Path | None) -> Recipe:
@@ -45,8 +52,8 @@ def load_recipe(path: Path | None) -> Recipe:
         return Recipe()
     if not path.is_file():
         raise UserInputError(f"{path}: no such recipe file.")
+    raw = read_yaml_mapping(path, "recipe")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         return Recipe.model_validate(raw)
-    except (yaml.YAMLError, ValidationError, TypeError) as error:
-        raise UserInputError(f"{path}: not a valid recipe: {error}") from None
+    except ValidationError as error:
+        raise UserInputError(f"{path}: not a valid recipe: {explain(error, Recipe)}.") from None

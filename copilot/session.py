@@ -35,6 +35,7 @@ from curation_tools.errors import ToolCancelled, UserInputError
 from curation_tools.io import load_dataset
 from curation_tools.roles import RoleOverrides
 from curation_tools.schema import Proposal
+from curation_tools.validation import nearest
 
 Status = Literal["ready", "running", "waiting", "finished", "budget_reached", "plan_rejected", "cancelled"]
 THREAD = {"configurable": {"thread_id": "run"}}
@@ -309,14 +310,54 @@ def benchmark_spec_absolute(spec: str) -> str:
     return str(path.resolve()) + (f":{fields}" if fields else "")
 
 
-def read_decisions(path: Path) -> dict[str, str]:
-    """A decisions file: {finding_id: 'approve'|'reject'} or the pending.json list with 'decision' filled in."""
+DECISION_KEYS = (
+    "finding_id",
+    "decision",
+    "new_label",
+    "proposal_id",
+    "tool",
+    "row_id",
+    "issue",
+    "action",
+    "score",
+    "message",
+)
+
+
+def _answer(where: str, value: Any, new_label: Any = None) -> str | dict[str, Any]:
+    if value in ("approve", "reject"):
+        return value if new_label is None else {"approve": value == "approve", "new_label": new_label}
+    if isinstance(value, dict):
+        unknown = set(value) - {"approve", "new_label"}
+        if unknown or not isinstance(value.get("approve"), bool):
+            raise UserInputError(
+                f'{where}: a decision object is {{"approve": true|false, "new_label": ...}}, not {value!r}.'
+            )
+        return value
+    raise UserInputError(f"{where}: a decision is 'approve' or 'reject', not {value!r}.")
+
+
+def read_decisions(path: Path) -> dict[str, Any]:
+    """A decisions file: {finding_id: 'approve'|'reject'|{"approve": bool, "new_label": X}}, or the
+    pending.json list with 'decision' filled in (null leaves that finding undecided). Validated strictly."""
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as error:
+        raw = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise UserInputError(f"{path}: cannot read decisions: {error}") from None
-    if isinstance(raw, list):
-        return {item["finding_id"]: item["decision"] for item in raw if item.get("decision")}
     if isinstance(raw, dict):
-        return {str(k): str(v) for k, v in raw.items()}
-    raise UserInputError(f"{path}: expected a JSON object or the pending.json list.")
+        return {str(k): _answer(f"{path}: finding {k}", v) for k, v in raw.items()}
+    if not isinstance(raw, list):
+        raise UserInputError(f"{path}: expected a JSON object or the pending.json list.")
+    answers: dict[str, Any] = {}
+    for number, item in enumerate(raw, start=1):
+        where = f"{path}: item {number}"
+        if not isinstance(item, dict):
+            raise UserInputError(f"{where} is a {type(item).__name__}, not an object from pending.json.")
+        unknown = [k for k in item if k not in DECISION_KEYS]
+        if unknown:
+            raise UserInputError(f"{where}: unknown key '{unknown[0]}' ({nearest(unknown[0], list(DECISION_KEYS))}).")
+        if not isinstance(item.get("finding_id"), str):
+            raise UserInputError(f"{where} has no finding_id; keep the items as pending.json lists them.")
+        if item.get("decision") is not None:
+            answers[item["finding_id"]] = _answer(where, item["decision"], item.get("new_label"))
+    return answers

@@ -17,6 +17,7 @@ from rich.table import Table
 from copilot.config import Settings
 from copilot.console import err, out, progress_bars
 from copilot.data_options import DATA_OPTIONS, load_from_flags
+from copilot.findings_file import write_findings
 from copilot.ledger import default_workspace
 from curation_tools.context import ToolContext
 from curation_tools.errors import UserInputError
@@ -107,20 +108,6 @@ def print_summary(spec: ToolSpec, result: ToolResult) -> None:
     err.print(f"[bold]{spec.name}[/]: {detail} in {result.elapsed_s:.1f}s — {result.proposal.summary}")
 
 
-def write_findings(result: ToolResult, path: Path, rows: bool = False) -> None:
-    """Findings as JSONL; with `rows`, the new rows themselves (data columns plus provenance)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        for finding in result.findings:
-            if rows:
-                record = {**(finding.action.new_row or {}), **(finding.action.origin or {})}
-            else:
-                record = {"tool": result.proposal.tool, **finding.to_record()}
-            handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-    tmp.replace(path)
-
-
 def _make_command(spec: ToolSpec) -> click.Command:
     def callback(**values: Any) -> None:
         settings = Settings()
@@ -135,7 +122,7 @@ def _make_command(spec: ToolSpec) -> click.Command:
             if spec.output == "report":
                 Path(target).write_text(json.dumps(result.report, indent=2, default=str))
             else:
-                write_findings(result, Path(target), rows=spec.output == "rows")
+                write_findings(result, data, Path(target), rows=spec.output == "rows")
         elif spec.output == "report":
             json.dump(result.report, sys.stdout, indent=2, default=str)
             sys.stdout.write("\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 
@@ -70,7 +71,8 @@ def findings_file(path, rows):
         ).to_record(),
         Finding(row_id="T0006", issue="label_error", score=0.3, action=Action(type="flag")).to_record(),
     ]
-    path.write_text("".join(json.dumps({"tool": "hand", **r}) + "\n" for r in records))
+    stamp = {"data_sha256": hashlib.sha256(EXAMPLE.read_bytes()).hexdigest(), "row_ids": "column:ticket_id"}
+    path.write_text("".join(json.dumps({"tool": "hand", **r, **stamp}) + "\n" for r in records))
     return path
 
 

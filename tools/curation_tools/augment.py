@@ -18,7 +18,7 @@ from collections import Counter
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from curation_tools import __version__
 from curation_tools.context import GenerationRequest, ToolContext
@@ -29,6 +29,8 @@ from curation_tools.text import SHORT_TEXT_WORDS
 
 
 class AugmentParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt parameter is an error, not ignored
+
     target_count: int | None = Field(None, ge=2, description="rows per class to reach (default: the median class size)")
     max_per_class: int = Field(50, ge=1, description="at most this many new rows per class")
     exemplars: int = Field(8, ge=1, le=50, description="real exemplars shown to the generator per class")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from curation_tools import __version__
 from curation_tools.benchmark_files import BenchmarkItems, load_benchmark
@@ -34,6 +34,8 @@ from curation_tools.vector_store import BenchmarkVectors
 
 
 class DecontamParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt parameter is an error, not ignored
+
     benchmark: list[str] = Field(
         ...,
         description="benchmark file PATH[:FIELD,...|PRESET] (repeatable); presets: gsm8k, mmlu, humaneval, arc, "

@@ -18,7 +18,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from curation_tools import __version__
 from curation_tools.context import ToolContext
@@ -38,6 +38,8 @@ TEST_SPLITS = {"test", "eval", "valid", "validation", "dev", "val", "holdout"}
 
 
 class DedupParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt parameter is an error, not ignored
+
     method: list[Method] = Field(["exact", "near"], description="stages: exact, near, semantic")
     keep: Literal["first", "longest", "shortest"] = Field("first", description="which cluster member stays")
     near_threshold: float = Field(

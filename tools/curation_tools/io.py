@@ -9,9 +9,14 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from curation_tools.dataset import Dataset, DataSource
 from curation_tools.errors import UserInputError
@@ -50,11 +55,49 @@ def _decode(path: Path, raw: bytes) -> str:
         ) from None
 
 
-def _read_csv(path: Path, text: str, sep: str) -> pd.DataFrame:
+@dataclass
+class SourceTable:
+    """A data file as read: the typed frame tools work on, and the rows exactly as the file holds them.
+
+    `raw` is what writing an untouched cell back needs: for CSV/TSV every cell's text and the line ending;
+    for JSONL each line's text and its parsed object; for Parquet the Arrow table.
+    """
+
+    frame: pd.DataFrame
+    source: DataSource
+    raw: Any
+
+
+@dataclass
+class CsvCells:
+    cells: pd.DataFrame
+    """every cell's text as written ("" for an empty field), columns named exactly as the header"""
+    line_end: str
+
+
+@dataclass
+class JsonLines:
+    lines: list[str]
+    records: list[dict[str, Any]]
+
+
+def _csv_rows(path: Path, reader: Any) -> Iterator[list[str]]:
+    try:
+        yield from reader
+    except csv.Error as err:
+        raise UserInputError(
+            f"{path}: line {reader.line_num + 1} cannot be read as delimited text"
+            f" ({err}). Quote fields that hold line breaks or separators."
+        ) from None
+
+
+def _read_csv(path: Path, text: str, sep: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(typed frame, cell texts). Numbers, booleans and empties are typed for the tools; the texts keep
+    '00501', '1.50', 'TRUE' and 20-digit integers as written, for ids and for writing the file back."""
     reader = csv.reader(io.StringIO(text), delimiter=sep)
     header: list[str] | None = None
     n_rows = 0
-    for fields in reader:
+    for fields in _csv_rows(path, reader):
         if not fields:
             continue
         if header is None:
@@ -71,11 +114,25 @@ def _read_csv(path: Path, text: str, sep: str) -> pd.DataFrame:
         raise UserInputError(f"{path}: the file is empty. Point curate at a file with a header and rows.")
     if n_rows == 0:
         raise UserInputError(f"{path}: the file has a header ({', '.join(header)}) but no rows.")
-    return pd.read_csv(io.StringIO(text), sep=sep, keep_default_na=False, na_values=[""])
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise UserInputError(
+            f"{path}: the header names {', '.join(repr(n) for n in repeated)} more than once. Column names must "
+            f"be unique (curate would otherwise have to rename one); rename the repeated column(s)."
+        )
+    options = {"sep": sep, "names": header, "header": 0, "keep_default_na": False}
+    cells = pd.read_csv(io.StringIO(text), dtype=str, **options)
+    typed = pd.read_csv(io.StringIO(text), na_values=[""], **options)
+    for column in typed.columns:
+        untypable = typed[column].dtype == object  # 20-digit integers, mixed values
+        zero_padded = typed[column].dtype.kind in "iu" and cells[column].str.match(r"[+-]?0\d").any()  # 007, 00501
+        if untypable or zero_padded:  # codes, not numbers: the tools see the text too
+            typed[column] = cells[column].where(cells[column] != "", None)
+    return typed, cells
 
 
-def _read_jsonl(path: Path, text: str) -> pd.DataFrame:
-    records = []
+def _read_jsonl(path: Path, text: str) -> tuple[pd.DataFrame, JsonLines]:
+    lines, records = [], []
     for number, line in enumerate(text.split("\n"), start=1):  # not splitlines: U+2028 is data
         if not line.strip():
             continue
@@ -91,13 +148,14 @@ def _read_jsonl(path: Path, text: str) -> pd.DataFrame:
                 f"{path}: line {number} holds a JSON {type(record).__name__}, not an object. "
                 f'Each line must be an object such as {{"text": "...", "label": "..."}}.'
             )
+        lines.append(line.rstrip("\r"))
         records.append(record)
     if not records:
         raise UserInputError(f"{path}: the file is empty. Point curate at a file with one JSON object per line.")
-    return pd.DataFrame.from_records(records)
+    return pd.DataFrame.from_records(records), JsonLines(lines=lines, records=records)
 
 
-def read_table(path: Path) -> tuple[pd.DataFrame, DataSource]:
+def read_source(path: Path) -> SourceTable:
     """Read a table, validating it row by row so errors can name the line."""
     path = Path(path)
     if not path.exists():
@@ -112,12 +170,13 @@ def read_table(path: Path) -> tuple[pd.DataFrame, DataSource]:
         if not raw:
             raise UserInputError(f"{path}: the file is empty (0 bytes).")
         try:
-            frame = pd.read_parquet(io.BytesIO(raw))
+            table = pq.read_table(io.BytesIO(raw))
+            frame = table.to_pandas()
         except Exception as err:  # pyarrow raises several types for corrupt files
             raise UserInputError(f"{path}: not a readable Parquet file ({err}).") from None
         if frame.empty:
             raise UserInputError(f"{path}: the Parquet file has no rows.")
-        return frame, source
+        return SourceTable(frame, source, table)
     if compressed:
         try:
             raw = gzip.decompress(raw)
@@ -127,8 +186,18 @@ def read_table(path: Path) -> tuple[pd.DataFrame, DataSource]:
     if not text.strip():
         raise UserInputError(f"{path}: the file is empty. Point curate at a file with data rows.")
     if fmt == "jsonl":
-        return _read_jsonl(path, text), source
-    return _read_csv(path, text, "," if fmt == "csv" else "\t"), source
+        frame, lines = _read_jsonl(path, text)
+        return SourceTable(frame, source, lines)
+    frame, cells = _read_csv(path, text, "," if fmt == "csv" else "\t")
+    first_line_end = text.find("\n")
+    line_end = "\r\n" if first_line_end > 0 and text[first_line_end - 1] == "\r" else "\n"
+    return SourceTable(frame, source, CsvCells(cells, line_end))
+
+
+def read_table(path: Path) -> tuple[pd.DataFrame, DataSource]:
+    """The typed frame of a data file and where it came from."""
+    table = read_source(path)
+    return table.frame, table.source
 
 
 def assign_row_ids(frame: pd.DataFrame, id_col: str | None, path: str) -> pd.DataFrame:
@@ -158,11 +227,44 @@ def assign_row_ids(frame: pd.DataFrame, id_col: str | None, path: str) -> pd.Dat
 
 def load_dataset(path: str | Path, overrides: RoleOverrides | None = None) -> tuple[Dataset, list[str]]:
     """Read a data file, infer column roles and assign row ids. Returns the dataset and role notes."""
-    frame, source = read_table(Path(path))
+    table = read_source(Path(path))
+    frame, source = table.frame, table.source
     frame.columns = [str(c) for c in frame.columns]
     roles, notes = infer_roles(frame, overrides)
+    if roles.id is not None and isinstance(table.raw, CsvCells):  # CSV ids as written: '007' is not '7'
+        ids = table.raw.cells[roles.id]
+        frame[roles.id] = ids.where(ids != "", None)
     frame = assign_row_ids(frame, roles.id, source.path)
     return Dataset(frame=frame, roles=roles, source=source, ids_generated=roles.id is None), notes
+
+
+def _umask() -> int:
+    mask = os.umask(0o22)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path beside `path`; on success it is fsynced, given the user's umask and renamed over it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp made it 0600
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def encode_text(text: str, compressed: bool) -> bytes:
+    data = text.encode("utf-8")
+    return gzip.compress(data, mtime=0) if compressed else data
 
 
 def write_table(frame: pd.DataFrame, path: Path, fmt: str | None = None, compressed: bool | None = None) -> None:
@@ -170,22 +272,10 @@ def write_table(frame: pd.DataFrame, path: Path, fmt: str | None = None, compres
     path = Path(path)
     if fmt is None or compressed is None:
         fmt, compressed = detect_format(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_path(path) as tmp:
         if fmt == "parquet":
             frame.to_parquet(tmp, index=False)
+        elif fmt == "jsonl":
+            tmp.write_bytes(encode_text(frame.to_json(orient="records", lines=True, force_ascii=False), compressed))
         else:
-            if fmt == "jsonl":
-                payload = frame.to_json(orient="records", lines=True, force_ascii=False)
-            else:
-                payload = frame.to_csv(index=False, sep="," if fmt == "csv" else "\t")
-            data = payload.encode("utf-8")
-            tmp.write_bytes(gzip.compress(data, mtime=0) if compressed else data)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+            tmp.write_bytes(encode_text(frame.to_csv(index=False, sep="," if fmt == "csv" else "\t"), compressed))

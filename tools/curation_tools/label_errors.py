@@ -22,7 +22,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from curation_tools import __version__
 from curation_tools.context import LabelQuestion, ToolContext
@@ -50,6 +50,8 @@ ERROR_FLOOR = 1e-3  # added to a view's out-of-fold error rate so that a view wi
 
 
 class LabelErrorParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt parameter is an error, not ignored
+
     folds: int = Field(5, ge=2, le=20, description="cross-validation folds for out-of-sample probabilities")
     rule: Literal["ratio", "cleanlab"] = Field(
         "ratio", description="ratio: given label under RATIO x the top class; cleanlab: find_label_issues"

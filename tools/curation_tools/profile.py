@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from curation_tools import __version__
 from curation_tools.context import ToolContext
@@ -17,6 +17,8 @@ from curation_tools.text import content_key
 
 
 class ProfileParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt parameter is an error, not ignored
+
     top_labels: int = Field(20, ge=1, description="How many of the largest classes to list")
 
 

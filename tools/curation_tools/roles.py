@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 from typing import Any
 
 import pandas as pd
@@ -77,7 +78,21 @@ def _string_values(series: pd.Series) -> pd.Series:
 
 
 def _hashable(series: pd.Series) -> pd.Series:
-    return series.map(lambda v: tuple(v) if isinstance(v, list | tuple) or hasattr(v, "tolist") else v)
+    """Cells as hashable values: nested lists and dicts (JSONL, Parquet) as their sorted JSON text."""
+
+    def key(value: Any) -> Any:
+        if hasattr(value, "tolist"):
+            value = value.tolist()
+        if isinstance(value, list | tuple | dict):
+            return json.dumps(value, sort_keys=True, default=str)
+        return value
+
+    return series.map(key)
+
+
+def _holds_containers(series: pd.Series) -> bool:
+    """Lists, dicts or arrays in the cells (JSONL or Parquet nesting): never a categorical feature."""
+    return bool(series.map(lambda v: isinstance(v, list | tuple | dict) or hasattr(v, "tolist")).any())
 
 
 def _same_grouping(a: pd.Series, b: pd.Series) -> bool:
@@ -197,7 +212,7 @@ def _infer_features(frame: pd.DataFrame, taken: set[str], has_text: bool, notes:
         if (
             pd.api.types.is_numeric_dtype(series)
             or pd.api.types.is_bool_dtype(series)
-            or (_is_stringy(series) and series.nunique() <= MAX_FEATURE_CATEGORIES)
+            or (_is_stringy(series) and not _holds_containers(series) and series.nunique() <= MAX_FEATURE_CATEGORIES)
         ):
             features.append(col)
     skipped = [c for c in rest if c not in features]
