@@ -9,6 +9,7 @@ from typing import Annotated
 
 import click
 import typer
+from rich.markup import escape as esc
 from rich.panel import Panel
 from rich.table import Table
 
@@ -68,15 +69,19 @@ def scan(
     for spec in available_tools().values():
         missing = [r for r in spec.required_roles if not getattr(dataset.roles, r)]
         if missing:
-            lines.append(f"[dim]{spec.name}: skipped (needs a {', '.join(missing)} column)[/]")
+            lines.append(f"[dim]{esc(spec.name)}: skipped (needs a {', '.join(missing)} column)[/]")
             continue
         given = {"benchmark": benchmark} if benchmark and "benchmark" in spec.params_model.model_fields else {}
         needed = [n for n, f in spec.params_model.model_fields.items() if f.is_required() and n not in given]
         if needed:
             flags = ", ".join("--" + n.replace("_", "-") for n in needed)
-            lines.append(f"[dim]{spec.name}: skipped (needs {flags})[/]")
+            lines.append(f"[dim]{esc(spec.name)}: skipped (needs {flags})[/]")
             continue
-        result = run_tool(spec, dataset, spec.params_model(**given), settings, workspace=default_workspace(data))
+        try:
+            result = run_tool(spec, dataset, spec.params_model(**given), settings, workspace=default_workspace(data))
+        except UserInputError as error:  # one tool that cannot run on this data does not end the scan
+            lines.append(f"[dim]{esc(spec.name)}: skipped ({esc(str(error))})[/]")
+            continue
         if out_dir:
             out_dir.mkdir(parents=True, exist_ok=True)
             if spec.output == "report":
@@ -85,11 +90,11 @@ def scan(
                 write_findings(result, dataset, out_dir / f"{spec.name}.jsonl")
         counts = result.proposal.counts_by_issue()
         found = ", ".join(f"{n} {issue}" for issue, n in counts.items())
-        lines.append(f"[bold]{spec.name}[/] ({result.elapsed_s:.1f}s): {found or result.proposal.summary}")
+        lines.append(f"[bold]{esc(spec.name)}[/] ({result.elapsed_s:.1f}s): {esc(found or result.proposal.summary)}")
         if spec.name == "profile":
-            lines.extend(_profile_lines(result.report))
-    where = f"\nFindings written to {out_dir}/" if out_dir else ""
-    out.print(Panel("\n".join(lines) + where, title=f"curate scan: {data.name}", expand=False))
+            lines.extend(esc(line) for line in _profile_lines(result.report))
+    where = f"\nFindings written to {esc(str(out_dir))}/" if out_dir else ""
+    out.print(Panel("\n".join(lines) + where, title=f"curate scan: {esc(data.name)}", expand=False))
 
 
 def _profile_lines(report: dict) -> list[str]:
@@ -122,7 +127,7 @@ def _print_op(result: OperationResult) -> None:
         + (f", {result.rejected} rejected" if result.rejected else "")
     )
     for conflict in result.conflicts:
-        err.print(f"  [yellow]conflict[/] row {conflict.row_id}: {conflict.reason}")
+        err.print(f"  [yellow]conflict[/] row {esc(conflict.row_id)}: {esc(conflict.reason)}")
 
 
 @app.command()
@@ -166,7 +171,10 @@ def log(data: OptDataArg = None, workspace: WorkspaceOpt = None) -> None:
     versions = Table("version", "rows", "created", "what", box=None, title="versions")
     for v in ledger.versions():
         versions.add_row(
-            f"v{v.version_id}" + (" (current)" if v.version_id == head else ""), str(v.n_rows), v.created_at, v.note
+            f"v{v.version_id}" + (" (current)" if v.version_id == head else ""),
+            str(v.n_rows),
+            v.created_at,
+            esc(v.note),
         )
     decisions = Table(
         "#",
@@ -185,15 +193,15 @@ def log(data: OptDataArg = None, workspace: WorkspaceOpt = None) -> None:
     for d in ledger.decisions():
         decisions.add_row(
             str(d.decision_id),
-            d.tool,
+            esc(d.tool),
             d.status,
             str(d.approved),
             str(d.rejected),
             str(d.n_edits),
             str(len(d.conflicts)),
-            d.decided_by,
+            esc(d.decided_by),
             d.decided_at,
-            d.reason,
+            esc(d.reason),
         )
     out.print(versions)
     out.print(decisions)
@@ -219,11 +227,12 @@ def diff(
         f"{len(result.added)} added, {len(result.changed)} cells changed"
     )
     for row in result.removed[:50]:
-        out.print(f"  [red]- {row}[/]")
+        out.print(f"  [red]- {esc(row)}[/]")
     for row in result.added[:50]:
-        out.print(f"  [green]+ {row}[/]")
+        out.print(f"  [green]+ {esc(row)}[/]")
     for change in result.changed[:50]:
-        out.print(f"  [yellow]~ {change.row_id}[/] {change.column}: {change.old!r} -> {change.new!r}")
+        cell = f"{change.column}: {change.old!r} -> {change.new!r}"
+        out.print(f"  [yellow]~ {esc(change.row_id)}[/] {esc(cell)}")
 
 
 @app.command()
@@ -239,16 +248,16 @@ def explain(
         out.print_json(history.model_dump_json())
         return
     state = "present in the current version" if history.present else "not in the current version"
-    out.print(f"row {history.row_id}: {state}")
+    out.print(f"row {esc(history.row_id)}: {state}")
     if not history.events:
         out.print("  no decision has touched this row")
     for e in history.events:
         change = f"{e.column}: {e.old_value!r} -> {e.new_value!r}" if e.column else e.action
         undone = " [dim](undone)[/]" if e.op_status == "undone" else ""
-        out.print(f"  #{e.decision_id} {e.tool} {e.issue} (score {e.score:.2f}): {change}{undone}")
-        out.print(f"     decided by {e.decided_by} at {e.decided_at}" + (f": {e.reason}" if e.reason else ""))
+        out.print(f"  #{e.decision_id} {esc(e.tool)} {esc(e.issue)} (score {e.score:.2f}): {esc(change)}{undone}")
+        out.print(f"     decided by {esc(e.decided_by)} at {e.decided_at}" + (f": {esc(e.reason)}" if e.reason else ""))
         if e.message:
-            out.print(f"     {e.message}")
+            out.print(f"     {esc(e.message)}")
 
 
 @app.command()
@@ -290,7 +299,7 @@ def export(
         suffix = "".join(source.suffixes)
         out_path = source.with_name(source.name[: -len(suffix)] + ".curated" + suffix)
     written = ledger.export(out_path, version)
-    err.print(f"Wrote v{version or ledger.head()} to {written}")
+    err.print(f"Wrote v{version or ledger.head()} to {esc(str(written))}")
 
 
 def version_callback(value: bool) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import click
 import typer
+from rich.markup import escape
 
 from copilot.console import err
 from curation_tools.dataset import Dataset
@@ -58,7 +59,7 @@ def load_from_flags(values: dict[str, Any], quiet: bool = False) -> Dataset:
     """Load the data file named by `values['data']`, printing how column roles were decided."""
     data, notes = load_dataset(values["data"], overrides_from(values))
     if not quiet:
-        err.print(f"[bold]{data.source.path}[/]: {len(data)} rows. Column roles:")
+        err.print(f"[bold]{escape(data.source.path)}[/]: {len(data)} rows. Column roles:")
         for note in notes:
-            err.print(f"  - {note}", soft_wrap=True)
+            err.print(f"  - {escape(note)}", soft_wrap=True)
     return data

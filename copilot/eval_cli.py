@@ -43,8 +43,8 @@ def run_eval(
     if planner == "llm" and not settings.llm_configured:
         raise UserInputError("--planner llm needs an endpoint: set OPENAI_BASE_URL (and OPENAI_API_KEY if needed).")
     loaded = load_suite(suite)
-    run_suite(loaded, systems_for(settings, planner), reviewer, out_dir, progress=lambda m: err.print(m))
-    out.print((out_dir / "results.md").read_text())
+    run_suite(loaded, systems_for(settings, planner), reviewer, out_dir, progress=lambda m: err.print(m, markup=False))
+    out.print((out_dir / "results.md").read_text(), markup=False)
 
 
 @eval_app.command("compare")
@@ -57,4 +57,4 @@ def compare_command(
     for folder in (a, b):
         if not (folder / "results.json").exists():
             raise UserInputError(f"{folder} has no results.json; run `curate eval --out {folder}` first.")
-    out.print(compare(a, b))
+    out.print(compare(a, b), markup=False)

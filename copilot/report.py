@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -77,13 +78,31 @@ def write_outputs(
     return summary
 
 
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#!|~])")
+
+
+def md(value: Any) -> str:
+    """Untrusted text (row ids, file names, summaries, LLM rationales) as inert Markdown: no links, images,
+    HTML or table breaks, whatever it holds."""
+    text = " ".join(str(value).split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def code(value: Any) -> str:
+    """Untrusted text as a Markdown code span (shown literally), fenced by more backticks than it holds."""
+    text = " ".join(str(value).split())
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}" if fence != "`" else f"`{text}`"
+
+
 def _report(summary: dict[str, Any], curated: Path) -> str:
     lines = [
         "# Curation run report",
         "",
-        f"- data: `{summary['data']}` ({summary['rows_in']} rows in, {summary['rows_out']} rows out)",
-        f"- status: **{summary['status']}**, {summary['rounds']} round(s), planner `{summary['planner']}`, "
-        f"policy `{summary['policy']}`, seed {summary['seed']}",
+        f"- data: {code(summary['data'])} ({summary['rows_in']} rows in, {summary['rows_out']} rows out)",
+        f"- status: **{md(summary['status'])}**, {summary['rounds']} round(s), planner {code(summary['planner'])}, "
+        f"policy {code(summary['policy'])}, seed {summary['seed']}",
         f"- curated data: `{curated.name}`; every change with its tool, score and decider: `changes.jsonl`",
         "",
         "| round | tool | findings | approved | rejected | edits applied | summary |",
@@ -91,16 +110,16 @@ def _report(summary: dict[str, Any], curated: Path) -> str:
     ]
     for step in summary["steps"]:
         lines.append(
-            f"| {step['round']} | {step['tool']} | {step['findings']} | {step['approved']} | {step['rejected']} "
-            f"| {step['applied_edits']} | {step['summary']} |"
+            f"| {step['round']} | {md(step['tool'])} | {step['findings']} | {step['approved']} | {step['rejected']} "
+            f"| {step['applied_edits']} | {md(step['summary'])} |"
         )
     for step in summary["steps"]:
         if step.get("explanation"):
-            lines += ["", f"- round {step['round']}, {step['explanation']}"]
+            lines += ["", f"- round {step['round']}, {md(step['explanation'])}"]
     if summary["changes"]:
         lines += ["", "Changes: " + ", ".join(f"{n} {a}" for a, n in summary["changes"].items()) + "."]
     for note in summary["notes"]:
-        lines.append(f"\nNote: {note}")
+        lines.append(f"\nNote: {md(note)}")
     if summary["llm_usage"]:
         u = summary["llm_usage"]
         lines.append(

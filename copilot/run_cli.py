@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape as esc
 
 from copilot.console import err, out
 from copilot.data_options import BenchmarkOpt, FeaturesOpt, GoalOpt, IdOpt, LabelOpt, SplitOpt, TextOpt, overrides_from
@@ -24,15 +25,15 @@ def _show(event: Event) -> None:
     d = event.data
     if event.kind == "plan":
         steps = ", ".join(s["tool"] for s in d["steps"]) or "finish"
-        err.print(f"[bold]plan[/] round {d['round']} ({d['planner']}): {steps} — {d['rationale']}")
+        err.print(f"[bold]plan[/] round {d['round']} ({esc(d['planner'])}): {esc(steps)} — {esc(d['rationale'])}")
     elif event.kind == "step_started":
-        err.print(f"  [cyan]{d['tool']}[/] started")
+        err.print(f"  [cyan]{esc(d['tool'])}[/] started")
     elif event.kind == "proposal_ready":
-        err.print(f"  [cyan]{d['tool']}[/]: {d['summary']} ({d['elapsed_s']}s)")
+        err.print(f"  [cyan]{esc(d['tool'])}[/]: {esc(d['summary'])} ({d['elapsed_s']}s)")
     elif event.kind == "applied":
-        err.print(f"  [green]applied[/] {d['tool']}: {d['edits']} edits, {d['conflicts']} conflicts")
+        err.print(f"  [green]applied[/] {esc(d['tool'])}: {d['edits']} edits, {d['conflicts']} conflicts")
     elif event.kind in ("message", "cost"):
-        err.print(f"  {d.get('text') or d}")
+        err.print(f"  {d.get('text') or d}", markup=False)
     elif event.kind == "finished":
         err.print(f"[bold]{d['status']}[/]")
 
@@ -98,15 +99,17 @@ def run(
     if session.status == "waiting":
         pending = [{**p, "decision": None} for p in session.pending]
         (folder / "pending.json").write_text(json.dumps(pending, indent=2, default=str), encoding="utf-8")
-        err.print(f"{len(pending)} finding(s) wait for a decision; they are listed in {folder / 'pending.json'}.")
         err.print(
+            f"{len(pending)} finding(s) wait for a decision; they are listed in {folder / 'pending.json'}.\n"
             f"Fill in each 'decision' with approve or reject, then: "
-            f"curate run --resume {folder} --decisions {folder / 'pending.json'}"
+            f"curate run --resume {folder} --decisions {folder / 'pending.json'}",
+            markup=False,
         )
     elif (folder / "summary.json").exists():
         summary = json.loads((folder / "summary.json").read_text())
         out.print(
             f"{summary['rows_in']} rows in, {summary['rows_out']} rows out; changes: "
-            f"{', '.join(f'{n} {a}' for a, n in summary['changes'].items()) or 'none'}. Outputs in {folder}/"
+            f"{', '.join(f'{n} {a}' for a, n in summary['changes'].items()) or 'none'}. Outputs in {folder}/",
+            markup=False,
         )
     raise typer.Exit(EXIT.get(session.status, 0))

@@ -12,6 +12,7 @@ from typing import Any, Literal
 import click
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
+from rich.markup import escape
 from rich.table import Table
 
 from copilot.config import Settings
@@ -105,7 +106,9 @@ def run_tool(
 def print_summary(spec: ToolSpec, result: ToolResult) -> None:
     counts = result.proposal.counts_by_issue()
     detail = ", ".join(f"{n} {issue}" for issue, n in counts.items()) or "no findings"
-    err.print(f"[bold]{spec.name}[/]: {detail} in {result.elapsed_s:.1f}s — {result.proposal.summary}")
+    err.print(
+        f"[bold]{escape(spec.name)}[/]: {escape(detail)} in {result.elapsed_s:.1f}s — {escape(result.proposal.summary)}"
+    )
 
 
 def _make_command(spec: ToolSpec) -> click.Command:
@@ -158,10 +161,10 @@ def tools_group() -> click.Group:
         table = Table("tool", "finds", "needs", "summary", box=None)
         for spec in tools.values():
             table.add_row(
-                spec.name,
-                ", ".join(spec.issue_types) or "(report)",
+                escape(spec.name),
+                escape(", ".join(spec.issue_types) or "(report)"),
                 ", ".join(spec.required_roles) or "-",
-                spec.summary,
+                escape(spec.summary),
             )
         out.print(table)
 

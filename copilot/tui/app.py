@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
@@ -94,7 +95,7 @@ class CurateApp(App[None]):
         self._refresh_preview()
         if self.session.status == "waiting":
             n = len(self.session.pending)
-            self.say("coordinator", f"{n} finding(s) wait for your decision: press [b]r[/b] to review.")
+            self.say("coordinator", f"{n} finding(s) wait for your decision: press r to review.")
             self.action_review()
         elif self.session.status == "finished":
             self.say("coordinator", "Done: every planned step ran. 'export NAME' writes the data; h shows history.")
@@ -132,25 +133,27 @@ class CurateApp(App[None]):
             self.stage_started = time.monotonic()
         bar.update(total=d["total"] or None, progress=d["done"])
         elapsed = time.monotonic() - self.stage_started
-        self.query_one("#progress-label", Static).update(f"{d['tool']}: {d['stage']} {elapsed:.0f}s")
+        self.query_one("#progress-label", Static).update(Text(f"{d['tool']}: {d['stage']} {elapsed:.0f}s"))
 
     # ---- views ---------------------------------------------------------------------------------
     def say(self, who: str, text: str) -> None:
-        self.query_one("#conversation", RichLog).write(f"[b]{who}[/b]: {text}")
+        """Add a line to the conversation. Both parts are plain text: rows, file names and LLM replies may
+        hold markup such as "[/]" or "[@click=app.quit]", which must show as typed, never act."""
+        self.query_one("#conversation", RichLog).write(Text.assemble((who, "bold"), ": ", text))
 
     def _refresh_plan(self) -> None:
         table = self.query_one("#plan", DataTable)
         table.clear()
         for tool, state in self.steps.items():
-            table.add_row(tool, state)
+            table.add_row(Text(tool), Text(state))
 
     def _refresh_preview(self) -> None:
         frame = self.session.ledger().dataset().frame.head(5)
         table = self.query_one("#preview", DataTable)
         table.clear(columns=True)
-        table.add_columns(*[str(c) for c in frame.columns])
+        table.add_columns(*[Text(str(c)) for c in frame.columns])
         for row in frame.itertuples(index=False):
-            table.add_row(*[str(v)[:40] for v in row])
+            table.add_row(*[Text(str(v)[:40]) for v in row])
 
     def _refresh_status(self) -> None:
         ledger = self.session.ledger()
@@ -161,8 +164,10 @@ class CurateApp(App[None]):
             else ("LLM ready" if self.session.settings.llm_configured else "offline")
         )
         self.query_one("#status", Static).update(
-            f" v{ledger.head()} · {len(ledger.dataset())} rows · {len(self.session.pending)} pending · "
-            f"{self.session.status} · {cost} · ? help"
+            Text(
+                f" v{ledger.head()} · {len(ledger.dataset())} rows · {len(self.session.pending)} pending · "
+                f"{self.session.status} · {cost} · ? help"
+            )
         )
 
     # ---- actions -------------------------------------------------------------------------------

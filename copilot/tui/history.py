@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
@@ -47,12 +48,12 @@ class HistoryScreen(Screen[None]):
         for d in ledger.decisions():
             table.add_row(
                 str(d.decision_id),
-                d.tool,
+                Text(d.tool),
                 d.status,
                 str(d.approved),
                 str(d.rejected),
                 str(d.n_edits),
-                d.decided_by,
+                Text(d.decided_by),
                 key=str(d.decision_id),
             )
         self.query_one("#version", Static).update(
@@ -74,7 +75,7 @@ class HistoryScreen(Screen[None]):
         try:
             result = ledger.undo(decision, by="human") if op == "undo" else ledger.redo(decision, by="human")
         except UserInputError as error:
-            self.notify(str(error), severity="warning")
+            self.notify(str(error), severity="warning", markup=False)
             return
         self.notify(f"{op} decision #{decision}: {len(result.edits)} edits, {len(result.conflicts)} conflicts")
         self.refresh_table()
@@ -90,6 +91,6 @@ class HistoryScreen(Screen[None]):
 
         def done(row: str | None) -> None:
             if row:
-                self.query_one("#explain", Static).update(Coordinator(self.session).handle(f"why {row}").text)
+                self.query_one("#explain", Static).update(Text(Coordinator(self.session).handle(f"why {row}").text))
 
         self.app.push_screen(Ask("Explain which row id?"), done)

@@ -158,7 +158,8 @@ class ReviewScreen(Screen[dict[str, Answer]]):
         table = self.query_one("#findings", DataTable)
         table.clear()
         for f in self._visible():
-            table.add_row(self._mark(f), f.row_id, f.issue, f"{f.score:.2f}", self._action_text(f), key=f.finding_id)
+            cells = (self._mark(f), f.row_id, f.issue, f"{f.score:.2f}", self._action_text(f))
+            table.add_row(*map(Text, cells), key=f.finding_id)  # rows, labels: plain text, never markup
         if table.row_count:
             table.move_cursor(row=min(keep_row, table.row_count - 1))
         approved = sum(
@@ -166,10 +167,13 @@ class ReviewScreen(Screen[dict[str, Answer]]):
         )
         shown = len(self._visible())
         self.query_one("#summary", Static).update(
-            f"[b]{self.proposal.tool}[/b] ({self.index + 1}/{len(self.proposals)}): {self.proposal.summary}\n"
-            f"{approved} of {len([f for f in self.proposal.findings if f.finding_id in self.answers])} approved"
-            f"{f' · filter: {self.issue_filter}' if self.issue_filter else ''} · {shown} shown · "
-            "enter confirms"
+            Text.assemble(
+                (self.proposal.tool, "bold"),
+                f" ({self.index + 1}/{len(self.proposals)}): {self.proposal.summary}\n"
+                f"{approved} of {len([f for f in self.proposal.findings if f.finding_id in self.answers])} approved"
+                f"{f' · filter: {self.issue_filter}' if self.issue_filter else ''} · {shown} shown · "
+                "enter confirms",
+            )
         )
         self._show_evidence()
 
