@@ -164,15 +164,17 @@ class Session:
                     yield self._event("decision_needed", pending=self.pending)
                     return
                 run_input: Any = Command(resume={snapshot.interrupts[0].id: self._answers})
-            elif snapshot.next:
-                run_input = None  # killed mid-run: continue from the last checkpoint
-                yield self._event("message", text="resuming from the last checkpoint")
-            elif snapshot.values.get("status"):
+            elif snapshot.created_at is None:  # no checkpoint at all: a new run
+                run_input = {}
+                yield self._event("started", data=self.config.data, planner=self.config.planner)
+            elif snapshot.values.get("status") and not snapshot.next and not snapshot.tasks:
                 self.status = snapshot.values["status"]
                 return
             else:
-                run_input = {}
-                yield self._event("started", data=self.config.data, planner=self.config.planner)
+                # Killed mid-run. Also when a step's tasks had saved their writes but the step's checkpoint was not
+                # written yet: LangGraph then reports no `next`, and the writes are applied by continuing.
+                run_input = None
+                yield self._event("message", text="resuming from the last checkpoint")
             self.status = "running"
             self._answers = None
             self.pending = []

@@ -121,6 +121,37 @@ def test_kill_9_then_resume_matches_an_uninterrupted_run(reference_run, tmp_path
     assert sorted(map(key, got)) == sorted(map(key, ref))  # nothing lost, nothing applied twice
 
 
+def _ledger_decisions(run: Path) -> list[tuple[str, int, int]]:
+    from copilot.ledger import Ledger
+
+    return [(d.tool, d.approved, d.n_edits) for d in Ledger(run / "workspace" / "ledger").decisions()]
+
+
+@pytest.mark.slow
+def test_a_kill_at_every_checkpoint_boundary_resumes_exactly_where_it_stopped(reference_run, tmp_path):
+    """SIGKILL right after each checkpoint write of the run (node outputs and step checkpoints alike), then resume:
+    the run continues (never starts over), and ends with the uninterrupted run's data and decisions."""
+    harness = Path(__file__).parent / "harness" / "kill_at_checkpoint.py"
+    args = ("run", EXAMPLE, "--benchmark", BENCH, "--policy", "approve-all")
+    boundaries = 0
+    for n in range(1, 200):
+        out = tmp_path / f"kill-{n}"
+        killed = subprocess.run(
+            [sys.executable, str(harness), str(n), *map(str, args), "--out", str(out)], capture_output=True, text=True
+        )
+        if killed.returncode != -signal.SIGKILL:  # the run wrote fewer than n checkpoints: every boundary was hit
+            assert killed.returncode == 0 and "ended before write" in killed.stderr, killed.stderr
+            break
+        boundaries += 1
+        resumed = _curate("run", "--resume", out)
+        assert resumed.returncode == 0, (n, resumed.stderr)
+        kinds = [json.loads(line)["kind"] for line in (out / "events.jsonl").read_text().splitlines()]
+        assert kinds.count("started") == 1, f"kill after write {n}: the resumed run started over"
+        assert (out / "curated.csv").read_bytes() == (reference_run / "curated.csv").read_bytes(), n
+        assert _ledger_decisions(out) == _ledger_decisions(reference_run), n
+    assert boundaries >= 10, "the run wrote too few checkpoints for this test to mean anything"
+
+
 def test_review_policy_waits_and_resumes_with_decisions(tmp_path):
     data = tmp_path / "tickets.csv"
     shutil.copy(EXAMPLE, data)
