@@ -329,6 +329,12 @@ def main() -> None:
         command.main(prog_name="curate", standalone_mode=True)
     except UserInputError as error:
         fail(str(error), error.exit_code)
+    except OSError as error:  # an unwritable, missing or wrong-kind path the user named (or the cache folder)
+        where = f"{error.filename}: " if error.filename else ""
+        fail(
+            f"{where}{error.strerror or error}. Check that the path exists, is a folder where a folder is meant, and "
+            f"is writable; or choose another one (--out, --workspace, CURATE_CACHE_DIR)."
+        )
     except click.exceptions.Exit as done:  # --help of the plain click commands under `tools`
         raise SystemExit(done.exit_code) from None
     except click.ClickException as error:  # usage errors of the plain click commands under `tools`

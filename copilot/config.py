@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     usd_per_1k_completion: float = Field(0.0, description="price of 1,000 completion tokens")
     timeout_s: float = 60.0
     max_retries: int = 4
+    max_reply_tokens: int = Field(4096, ge=16, description="cap on one completion (max_tokens)")
     cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "curation-copilot")
     embedder: str = Field("minilm", description="'minilm' (offline) or 'openai[:MODEL]'")
 

@@ -6,6 +6,7 @@ ledger. Checkpoints go to SQLite in the workspace, so a killed run resumes where
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from copilot.ledger import Decision, FindingOverride, Ledger
 from copilot.llm.budget import BudgetExceeded
 from copilot.policy import Policy
 from curation_tools.context import ToolContext
+from curation_tools.errors import UserInputError
 from curation_tools.profile import ProfileParams
 from curation_tools.profile import run as run_profile
 from curation_tools.registry import get_tool
@@ -79,7 +81,7 @@ class Runtime:
         return read_proposal(self.workspace, proposal_id)
 
 
-def _emit(kind: str, **data: Any) -> None:
+def emit(kind: str, **data: Any) -> None:
     get_stream_writer()({"kind": kind, **data})
 
 
@@ -87,7 +89,7 @@ def build_graph(rt: Runtime, checkpointer):
     def profile(state: RunState) -> dict[str, Any]:
         data = rt.ledger().dataset()
         result = run_profile(data, ProfileParams(), ToolContext(cache_dir=rt.settings.cache_dir))
-        _emit("message", text=f"profile: {result.proposal.summary}")
+        emit("message", text=f"profile: {result.proposal.summary}")
         return {"profile": result.report, "round": 0, "outcomes": [], "decisions": [], "notes": []}
 
     def plan(state: RunState) -> dict[str, Any]:
@@ -104,13 +106,13 @@ def build_graph(rt: Runtime, checkpointer):
         try:
             made = validate_plan(rt.planner.plan(context), context)
         except BudgetExceeded as error:
-            _emit("cost", text=str(error))
+            emit("cost", text=str(error))
             return {"plan": [], "status": "budget_reached", "notes": [*state["notes"], str(error)]}
         except InvalidPlan as error:  # a planner's own fallback failed too: stop rather than run anything unchecked
-            _emit("message", text=f"plan rejected: {error}")
+            emit("message", text=f"plan rejected: {error}")
             return {"plan": [], "status": "plan_rejected", "notes": [*state["notes"], str(error)]}
         steps = [s.model_dump() for s in made.steps]
-        _emit("plan", round=state["round"] + 1, steps=steps, rationale=made.rationale, planner=rt.planner.name)
+        emit("plan", round=state["round"] + 1, steps=steps, rationale=made.rationale, planner=rt.planner.name)
         return {"plan": steps, "rationale": made.rationale}
 
     def dispatch(state: RunState):
@@ -121,11 +123,11 @@ def build_graph(rt: Runtime, checkpointer):
     def worker(task: dict[str, Any]) -> dict[str, Any]:
         step, round_ = task["step"], task["round"]
         spec = get_tool(step["tool"])
-        _emit("step_started", tool=spec.name, params=step["params"], reason=step.get("reason", ""))
+        emit("step_started", tool=spec.name, params=step["params"], reason=step.get("reason", ""))
         data = rt.ledger().dataset()
 
         def progress(stage: str, done: int, total: int | None) -> None:
-            _emit("progress", tool=spec.name, stage=stage, done=done, total=total)
+            emit("progress", tool=spec.name, stage=stage, done=done, total=total)
 
         ctx = ToolContext(
             cache_dir=rt.settings.cache_dir,
@@ -136,20 +138,26 @@ def build_graph(rt: Runtime, checkpointer):
             cancel=rt.cancel,
             **rt.judges,
         )
-        result = spec.run(data, spec.params_model.model_validate(step["params"]), ctx)
-        proposal = result.proposal
+        started = time.perf_counter()
+        try:
+            proposal = spec.run(data, spec.params_model.model_validate(step["params"]), ctx).proposal
+        except UserInputError as error:  # e.g. classes smaller than the folds: the run goes on without this step
+            proposal = Proposal(
+                tool=spec.name, tool_version="-", params=step["params"], summary=f"could not run: {error}", findings=[]
+            )
+            emit("message", text=f"{spec.name} could not run on this data; the run goes on without it. {error}")
         rt.proposals_dir.mkdir(parents=True, exist_ok=True)
         tmp = rt.proposals_dir / f".{proposal.proposal_id}.tmp"
         tmp.write_text(proposal.model_dump_json(), encoding="utf-8")
         tmp.replace(rt.proposals_dir / f"{proposal.proposal_id}.json")
-        _emit(
+        emit(
             "proposal_ready",
             tool=spec.name,
             proposal_id=proposal.proposal_id,
             findings=len(proposal.findings),
             summary=proposal.summary,
             explanation=explain_proposal(proposal, step.get("reason", "")),
-            elapsed_s=round(result.elapsed_s, 2),
+            elapsed_s=round(time.perf_counter() - started, 2),
         )
         return {"proposals": {str(round_): [proposal.proposal_id]}}
 
@@ -222,7 +230,7 @@ def build_graph(rt: Runtime, checkpointer):
                     ),
                 )
                 edits = len(result.edits)
-                _emit("applied", tool=proposal.tool, proposal_id=pid, edits=edits, conflicts=len(result.conflicts))
+                emit("applied", tool=proposal.tool, proposal_id=pid, edits=edits, conflicts=len(result.conflicts))
             else:
                 edits = already[pid]
             outcome = StepOutcome(
@@ -246,7 +254,7 @@ def build_graph(rt: Runtime, checkpointer):
     def finish(state: RunState) -> dict[str, Any]:
         status = state.get("status") or "finished"
         rt.finish({**state, "status": status})
-        _emit("finished", status=status)
+        emit("finished", status=status)
         return {"status": status}
 
     graph = StateGraph(RunState)

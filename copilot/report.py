@@ -123,8 +123,10 @@ def _report(summary: dict[str, Any], curated: Path) -> str:
     if summary["llm_usage"]:
         u = summary["llm_usage"]
         lines.append(
-            f"\nLLM: {u['calls']} calls, {u['prompt_tokens']} prompt + {u['completion_tokens']} completion tokens, "
-            f"${u['cost_usd']:.4f}."
+            f"\nLLM: {u['calls']} calls ({u.get('failed_calls', 0)} failed), {u['prompt_tokens']} prompt + "
+            f"{u['completion_tokens']} completion tokens, ${u['cost_usd']:.4f}."
         )
+        if u.get("degraded"):
+            lines.append(f"\n**The run went offline:** {md(u['degraded'])}")
     lines.append("\nUndo any decision with `curate undo` on the run's workspace (`--workspace DIR/workspace/ledger`).")
     return "\n".join(lines) + "\n"

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from copilot.agents.heuristic import AllToolsPlanner, HeuristicPlanner, RecipePlanner
 from copilot.agents.plan import Planner
 from copilot.config import Settings
-from copilot.graph import RunState, Runtime, build_graph, read_proposal
+from copilot.graph import RunState, Runtime, build_graph, emit, read_proposal
 from copilot.ledger import Ledger
 from copilot.llm.budget import Budget
 from copilot.locks import FolderLock, folder_lock
@@ -236,7 +236,7 @@ class Session:
             from copilot.agents.llm_planner import LLMPlanner
 
             return LLMPlanner(
-                self.llm_client(), fallback=HeuristicPlanner(), notify=lambda t: self._event("message", text=t)
+                self.llm_client(), fallback=HeuristicPlanner(), notify=lambda t: emit("message", text=t)
             )
         return HeuristicPlanner()
 

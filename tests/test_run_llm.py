@@ -146,3 +146,60 @@ def test_injection_row_cannot_bypass_review(cli, endpoint, tmp_path):
     script.assert_complete()
     assert not (out / "changes.jsonl").exists()
     shutil.rmtree(out)
+
+
+def test_malformed_replies_are_failed_calls_then_the_round_falls_back(cli, endpoint, tmp_path):
+    empty_choices = json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": "m", "choices": []})
+    _, script = endpoint(
+        [FakeReply(raw=empty_choices), FakeReply(raw="<html>bad gateway</html>"), FakeReply(raw="null")]
+        + [plan(LABELS), plan()]
+    )
+    out = tmp_path / "run"
+    result = cli("run", EXAMPLE, "--planner", "llm", "--policy", "approve-all", "--out", out)
+    assert result.code == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    script.assert_complete()
+    assert all(call["max_tokens"] == 4096 for call in script.calls)  # replies are capped
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["llm_usage"]["failed_calls"] == 3 and summary["llm_usage"]["calls"] == 2
+    assert "falling back to the heuristic planner" in (out / "events.jsonl").read_text()
+    assert [s["tool"] for s in summary["steps"]] == ["dedup", "label-errors"]
+
+
+def test_a_refused_key_degrades_the_run_to_offline_planning_loudly(cli, endpoint, tmp_path):
+    _, script = endpoint([FakeReply(status=401, content="invalid api key")])
+    out = tmp_path / "run"
+    result = cli("run", EXAMPLE, "--planner", "llm", "--policy", "approve-all", "--out", out)
+    assert result.code == 0, result.stderr
+    script.assert_complete()  # one call: no later round asks a server that refused the key
+    assert "WARNING: planning offline" in result.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert "refused the API key" in summary["llm_usage"]["degraded"]
+    assert "The run went offline" in (out / "report.md").read_text()
+    assert KEY not in _files_text(out)
+
+
+def test_out_of_bounds_parameters_are_refused_and_repaired(cli, endpoint, tmp_path):
+    greedy = {"tool": "dedup", "params": {"method": ["near"], "bands": 100000}, "reason": "more bands"}
+    _, script = endpoint([plan(greedy), plan(DEDUP), plan()])
+    out = tmp_path / "run"
+    result = cli("run", EXAMPLE, "--planner", "llm", "--policy", "approve-all", "--out", out)
+    assert result.code == 0, result.stderr
+    script.assert_complete()
+    assert "bands" in script.calls[1]["messages"][-1]["content"]  # the error went back to the model
+    assert json.loads((out / "summary.json").read_text())["steps"][0]["tool"] == "dedup"
+
+
+def test_a_step_that_fails_on_the_data_is_replaced_and_resume_does_not_fail(cli, endpoint, tmp_path):
+    frame = pd.read_csv(EXAMPLE).groupby("intent").head(18)  # 18 rows a class: 20 folds cannot split them
+    data = tmp_path / "small.csv"
+    frame.to_csv(data, index=False)
+    too_many_folds = {"tool": "label-errors", "params": {"folds": 20, "judge_top": 0}, "reason": "many folds"}
+    _, script = endpoint([plan(too_many_folds), plan()])
+    out = tmp_path / "run"
+    result = cli("run", data, "--planner", "llm", "--policy", "approve-all", "--out", out)
+    assert result.code == 0, result.stderr
+    script.assert_complete()
+    step = json.loads((out / "summary.json").read_text())["steps"][0]
+    assert step["tool"] == "label-errors" and step["summary"].startswith("could not run:")
+    assert cli("run", "--resume", out).code == 0

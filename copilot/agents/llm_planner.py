@@ -62,5 +62,10 @@ class LLMPlanner:
             reason = f"the LLM planner gave no valid plan ({error})"
         except (openai.APIError, openai.APITimeoutError) as error:
             reason = f"the LLM endpoint failed ({type(error).__name__})"
+        if self.client.usage.degraded:  # a refused key: said loudly, every round, and in the report
+            self.notify(
+                f"WARNING: planning offline with the {self.fallback.name} planner: {self.client.usage.degraded}"
+            )
+            return self.fallback.plan(context)
         self.notify(f"{reason}; falling back to the {self.fallback.name} planner for this round")
         return self.fallback.plan(context)

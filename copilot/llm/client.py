@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from typing import TypeVar
 
+import openai
 from openai import OpenAI
 from pydantic import BaseModel, Field, ValidationError
 
@@ -15,16 +16,38 @@ from copilot.llm.budget import Budget
 T = TypeVar("T", bound=BaseModel)
 
 
+MAX_REPLY_CHARS = 200_000  # a reply longer than this is cut before it is parsed
+MALFORMED_RETRIES = 2  # extra tries when a 200 reply is not a usable completion (the SDK retries 429/5xx itself)
+
+
 class Usage(BaseModel):
     calls: int = 0
+    failed_calls: int = Field(0, description="calls that got an error or a reply that was not a usable completion")
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
     by_node: dict[str, int] = Field(default_factory=dict, description="calls per graph node / purpose")
+    degraded: str | None = Field(None, description="why the run stopped using the LLM (the endpoint refused the key)")
 
 
 class InvalidLLMOutput(Exception):
     """The model's answer stayed invalid after the allowed repair attempts."""
+
+
+class LLMCallFailed(InvalidLLMOutput):
+    """No usable completion: a malformed 200 reply (no choices, not JSON) after retries, or a refused key."""
+
+
+def _content(response: object) -> str:
+    """The assistant's text, or LLMCallFailed for a reply that is not a chat completion with a choice."""
+    choices = getattr(response, "choices", None)
+    if not choices:
+        raise LLMCallFailed(f"the reply has no choices ({type(response).__name__})")
+    message = getattr(choices[0], "message", None)
+    content = getattr(message, "content", None)
+    if content is not None and not isinstance(content, str):
+        raise LLMCallFailed("the reply's content is not text")
+    return (content or "")[:MAX_REPLY_CHARS]
 
 
 class LLMClient:
@@ -34,10 +57,51 @@ class LLMClient:
             api_key=key, base_url=settings.base_url, timeout=settings.timeout_s, max_retries=settings.max_retries
         )
         self.model = settings.model
+        self.max_reply_tokens = settings.max_reply_tokens
         self.usage = Usage()
         self.budget = budget or Budget(
             usd_per_1k_prompt=settings.usd_per_1k_prompt, usd_per_1k_completion=settings.usd_per_1k_completion
         )
+
+    def _complete(self, messages: list[dict[str, str]], purpose: str) -> str:
+        """One completion's text. HTTP errors propagate (after the SDK's retries); malformed 200 replies are
+        retried, then LLMCallFailed; a refused key (401/403) stops every later call of this client."""
+        if self.usage.degraded:
+            raise LLMCallFailed(self.usage.degraded)
+        problem: Exception | None = None
+        for _ in range(MALFORMED_RETRIES + 1):
+            self.budget.check(self.usage.calls + self.usage.failed_calls, self.usage.cost_usd)
+            try:
+                response = self._client.chat.completions.create(
+                    model=self.model,
+                    messages=messages,
+                    response_format={"type": "json_object"},
+                    temperature=0,
+                    max_tokens=self.max_reply_tokens,
+                )
+                content = _content(response)
+            except (openai.AuthenticationError, openai.PermissionDeniedError) as error:
+                self.usage.failed_calls += 1
+                self.usage.degraded = (
+                    f"the LLM endpoint refused the API key ({type(error).__name__}, HTTP {error.status_code}); "
+                    f"no further LLM calls in this run. Set OPENAI_API_KEY (or CURATE_API_KEY) and resume."
+                )
+                raise LLMCallFailed(self.usage.degraded) from None
+            except openai.APIError:
+                self.usage.failed_calls += 1
+                raise
+            except (LLMCallFailed, json.JSONDecodeError, TypeError, AttributeError, ValueError) as error:
+                self.usage.failed_calls += 1  # a 200 whose body is not JSON, or JSON without a choice
+                problem = error
+                continue
+            self.usage.calls += 1
+            self.usage.by_node[purpose] = self.usage.by_node.get(purpose, 0) + 1
+            if getattr(response, "usage", None):
+                self.usage.prompt_tokens += response.usage.prompt_tokens
+                self.usage.completion_tokens += response.usage.completion_tokens
+                self.usage.cost_usd += self.budget.cost(response.usage.prompt_tokens, response.usage.completion_tokens)
+            return content
+        raise LLMCallFailed(f"the endpoint's replies were not usable completions ({problem})")
 
     def chat_json(
         self,
@@ -52,23 +116,13 @@ class LLMClient:
         answer); on invalid output, feed the error back and retry."""
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         for _ in range(repairs + 1):
-            self.budget.check(self.usage.calls, self.usage.cost_usd)
-            response = self._client.chat.completions.create(
-                model=self.model, messages=messages, response_format={"type": "json_object"}, temperature=0
-            )
-            self.usage.calls += 1
-            self.usage.by_node[purpose] = self.usage.by_node.get(purpose, 0) + 1
-            if response.usage:
-                self.usage.prompt_tokens += response.usage.prompt_tokens
-                self.usage.completion_tokens += response.usage.completion_tokens
-                self.usage.cost_usd += self.budget.cost(response.usage.prompt_tokens, response.usage.completion_tokens)
-            content = response.choices[0].message.content or ""
+            content = self._complete(messages, purpose)
             try:
                 answer = schema.model_validate(json.loads(content))
                 if check is not None:
                     check(answer)
                 return answer
-            except (json.JSONDecodeError, ValidationError, ValueError) as error:
+            except (json.JSONDecodeError, RecursionError, ValidationError, ValueError) as error:
                 messages += [
                     {"role": "assistant", "content": content},
                     {"role": "user", "content": f"That was not valid: {error}. Answer with the JSON object only."},

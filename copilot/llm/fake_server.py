@@ -22,6 +22,8 @@ class FakeReply:
     content: str = ""
     status: int = 200
     delay_s: float = 0.0
+    raw: str | None = None
+    """sent as the whole HTTP body instead of a chat completion (a malformed reply)"""
 
 
 EmbedFn = Callable[[str], list[float]]
@@ -66,7 +68,7 @@ class FakeOpenAIServer:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 server.requests.append({"path": self.path, "headers": headers, "body": body})
                 status, payload = server.route(self.path, body)
-                data = json.dumps(payload).encode()
+                data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -81,7 +83,7 @@ class FakeOpenAIServer:
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}/v1"
 
-    def route(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def route(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any] | str]:
         if path.endswith("/embeddings") and self.embed is not None:
             inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
             data = [{"object": "embedding", "index": i, "embedding": self.embed(t)} for i, t in enumerate(inputs)]
@@ -92,6 +94,8 @@ class FakeOpenAIServer:
             reply = reply if isinstance(reply, FakeReply) else FakeReply(content=reply)
             if reply.delay_s:
                 time.sleep(reply.delay_s)
+            if reply.raw is not None:
+                return reply.status, reply.raw
             if reply.status != 200:
                 return reply.status, {"error": {"message": reply.content or "scripted error", "type": "server_error"}}
             content = reply.content

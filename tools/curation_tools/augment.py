@@ -31,11 +31,13 @@ from curation_tools.text import SHORT_TEXT_WORDS
 class AugmentParams(BaseModel):
     model_config = ConfigDict(extra="forbid")  # a misspelt parameter is an error, not ignored
 
-    target_count: int | None = Field(None, ge=2, description="rows per class to reach (default: the median class size)")
-    max_per_class: int = Field(50, ge=1, description="at most this many new rows per class")
+    target_count: int | None = Field(
+        None, ge=2, le=1_000_000, description="rows per class to reach (default: the median class size)"
+    )
+    max_per_class: int = Field(50, ge=1, le=100_000, description="at most this many new rows per class")
     exemplars: int = Field(8, ge=1, le=50, description="real exemplars shown to the generator per class")
-    min_chars: int = Field(3, ge=0, description="shorter generated texts are rejected")
-    max_chars: int = Field(2000, ge=10, description="longer generated texts are rejected")
+    min_chars: int = Field(3, ge=0, le=10_000, description="shorter generated texts are rejected")
+    max_chars: int = Field(2000, ge=10, le=100_000, description="longer generated texts are rejected")
     label_ratio: float = Field(
         0.5,
         gt=0,

@@ -88,7 +88,15 @@ class Dataset:
     def labels(self) -> pd.Series:
         if not self.roles.label:
             raise UserInputError("This dataset has no label column; pass --label COLUMN to name one.")
-        return self.frame[self.roles.label]
+        labels = self.frame[self.roles.label]
+        objects = labels.map(lambda v: isinstance(v, dict)).to_numpy()
+        if objects.any():
+            raise UserInputError(
+                f"The label column '{self.roles.label}' holds JSON objects (row {self.frame.index[objects.argmax()]}: "
+                f"{json.dumps(labels.iloc[int(objects.argmax())], default=str)[:80]}). A label is a value or a list "
+                f"of values (multi-label); name the right column with --label."
+            )
+        return labels
 
     def with_frame(self, frame: pd.DataFrame) -> Dataset:
         return Dataset(frame=frame, roles=self.roles, source=self.source, ids_generated=self.ids_generated)

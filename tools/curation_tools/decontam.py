@@ -43,12 +43,18 @@ class DecontamParams(BaseModel):
         json_schema_extra={"repeatable": True},
     )
     ngram: int = Field(8, ge=3, le=20, description="word n-gram size of the overlap layer")
-    min_short_tokens: int = Field(4, ge=1, description="items shorter than --ngram are matched whole from this length")
-    max_item_spread: int = Field(10, ge=1, description="an n-gram in more benchmark items than this is a template")
+    min_short_tokens: int = Field(
+        4, ge=1, le=20, description="items shorter than --ngram are matched whole from this length"
+    )
+    max_item_spread: int = Field(
+        10, ge=1, le=100_000, description="an n-gram in more benchmark items than this is a template"
+    )
     max_doc_fraction: float = Field(
         0.005, gt=0, le=1, description="an n-gram in more than this fraction of training rows (and 20) is boilerplate"
     )
-    window_words: int = Field(160, ge=20, description="long rows are cut into windows of this many words (50% overlap)")
+    window_words: int = Field(
+        160, ge=20, le=5000, description="long rows are cut into windows of this many words (50% overlap)"
+    )
     top_k: int = Field(3, ge=1, le=50, description="benchmark candidates retrieved per window and layer")
     candidate_floor: float = Field(0.15, ge=0, le=1, description="TF-IDF cosine for a benchmark item to be a candidate")
     embed_floor: float = Field(0.3, ge=0, le=1, description="TF-IDF cosine a window needs to be embedded")

@@ -18,7 +18,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from curation_tools import __version__
 from curation_tools.context import ToolContext
@@ -47,12 +47,14 @@ class DedupParams(BaseModel):
     )
     shingle_size: int = Field(5, ge=2, le=20, description="character n-gram size for near duplicates")
     num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations")
-    bands: int = Field(42, ge=1, description="LSH bands (more bands = lower candidate threshold)")
+    bands: int = Field(
+        42, ge=1, le=256, description="LSH bands (more bands = lower candidate threshold; at most num_perm)"
+    )
     min_contained: int = Field(
-        80, ge=1, description="shingles the smaller text needs before containment counts (truncated copies)"
+        80, ge=1, le=10_000, description="shingles the smaller text needs before containment counts (truncated copies)"
     )
     workers: int = Field(
-        0, ge=0, description="processes hashing the near stage from 100,000 rows (0: one per CPU core)"
+        0, ge=0, le=64, description="processes hashing the near stage from 100,000 rows (0: one per CPU core)"
     )
     semantic_threshold: float = Field(0.95, gt=0, le=1, description="cosine similarity for semantic duplicates")
     semantic_exact_max_rows: int = Field(
@@ -60,6 +62,12 @@ class DedupParams(BaseModel):
     )
     reference: str | None = Field(None, description="another data file (e.g. the test set): its copies are split leaks")
     reference_text: str | None = Field(None, description="text column of the reference file (default: inferred)")
+
+    @model_validator(mode="after")
+    def _bands_fit(self) -> DedupParams:
+        if self.bands > self.num_perm:
+            raise ValueError(f"bands ({self.bands}) cannot exceed num_perm ({self.num_perm}): each band needs a row")
+        return self
 
 
 class _Graph:

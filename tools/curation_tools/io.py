@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -94,6 +95,7 @@ def _csv_rows(path: Path, reader: Any) -> Iterator[list[str]]:
 def _read_csv(path: Path, text: str, sep: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(typed frame, cell texts). Numbers, booleans and empties are typed for the tools; the texts keep
     '00501', '1.50', 'TRUE' and 20-digit integers as written, for ids and for writing the file back."""
+    csv.field_size_limit(sys.maxsize)  # a long document is one field; the module's default caps it at 128 KiB
     reader = csv.reader(io.StringIO(text), delimiter=sep)
     header: list[str] | None = None
     n_rows = 0
@@ -143,6 +145,10 @@ def _read_jsonl(path: Path, text: str) -> tuple[pd.DataFrame, JsonLines]:
                 f"{path}: line {number}, column {err.colno} is not valid JSON ({err.msg}). "
                 f"Each line must hold one JSON object; fix or remove that line."
             ) from None
+        except RecursionError:
+            raise UserInputError(
+                f"{path}: line {number} nests JSON arrays or objects too deeply to read; flatten that record."
+            ) from None
         if not isinstance(record, dict):
             raise UserInputError(
                 f"{path}: line {number} holds a JSON {type(record).__name__}, not an object. "
@@ -162,6 +168,8 @@ def read_source(path: Path) -> SourceTable:
         raise UserInputError(f"{path}: no such file (resolved from {Path.cwd()}). Check the path and its spelling.")
     if path.is_dir():
         raise UserInputError(f"{path}: is a folder. Point curate at a data file inside it ({SUPPORTED}).")
+    if not path.is_file():  # a FIFO, socket or device would block or never end
+        raise UserInputError(f"{path}: not a regular file (a pipe or device). Save the data to a file first.")
     fmt, compressed = detect_format(path)
     raw = path.read_bytes()
     digest = hashlib.sha256(raw).hexdigest()

@@ -66,7 +66,9 @@ class LabelErrorParams(BaseModel):
         0.7, ge=0, le=1, description="suggest relabel (else flag) when the suggested label's probability is this high"
     )
     task: Task = Field("auto", description="multiclass, multilabel (label cells hold lists) or regression")
-    judge_top: int = Field(50, ge=0, description="with an LLM judge configured, re-check this many top candidates")
+    judge_top: int = Field(
+        50, ge=0, le=1000, description="with an LLM judge configured, re-check this many top candidates"
+    )
 
 
 def _is_multilabel(labels: pd.Series) -> bool:
@@ -315,6 +317,16 @@ def run(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -> ToolResult
         raise UserInputError(
             "The label-errors tool found no usable features: the data has no text column and no feature "
             "columns. Pass --text COLUMN or --features COL,COL,..."
+        )
+    if not data.roles.text and not data.frame[data.roles.features].notna().to_numpy().any():
+        raise UserInputError(
+            f"The label-errors tool has nothing to learn from: the feature column(s) {', '.join(data.roles.features)} "
+            f"are empty in every row. Name the right columns with --text or --features."
+        )
+    if data.roles.text and not data.roles.features and not data.texts().str.strip().any():
+        raise UserInputError(
+            f"The label-errors tool has nothing to learn from: the text column(s) {', '.join(data.roles.text)} are "
+            f"empty in every row. Name the right column with --text, or pass --features."
         )
     task = _task(data.labels(), params.task)
     handler = {"multiclass": _classification, "multilabel": _multilabel, "regression": _regression}[task]

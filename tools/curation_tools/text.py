@@ -14,6 +14,9 @@ SHORT_TEXT_WORDS = 15
 # ASCII characters that are neither word characters nor whitespace: spaced out by str.replace (fast)
 _ASCII_SPACED = [c for c in map(chr, range(128)) if not (c.isalnum() or c == "_" or c in string.whitespace)]
 _OTHER_MARK = re.compile(r"([^\w\s\x00-\x7f])")  # the rest of the non-word, non-space characters
+# Invisible format characters (zero-width space/joiners, word joiner, BOM, soft hyphen, bidi marks): NFKC keeps
+# them, and one between two words would hide an exact duplicate.
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
 
 
 def _space_ascii_marks(text: str) -> str:
@@ -24,10 +27,11 @@ def _space_ascii_marks(text: str) -> str:
 
 
 def normalize(text: str) -> str:
-    """NFKC, case fold, punctuation spacing and whitespace collapsed: reformatting-insensitive."""
+    """NFKC, invisible characters removed, case fold, punctuation spacing and whitespace collapsed:
+    reformatting-insensitive."""
     if text.isascii():  # NFKC is the identity on ASCII
         return " ".join(_space_ascii_marks(text.lower()).split())
-    text = _space_ascii_marks(unicodedata.normalize("NFKC", text).casefold())
+    text = _space_ascii_marks(unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)).casefold())
     return " ".join(_OTHER_MARK.sub(r" \1 ", text).split())
 
 
