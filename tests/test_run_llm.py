@@ -151,8 +151,13 @@ def test_injection_row_cannot_bypass_review(cli, endpoint, tmp_path):
 def test_malformed_replies_are_failed_calls_then_the_round_falls_back(cli, endpoint, tmp_path):
     empty_choices = json.dumps({"id": "x", "object": "chat.completion", "created": 0, "model": "m", "choices": []})
     _, script = endpoint(
-        [FakeReply(raw=empty_choices), FakeReply(raw="<html>bad gateway</html>"), FakeReply(raw="null")]
-        + [plan(LABELS), plan()]
+        [
+            FakeReply(raw=empty_choices),
+            FakeReply(raw="<html>bad gateway</html>"),
+            FakeReply(raw="null"),
+            plan(LABELS),
+            plan(),
+        ]
     )
     out = tmp_path / "run"
     result = cli("run", EXAMPLE, "--planner", "llm", "--policy", "approve-all", "--out", out)
