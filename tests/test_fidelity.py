@@ -77,7 +77,8 @@ def curate_file(tmp_path, path, mask) -> tuple[Ledger, set[int], os.PathLike]:
 @pytest.mark.parametrize("sep, suffix", [(",", ".csv"), ("\t", ".tsv")])
 @given(data=st.data())
 @FIDELITY
-def test_csv_cells_keep_their_text(tmp_path_factory, sep, suffix, data):
+def test_csv_cells_keep_their_text(tmp_path_factory, record_property, sep, suffix, data):
+    record_property("cases", 1)  # one generated file
     tmp_path = tmp_path_factory.mktemp("csv")
     header = data.draw(st.lists(column_name, min_size=2, max_size=4, unique=True))
     rows = data.draw(st.lists(st.lists(cell, min_size=len(header), max_size=len(header)), min_size=1, max_size=12))
@@ -110,7 +111,8 @@ json_value = st.recursive(
 
 @given(data=st.data())
 @FIDELITY
-def test_jsonl_rows_keep_their_bytes(tmp_path_factory, data):
+def test_jsonl_rows_keep_their_bytes(tmp_path_factory, record_property, data):
+    record_property("cases", 1)
     tmp_path = tmp_path_factory.mktemp("jsonl")
     keys = data.draw(st.lists(column_name, min_size=1, max_size=4, unique=True))
     records = data.draw(
@@ -147,7 +149,8 @@ def arrow_column(kind: str, n: int, draw) -> pa.Array:
 
 @given(data=st.data())
 @FIDELITY
-def test_parquet_keeps_arrow_types_and_values(tmp_path_factory, data):
+def test_parquet_keeps_arrow_types_and_values(tmp_path_factory, record_property, data):
+    record_property("cases", 1)
     tmp_path = tmp_path_factory.mktemp("parquet")
     kinds = data.draw(st.lists(parquet_column, min_size=1, max_size=4))
     n = data.draw(st.integers(1, 10))

@@ -128,7 +128,7 @@ def _ledger_decisions(run: Path) -> list[tuple[str, int, int]]:
 
 
 @pytest.mark.slow
-def test_a_kill_at_every_checkpoint_boundary_resumes_exactly_where_it_stopped(reference_run, tmp_path):
+def test_a_kill_at_every_checkpoint_boundary_resumes_exactly_where_it_stopped(reference_run, tmp_path, record_property):
     """SIGKILL right after each checkpoint write of the run (node outputs and step checkpoints alike), then resume:
     the run continues (never starts over), and ends with the uninterrupted run's data and decisions."""
     harness = Path(__file__).parent / "harness" / "kill_at_checkpoint.py"
@@ -150,6 +150,7 @@ def test_a_kill_at_every_checkpoint_boundary_resumes_exactly_where_it_stopped(re
         assert (out / "curated.csv").read_bytes() == (reference_run / "curated.csv").read_bytes(), n
         assert _ledger_decisions(out) == _ledger_decisions(reference_run), n
     assert boundaries >= 10, "the run wrote too few checkpoints for this test to mean anything"
+    record_property("cases", boundaries)
 
 
 def test_review_policy_waits_and_resumes_with_decisions(tmp_path):
