@@ -77,6 +77,7 @@ def test_reviewers():
         Reviewer("lenient", TRUTH)
 
 
+@pytest.mark.slow
 def test_small_suite_end_to_end_and_compare(cli, tmp_path):
     out = tmp_path / "eval"
     result = cli("eval", "--suite", "small", "--out", out)
@@ -102,6 +103,7 @@ def test_a_dca_bench_style_case_folder(cli, tmp_path):
     assert heuristic["leak_recall"] == 1.0 and heuristic["collateral"] <= 0.05
 
 
+@pytest.mark.slow
 def test_the_llm_planner_is_a_system_when_an_endpoint_is_configured(cli, tmp_path, monkeypatch):
     from copilot.llm.fake_server import FakeOpenAIServer
 

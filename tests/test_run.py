@@ -83,6 +83,7 @@ def test_same_inputs_same_outputs(reference_run, tmp_path):
     assert (again / "changes.jsonl").read_bytes() == (reference_run / "changes.jsonl").read_bytes()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kill_after", ["proposal_ready", "applied"])
 def test_kill_9_then_resume_matches_an_uninterrupted_run(reference_run, tmp_path, kill_after):
     out = tmp_path / "run"

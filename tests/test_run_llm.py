@@ -112,6 +112,7 @@ def _auto(tmp_path):
     return recipe
 
 
+@pytest.mark.slow
 def test_429_500_and_timeouts_are_retried_then_fall_back(cli, endpoint, tmp_path):
     _, script = endpoint(
         [FakeReply(status=429), FakeReply(status=500), plan(DEDUP)] + [FakeReply(delay_s=3)] * 3 + [plan()]

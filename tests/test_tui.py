@@ -73,6 +73,7 @@ def check_snapshot(name: str, text: str) -> None:
     assert text == path.read_text(), f"{name} screen changed; rerun with UPDATE_SNAPSHOTS=1 if intended"
 
 
+@pytest.mark.slow
 def test_a_whole_session_review_apply_undo_export(tmp_path):
     from copilot.tui.app import CurateApp
     from copilot.tui.history import HistoryScreen
@@ -159,6 +160,7 @@ def test_offline_commands_say_what_needs_an_llm(tmp_path):
     assert coordinator.handle("continue").action == "continue"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 def test_real_curate_chat_in_tmux_one_approval_then_quit(tmp_path):
     data = tmp_path / "tickets.csv"
