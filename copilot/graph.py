@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,6 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send, interrupt
 
 from copilot.agents.plan import InvalidPlan, Planner, PlanningContext, StepOutcome, validate_plan
-from copilot.agents.worker import explain_proposal
 from copilot.config import Settings
 from copilot.ledger import Decision, FindingOverride, Ledger
 from copilot.llm.budget import BudgetExceeded
@@ -28,6 +28,22 @@ from curation_tools.profile import ProfileParams
 from curation_tools.profile import run as run_profile
 from curation_tools.registry import get_tool
 from curation_tools.schema import Proposal
+
+EXAMPLES = 3
+
+
+def explain_proposal(proposal: Proposal, reason: str) -> str:
+    """Why the step ran, what it proposes by issue and action, and its most certain findings."""
+    if not proposal.findings:
+        return f"{proposal.tool} ran because {reason or 'the plan asked for it'}; it proposes no change."
+    kinds = Counter((f.issue, f.action.type.value) for f in proposal.findings)
+    parts = ", ".join(f"{n} {issue} ({action})" for (issue, action), n in kinds.most_common())
+    top = sorted(proposal.findings, key=lambda f: -f.score)[:EXAMPLES]
+    examples = "; ".join(f"row {f.row_id}: {f.message or f.issue} (score {f.score:.2f})" for f in top)
+    return (
+        f"{proposal.tool} ran because {reason or 'the plan asked for it'}. It proposes {parts} among the rows it "
+        f"saw. Most certain: {examples}."
+    )
 
 
 def _merge_rounds(old: dict[str, list[str]] | None, new: dict[str, list[str]] | None) -> dict[str, list[str]]:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from copilot.ledger import Ledger
 
 if TYPE_CHECKING:
-    from copilot.session import RunConfig
+    from copilot.run_config import RunConfig
 
 
 def _atomic_write(path: Path, text: str) -> None:

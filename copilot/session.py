@@ -27,33 +27,17 @@ from copilot.graph import RunState, Runtime, build_graph, emit, read_proposal
 from copilot.ledger import Ledger
 from copilot.llm.budget import Budget
 from copilot.locks import FolderLock, folder_lock
-from copilot.policy import Policy
-from copilot.recipe import Recipe, check_steps
+from copilot.recipe import check_steps
 from copilot.report import write_outputs
+from copilot.run_config import RunConfig
 from curation_tools.benchmark_files import load_benchmark, parse_spec
 from curation_tools.errors import ToolCancelled, UserInputError
 from curation_tools.io import load_dataset
-from curation_tools.roles import RoleOverrides
 from curation_tools.schema import Proposal
 from curation_tools.validation import nearest
 
 Status = Literal["ready", "running", "waiting", "finished", "budget_reached", "plan_rejected", "cancelled"]
 THREAD = {"configurable": {"thread_id": "run"}}
-
-
-class RunConfig(BaseModel):
-    data: str
-    roles: RoleOverrides = Field(default_factory=RoleOverrides)
-    benchmarks: list[str] = Field(default_factory=list)
-    goal: str = ""
-    recipe: Recipe = Field(default_factory=Recipe)
-    policy: Policy
-    planner: Literal["heuristic", "llm", "all-tools"] = "heuristic"
-    llm_judges: bool = False
-    skip: list[str] = Field(default_factory=list, description="tools the person said to skip")
-    seed: int = 0
-    max_llm_calls: int | None = None
-    max_cost: float | None = None
 
 
 class Event(BaseModel):

@@ -8,10 +8,11 @@ import json
 
 import pytest
 
+from copilot.cli.run import _show
 from copilot.policy import load_policy
 from copilot.report import code, md
-from copilot.run_cli import _show
-from copilot.session import Event, RunConfig, Session
+from copilot.run_config import RunConfig
+from copilot.session import Event, Session
 from curation_tools.roles import RoleOverrides
 
 from .hostile import HOSTILE, LABEL_COLUMN, hostile_csv

@@ -17,7 +17,8 @@ import pandas as pd
 import pytest
 
 from copilot.policy import load_policy
-from copilot.session import RunConfig, Session
+from copilot.run_config import RunConfig
+from copilot.session import Session
 
 from .conftest import EXAMPLE
 
@@ -147,10 +148,10 @@ def test_a_whole_session_review_apply_undo_export(tmp_path):
 
 
 def test_offline_commands_say_what_needs_an_llm(tmp_path):
-    from copilot.agents.commands import Coordinator
+    from copilot.chat_commands import ChatCommands
 
     session = _session(tmp_path)
-    coordinator = Coordinator(session)
+    coordinator = ChatCommands(session)
     assert "skip TOOL" in coordinator.handle("help").text
     assert "need" in coordinator.handle("why did you flag row 812?").text  # free text: needs an LLM
     assert coordinator.handle("skip label-errors").text.startswith("label-errors will be left out")
@@ -250,13 +251,13 @@ def test_help_screen_lists_the_keys(tmp_path):
 def test_free_questions_go_to_the_llm(tmp_path, monkeypatch):
     import json as jsonlib
 
-    from copilot.agents.commands import Coordinator
+    from copilot.chat_commands import ChatCommands
     from copilot.llm.fake_server import FakeOpenAIServer, ScriptedChat
 
     script = ScriptedChat([jsonlib.dumps({"reply": "Row T0028's label disagrees with its 5 nearest neighbours."})])
     with FakeOpenAIServer(chat=script) as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
         session = _session(tmp_path)
-        reply = Coordinator(session).handle("why did you flag row T0028?")
+        reply = ChatCommands(session).handle("why did you flag row T0028?")
     script.assert_complete()
     assert reply.text.startswith("Row T0028's label") and "<data>" in script.calls[0]["messages"][1]["content"]

@@ -1,1 +1,1 @@
-"""Coordinator planners and tool workers."""
+"""Planners: the offline heuristic, recipes, the all-tools baseline and the LLM planner, and what they see."""

@@ -18,7 +18,8 @@ from copilot.evaluation.reviewers import Reviewer
 from copilot.evaluation.scoring import downstream_accuracy, score
 from copilot.evaluation.suite import Suite, Task
 from copilot.policy import load_policy
-from copilot.session import RunConfig, Session
+from copilot.run_config import RunConfig
+from copilot.session import Session
 from curation_tools.roles import RoleOverrides
 
 SYSTEMS = ("no-op", "all-tools", "heuristic", "llm")

@@ -13,7 +13,7 @@ from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Input, ProgressBar, RichLog, Static
 
-from copilot.agents.commands import Coordinator
+from copilot.chat_commands import ChatCommands
 from copilot.session import Event, Session
 from copilot.tui.help import HelpScreen
 from copilot.tui.history import HistoryScreen
@@ -53,7 +53,7 @@ class CurateApp(App[None]):
     def __init__(self, session: Session) -> None:
         super().__init__()
         self.session = session
-        self.coordinator = Coordinator(session)
+        self.commands = ChatCommands(session)
         self.steps: dict[str, str] = {}
         self.stage_started = 0.0
         self.running = False
@@ -209,7 +209,7 @@ class CurateApp(App[None]):
         if not event.value.strip():
             return
         self.say("you", event.value)
-        reply = self.coordinator.handle(event.value)
+        reply = self.commands.handle(event.value)
         self.say("coordinator", reply.text)
         if reply.action == "continue" and not self.running:
             self.run_session()

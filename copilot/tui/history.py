@@ -87,10 +87,10 @@ class HistoryScreen(Screen[None]):
         self._run("redo")
 
     def action_explain(self) -> None:
-        from copilot.agents.commands import Coordinator
+        from copilot.chat_commands import ChatCommands
 
         def done(row: str | None) -> None:
             if row:
-                self.query_one("#explain", Static).update(Text(Coordinator(self.session).handle(f"why {row}").text))
+                self.query_one("#explain", Static).update(Text(ChatCommands(self.session).handle(f"why {row}").text))
 
         self.app.push_screen(Ask("Explain which row id?"), done)

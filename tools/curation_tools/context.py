@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -12,13 +11,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, Field
 
 from curation_tools.errors import ToolCancelled
-
-ProgressFn = Callable[[str, int, int | None], None]
-"""progress(stage, done, total): total None when unknown."""
-
-
-def no_progress(stage: str, done: int, total: int | None) -> None:
-    """Progress sink that ignores updates."""
+from curation_tools.progress import ProgressFn, no_progress
 
 
 class LabelQuestion(BaseModel):

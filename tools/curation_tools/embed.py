@@ -18,8 +18,8 @@ from typing import Protocol
 
 import numpy as np
 
-from curation_tools.context import ProgressFn, no_progress
 from curation_tools.errors import UserInputError
+from curation_tools.progress import ProgressFn, no_progress
 
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"

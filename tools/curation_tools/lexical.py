@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from curation_tools.context import ProgressFn, no_progress
+from curation_tools.progress import ProgressFn, no_progress
 
 TOKEN_PATTERN = r"(?u)\b\w+\b"
 BLOCK = 2048

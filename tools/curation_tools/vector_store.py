@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from curation_tools.context import ProgressFn, no_progress
 from curation_tools.embed import Embedder
+from curation_tools.progress import ProgressFn, no_progress
 
 
 class BenchmarkVectors:

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
+from copilot.cli.console import err, out
 from copilot.config import Settings
-from copilot.console import err, out
 from curation_tools.errors import UserInputError
 
 eval_app = typer.Typer(help="Benchmark the agent: suites of tasks with planted issues and ground truth.")

@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from copilot.data_options import BenchmarkOpt, FeaturesOpt, GoalOpt, IdOpt, LabelOpt, SplitOpt, TextOpt, overrides_from
+from copilot.cli.data_options import (
+    BenchmarkOpt,
+    FeaturesOpt,
+    GoalOpt,
+    IdOpt,
+    LabelOpt,
+    SplitOpt,
+    TextOpt,
+    overrides_from,
+)
 from copilot.policy import load_policy
 from curation_tools.errors import UserInputError
 
@@ -28,7 +37,8 @@ def chat(
     resume: Annotated[Path | None, typer.Option(help="return to the session in this folder")] = None,
 ) -> None:
     """Curate in a terminal UI: watch the plan, review every proposal with its evidence, undo anything."""
-    from copilot.session import RunConfig, Session, benchmark_spec_absolute  # lazy: LangGraph
+    from copilot.run_config import RunConfig
+    from copilot.session import Session, benchmark_spec_absolute  # lazy: LangGraph
 
     if resume:
         session = Session.resume(resume)

@@ -9,8 +9,17 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape as esc
 
-from copilot.console import err, out
-from copilot.data_options import BenchmarkOpt, FeaturesOpt, GoalOpt, IdOpt, LabelOpt, SplitOpt, TextOpt, overrides_from
+from copilot.cli.console import err, out
+from copilot.cli.data_options import (
+    BenchmarkOpt,
+    FeaturesOpt,
+    GoalOpt,
+    IdOpt,
+    LabelOpt,
+    SplitOpt,
+    TextOpt,
+    overrides_from,
+)
 from copilot.policy import load_policy
 from copilot.recipe import load_recipe
 from curation_tools.errors import UserInputError
@@ -67,7 +76,8 @@ def run(
 
     Exit codes: 0 done, 2 bad input, 3 waiting for decisions (see DIR/pending.json), 4 budget reached.
     """
-    from copilot.session import RunConfig, Session, benchmark_spec_absolute, read_decisions  # lazy: LangGraph
+    from copilot.run_config import RunConfig
+    from copilot.session import Session, benchmark_spec_absolute, read_decisions  # lazy: LangGraph
 
     if resume:
         session = Session.resume(resume)

@@ -15,9 +15,9 @@ from pydantic.fields import FieldInfo
 from rich.markup import escape
 from rich.table import Table
 
+from copilot.cli.console import err, out, progress_bars
+from copilot.cli.data_options import DATA_OPTIONS, load_from_flags
 from copilot.config import Settings
-from copilot.console import err, out, progress_bars
-from copilot.data_options import DATA_OPTIONS, load_from_flags
 from copilot.findings_file import write_findings
 from copilot.ledger import default_workspace
 from curation_tools.context import ToolContext

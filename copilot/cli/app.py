@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -14,15 +13,15 @@ from rich.panel import Panel
 from rich.table import Table
 
 from copilot import __version__
-from copilot.chat_cli import chat as chat_command
+from copilot.cli.chat import chat as chat_command
+from copilot.cli.console import err, fail, out
+from copilot.cli.data_options import FeaturesOpt, IdOpt, LabelOpt, SplitOpt, TextOpt, WorkspaceOpt, load_from_flags
+from copilot.cli.evaluate import eval_app
+from copilot.cli.run import run as run_command
+from copilot.cli.tools import run_tool, tools_group
 from copilot.config import Settings
-from copilot.console import err, fail, out
-from copilot.data_options import FeaturesOpt, IdOpt, LabelOpt, SplitOpt, TextOpt, WorkspaceOpt, load_from_flags
-from copilot.eval_cli import eval_app
 from copilot.findings_file import read_findings, write_findings
 from copilot.ledger import Decision, FindingOverride, Ledger, OperationResult, default_workspace
-from copilot.run_cli import run as run_command
-from copilot.tools_cli import run_tool, tools_group
 from curation_tools.errors import UserInputError
 from curation_tools.registry import available_tools
 
@@ -341,6 +340,3 @@ def main() -> None:
         error.show()
         raise SystemExit(error.exit_code) from None
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -40,7 +40,7 @@ class _Answer(BaseModel):
     reply: str
 
 
-class Coordinator:
+class ChatCommands:
     def __init__(self, session: Session) -> None:
         self.session = session
 

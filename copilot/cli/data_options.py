@@ -9,7 +9,7 @@ import click
 import typer
 from rich.markup import escape
 
-from copilot.console import err
+from copilot.cli.console import err
 from curation_tools.dataset import Dataset
 from curation_tools.io import load_dataset
 from curation_tools.roles import RoleOverrides

@@ -1,0 +1,26 @@
+"""What a run is asked to do: the data, roles, benchmarks, recipe, policy and planner (run.json)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from copilot.policy import Policy
+from copilot.recipe import Recipe
+from curation_tools.roles import RoleOverrides
+
+
+class RunConfig(BaseModel):
+    data: str
+    roles: RoleOverrides = Field(default_factory=RoleOverrides)
+    benchmarks: list[str] = Field(default_factory=list)
+    goal: str = ""
+    recipe: Recipe = Field(default_factory=Recipe)
+    policy: Policy
+    planner: Literal["heuristic", "llm", "all-tools"] = "heuristic"
+    llm_judges: bool = False
+    skip: list[str] = Field(default_factory=list, description="tools the person said to skip")
+    seed: int = 0
+    max_llm_calls: int | None = None
+    max_cost: float | None = None
