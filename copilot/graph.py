@@ -17,6 +17,7 @@ from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send, interrupt
 
+from copilot import formats
 from copilot.agents.plan import InvalidPlan, Planner, PlanningContext, StepOutcome, validate_plan
 from copilot.config import Settings
 from copilot.ledger import Decision, FindingOverride, Ledger
@@ -67,7 +68,8 @@ class RunState(TypedDict, total=False):
 
 def read_proposal(workspace: Path, proposal_id: str) -> Proposal:
     """A proposal a worker stored in the workspace (proposals/<id>.json)."""
-    return Proposal.model_validate_json((workspace / "proposals" / f"{proposal_id}.json").read_text(encoding="utf-8"))
+    path = workspace / "proposals" / f"{proposal_id}.json"
+    return Proposal.model_validate(formats.load_json(path, "proposal", formats.PROPOSAL))
 
 
 @dataclass

@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 from pydantic import BaseModel, Field
 
+from copilot import formats
 from copilot.locks import folder_lock
 from curation_tools.dataset import Dataset, DataSource, Roles
 from curation_tools.errors import UserInputError
@@ -204,6 +205,12 @@ def _cells_differ(left: pd.Series, right: pd.Series, nested: bool) -> pd.Series:
 
 def _connect(root: Path) -> sqlite3.Connection:
     db = sqlite3.connect(root / "ledger.sqlite", isolation_level=None, timeout=600)  # a writer waits its turn
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > formats.LEDGER:
+        db.close()
+    formats.check("ledger", version or formats.LEDGER, formats.LEDGER, root / "ledger.sqlite")
+    if version == 0:  # new, or made before the ledger had a version (the same schema)
+        db.execute(f"PRAGMA user_version = {formats.LEDGER}")
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
     db.execute("PRAGMA foreign_keys=ON")
@@ -312,7 +319,7 @@ class Ledger:
                 f"{self.root} is not a curate workspace (no workspace.json). Run a curate command on the "
                 f"data file first, or pass the right --workspace."
             )
-        meta = json.loads(meta_path.read_text())
+        meta = formats.load_json(meta_path, "workspace", formats.WORKSPACE)
         self.source = DataSource.model_validate(meta["source"])
         self.roles = Roles.model_validate(meta["roles"])
         self.ids_generated: bool = meta["ids_generated"]
@@ -358,6 +365,7 @@ class Ledger:
             copy = "source" + "".join(Path(data.source.path).suffixes[-2:])
             shutil.copyfile(data.source.path, root / copy)
         meta = {
+            formats.KEY: formats.WORKSPACE,
             "source_copy": copy,
             "source": data.source.model_dump(),
             "roles": data.roles.model_dump(),
@@ -686,6 +694,7 @@ class Ledger:
         row = self._db.execute("SELECT body FROM proposals WHERE proposal_id=?", (proposal_id,)).fetchone()
         if row is None:
             raise UserInputError(f"No proposal {proposal_id} in {self.root}.")
+        formats.check_text(row[0], "proposal", formats.PROPOSAL, f"{self.root}: proposal {proposal_id}")
         return Proposal.model_validate_json(row[0])
 
     def _changed_cells(self, a: pd.DataFrame, b: pd.DataFrame, rows: pd.Index) -> list[CellChange]:

@@ -6,12 +6,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from copilot import formats
 from copilot.policy import Policy
 from copilot.recipe import Recipe
 from curation_tools.roles import RoleOverrides
 
 
 class RunConfig(BaseModel):
+    format_version: int = formats.RUN
     data: str
     roles: RoleOverrides = Field(default_factory=RoleOverrides)
     benchmarks: list[str] = Field(default_factory=list)

@@ -20,6 +20,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 from pydantic import BaseModel, Field
 
+from copilot import formats
 from copilot.agents.heuristic import AllToolsPlanner, HeuristicPlanner, RecipePlanner
 from copilot.agents.plan import Planner
 from copilot.config import Settings
@@ -41,6 +42,7 @@ THREAD = {"configurable": {"thread_id": "run"}}
 
 
 class Event(BaseModel):
+    format_version: int = formats.EVENTS
     seq: int
     at: str
     kind: str
@@ -84,7 +86,8 @@ class Session:
         path = Path(out_dir) / "run.json"
         if not path.exists():
             raise UserInputError(f"{out_dir} holds no run (no run.json); start one with `curate run DATA --out DIR`.")
-        session = cls(Path(out_dir), RunConfig.model_validate_json(path.read_text(encoding="utf-8")), settings)
+        config = RunConfig.model_validate(formats.load_json(path, "run", formats.RUN))
+        session = cls(Path(out_dir), config, settings)
         session.pending = session._pending_from_checkpoint()
         return session
 

@@ -123,6 +123,7 @@ class Finding(BaseModel):
 class Proposal(BaseModel):
     """Everything one tool run suggests, decided as a whole with per-finding overrides."""
 
+    format_version: int = Field(1, description="this model's on-disk version; a newer one is refused by readers")
     proposal_id: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
     tool: str
     tool_version: str
