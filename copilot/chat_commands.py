@@ -89,13 +89,13 @@ class ChatCommands:
 
     def _cmd_show(self, args: list[str]) -> Reply:
         n = int(args[0]) if args and args[0].isdigit() else 5
-        frame = self.session.ledger().dataset().frame.head(n)
+        frame = self.session.preview(n)
         return Reply(text=frame.to_string(max_colwidth=40))
 
     def _cmd_why(self, args: list[str]) -> Reply:
         if len(args) != 1:
             return Reply(text="why ROW: give one row id.")
-        history = self.session.ledger().explain(args[0])
+        history = self.session.explain(args[0])
         if not history.events:
             return Reply(text=f"Row {args[0]} has not been changed.")
         lines = [f"Row {args[0]} ({'present' if history.present else 'removed'}):"]
@@ -110,24 +110,24 @@ class ChatCommands:
         return int(args[0]) if args and args[0].isdigit() else None
 
     def _cmd_undo(self, args: list[str]) -> Reply:
-        result = self.session.ledger().undo(self._decision_arg(args), by="human")
+        result = self.session.undo(self._decision_arg(args), by="human")
         return Reply(text=f"Undid decision #{result.decision_id}: {len(result.edits)} edits reverted.")
 
     def _cmd_redo(self, args: list[str]) -> Reply:
-        result = self.session.ledger().redo(self._decision_arg(args), by="human")
+        result = self.session.redo(self._decision_arg(args), by="human")
         return Reply(text=f"Redid decision #{result.decision_id}: {len(result.edits)} edits applied again.")
 
     def _cmd_export(self, args: list[str]) -> Reply:
         if len(args) != 1 or Path(args[0]).name != args[0]:
             return Reply(text="export NAME: a file name (it is written into the session folder).")
-        path = self.session.ledger().export(self.session.out_dir / args[0])
+        path = self.session.export(args[0])
         return Reply(text=f"Wrote {path}.")
 
     def _cmd_status(self, args: list[str]) -> Reply:
-        ledger = self.session.ledger()
+        state = self.session.state()
         return Reply(
-            text=f"version v{ledger.head()}, {len(ledger.dataset())} rows, {len(self.session.pending)} pending "
-            f"decision(s), run {self.session.status}."
+            text=f"version v{state.version}, {state.rows} rows, {state.pending} pending decision(s), "
+            f"run {state.status}."
         )
 
     # ---- free text -------------------------------------------------------------------------------
@@ -144,16 +144,9 @@ class ChatCommands:
         return Reply(text=answer.reply)
 
     def _context(self) -> str:
-        ledger = self.session.ledger()
+        state = self.session.state()
         decisions = [
             d.model_dump(include={"decision_id", "tool", "status", "approved", "rejected", "n_edits"})
-            for d in ledger.decisions()
+            for d in self.session.history()
         ]
-        return str(
-            {
-                "rows": len(ledger.dataset()),
-                "version": ledger.head(),
-                "decisions": decisions,
-                "pending": len(self.session.pending),
-            }
-        )
+        return str({"rows": state.rows, "version": state.version, "decisions": decisions, "pending": state.pending})

@@ -1,6 +1,10 @@
 """The run graph (LangGraph): profile -> plan -> workers (parallel) -> review (one interrupt) -> apply -> plan ...
--> finish. State holds JSON values and ids only; proposals live as files in the workspace, edits in the
-ledger. Checkpoints go to SQLite in the workspace, so a killed run resumes where it stopped.
+-> finish. State holds JSON values and ids only; proposals and edits live in the ledger. Checkpoints go to
+SQLite in the workspace, so a killed run resumes where it stopped.
+
+Each node is a module-level function of (state, runtime) where `runtime.context` is the run's `RunContext`
+(planner, policy, settings, judges; rebuilt from run.json on resume, never checkpointed) and
+`runtime.stream_writer` takes its events: a test can call a node alone. `build_graph` only wires them.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Annotated, Any, TypedDict
 
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
 from langgraph.types import Send, interrupt
 
 from copilot import formats
@@ -66,15 +71,9 @@ class RunState(TypedDict, total=False):
     notes: list[str]
 
 
-def read_proposal(workspace: Path, proposal_id: str) -> Proposal:
-    """A proposal a worker stored in the workspace (proposals/<id>.json)."""
-    path = workspace / "proposals" / f"{proposal_id}.json"
-    return Proposal.model_validate(formats.load_json(path, "proposal", formats.PROPOSAL))
-
-
 @dataclass
-class Runtime:
-    """What nodes need besides state; rebuilt from the run's config on resume (never checkpointed)."""
+class RunContext:
+    """What nodes need besides state: the run's planner, policy, settings and LLM helpers."""
 
     workspace: Path
     settings: Settings
@@ -88,151 +87,164 @@ class Runtime:
     skip: list[str] = field(default_factory=list)
     cancel: threading.Event = field(default_factory=threading.Event)
 
-    @property
-    def proposals_dir(self) -> Path:
-        return self.workspace / "proposals"
-
     def ledger(self) -> Ledger:
+        """A connection of this node's own (nodes run in worker threads); use it as a context manager."""
         return Ledger(self.workspace / "ledger")
 
     def proposal(self, proposal_id: str) -> Proposal:
-        return read_proposal(self.workspace, proposal_id)
+        with self.ledger() as ledger:
+            if not ledger.has_proposal(proposal_id):  # a run started before proposals lived in the ledger
+                legacy = self.workspace / "proposals" / f"{proposal_id}.json"
+                ledger.store_proposal(Proposal.model_validate(formats.load_json(legacy, "proposal", formats.PROPOSAL)))
+            return ledger.proposal(proposal_id)
 
 
 def emit(kind: str, **data: Any) -> None:
+    """An event from code running inside a node that has no `runtime` at hand (a planner's notices)."""
     get_stream_writer()({"kind": kind, **data})
 
 
-def build_graph(rt: Runtime, checkpointer):
-    def profile(state: RunState) -> dict[str, Any]:
-        data = rt.ledger().dataset()
-        result = run_profile(data, ProfileParams(), ToolContext(cache_dir=rt.settings.cache_dir))
-        emit("message", text=f"profile: {result.proposal.summary}")
-        return {"profile": result.report, "round": 0, "outcomes": [], "decisions": [], "notes": []}
+def _say(runtime: Runtime[RunContext], kind: str, **data: Any) -> None:
+    runtime.stream_writer({"kind": kind, **data})
 
-    def plan(state: RunState) -> dict[str, Any]:
-        ledger = rt.ledger()
-        context = PlanningContext(
-            profile=state["profile"],
-            roles=ledger.roles.model_dump(),
-            benchmarks=rt.benchmarks,
-            goal=rt.goal,
-            round=state["round"],
-            done=[StepOutcome.model_validate(o) for o in state["outcomes"]],
-            skip=rt.skip,
+
+def profile(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    with runtime.context.ledger() as ledger:
+        data = ledger.dataset()
+    result = run_profile(data, ProfileParams(), ToolContext(cache_dir=runtime.context.settings.cache_dir))
+    _say(runtime, "message", text=f"profile: {result.proposal.summary}")
+    return {"profile": result.report, "round": 0, "outcomes": [], "decisions": [], "notes": []}
+
+
+def plan(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    rc = runtime.context
+    with rc.ledger() as ledger:
+        roles = ledger.roles.model_dump()
+    context = PlanningContext(
+        profile=state["profile"],
+        roles=roles,
+        benchmarks=rc.benchmarks,
+        goal=rc.goal,
+        round=state["round"],
+        done=[StepOutcome.model_validate(o) for o in state["outcomes"]],
+        skip=rc.skip,
+    )
+    try:
+        made = validate_plan(rc.planner.plan(context), context)
+    except BudgetExceeded as error:
+        _say(runtime, "cost", text=str(error))
+        return {"plan": [], "status": "budget_reached", "notes": [*state["notes"], str(error)]}
+    except InvalidPlan as error:  # a planner's own fallback failed too: stop rather than run anything unchecked
+        _say(runtime, "message", text=f"plan rejected: {error}")
+        return {"plan": [], "status": "plan_rejected", "notes": [*state["notes"], str(error)]}
+    steps = [s.model_dump() for s in made.steps]
+    _say(runtime, "plan", round=state["round"] + 1, steps=steps, rationale=made.rationale, planner=rc.planner.name)
+    return {"plan": steps, "rationale": made.rationale}
+
+
+def dispatch(state: RunState) -> str | list[Send]:
+    if not state["plan"]:
+        return "finish"
+    return [Send("worker", {"step": step, "round": state["round"]}) for step in state["plan"]]
+
+
+def worker(task: dict[str, Any], runtime: Runtime[RunContext]) -> dict[str, Any]:
+    rc = runtime.context
+    step, round_ = task["step"], task["round"]
+    spec = get_tool(step["tool"])
+    _say(runtime, "step_started", tool=spec.name, params=step["params"], reason=step.get("reason", ""))
+    with rc.ledger() as ledger:
+        data = ledger.dataset()
+
+    def progress(stage: str, done: int, total: int | None) -> None:
+        _say(runtime, "progress", tool=spec.name, stage=stage, done=done, total=total)
+
+    ctx = ToolContext(
+        cache_dir=rc.settings.cache_dir,
+        seed=rc.seed,
+        progress=progress,
+        embedder_spec=rc.settings.embedder,
+        workspace=rc.workspace,
+        cancel=rc.cancel,
+        **rc.judges,
+    )
+    started = time.perf_counter()
+    try:
+        proposal = spec.run(data, spec.params_model.model_validate(step["params"]), ctx).proposal
+    except UserInputError as error:  # e.g. classes smaller than the folds: the run goes on without this step
+        proposal = Proposal(
+            tool=spec.name, tool_version="-", params=step["params"], summary=f"could not run: {error}", findings=[]
         )
-        try:
-            made = validate_plan(rt.planner.plan(context), context)
-        except BudgetExceeded as error:
-            emit("cost", text=str(error))
-            return {"plan": [], "status": "budget_reached", "notes": [*state["notes"], str(error)]}
-        except InvalidPlan as error:  # a planner's own fallback failed too: stop rather than run anything unchecked
-            emit("message", text=f"plan rejected: {error}")
-            return {"plan": [], "status": "plan_rejected", "notes": [*state["notes"], str(error)]}
-        steps = [s.model_dump() for s in made.steps]
-        emit("plan", round=state["round"] + 1, steps=steps, rationale=made.rationale, planner=rt.planner.name)
-        return {"plan": steps, "rationale": made.rationale}
+        _say(runtime, "message", text=f"{spec.name} could not run on this data; the run goes on without it. {error}")
+    with rc.ledger() as ledger:
+        ledger.store_proposal(proposal)
+    _say(
+        runtime,
+        "proposal_ready",
+        tool=spec.name,
+        proposal_id=proposal.proposal_id,
+        findings=len(proposal.findings),
+        summary=proposal.summary,
+        explanation=explain_proposal(proposal, step.get("reason", "")),
+        elapsed_s=round(time.perf_counter() - started, 2),
+    )
+    return {"proposals": {str(round_): [proposal.proposal_id]}}
 
-    def dispatch(state: RunState):
-        if not state["plan"]:
-            return "finish"
-        return [Send("worker", {"step": step, "round": state["round"]}) for step in state["plan"]]
 
-    def worker(task: dict[str, Any]) -> dict[str, Any]:
-        step, round_ = task["step"], task["round"]
-        spec = get_tool(step["tool"])
-        emit("step_started", tool=spec.name, params=step["params"], reason=step.get("reason", ""))
-        data = rt.ledger().dataset()
+def review(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    rc = runtime.context
+    loaded = {pid: rc.proposal(pid) for pid in state["proposals"].get(str(state["round"]), [])}
+    ids = sorted(loaded, key=lambda p: (loaded[p].tool, p))
+    decided: dict[str, dict[str, Any]] = {}
+    pending = []
+    for pid in ids:
+        proposal = loaded[pid]
+        for finding in proposal.findings:
+            verdict = rc.policy.decide(proposal.tool, finding)
+            if verdict == "ask":
+                pending.append(
+                    {
+                        "proposal_id": pid,
+                        "tool": proposal.tool,
+                        "finding_id": finding.finding_id,
+                        "row_id": finding.row_id,
+                        "issue": finding.issue,
+                        "action": finding.action.model_dump(mode="json", exclude_none=True),
+                        "score": finding.score,
+                        "message": finding.message,
+                    }
+                )
+            else:
+                decided[finding.finding_id] = {"approve": verdict == "approve", "by": f"policy:{rc.policy.name}"}
+    if pending:
+        answers = interrupt({"pending": pending})  # one interrupt, after fan-in; resumes with {finding_id: verdict}
+        for item in pending:
+            verdict = answers.get(item["finding_id"], "reject")
+            if isinstance(verdict, dict):  # {"approve": true, "new_label": ...}: a person changed the label
+                decided[item["finding_id"]] = {**verdict, "by": "human"}
+            else:
+                decided[item["finding_id"]] = {"approve": verdict == "approve", "by": "human"}
+    decisions = [
+        {"proposal_id": pid, "findings": {f.finding_id: decided[f.finding_id] for f in loaded[pid].findings}}
+        for pid in ids
+    ]
+    return {"decisions": [*state["decisions"], *decisions]}
 
-        def progress(stage: str, done: int, total: int | None) -> None:
-            emit("progress", tool=spec.name, stage=stage, done=done, total=total)
 
-        ctx = ToolContext(
-            cache_dir=rt.settings.cache_dir,
-            seed=rt.seed,
-            progress=progress,
-            embedder_spec=rt.settings.embedder,
-            workspace=rt.workspace,
-            cancel=rt.cancel,
-            **rt.judges,
-        )
-        started = time.perf_counter()
-        try:
-            proposal = spec.run(data, spec.params_model.model_validate(step["params"]), ctx).proposal
-        except UserInputError as error:  # e.g. classes smaller than the folds: the run goes on without this step
-            proposal = Proposal(
-                tool=spec.name, tool_version="-", params=step["params"], summary=f"could not run: {error}", findings=[]
-            )
-            emit("message", text=f"{spec.name} could not run on this data; the run goes on without it. {error}")
-        rt.proposals_dir.mkdir(parents=True, exist_ok=True)
-        tmp = rt.proposals_dir / f".{proposal.proposal_id}.tmp"
-        tmp.write_text(proposal.model_dump_json(), encoding="utf-8")
-        tmp.replace(rt.proposals_dir / f"{proposal.proposal_id}.json")
-        emit(
-            "proposal_ready",
-            tool=spec.name,
-            proposal_id=proposal.proposal_id,
-            findings=len(proposal.findings),
-            summary=proposal.summary,
-            explanation=explain_proposal(proposal, step.get("reason", "")),
-            elapsed_s=round(time.perf_counter() - started, 2),
-        )
-        return {"proposals": {str(round_): [proposal.proposal_id]}}
-
-    def review(state: RunState) -> dict[str, Any]:
-        loaded = {pid: rt.proposal(pid) for pid in state["proposals"].get(str(state["round"]), [])}
-        ids = sorted(loaded, key=lambda p: (loaded[p].tool, p))
-        decided: dict[str, dict[str, Any]] = {}
-        pending = []
-        for pid in ids:
-            proposal = loaded[pid]
-            for finding in proposal.findings:
-                verdict = rt.policy.decide(proposal.tool, finding)
-                if verdict == "ask":
-                    pending.append(
-                        {
-                            "proposal_id": pid,
-                            "tool": proposal.tool,
-                            "finding_id": finding.finding_id,
-                            "row_id": finding.row_id,
-                            "issue": finding.issue,
-                            "action": finding.action.model_dump(mode="json", exclude_none=True),
-                            "score": finding.score,
-                            "message": finding.message,
-                        }
-                    )
-                else:
-                    decided[finding.finding_id] = {"approve": verdict == "approve", "by": f"policy:{rt.policy.name}"}
-        if pending:
-            answers = interrupt({"pending": pending})  # one interrupt, after fan-in; resumes with {finding_id: verdict}
-            for item in pending:
-                verdict = answers.get(item["finding_id"], "reject")
-                if isinstance(verdict, dict):  # {"approve": true, "new_label": ...}: a person changed the label
-                    decided[item["finding_id"]] = {**verdict, "by": "human"}
-                else:
-                    decided[item["finding_id"]] = {"approve": verdict == "approve", "by": "human"}
-        decisions = [
-            {
-                "proposal_id": pid,
-                "findings": {f.finding_id: decided[f.finding_id] for f in loaded[pid].findings},
-            }
-            for pid in ids
-        ]
-        return {"decisions": [*state["decisions"], *decisions]}
-
-    def apply(state: RunState) -> dict[str, Any]:
-        ledger = rt.ledger()
+def apply(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    rc = runtime.context
+    reasons = {step["tool"]: step.get("reason", "") for step in state.get("plan", [])}
+    outcomes = list(state["outcomes"])
+    with rc.ledger() as ledger:
         already = {d.proposal_id: d.n_edits for d in ledger.decisions()}
-        reasons = {step["tool"]: step.get("reason", "") for step in state.get("plan", [])}
-        outcomes = list(state["outcomes"])
         for decision in state["decisions"]:
             pid = decision["proposal_id"]
             if any(o.get("proposal_id") == pid for o in outcomes):
                 continue
-            proposal = rt.proposal(pid)
+            proposal = rc.proposal(pid)
             findings = decision["findings"]
             approved = [fid for fid, d in findings.items() if d["approve"]]
-            by = "human" if any(d["by"] == "human" for d in findings.values()) else f"policy:{rt.policy.name}"
+            by = "human" if any(d["by"] == "human" for d in findings.values()) else f"policy:{rc.policy.name}"
             if pid not in already:  # idempotent: a run killed after the ledger commit does not apply twice
                 result = ledger.apply(
                     proposal,
@@ -248,7 +260,14 @@ def build_graph(rt: Runtime, checkpointer):
                     ),
                 )
                 edits = len(result.edits)
-                emit("applied", tool=proposal.tool, proposal_id=pid, edits=edits, conflicts=len(result.conflicts))
+                _say(
+                    runtime,
+                    "applied",
+                    tool=proposal.tool,
+                    proposal_id=pid,
+                    edits=edits,
+                    conflicts=len(result.conflicts),
+                )
             else:
                 edits = already[pid]
             outcome = StepOutcome(
@@ -267,24 +286,21 @@ def build_graph(rt: Runtime, checkpointer):
                     "explanation": explain_proposal(proposal, reasons.get(proposal.tool, "")),
                 }
             )
-        return {"outcomes": outcomes, "round": state["round"] + 1}
+    return {"outcomes": outcomes, "round": state["round"] + 1}
 
-    def finish(state: RunState) -> dict[str, Any]:
-        status = state.get("status") or "finished"
-        rt.finish({**state, "status": status})
-        emit("finished", status=status)
-        return {"status": status}
 
-    graph = StateGraph(RunState)
-    for name, node in [
-        ("profile", profile),
-        ("plan", plan),
-        ("worker", worker),
-        ("review", review),
-        ("apply", apply),
-        ("finish", finish),
-    ]:
-        graph.add_node(name, node)
+def finish(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    status = state.get("status") or "finished"
+    runtime.context.finish({**state, "status": status})
+    _say(runtime, "finished", status=status)
+    return {"status": status}
+
+
+def build_graph(checkpointer):
+    """The run graph, compiled; run it with `context=RunContext(...)`."""
+    graph = StateGraph(RunState, context_schema=RunContext)
+    for node in (profile, plan, worker, review, apply, finish):
+        graph.add_node(node.__name__, node)
     graph.add_edge(START, "profile")
     graph.add_edge("profile", "plan")
     graph.add_conditional_edges("plan", dispatch, ["worker", "finish"])

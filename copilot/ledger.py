@@ -34,7 +34,7 @@ from copilot import formats
 from copilot.locks import folder_lock
 from curation_tools.dataset import Dataset, DataSource, Roles
 from curation_tools.errors import UserInputError
-from curation_tools.io import ROW_ID, SourceTable, detect_format, read_source, write_table
+from curation_tools.io import ROW_ID, SourceTable, detect_format, read_source, write_table, write_text_atomic
 from curation_tools.schema import ActionType, Finding, JsonScalar, Proposal
 from curation_tools.write_back import OutputRow, can_write_back, write_back
 
@@ -373,9 +373,7 @@ class Ledger:
             "columns": list(data.frame.columns),
             "created_at": _now(),
         }
-        tmp = meta_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(meta, indent=2))
-        tmp.replace(meta_path)
+        write_text_atomic(meta_path, json.dumps(meta, indent=2))
 
     # ---- versions ---------------------------------------------------------------------------
     def _version_file(self, version_id: int) -> Path:
@@ -508,10 +506,7 @@ class Ledger:
                     conflicts.append(Conflict(row_id=finding.row_id, finding_id=finding.finding_id, reason=problem))
                 else:
                     edits.append(planned)
-            self._db.execute(
-                "INSERT OR IGNORE INTO proposals VALUES (?, ?, ?, ?)",
-                (proposal.proposal_id, proposal.tool, proposal.model_dump_json(), proposal.created_at.isoformat()),
-            )
+            self._insert_proposal(proposal)
             changes_data = any(e.action != ActionType.flag for e in edits)
             before, after = (
                 self._commit_version(work.result(), f"{proposal.tool}: {len(edits)} edits")
@@ -561,6 +556,37 @@ class Ledger:
             conflicts=conflicts,
             rejected=rejected,
         )
+
+    def _insert_proposal(self, proposal: Proposal) -> None:
+        self._db.execute(
+            "INSERT OR IGNORE INTO proposals VALUES (?, ?, ?, ?)",
+            (proposal.proposal_id, proposal.tool, proposal.model_dump_json(), proposal.created_at.isoformat()),
+        )
+
+    def store_proposal(self, proposal: Proposal) -> None:
+        """Keep a proposal before it is decided (a run's worker): the ledger is the one proposal store."""
+        with self._transaction():
+            self._insert_proposal(proposal)
+
+    def has_proposal(self, proposal_id: str) -> bool:
+        return self._db.execute("SELECT 1 FROM proposals WHERE proposal_id=?", (proposal_id,)).fetchone() is not None
+
+    def n_rows(self, version_id: int | None = None) -> int:
+        """A version's row count, from the versions table (no data file is read)."""
+        version = version_id or self.head()
+        row = self._db.execute("SELECT n_rows FROM versions WHERE version_id=?", (version,)).fetchone()
+        if row is None:
+            raise UserInputError(f"No version v{version} in {self.root} (see `curate log`).")
+        return int(row[0])
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:

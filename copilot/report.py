@@ -8,15 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from copilot.ledger import Ledger
+from curation_tools.io import write_text_atomic
 
 if TYPE_CHECKING:
     from copilot.run_config import RunConfig
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def _public(value: Any) -> Any:
@@ -54,9 +49,9 @@ def write_outputs(
                 }
             )
     ledger.export(out_dir / curated_name(ledger))
-    _atomic_write(out_dir / "changes.jsonl", "".join(json.dumps(c, default=str) + "\n" for c in changes))
-    rows_in = len(ledger.dataset(1))
-    rows_out = len(ledger.dataset())
+    write_text_atomic(out_dir / "changes.jsonl", "".join(json.dumps(c, default=str) + "\n" for c in changes))
+    rows_in = ledger.n_rows(1)
+    rows_out = ledger.n_rows()
     summary = {
         "status": state.get("status", "finished"),
         "data": config.data,
@@ -73,8 +68,8 @@ def write_outputs(
         "notes": state.get("notes", []),
         "llm_usage": usage,
     }
-    _atomic_write(out_dir / "summary.json", json.dumps(summary, indent=2, default=str))
-    _atomic_write(out_dir / "report.md", _report(summary, out_dir / curated_name(ledger)))
+    write_text_atomic(out_dir / "summary.json", json.dumps(summary, indent=2, default=str))
+    write_text_atomic(out_dir / "report.md", _report(summary, out_dir / curated_name(ledger)))
     return summary
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import pandas as pd
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 from pydantic import BaseModel, Field
@@ -24,8 +25,8 @@ from copilot import formats
 from copilot.agents.heuristic import AllToolsPlanner, HeuristicPlanner, RecipePlanner
 from copilot.agents.plan import Planner
 from copilot.config import Settings
-from copilot.graph import RunState, Runtime, build_graph, emit, read_proposal
-from copilot.ledger import Ledger
+from copilot.graph import RunContext, RunState, build_graph, emit
+from copilot.ledger import DecisionInfo, Edit, Ledger, OperationResult, RowHistory
 from copilot.llm.budget import Budget
 from copilot.locks import FolderLock, folder_lock
 from copilot.recipe import check_steps
@@ -33,12 +34,20 @@ from copilot.report import write_outputs
 from copilot.run_config import RunConfig
 from curation_tools.benchmark_files import load_benchmark, parse_spec
 from curation_tools.errors import ToolCancelled, UserInputError
-from curation_tools.io import load_dataset
+from curation_tools.io import load_dataset, write_text_atomic
 from curation_tools.schema import Proposal
 from curation_tools.validation import nearest
 
 Status = Literal["ready", "running", "waiting", "finished", "budget_reached", "plan_rejected", "cancelled"]
 THREAD = {"configurable": {"thread_id": "run"}}
+
+
+class SessionState(BaseModel):
+    version: int
+    rows: int
+    rows_in: int
+    pending: int
+    status: str
 
 
 class Event(BaseModel):
@@ -62,6 +71,7 @@ class Session:
         self.status: Status = "ready"
         self._cancel = threading.Event()
         self._writer = FolderLock(self.out_dir, "this run")
+        self._open_ledger: Ledger | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------------
     @classmethod
@@ -119,11 +129,69 @@ class Session:
         """Stop the running tool; the session can continue later from the last checkpoint."""
         self._cancel.set()
 
-    def ledger(self) -> Ledger:
-        return Ledger(self.workspace / "ledger")
+    # ---- what a client may ask and do: status, preview, history, undo/redo, explain, export -------------
+    @property
+    def _ledger(self) -> Ledger:
+        """The session's one ledger connection (the run's graph nodes open their own, in their threads)."""
+        if self._open_ledger is None:
+            self._open_ledger = Ledger(self.workspace / "ledger")
+        return self._open_ledger
+
+    def close(self) -> None:
+        if self._open_ledger is not None:
+            self._open_ledger.close()
+            self._open_ledger = None
+
+    def state(self) -> SessionState:
+        return SessionState(
+            version=self._ledger.head(),
+            rows=self._ledger.n_rows(),
+            rows_in=self._ledger.n_rows(1),
+            pending=len(self.pending),
+            status=self.status,
+        )
+
+    def preview(self, n: int = 5) -> pd.DataFrame:
+        """The first n rows of the current version (data columns only)."""
+        return self._ledger.dataset().frame.head(n)
+
+    def row_texts(self, row_ids: set[str]) -> dict[str, str]:
+        """The current text of these rows, for a reviewer ({} when the data has no text column)."""
+        if not self._ledger.roles.text:
+            return {}
+        texts = self._ledger.dataset().texts()
+        return {r: str(texts.get(r, "")) for r in row_ids}
+
+    def history(self) -> list[DecisionInfo]:
+        return self._ledger.decisions()
+
+    def undo(self, decision_id: int | None = None, by: str = "human") -> OperationResult:
+        return self._ledger.undo(decision_id, by=by)
+
+    def redo(self, decision_id: int | None = None, by: str = "human") -> OperationResult:
+        return self._ledger.redo(decision_id, by=by)
+
+    def explain(self, row_id: str) -> RowHistory:
+        return self._ledger.explain(row_id)
+
+    def export(self, name: str) -> Path:
+        """Write the current version into the session folder; the name's extension picks the format."""
+        return self._ledger.export(self.out_dir / name)
+
+    def curated(self) -> pd.DataFrame:
+        return self._ledger.dataset().frame
+
+    def applied_edits(self) -> list[tuple[str, Edit]]:
+        """(tool, edit) for every edit of every applied decision, in order."""
+        return [
+            (info.tool, edit)
+            for info in self._ledger.decisions()
+            if info.status == "applied"
+            for edit in self._ledger.edits_of(info.decision_id)
+        ]
 
     def proposal(self, proposal_id: str) -> Proposal:
-        return read_proposal(self.workspace, proposal_id)
+        return self._ledger.proposal(proposal_id)
 
     def pending_proposals(self) -> list[Proposal]:
         """The proposals whose findings wait for decisions, in review order."""
@@ -166,7 +234,13 @@ class Session:
             self._answers = None
             self.pending = []
             self._cancel.clear()
-            stream = graph.stream(run_input, THREAD, stream_mode=["custom", "updates"], durability="sync")
+            stream = graph.stream(
+                run_input,
+                THREAD,
+                stream_mode=["custom", "updates"],
+                durability="sync",
+                context=self._run_context(),
+            )
             try:
                 yield from self._translate(stream)
             except ToolCancelled:
@@ -197,9 +271,7 @@ class Session:
 
     # ---- internals ---------------------------------------------------------------------------
     def _save_config(self) -> None:
-        tmp = self.out_dir / ".run.json.tmp"
-        tmp.write_text(self.config.model_dump_json(indent=2), encoding="utf-8")
-        tmp.replace(self.out_dir / "run.json")
+        write_text_atomic(self.out_dir / "run.json", self.config.model_dump_json(indent=2))
 
     @property
     def _events_path(self) -> Path:
@@ -222,9 +294,7 @@ class Session:
         if self.config.planner == "llm":
             from copilot.agents.llm_planner import LLMPlanner
 
-            return LLMPlanner(
-                self.llm_client(), fallback=HeuristicPlanner(), notify=lambda t: emit("message", text=t)
-            )
+            return LLMPlanner(self.llm_client(), fallback=HeuristicPlanner(), notify=lambda t: emit("message", text=t))
         return HeuristicPlanner()
 
     def llm_client(self):
@@ -259,12 +329,13 @@ class Session:
             helpers["contamination_judge"] = LLMContaminationJudge(self.llm_client())
         return helpers
 
-    def _runtime(self) -> Runtime:
+    def _run_context(self) -> RunContext:
         def finish(state: RunState) -> dict[str, Any]:
             usage = self.llm.usage.model_dump() if self.llm is not None else None
-            return write_outputs(self.out_dir, Ledger(self.workspace / "ledger"), state, self.config, usage)
+            with Ledger(self.workspace / "ledger") as ledger:
+                return write_outputs(self.out_dir, ledger, state, self.config, usage)
 
-        return Runtime(
+        return RunContext(
             workspace=self.workspace,
             settings=self.settings,
             planner=self._planner(),
@@ -283,7 +354,7 @@ class Session:
         self.workspace.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.workspace / "checkpoints.sqlite", check_same_thread=False)
         try:
-            yield build_graph(self._runtime(), SqliteSaver(conn))
+            yield build_graph(SqliteSaver(conn))
         finally:
             conn.close()
 

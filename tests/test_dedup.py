@@ -189,7 +189,7 @@ def test_worker_processes_give_the_same_signatures_and_edges(monkeypatch, tmp_pa
 
 
 def test_near_stages_pass_through_files_and_clean_up(monkeypatch, ctx):
-    """Signatures, band keys and candidates are written to a scratch folder, read back, then removed."""
+    """Signatures and band keys are written to a scratch folder, read back, then removed."""
     from curation_tools import near_dup
 
     seen: list[set[str]] = []
@@ -203,5 +203,5 @@ def test_near_stages_pass_through_files_and_clean_up(monkeypatch, ctx):
     texts = [LONG, LONG.replace("quickly", "fast"), "An unrelated sentence about a sunny beach and a dog."]
     result = run(make(pd.DataFrame({"text": texts})), DedupParams(method=["near"]), ctx)
     assert [f.row_id for f in result.findings] == ["1"]
-    assert seen == [{"signatures.npy", "band_keys.npy", "candidates.npy"}]
+    assert seen == [{"signatures.npy", "band_keys.npy"}]
     assert not list(ctx.cache_dir.glob("near-stages-*"))

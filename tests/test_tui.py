@@ -197,7 +197,7 @@ def test_real_curate_chat_in_tmux_one_approval_then_quit(tmp_path):
         wait_for("EXITED 0", timeout=30)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
-    changes = Session.resume(folder).ledger().decisions()
+    changes = Session.resume(folder).history()
     assert changes and changes[0].tool == "dedup" and changes[0].decided_by == "human"
 
 

@@ -23,6 +23,7 @@ from copilot.cli.data_options import (
 from copilot.policy import load_policy
 from copilot.recipe import load_recipe
 from curation_tools.errors import UserInputError
+from curation_tools.io import write_text_atomic
 
 if TYPE_CHECKING:
     from copilot.session import Event
@@ -108,7 +109,7 @@ def run(
     folder = session.out_dir
     if session.status == "waiting":
         pending = [{**p, "decision": None} for p in session.pending]
-        (folder / "pending.json").write_text(json.dumps(pending, indent=2, default=str), encoding="utf-8")
+        write_text_atomic(folder / "pending.json", json.dumps(pending, indent=2, default=str))
         err.print(
             f"{len(pending)} finding(s) wait for a decision; they are listed in {folder / 'pending.json'}.\n"
             f"Fill in each 'decision' with approve or reject, then: "

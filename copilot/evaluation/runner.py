@@ -64,16 +64,13 @@ def _run_system(system: str, task: Task, built: BuiltTask, reviewer_spec: str, f
             pending = {p["finding_id"] for p in session.pending}
             asked += len(pending)
             session.decide(reviewer.answer([f for f in findings if f.finding_id in pending]))
-        ledger = session.ledger()
-        curated = ledger.dataset().frame
-        changes = []
-        for info in ledger.decisions():
-            if info.status == "applied":
-                changes += [
-                    {"row_id": e.row_id, "action": e.action.value, "tool": info.tool, "new_value": e.new_value}
-                    for e in ledger.edits_of(info.decision_id)
-                ]
+        curated = session.curated()
+        changes = [
+            {"row_id": e.row_id, "action": e.action.value, "tool": tool, "new_value": e.new_value}
+            for tool, e in session.applied_edits()
+        ]
         usage = session.llm.usage.model_dump() if session.llm else None
+        session.close()
     elapsed = time.perf_counter() - started
     scores = score(built.truth, raw, curated, changes)
     test = pd.read_csv(built.test)

@@ -148,7 +148,7 @@ class CurateApp(App[None]):
             table.add_row(Text(tool), Text(state))
 
     def _refresh_preview(self) -> None:
-        frame = self.session.ledger().dataset().frame.head(5)
+        frame = self.session.preview(5)
         table = self.query_one("#preview", DataTable)
         table.clear(columns=True)
         table.add_columns(*[Text(str(c)) for c in frame.columns])
@@ -156,7 +156,7 @@ class CurateApp(App[None]):
             table.add_row(*[Text(str(v)[:40]) for v in row])
 
     def _refresh_status(self) -> None:
-        ledger = self.session.ledger()
+        state = self.session.state()
         llm = self.session.llm
         cost = (
             f"LLM ${llm.usage.cost_usd:.4f} ({llm.usage.calls} calls)"
@@ -164,10 +164,7 @@ class CurateApp(App[None]):
             else ("LLM ready" if self.session.settings.llm_configured else "offline")
         )
         self.query_one("#status", Static).update(
-            Text(
-                f" v{ledger.head()} · {len(ledger.dataset())} rows · {len(self.session.pending)} pending · "
-                f"{self.session.status} · {cost} · ? help"
-            )
+            Text(f" v{state.version} · {state.rows} rows · {state.pending} pending · {state.status} · {cost} · ? help")
         )
 
     # ---- actions -------------------------------------------------------------------------------
@@ -176,9 +173,7 @@ class CurateApp(App[None]):
             self.notify("Nothing waits for a decision.")
             return
         proposals = self.session.pending_proposals()
-        texts = self.session.ledger().dataset().texts() if self.session.ledger().roles.text else None
-        rows = {f.row_id for p in proposals for f in p.findings}
-        row_texts = {r: str(texts.get(r, "")) for r in rows} if texts is not None else {}
+        row_texts = self.session.row_texts({f.row_id for p in proposals for f in p.findings})
         pending_ids = {p["finding_id"] for p in self.session.pending}
         self.push_screen(ReviewScreen(proposals, row_texts, pending_ids), self._reviewed)
 

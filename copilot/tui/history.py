@@ -42,10 +42,9 @@ class HistoryScreen(Screen[None]):
         self.refresh_table()
 
     def refresh_table(self) -> None:
-        ledger = self.session.ledger()
         table = self.query_one("#decisions", DataTable)
         table.clear()
-        for d in ledger.decisions():
+        for d in self.session.history():
             table.add_row(
                 str(d.decision_id),
                 Text(d.tool),
@@ -56,8 +55,9 @@ class HistoryScreen(Screen[None]):
                 Text(d.decided_by),
                 key=str(d.decision_id),
             )
+        state = self.session.state()
         self.query_one("#version", Static).update(
-            f"[b]History[/b] · version v{ledger.head()} · {len(ledger.dataset())} rows · u undo · y redo · e explain"
+            f"[b]History[/b] · version v{state.version} · {state.rows} rows · u undo · y redo · e explain"
         )
 
     def _selected(self) -> int | None:
@@ -71,9 +71,8 @@ class HistoryScreen(Screen[None]):
         decision = self._selected()
         if decision is None:
             return
-        ledger = self.session.ledger()
         try:
-            result = ledger.undo(decision, by="human") if op == "undo" else ledger.redo(decision, by="human")
+            result = self.session.undo(decision) if op == "undo" else self.session.redo(decision)
         except UserInputError as error:
             self.notify(str(error), severity="warning", markup=False)
             return

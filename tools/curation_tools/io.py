@@ -270,6 +270,12 @@ def atomic_path(path: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def write_text_atomic(path: Path, text: str) -> None:
+    """A small text file (JSON, Markdown) replaced whole: readers see the old file or the new one, never half."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
 def encode_text(text: str, compressed: bool) -> bytes:
     data = text.encode("utf-8")
     return gzip.compress(data, mtime=0) if compressed else data

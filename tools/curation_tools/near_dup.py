@@ -257,8 +257,8 @@ def near_edges(
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """The near stage end to end: verified edges (pairs of row positions), their scores, candidates checked.
 
-    Each stage writes its output to a file in a scratch folder under the cache directory and the next
-    stage reads it from there: signatures, band keys, candidate pairs (the verified edges are returned).
+    Signatures and band keys are written to files in a scratch folder under the cache directory (memory maps)
+    and read from there by the next stage; the candidate pairs and the verified edges stay in memory.
     Only one chunk of signatures
     or one band of keys is in memory at a time. Large inputs are hashed by worker processes, and only the
     candidates' shingles are rebuilt to verify.
@@ -275,9 +275,8 @@ def near_edges(
             signatures(shingles, num_perm, ctx.seed, ctx, sigs)
         sigs.flush()
         keys = open_memmap(stages / "band_keys.npy", mode="w+", dtype=np.uint64, shape=(bands, len(texts)))
-        np.save(stages / "candidates.npy", plausible(candidate_pairs(sigs, bands, ctx, keys), sigs, floor))
+        pairs = plausible(candidate_pairs(sigs, bands, ctx, keys), sigs, floor)
         del sigs, keys  # the stage files' maps, closed before the folder goes
-        pairs = np.load(stages / "candidates.npy")
         if shingles is None:
             docs, local = np.unique(pairs, return_inverse=True)
             local_edges, scores = verified_edges(
