@@ -19,12 +19,13 @@ from typing import Any, Literal
 import pandas as pd
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from copilot import formats
 from copilot.agents.heuristic import AllToolsPlanner, HeuristicPlanner, RecipePlanner
 from copilot.agents.plan import Planner
 from copilot.config import Settings
+from copilot.events import Event, make_event
 from copilot.graph import RunContext, RunState, build_graph, emit
 from copilot.ledger import DecisionInfo, Edit, Ledger, OperationResult, RowHistory
 from copilot.llm.budget import Budget
@@ -48,14 +49,6 @@ class SessionState(BaseModel):
     rows_in: int
     pending: int
     status: str
-
-
-class Event(BaseModel):
-    format_version: int = formats.EVENTS
-    seq: int
-    at: str
-    kind: str
-    data: dict[str, Any] = Field(default_factory=dict)
 
 
 class Session:
@@ -279,9 +272,9 @@ class Session:
 
     def _event(self, kind: str, persist: bool = True, **data: Any) -> Event:
         if not persist:
-            return Event(seq=self._seq, at=datetime.now(UTC).isoformat(timespec="seconds"), kind=kind, data=data)
+            return make_event(self._seq, datetime.now(UTC).isoformat(timespec="seconds"), kind, data)
         self._seq += 1
-        event = Event(seq=self._seq, at=datetime.now(UTC).isoformat(timespec="seconds"), kind=kind, data=data)
+        event = make_event(self._seq, datetime.now(UTC).isoformat(timespec="seconds"), kind, data)
         with self._events_path.open("a", encoding="utf-8") as handle:
             handle.write(event.model_dump_json() + "\n")
         return event

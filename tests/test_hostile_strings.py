@@ -9,10 +9,11 @@ import json
 import pytest
 
 from copilot.cli.run import _show
+from copilot.events import make_event
 from copilot.policy import load_policy
 from copilot.report import code, md
 from copilot.run_config import RunConfig
-from copilot.session import Event, Session
+from copilot.session import Session
 from curation_tools.roles import RoleOverrides
 
 from .hostile import HOSTILE, LABEL_COLUMN, hostile_csv
@@ -65,11 +66,16 @@ def test_the_report_renders_no_link_image_or_html_from_data(cli, data, tmp_path)
 @pytest.mark.parametrize("bad", HOSTILE)
 def test_run_progress_lines_print_llm_and_data_text_literally(capsys, bad):
     events = [
-        Event(seq=1, at="", kind="plan", data={"round": 1, "planner": bad, "steps": [{"tool": bad}], "rationale": bad}),
-        Event(seq=2, at="", kind="step_started", data={"tool": bad}),
-        Event(seq=3, at="", kind="proposal_ready", data={"tool": bad, "summary": bad, "elapsed_s": 1}),
-        Event(seq=4, at="", kind="applied", data={"tool": bad, "edits": 1, "conflicts": 0}),
-        Event(seq=5, at="", kind="message", data={"text": bad}),
+        make_event(1, "", "plan", {"round": 1, "planner": bad, "steps": [{"tool": bad}], "rationale": bad}),
+        make_event(2, "", "step_started", {"tool": bad, "params": {}, "reason": bad}),
+        make_event(
+            3,
+            "",
+            "proposal_ready",
+            {"tool": bad, "proposal_id": "p", "findings": 1, "summary": bad, "explanation": bad, "elapsed_s": 1},
+        ),
+        make_event(4, "", "applied", {"tool": bad, "proposal_id": "p", "edits": 1, "conflicts": 0}),
+        make_event(5, "", "message", {"text": bad}),
     ]
     for event in events:
         _show(event)

@@ -26,26 +26,30 @@ from curation_tools.errors import UserInputError
 from curation_tools.io import write_text_atomic
 
 if TYPE_CHECKING:
-    from copilot.session import Event
+    from copilot.events import Event
 
 EXIT = {"finished": 0, "waiting": 3, "budget_reached": 4, "plan_rejected": 1}
 
 
 def _show(event: Event) -> None:
-    d = event.data
-    if event.kind == "plan":
-        steps = ", ".join(s["tool"] for s in d["steps"]) or "finish"
-        err.print(f"[bold]plan[/] round {d['round']} ({esc(d['planner'])}): {esc(steps)} — {esc(d['rationale'])}")
-    elif event.kind == "step_started":
-        err.print(f"  [cyan]{esc(d['tool'])}[/] started")
-    elif event.kind == "proposal_ready":
-        err.print(f"  [cyan]{esc(d['tool'])}[/]: {esc(d['summary'])} ({d['elapsed_s']}s)")
-    elif event.kind == "applied":
-        err.print(f"  [green]applied[/] {esc(d['tool'])}: {d['edits']} edits, {d['conflicts']} conflicts")
-    elif event.kind in ("message", "cost"):
-        err.print(f"  {d.get('text') or d}", markup=False)
-    elif event.kind == "finished":
-        err.print(f"[bold]{d['status']}[/]")
+    from copilot.events import Applied, Cost, Finished, Message, PlanMade, ProposalReady, StepStarted
+
+    match event:
+        case PlanMade(data=d):
+            steps = ", ".join(s["tool"] for s in d.steps) or "finish"
+            err.print(f"[bold]plan[/] round {d.round} ({esc(d.planner)}): {esc(steps)} — {esc(d.rationale)}")
+        case StepStarted(data=d):
+            err.print(f"  [cyan]{esc(d.tool)}[/] started")
+        case ProposalReady(data=d):
+            err.print(f"  [cyan]{esc(d.tool)}[/]: {esc(d.summary)} ({d.elapsed_s}s)")
+        case Applied(data=d):
+            err.print(f"  [green]applied[/] {esc(d.tool)}: {d.edits} edits, {d.conflicts} conflicts")
+        case Message(data=d):
+            err.print(f"  {d.text}", markup=False)
+        case Cost(data=d):
+            err.print(f"  {d.text or d.model_dump()}", markup=False)
+        case Finished(data=d):
+            err.print(f"[bold]{d.status}[/]")
 
 
 def run(

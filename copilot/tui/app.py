@@ -14,7 +14,19 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Input, ProgressBar, RichLog, Static
 
 from copilot.chat_commands import ChatCommands
-from copilot.session import Event, Session
+from copilot.events import (
+    Applied,
+    Cost,
+    Event,
+    Finished,
+    Message,
+    PlanMade,
+    Progress,
+    ProgressData,
+    ProposalReady,
+    StepStarted,
+)
+from copilot.session import Session
 from copilot.tui.help import HelpScreen
 from copilot.tui.history import HistoryScreen
 from copilot.tui.review import ReviewScreen
@@ -101,39 +113,41 @@ class CurateApp(App[None]):
             self.say("coordinator", "Done: every planned step ran. 'export NAME' writes the data; h shows history.")
 
     def on_session_event(self, event: Event) -> None:
-        d: dict[str, Any] = event.data
-        if event.kind == "plan":
-            for step in d["steps"]:
-                self.steps[step["tool"]] = "planned"
-            self.say(
-                "coordinator",
-                f"Round {d['round']}: {', '.join(s['tool'] for s in d['steps']) or 'finish'} — {d['rationale']}",
-            )
-        elif event.kind == "step_started":
-            self.steps[d["tool"]] = "running"
-        elif event.kind == "progress":
-            self._progress(d)
-        elif event.kind == "proposal_ready":
-            self.steps[d["tool"]] = f"{d['findings']} findings"
-            self.say(d["tool"], d.get("explanation") or d["summary"])
-        elif event.kind == "applied":
-            self.steps[d["tool"]] = f"applied {d['edits']}"
-            self.say(d["tool"], f"applied {d['edits']} edits ({d['conflicts']} conflicts)")
-            self._refresh_preview()
-        elif event.kind in ("message", "cost"):
-            self.say("coordinator", d.get("text") or str(d))
-        elif event.kind == "finished":
-            self.say("coordinator", f"Run {d['status']}.")
+        match event:
+            case PlanMade(data=d):
+                for step in d.steps:
+                    self.steps[step["tool"]] = "planned"
+                self.say(
+                    "coordinator",
+                    f"Round {d.round}: {', '.join(s['tool'] for s in d.steps) or 'finish'} — {d.rationale}",
+                )
+            case StepStarted(data=d):
+                self.steps[d.tool] = "running"
+            case Progress(data=d):
+                self._progress(d)
+            case ProposalReady(data=d):
+                self.steps[d.tool] = f"{d.findings} findings"
+                self.say(d.tool, d.explanation or d.summary)
+            case Applied(data=d):
+                self.steps[d.tool] = f"applied {d.edits}"
+                self.say(d.tool, f"applied {d.edits} edits ({d.conflicts} conflicts)")
+                self._refresh_preview()
+            case Message(data=d):
+                self.say("coordinator", d.text)
+            case Cost(data=d):
+                self.say("coordinator", d.text or str(d.model_dump()))
+            case Finished(data=d):
+                self.say("coordinator", f"Run {d.status}.")
         self._refresh_plan()
         self._refresh_status()
 
-    def _progress(self, d: dict[str, Any]) -> None:
+    def _progress(self, d: ProgressData) -> None:
         bar = self.query_one("#progress", ProgressBar)
-        if d["done"] == 0:
+        if d.done == 0:
             self.stage_started = time.monotonic()
-        bar.update(total=d["total"] or None, progress=d["done"])
+        bar.update(total=d.total or None, progress=d.done)
         elapsed = time.monotonic() - self.stage_started
-        self.query_one("#progress-label", Static).update(Text(f"{d['tool']}: {d['stage']} {elapsed:.0f}s"))
+        self.query_one("#progress-label", Static).update(Text(f"{d.tool}: {d.stage} {elapsed:.0f}s"))
 
     # ---- views ---------------------------------------------------------------------------------
     def say(self, who: str, text: str) -> None:
