@@ -25,9 +25,10 @@ from langgraph.types import Send, interrupt
 from copilot import formats
 from copilot.agents.plan import InvalidPlan, Planner, PlanningContext, StepOutcome, validate_plan
 from copilot.config import Settings
-from copilot.ledger import Decision, FindingOverride, Ledger
+from copilot.decisions import Decision, FindingDecision
+from copilot.ledger import Ledger
 from copilot.llm.budget import BudgetExceeded
-from copilot.policy import Policy
+from copilot.policy import Policy, PolicyReviewer
 from curation_tools.context import ToolContext
 from curation_tools.errors import UserInputError
 from curation_tools.profile import ProfileParams
@@ -192,40 +193,43 @@ def worker(task: dict[str, Any], runtime: Runtime[RunContext]) -> dict[str, Any]
 
 
 def review(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """The policy decides what its rules cover; the rest waits for the next reviewer (one interrupt, after fan-in),
+    who answers every pending finding through `Session.decide` (a person, a decisions file, a simulated reviewer)."""
     rc = runtime.context
     loaded = {pid: rc.proposal(pid) for pid in state["proposals"].get(str(state["round"]), [])}
     ids = sorted(loaded, key=lambda p: (loaded[p].tool, p))
-    decided: dict[str, dict[str, Any]] = {}
+    policy = PolicyReviewer(rc.policy)
+    decided: dict[str, FindingDecision] = {}
     pending = []
     for pid in ids:
         proposal = loaded[pid]
         for finding in proposal.findings:
-            verdict = rc.policy.decide(proposal.tool, finding)
-            if verdict == "ask":
-                pending.append(
-                    {
-                        "proposal_id": pid,
-                        "tool": proposal.tool,
-                        "finding_id": finding.finding_id,
-                        "row_id": finding.row_id,
-                        "issue": finding.issue,
-                        "action": finding.action.model_dump(mode="json", exclude_none=True),
-                        "score": finding.score,
-                        "message": finding.message,
-                    }
-                )
-            else:
-                decided[finding.finding_id] = {"approve": verdict == "approve", "by": f"policy:{rc.policy.name}"}
+            decision = policy.decide(proposal.tool, finding)
+            if decision is not None:
+                decided[finding.finding_id] = decision
+                continue
+            pending.append(
+                {
+                    "proposal_id": pid,
+                    "tool": proposal.tool,
+                    "finding_id": finding.finding_id,
+                    "row_id": finding.row_id,
+                    "issue": finding.issue,
+                    "action": finding.action.model_dump(mode="json", exclude_none=True),
+                    "score": finding.score,
+                    "message": finding.message,
+                }
+            )
     if pending:
-        answers = interrupt({"pending": pending})  # one interrupt, after fan-in; resumes with {finding_id: verdict}
+        answers = interrupt({"pending": pending})  # resumes with {finding_id: FindingDecision as JSON}, all of them
         for item in pending:
-            verdict = answers.get(item["finding_id"], "reject")
-            if isinstance(verdict, dict):  # {"approve": true, "new_label": ...}: a person changed the label
-                decided[item["finding_id"]] = {**verdict, "by": "human"}
-            else:
-                decided[item["finding_id"]] = {"approve": verdict == "approve", "by": "human"}
+            fid = item["finding_id"]
+            decided[fid] = FindingDecision.model_validate({"finding_id": fid, **answers[fid]})
     decisions = [
-        {"proposal_id": pid, "findings": {f.finding_id: decided[f.finding_id] for f in loaded[pid].findings}}
+        {
+            "proposal_id": pid,
+            "findings": {f.finding_id: decided[f.finding_id].model_dump() for f in loaded[pid].findings},
+        }
         for pid in ids
     ]
     return {"decisions": [*state["decisions"], *decisions]}
@@ -237,45 +241,33 @@ def apply(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     outcomes = list(state["outcomes"])
     with rc.ledger() as ledger:
         already = {d.proposal_id: d.n_edits for d in ledger.decisions()}
-        for decision in state["decisions"]:
-            pid = decision["proposal_id"]
+        for entry in state["decisions"]:
+            pid = entry["proposal_id"]
             if any(o.get("proposal_id") == pid for o in outcomes):
                 continue
             proposal = rc.proposal(pid)
-            findings = decision["findings"]
-            approved = [fid for fid, d in findings.items() if d["approve"]]
-            by = "human" if any(d["by"] == "human" for d in findings.values()) else f"policy:{rc.policy.name}"
+            decision = Decision(
+                proposal_id=pid,
+                findings={
+                    fid: FindingDecision.model_validate({"finding_id": fid, **d})
+                    for fid, d in entry["findings"].items()
+                },
+                reason=f"run round {state['round'] + 1}",
+            )
+            approved = sum(d.approve for d in decision.findings.values())
             if pid not in already:  # idempotent: a run killed after the ledger commit does not apply twice
-                result = ledger.apply(
-                    proposal,
-                    Decision(
-                        proposal_id=pid,
-                        approve=False,
-                        overrides={
-                            fid: FindingOverride(approve=True, new_label=findings[fid].get("new_label"))
-                            for fid in approved
-                        },
-                        decided_by=by,
-                        reason=f"run round {state['round'] + 1}",
-                    ),
-                )
+                result = ledger.apply(proposal, decision)
                 edits = len(result.edits)
-                _say(
-                    runtime,
-                    "applied",
-                    tool=proposal.tool,
-                    proposal_id=pid,
-                    edits=edits,
-                    conflicts=len(result.conflicts),
-                )
+                conflicts = len(result.conflicts)
+                _say(runtime, "applied", tool=proposal.tool, proposal_id=pid, edits=edits, conflicts=conflicts)
             else:
                 edits = already[pid]
             outcome = StepOutcome(
                 tool=proposal.tool,
                 round=state["round"] + 1,
                 findings=len(proposal.findings),
-                approved=len(approved),
-                rejected=len(findings) - len(approved),
+                approved=approved,
+                rejected=len(decision.findings) - approved,
                 applied_edits=edits,
                 summary=proposal.summary,
             )

@@ -31,11 +31,12 @@ import pyarrow as pa
 from pydantic import BaseModel, Field
 
 from copilot import formats
+from copilot.decisions import Decision, FindingDecision
 from copilot.locks import folder_lock
 from curation_tools.dataset import Dataset, DataSource, Roles
 from curation_tools.errors import UserInputError
 from curation_tools.io import ROW_ID, SourceTable, detect_format, read_source, write_table, write_text_atomic
-from curation_tools.schema import ActionType, Finding, JsonScalar, Proposal
+from curation_tools.schema import ActionType, Finding, Proposal
 from curation_tools.write_back import OutputRow, can_write_back, write_back
 
 ROW_COL = "__row_id__"
@@ -61,22 +62,11 @@ CREATE TABLE IF NOT EXISTS operations (
     op_id INTEGER PRIMARY KEY, op TEXT NOT NULL CHECK (op IN ('apply', 'undo', 'redo')),
     decision_id INTEGER NOT NULL REFERENCES decisions(decision_id), version_before INTEGER NOT NULL,
     version_after INTEGER NOT NULL, at TEXT NOT NULL, by TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS finding_decisions (
+    decision_id INTEGER NOT NULL REFERENCES decisions(decision_id), finding_id TEXT NOT NULL,
+    approve INTEGER NOT NULL, new_label TEXT NOT NULL, decided_by TEXT NOT NULL, reason TEXT NOT NULL,
+    PRIMARY KEY (decision_id, finding_id));
 """
-
-
-class FindingOverride(BaseModel):
-    approve: bool | None = None
-    new_label: JsonScalar = None
-
-
-class Decision(BaseModel):
-    """A decision on a whole proposal, with per-finding overrides (keyed by finding_id)."""
-
-    proposal_id: str
-    approve: bool = True
-    overrides: dict[str, FindingOverride] = Field(default_factory=dict)
-    decided_by: str
-    reason: str = ""
 
 
 class Conflict(BaseModel):
@@ -94,6 +84,7 @@ class Edit(BaseModel):
     finding_id: str
     issue: str
     score: float
+    decided_by: str | None = Field(None, description="who approved this edit's finding (None: before it was kept)")
 
 
 class OperationResult(BaseModel):
@@ -438,7 +429,7 @@ class Ledger:
         work.set(row, edit.column, target)
         return None
 
-    def _plan_edit(self, work: _Working, finding: Finding, override: FindingOverride | None) -> Edit | str:
+    def _plan_edit(self, work: _Working, finding: Finding, decided: FindingDecision) -> Edit | str:
         action = finding.action
         base = {
             "row_id": finding.row_id,
@@ -446,6 +437,7 @@ class Ledger:
             "finding_id": finding.finding_id,
             "issue": finding.issue,
             "score": finding.score,
+            "decided_by": decided.decided_by,
         }
         row = finding.row_id
         if action.type == ActionType.add_rows:
@@ -461,14 +453,14 @@ class Ledger:
             return f"row {row} is not in the current version (removed by an earlier decision)"
         if action.type == ActionType.drop:
             return Edit(**base, old_value=work.record(row))
-        relabelled_by_person = override is not None and override.new_label is not None and bool(self.roles.label)
+        relabelled_by_person = decided.new_label is not None and bool(self.roles.label)
         if action.type == ActionType.flag and not relabelled_by_person:
             return Edit(**base)
         if action.type in (ActionType.relabel, ActionType.flag):  # a flag a person gave a label is a relabel
             base["action"] = ActionType.relabel
             if not self.roles.label:
                 return "relabel needs a label column and this dataset has none"
-            new_label = override.new_label if override and override.new_label is not None else action.new_label
+            new_label = decided.new_label if decided.new_label is not None else action.new_label
             column = self.roles.label
         else:
             column, new_label = action.column, action.new_value
@@ -483,6 +475,9 @@ class Ledger:
         """Apply the approved findings of a proposal as one new version. Conflicts are reported, not applied."""
         if decision.proposal_id != proposal.proposal_id:
             raise ValueError("decision is for another proposal")
+        undecided = [f.finding_id for f in proposal.findings if f.finding_id not in decision.findings]
+        if undecided:
+            raise ValueError(f"{len(undecided)} finding(s) of proposal {proposal.proposal_id} are not decided")
         # Read the head, edit it and commit the child in one write transaction: a writer in another
         # process waits, then builds on this version instead of on the one both read (a lost update).
         with self._transaction():
@@ -491,13 +486,12 @@ class Ledger:
             conflicts: list[Conflict] = []
             approved = rejected = 0
             for finding in proposal.findings:
-                override = decision.overrides.get(finding.finding_id)
-                ok = override.approve if override and override.approve is not None else decision.approve
-                if not ok:
+                decided = decision.findings[finding.finding_id]
+                if not decided.approve:
                     rejected += 1
                     continue
                 approved += 1
-                planned = self._plan_edit(work, finding, override)
+                planned = self._plan_edit(work, finding, decided)
                 if isinstance(planned, str):
                     conflicts.append(Conflict(row_id=finding.row_id, finding_id=finding.finding_id, reason=planned))
                     continue
@@ -519,7 +513,7 @@ class Ledger:
                 (
                     proposal.proposal_id,
                     proposal.tool,
-                    decision.decided_by,
+                    decision.deciders(),
                     decision.reason,
                     _now(),
                     approved,
@@ -546,7 +540,14 @@ class Ledger:
                     for e in edits
                 ],
             )
-            self._record_op("apply", decision_id, before, after, decision.decided_by)
+            self._db.executemany(
+                "INSERT INTO finding_decisions VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (decision_id, d.finding_id, int(d.approve), _dump(d.new_label), d.decided_by, d.reason)
+                    for d in decision.findings.values()
+                ],
+            )
+            self._record_op("apply", decision_id, before, after, decision.deciders())
         return OperationResult(
             op="apply",
             decision_id=decision_id,
@@ -608,8 +609,9 @@ class Ledger:
     # ---- undo / redo ------------------------------------------------------------------------
     def edits_of(self, decision_id: int) -> list[Edit]:
         rows = self._db.execute(
-            "SELECT row_id, action, col, old_value, new_value, finding_id, issue, score FROM edits"
-            " WHERE decision_id=? ORDER BY edit_id",
+            "SELECT e.row_id, e.action, e.col, e.old_value, e.new_value, e.finding_id, e.issue, e.score,"
+            " f.decided_by FROM edits e LEFT JOIN finding_decisions f USING (decision_id, finding_id)"
+            " WHERE e.decision_id=? ORDER BY e.edit_id",
             (decision_id,),
         )
         return [
@@ -622,6 +624,7 @@ class Ledger:
                 finding_id=r[5],
                 issue=r[6],
                 score=r[7],
+                decided_by=r[8],
             )
             for r in rows
         ]
@@ -749,8 +752,9 @@ class Ledger:
         """Everything that happened to one row: each edit, who decided, why, with the tool's evidence."""
         rows = self._db.execute(
             "SELECT e.decision_id, d.status, d.tool, e.issue, e.action, e.col, e.old_value, e.new_value, e.score,"
-            " d.decided_by, d.decided_at, d.reason, d.proposal_id, e.finding_id FROM edits e"
-            " JOIN decisions d USING (decision_id) WHERE e.row_id=? ORDER BY e.edit_id",
+            " COALESCE(f.decided_by, d.decided_by), d.decided_at, COALESCE(NULLIF(f.reason, ''), d.reason),"
+            " d.proposal_id, e.finding_id FROM edits e JOIN decisions d USING (decision_id)"
+            " LEFT JOIN finding_decisions f USING (decision_id, finding_id) WHERE e.row_id=? ORDER BY e.edit_id",
             (str(row_id),),
         ).fetchall()
         events = []

@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from copilot.decisions import FindingDecision
 from copilot.yaml_files import read_yaml_mapping
 from curation_tools.errors import UserInputError
 from curation_tools.schema import Finding
@@ -51,6 +52,20 @@ class Policy(BaseModel):
             if rule.matches(tool, finding):
                 return rule.decision
         return self.default
+
+
+class PolicyReviewer:
+    """A policy as a Reviewer: its rules approve or reject; "ask" leaves the finding to the next reviewer."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.name = f"policy:{policy.name}"
+
+    def decide(self, tool: str, finding: Finding) -> FindingDecision | None:
+        verdict = self.policy.decide(tool, finding)
+        if verdict == "ask":
+            return None
+        return FindingDecision(finding_id=finding.finding_id, approve=verdict == "approve", decided_by=self.name)
 
 
 BUILTIN: dict[str, Policy] = {

@@ -29,7 +29,6 @@ def curated_name(ledger: Ledger) -> str:
 def write_outputs(
     out_dir: Path, ledger: Ledger, state: dict[str, Any], config: RunConfig, usage: dict[str, Any] | None
 ) -> dict[str, Any]:
-    decided_by = {fid: d["by"] for decision in state.get("decisions", []) for fid, d in decision["findings"].items()}
     changes = []
     for info in sorted(ledger.decisions(), key=lambda d: d.decision_id):
         if info.status != "applied":
@@ -42,7 +41,7 @@ def write_outputs(
                     "tool": info.tool,
                     "issue": edit.issue,
                     "score": edit.score,
-                    "decided_by": decided_by.get(edit.finding_id, info.decided_by),
+                    "decided_by": edit.decided_by or info.decided_by,
                     "column": edit.column,
                     "old_value": _public(edit.old_value),
                     "new_value": _public(edit.new_value),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +25,7 @@ from copilot import formats
 from copilot.agents.heuristic import AllToolsPlanner, HeuristicPlanner, RecipePlanner
 from copilot.agents.plan import Planner
 from copilot.config import Settings
+from copilot.decisions import HUMAN, FindingDecision, as_decision
 from copilot.events import Event, make_event
 from copilot.graph import RunContext, RunState, build_graph, emit
 from copilot.ledger import DecisionInfo, Edit, Ledger, OperationResult, RowHistory
@@ -58,7 +59,7 @@ class Session:
         self.settings = settings or Settings()
         self.workspace = self.out_dir / "workspace"
         self.pending: list[dict[str, Any]] = []
-        self._answers: dict[str, str] | None = None
+        self._answers: dict[str, dict[str, Any]] | None = None
         self._seq = sum(1 for _ in self._events_path.open()) if self._events_path.exists() else 0
         self.llm = None
         self.status: Status = "ready"
@@ -95,22 +96,25 @@ class Session:
         return session
 
     # ---- driving -----------------------------------------------------------------------------
-    def decide(self, answers: dict[str, Any]) -> None:
-        """Answers for the pending findings: finding_id -> 'approve' | 'reject' | {"approve": true, "new_label": X}
-        (a person's label instead of the suggested one). Missing findings are rejected."""
+    def decide(self, answers: Mapping[str, Any], by: str = HUMAN) -> None:
+        """The next reviewer's answers for the pending findings: finding_id -> a FindingDecision, or 'approve' |
+        'reject' | {"approve": true, "new_label": X} made by `by`. Pending findings left out are rejected by `by`."""
         unknown = set(answers) - {p["finding_id"] for p in self.pending}
         if unknown:
             raise UserInputError(f"No pending finding(s) {', '.join(sorted(unknown)[:5])} in this run.")
-        bad = [
-            v
-            for v in answers.values()
-            if not (v in ("approve", "reject") or (isinstance(v, dict) and isinstance(v.get("approve"), bool)))
-        ]
-        if bad:
-            raise UserInputError(
-                f"Decisions must be 'approve', 'reject' or {{'approve': true, 'new_label': ...}}, not {bad[0]!r}."
-            )
-        self._answers = dict(answers)
+        decided: dict[str, dict[str, Any]] = {}
+        for item in self.pending:
+            fid = item["finding_id"]
+            try:
+                decision = (
+                    as_decision(fid, answers[fid], by)
+                    if fid in answers
+                    else FindingDecision(finding_id=fid, approve=False, decided_by=by, reason="left undecided")
+                )
+            except ValueError as error:
+                raise UserInputError(f"Finding {fid}: {error}") from None
+            decided[fid] = decision.model_dump(exclude={"finding_id"})
+        self._answers = decided
 
     def skip(self, tool: str) -> None:
         """Leave a tool out of every later plan (recorded in run.json, so a resumed session keeps it)."""

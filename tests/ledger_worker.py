@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from copilot.ledger import Decision, Ledger
+from copilot.decisions import Decision
+from copilot.ledger import Ledger
 from curation_tools.io import load_dataset
 from curation_tools.schema import Action, Finding, Proposal
 
@@ -20,5 +21,5 @@ for _ in range(rounds):
         summary="drop 50",
         findings=[Finding(row_id=r, issue="test", score=1.0, action=Action(type="drop")) for r in rows],
     )
-    result = ledger.apply(proposal, Decision(proposal_id=proposal.proposal_id, decided_by="worker"))
+    result = ledger.apply(proposal, Decision.uniform(proposal, approve=True, decided_by="worker"))
     print(result.version_after, flush=True)

@@ -97,7 +97,8 @@ def test_offline_text_says_so_and_adds_nothing(tmp_path, ctx):
 def test_tabular_smote_rows_with_provenance_applied_through_the_ledger(tmp_path, ctx):
     from sklearn.datasets import load_wine
 
-    from copilot.ledger import Decision, Ledger
+    from copilot.decisions import Decision
+    from copilot.ledger import Ledger
 
     wine = load_wine(as_frame=True).frame
     wine["target"] = wine["target"].map({0: "a", 1: "b", 2: "c"})
@@ -107,7 +108,7 @@ def test_tabular_smote_rows_with_provenance_applied_through_the_ledger(tmp_path,
     assert result.findings and {f.action.origin["method"] for f in result.findings} == {"SMOTE"}
     assert {f.action.new_row["target"] for f in result.findings} == {"c"}
     ledger = Ledger.open_or_create(tmp_path / "ws", data)
-    applied = ledger.apply(result.proposal, Decision(proposal_id=result.proposal.proposal_id, decided_by="test"))
+    applied = ledger.apply(result.proposal, Decision.uniform(result.proposal, approve=True, decided_by="test"))
     assert len(ledger.dataset()) == len(thin) + len(applied.edits) and len(applied.edits) == len(result.findings)
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from copilot.evaluation.builders import Truth
-from copilot.evaluation.reviewers import Reviewer
+from copilot.evaluation.reviewers import SimulatedReviewer
 from copilot.evaluation.scoring import score
 from curation_tools.schema import Action, Finding
 
@@ -68,13 +68,14 @@ def test_reviewers():
     right = Finding(row_id="d0", issue="exact_duplicate", score=1.0, action=Action(type="drop"))
     wrong = Finding(row_id="r5", issue="label_error", score=0.9, action=Action(type="relabel", new_label="a"))
     fixing = Finding(row_id="r0", issue="label_error", score=0.9, action=Action(type="relabel", new_label="b"))
-    oracle = Reviewer("oracle", TRUTH).answer([right, wrong, fixing])
-    assert [oracle[f.finding_id] for f in (right, wrong, fixing)] == ["approve", "reject", "approve"]
-    assert set(Reviewer("approve-all", TRUTH).answer([right, wrong]).values()) == {"approve"}
-    flipped = Reviewer("noisy:1.0", TRUTH).answer([right, wrong])
-    assert [flipped[f.finding_id] for f in (right, wrong)] == ["reject", "approve"]
+    oracle = SimulatedReviewer("oracle", TRUTH)
+    assert [oracle.decide("t", f).approve for f in (right, wrong, fixing)] == [True, False, True]
+    assert oracle.decide("t", right).decided_by == "simulated:oracle"
+    assert all(SimulatedReviewer("approve-all", TRUTH).decide("t", f).approve for f in (right, wrong))
+    flipped = SimulatedReviewer("noisy:1.0", TRUTH)
+    assert [flipped.decide("t", f).approve for f in (right, wrong)] == [False, True]
     with pytest.raises(ValueError):
-        Reviewer("lenient", TRUTH)
+        SimulatedReviewer("lenient", TRUTH)
 
 
 @pytest.mark.slow

@@ -17,7 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from copilot.ledger import Decision, Ledger
+from copilot.decisions import Decision
+from copilot.ledger import Ledger
 from curation_tools.errors import UserInputError
 from curation_tools.io import load_dataset
 from curation_tools.roles import RoleOverrides
@@ -58,7 +59,7 @@ def drop_some(ledger: Ledger, mask: list[bool]) -> set[int]:
     findings = [Finding(row_id=str(i), issue="test", score=1.0, action=Action(type="drop")) for i in sorted(dropped)]
     if findings:
         proposal = Proposal(tool="test", tool_version="0", summary="drops", findings=findings)
-        ledger.apply(proposal, Decision(proposal_id=proposal.proposal_id, decided_by="test"))
+        ledger.apply(proposal, Decision.uniform(proposal, approve=True, decided_by="test"))
     return dropped
 
 
@@ -189,7 +190,7 @@ def test_a_relabel_changes_that_cell_only(tmp_path):
     ledger = Ledger.open_or_create(tmp_path / "ws", data)
     finding = Finding(row_id="00002", issue="label_error", score=0.9, action=Action(type="relabel", new_label=0))
     proposal = Proposal(tool="test", tool_version="0", summary="relabel", findings=[finding])
-    ledger.apply(proposal, Decision(proposal_id=proposal.proposal_id, decided_by="test"))
+    ledger.apply(proposal, Decision.uniform(proposal, approve=True, decided_by="test"))
     ledger.export(tmp_path / "out.csv")
     assert (tmp_path / "out.csv").read_text().splitlines() == [
         "id,zip,price,flag,text,label",

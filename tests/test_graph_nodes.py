@@ -64,7 +64,7 @@ def test_worker_review_apply_on_their_own(runtime):
     state = {"round": 0, "proposals": out["proposals"], "decisions": [], "outcomes": [], "plan": [task["step"]]}
     reviewed = graph.review(state, runtime)  # approve-all: no interrupt
     (decision,) = reviewed["decisions"]
-    assert all(d["approve"] and d["by"] == "policy:approve-all" for d in decision["findings"].values())
+    assert all(d["approve"] and d["decided_by"] == "policy:approve-all" for d in decision["findings"].values())
     applied = graph.apply({**state, **reviewed}, runtime)
     assert applied["round"] == 1 and applied["outcomes"][0]["applied_edits"] == len(decision["findings"]) > 0
     again = graph.apply({**state, **reviewed}, runtime)  # idempotent: the ledger already holds the decision

@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from copilot.ledger import Decision, FindingOverride, Ledger
+from copilot.decisions import Decision, FindingDecision
+from copilot.ledger import Ledger
 from curation_tools.errors import UserInputError
 from curation_tools.io import load_dataset, write_table
 from curation_tools.schema import Action, Evidence, Finding, Proposal
@@ -66,8 +67,8 @@ def relabel(row: str, label: str) -> Finding:
     )
 
 
-def decide(p: Proposal, **kw) -> Decision:
-    return Decision(proposal_id=p.proposal_id, decided_by=kw.pop("by", "tester"), **kw)
+def decide(p: Proposal, by: str = "tester", reason: str = "", overrides=None) -> Decision:
+    return Decision.uniform(p, approve=True, decided_by=by, reason=reason, overrides=overrides)
 
 
 def test_apply_creates_a_new_version_and_keeps_the_input(ledger, data_path):
@@ -83,9 +84,10 @@ def test_apply_creates_a_new_version_and_keeps_the_input(ledger, data_path):
 
 def test_rejections_and_overrides(ledger):
     p = proposal(drop("r4"), relabel("r2", "b"), relabel("r3", "a"))
+    first, third = p.findings[0].finding_id, p.findings[2].finding_id
     overrides = {
-        p.findings[0].finding_id: FindingOverride(approve=False),
-        p.findings[2].finding_id: FindingOverride(new_label="c"),
+        first: FindingDecision(finding_id=first, approve=False, decided_by="tester"),
+        third: FindingDecision(finding_id=third, approve=True, new_label="c", decided_by="tester"),
     }
     result = ledger.apply(p, decide(p, overrides=overrides))
     frame = ledger.dataset().frame

@@ -191,3 +191,26 @@ def test_bad_input_exits_2(cli, tmp_path):
     bad_recipe = tmp_path / "r.yaml"
     bad_recipe.write_text("steps:\n  - tool: teleport\n")
     assert cli("run", EXAMPLE, "--recipe", bad_recipe, "--policy", "approve-all", "--out", tmp_path / "c").code == 2
+
+
+def test_explain_and_changes_name_who_decided_each_finding(cli, tmp_path):
+    """A proposal decided partly by the policy and partly by a person: each finding keeps its own decider."""
+    policy = tmp_path / "exact.yaml"
+    policy.write_text("rules:\n  - {issue: exact_duplicate, decision: approve}\ndefault: ask\n")
+    out = tmp_path / "run"
+    assert cli("run", EXAMPLE, "--policy", policy, "--out", out).code == 3
+    pending = json.loads((out / "pending.json").read_text())
+    decisions = tmp_path / "decisions.json"
+    decisions.write_text(json.dumps({p["finding_id"]: "approve" for p in pending}))
+    while cli("run", "--resume", out, "--decisions", decisions).code == 3:  # later rounds ask again
+        pending = json.loads((out / "pending.json").read_text())
+        decisions.write_text(json.dumps({p["finding_id"]: "reject" for p in pending}))
+    changes = [json.loads(line) for line in (out / "changes.jsonl").read_text().splitlines()]
+    by_issue = {(c["issue"], c["decided_by"]) for c in changes if c["tool"] == "dedup"}
+    assert by_issue == {("exact_duplicate", "policy:exact.yaml"), ("near_duplicate", "human")}
+    exact = next(c["row_id"] for c in changes if c["issue"] == "exact_duplicate")
+    near = next(c["row_id"] for c in changes if c["issue"] == "near_duplicate")
+    workspace = ("--workspace", out / "workspace" / "ledger")
+    assert "decided by policy:exact.yaml" in cli("explain", exact, *workspace).stdout
+    assert "decided by human" in cli("explain", near, *workspace).stdout
+    assert "human, policy:exact.yaml" in cli("log", *workspace).stdout

@@ -20,8 +20,9 @@ from copilot.cli.evaluate import eval_app
 from copilot.cli.run import run as run_command
 from copilot.cli.tools import run_tool, tools_group
 from copilot.config import Settings
+from copilot.decisions import Decision, FindingDecision
 from copilot.findings_file import read_findings, write_findings
-from copilot.ledger import Decision, FindingOverride, Ledger, OperationResult, default_workspace
+from copilot.ledger import Ledger, OperationResult, default_workspace
 from curation_tools.errors import UserInputError
 from curation_tools.registry import available_tools
 
@@ -153,12 +154,16 @@ def apply(
     ledger = Ledger.open_or_create(workspace or default_workspace(data), dataset)
     proposal = read_findings(findings, dataset)
     chosen = {r.strip() for r in (only or reject or "").split(",") if r.strip()}
-    overrides = {
-        f.finding_id: FindingOverride(approve=(f.row_id in chosen) if only else False)
+    findings = {
+        f.finding_id: FindingDecision(
+            finding_id=f.finding_id,
+            approve=(f.row_id in chosen) if only else (f.row_id not in chosen),
+            decided_by=by,
+            reason=reason,
+        )
         for f in proposal.findings
-        if only or f.row_id in chosen
     }
-    decision = Decision(proposal_id=proposal.proposal_id, decided_by=by, reason=reason, overrides=overrides)
+    decision = Decision(proposal_id=proposal.proposal_id, findings=findings, reason=reason)
     _print_op(ledger.apply(proposal, decision))
 
 
@@ -339,4 +344,3 @@ def main() -> None:
     except click.ClickException as error:  # usage errors of the plain click commands under `tools`
         error.show()
         raise SystemExit(error.exit_code) from None
-

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import random
-from typing import Any
 
+from copilot.decisions import FindingDecision
 from copilot.evaluation.builders import Truth
 from curation_tools.schema import Finding
 
@@ -20,11 +20,13 @@ def is_right(finding: Finding, truth: Truth) -> bool:
     return False  # flags change nothing: approving them is harmless but not needed
 
 
-class Reviewer:
-    """`oracle` (exactly the right findings), `approve-all`, or `noisy:P` (the oracle, wrong with probability P)."""
+class SimulatedReviewer:
+    """A Reviewer that knows the ground truth: `oracle` (exactly the right findings), `approve-all`, or `noisy:P`
+    (the oracle, wrong with probability P). Its decisions are recorded as made by `simulated:SPEC`."""
 
     def __init__(self, spec: str, truth: Truth, seed: int = 0) -> None:
         self.spec = spec
+        self.name = f"simulated:{spec}"
         self.truth = truth
         self.rng = random.Random(seed)
         if spec.startswith("noisy:"):
@@ -36,14 +38,11 @@ class Reviewer:
         else:
             raise ValueError(f"unknown reviewer '{spec}': oracle, approve-all or noisy:P")
 
-    def answer(self, findings: list[Finding]) -> dict[str, Any]:
-        answers = {}
-        for finding in findings:
-            if self.spec == "approve-all":
-                right = True
-            else:
-                right = is_right(finding, self.truth)
-                if self.rng.random() < self.error:
-                    right = not right
-            answers[finding.finding_id] = "approve" if right else "reject"
-        return answers
+    def decide(self, tool: str, finding: Finding) -> FindingDecision:
+        if self.spec == "approve-all":
+            right = True
+        else:
+            right = is_right(finding, self.truth)
+            if self.rng.random() < self.error:
+                right = not right
+        return FindingDecision(finding_id=finding.finding_id, approve=right, decided_by=self.name)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from copilot.config import Settings
 from copilot.evaluation.builders import BuiltTask, build
-from copilot.evaluation.reviewers import Reviewer
+from copilot.evaluation.reviewers import SimulatedReviewer
 from copilot.evaluation.scoring import downstream_accuracy, score
 from copilot.evaluation.suite import Suite, Task
 from copilot.policy import load_policy
@@ -54,16 +54,23 @@ def _run_system(system: str, task: Task, built: BuiltTask, reviewer_spec: str, f
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
         session = Session.start(config, folder)
-        reviewer = Reviewer(reviewer_spec, built.truth, seed=task.seed)
+        reviewer = SimulatedReviewer(reviewer_spec, built.truth, seed=task.seed)
         while True:
             for _ in session.events():
                 pass
             if session.status != "waiting":
                 break
-            findings = [f for p in session.pending_proposals() for f in p.findings]
             pending = {p["finding_id"] for p in session.pending}
             asked += len(pending)
-            session.decide(reviewer.answer([f for f in findings if f.finding_id in pending]))
+            session.decide(
+                {
+                    f.finding_id: reviewer.decide(proposal.tool, f)
+                    for proposal in session.pending_proposals()
+                    for f in proposal.findings
+                    if f.finding_id in pending
+                },
+                by=reviewer.name,
+            )
         curated = session.curated()
         changes = [
             {"row_id": e.row_id, "action": e.action.value, "tool": tool, "new_value": e.new_value}

@@ -4,7 +4,7 @@ worker through the Session API, so the UI never freezes."""
 from __future__ import annotations
 
 import time
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import work
@@ -14,6 +14,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Input, ProgressBar, RichLog, Static
 
 from copilot.chat_commands import ChatCommands
+from copilot.decisions import FindingDecision
 from copilot.events import (
     Applied,
     Cost,
@@ -191,12 +192,12 @@ class CurateApp(App[None]):
         pending_ids = {p["finding_id"] for p in self.session.pending}
         self.push_screen(ReviewScreen(proposals, row_texts, pending_ids), self._reviewed)
 
-    def _reviewed(self, answers: dict[str, Any] | None) -> None:
+    def _reviewed(self, answers: dict[str, FindingDecision] | None) -> None:
         if answers is None:
             self.say("coordinator", "Review left open: nothing decided yet (r to come back).")
             return
         self.session.decide(answers)
-        approved = sum(a != "reject" for a in answers.values())
+        approved = sum(a.approve for a in answers.values())
         self.say("you", f"approved {approved}, rejected {len(answers) - approved}")
         self.run_session()
 

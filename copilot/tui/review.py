@@ -1,5 +1,5 @@
 """The review screen: one proposal at a time, findings by score, evidence for the selected one, one key per
-decision. It returns {finding_id: "approve" | "reject" | {"approve": True, "new_label": X}} for all proposals."""
+decision. It returns {finding_id: FindingDecision} (made by "human") for the findings of all proposals."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.widgets.data_table import CellDoesNotExist
 
+from copilot.decisions import HUMAN, FindingDecision, as_decision
 from copilot.tui.prompt import Ask
 from curation_tools.schema import Finding, Proposal
 from curation_tools.text import word_opcodes
 
-Answer = str | dict[str, Any]
+Answer = str | dict[str, Any]  # while reviewing: "approve" | "reject" | {"approve": True, "new_label": X}
 
 
 def highlight_overlap(text: str, spans: list[str]) -> Text:
@@ -91,7 +92,7 @@ def evidence_text(finding: Finding, row_text: str) -> Text:
     return out
 
 
-class ReviewScreen(Screen[dict[str, Answer]]):
+class ReviewScreen(Screen[dict[str, FindingDecision]]):
     BINDINGS: ClassVar[list[BindingType]] = [
         ("a", "approve_all", "approve all"),
         ("x", "reject_all", "reject all"),
@@ -258,7 +259,7 @@ class ReviewScreen(Screen[dict[str, Answer]]):
             self.issue_filter = None
             self._fill()
             return
-        self.dismiss(self.answers)
+        self.dismiss({fid: as_decision(fid, answer, HUMAN) for fid, answer in self.answers.items()})
 
     def action_back(self) -> None:
         if self.index > 0:

@@ -12,7 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from copilot.ledger import Decision, Ledger
+from copilot.decisions import Decision
+from copilot.ledger import Ledger
 from curation_tools.errors import UserInputError
 from curation_tools.io import load_dataset
 from curation_tools.schema import Action, Finding, Proposal
@@ -28,7 +29,7 @@ def run(ledger: Ledger, op: str) -> dict:
     try:
         if kind == "drop":
             proposal = drop_proposal(arg)
-            result = ledger.apply(proposal, Decision(proposal_id=proposal.proposal_id, decided_by="worker"))
+            result = ledger.apply(proposal, Decision.uniform(proposal, approve=True, decided_by="worker"))
         elif kind == "undo":
             result = ledger.undo(None if arg == "latest" else int(arg), by="worker")
         else:

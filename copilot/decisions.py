@@ -1,0 +1,88 @@
+"""One decision vocabulary: a `FindingDecision` per finding (approve or reject, an optional label, who, why),
+a `Decision` per proposal (every finding decided), and the `Reviewer` protocol that makes them.
+
+Reviewers are asked in order: a policy (`policy.PolicyReviewer`) decides what its rules cover and escalates the
+rest ("ask") to the next reviewer, a person in the TUI, a decisions file, or an eval's simulated reviewer. The
+ledger records each finding's decision with who made it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from pydantic import AliasChoices, BaseModel, Field
+
+from curation_tools.schema import Finding, JsonScalar, Proposal
+
+HUMAN = "human"
+
+
+class FindingDecision(BaseModel):
+    finding_id: str
+    approve: bool
+    new_label: JsonScalar = Field(None, description="a reviewer's label instead of the suggested one (relabels)")
+    decided_by: str = Field(validation_alias=AliasChoices("decided_by", "by"))  # "by": checkpoints before this
+    reason: str = ""
+
+
+class Decision(BaseModel):
+    """Every finding of one proposal decided: what the ledger applies as one decision."""
+
+    proposal_id: str
+    findings: dict[str, FindingDecision]
+    reason: str = ""
+
+    @classmethod
+    def uniform(
+        cls,
+        proposal: Proposal,
+        approve: bool,
+        decided_by: str,
+        reason: str = "",
+        overrides: Mapping[str, FindingDecision] | None = None,
+    ) -> Decision:
+        """The same answer for every finding, except the ones given by finding_id."""
+        overrides = overrides or {}
+        findings = {
+            f.finding_id: overrides.get(f.finding_id)
+            or FindingDecision(finding_id=f.finding_id, approve=approve, decided_by=decided_by, reason=reason)
+            for f in proposal.findings
+        }
+        return cls(proposal_id=proposal.proposal_id, findings=findings, reason=reason)
+
+    def deciders(self) -> str:
+        """Who decided, for the decision as a whole: each decider once, sorted."""
+        return ", ".join(sorted({d.decided_by for d in self.findings.values()})) or "nobody"
+
+
+class Reviewer(Protocol):
+    """Decides a finding, or returns None to leave it to the next reviewer."""
+
+    name: str
+
+    def decide(self, tool: str, finding: Finding) -> FindingDecision | None: ...
+
+
+def as_decision(finding_id: str, answer: Any, decided_by: str) -> FindingDecision:
+    """A reviewer's answer in any of the forms clients send ('approve', 'reject', {"approve": bool,
+    "new_label": X}, or a FindingDecision) as a FindingDecision."""
+    if isinstance(answer, FindingDecision):
+        return answer
+    if answer in ("approve", "reject"):
+        return FindingDecision(finding_id=finding_id, approve=answer == "approve", decided_by=decided_by)
+    if isinstance(answer, Mapping) and isinstance(answer.get("approve"), bool):
+        fields = {"decided_by": decided_by, **answer, "finding_id": finding_id}
+        return FindingDecision.model_validate(fields)
+    raise ValueError(f"a decision is 'approve', 'reject' or {{'approve': true, 'new_label': ...}}, not {answer!r}")
+
+
+class AnswersReviewer:
+    """Answers given up front by finding_id (a decisions file, a TUI review): None for the rest."""
+
+    def __init__(self, answers: Mapping[str, Any], name: str = HUMAN) -> None:
+        self.name = name
+        self.answers = {fid: as_decision(fid, a, name) for fid, a in answers.items()}
+
+    def decide(self, tool: str, finding: Finding) -> FindingDecision | None:
+        return self.answers.get(finding.finding_id)
