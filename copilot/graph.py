@@ -33,7 +33,7 @@ from curation_tools.context import ToolContext
 from curation_tools.errors import UserInputError
 from curation_tools.profile import ProfileParams
 from curation_tools.profile import run as run_profile
-from curation_tools.registry import get_tool
+from curation_tools.registry import get_tool, run_tool
 from curation_tools.schema import Proposal
 
 EXAMPLES = 3
@@ -171,7 +171,7 @@ def worker(task: dict[str, Any], runtime: Runtime[RunContext]) -> dict[str, Any]
     )
     started = time.perf_counter()
     try:
-        proposal = spec.run(data, spec.params_model.model_validate(step["params"]), ctx).proposal
+        proposal = run_tool(spec, data, spec.params_model.model_validate(step["params"]), ctx).proposal
     except UserInputError as error:  # e.g. classes smaller than the folds: the run goes on without this step
         proposal = Proposal(
             tool=spec.name, tool_version="-", params=step["params"], summary=f"could not run: {error}", findings=[]

@@ -38,7 +38,7 @@ def check_steps(recipe: Recipe, benchmarks: list[str]) -> None:
 
     for number, step in enumerate(recipe.steps, start=1):
         spec = get_tool(step.tool)
-        params = {**step.params, **({"benchmark": benchmarks} if step.tool == "decontam" else {})}
+        params = {**step.params, **({"benchmark": benchmarks} if spec.benchmarks != "none" else {})}
         try:
             spec.params_model.model_validate(params)
         except ValidationError as error:

@@ -37,6 +37,7 @@ from copilot.run_config import RunConfig
 from curation_tools.benchmark_files import load_benchmark, parse_spec
 from curation_tools.errors import ToolCancelled, UserInputError
 from curation_tools.io import load_dataset, write_text_atomic
+from curation_tools.registry import available_tools
 from curation_tools.schema import Proposal
 from curation_tools.validation import nearest
 
@@ -158,6 +159,10 @@ class Session:
             return {}
         texts = self._ledger.dataset().texts()
         return {r: str(texts.get(r, "")) for r in row_ids}
+
+    def evidence_views(self) -> dict[str, str]:
+        """How each tool's findings are shown to a reviewer (its spec's `evidence`)."""
+        return {name: spec.evidence for name, spec in available_tools().items()}
 
     def history(self) -> list[DecisionInfo]:
         return self._ledger.decisions()
@@ -314,17 +319,11 @@ class Session:
 
     def _llm_helpers(self) -> dict[str, Any]:
         """What tools get from the LLM: the text generator in LLM sessions, judges with --llm-judge."""
-        helpers: dict[str, Any] = {}
-        if self.config.planner == "llm":
-            from copilot.llm.judge import LLMTextGenerator
+        if self.config.planner != "llm" and not self.config.llm_judges:
+            return {}
+        from copilot.llm.helpers import tool_helpers
 
-            helpers["generator"] = LLMTextGenerator(self.llm_client())
-        if self.config.llm_judges:
-            from copilot.llm.judge import LLMContaminationJudge, LLMLabelJudge
-
-            helpers["judge"] = LLMLabelJudge(self.llm_client())
-            helpers["contamination_judge"] = LLMContaminationJudge(self.llm_client())
-        return helpers
+        return tool_helpers(self.llm_client(), judges=self.config.llm_judges, generator=self.config.planner == "llm")
 
     def _run_context(self) -> RunContext:
         def finish(state: RunState) -> dict[str, Any]:

@@ -1,45 +1,39 @@
-"""The offline planner: rules over the profile. Duplicates and contamination first (independent, in
-parallel), label errors on the deduplicated data after, then finish."""
+"""The offline planners: the heuristic one (tool stages from the specs: copies first, in parallel, labels after,
+then finish), a recipe's fixed steps, and the all-tools baseline."""
 
 from __future__ import annotations
 
 from copilot.agents.plan import Plan, PlanningContext, PlanStep, applicable_tools
 from copilot.recipe import RecipeStep
-from curation_tools.text import SHORT_TEXT_WORDS
+from curation_tools.registry import available_tools
+from curation_tools.schema import PlanHint
+
+STAGE_RATIONALE = {1: "remove copies before judging labels", 2: "label errors on the deduplicated data"}
 
 
 class HeuristicPlanner:
+    """Each round runs the next stage's cleaning tools (their specs say the stage, parameters and reason):
+    stage 1 removes copies (dedup, decontam), stage 2 judges labels on what is left. Tools that add rows are
+    left to recipes and the LLM planner: adding data is a choice, not a fix."""
+
     name = "heuristic"
 
     def plan(self, context: PlanningContext) -> Plan:
-        available = applicable_tools(context)
+        specs = available_tools()
         done = {o.tool for o in context.done}
-        words = (context.profile.get("text_length") or {}).get("words_mean", 0.0)
-        paraphrase = words >= SHORT_TEXT_WORDS
-        first = [
-            PlanStep(tool="dedup", params={}, reason="duplicates inflate classes and leak across splits"),
-            PlanStep(
-                tool="decontam",
-                params={"paraphrase": paraphrase},
-                reason="benchmark items in training data inflate scores"
-                + (
-                    ""
-                    if paraphrase
-                    else f"; rows average {words:.0f} words, too short to tell a rewording from a query with the "
-                    "same intent offline, so verbatim matching only"
-                ),
-            ),
-        ]
-        steps = [s for s in first if s.tool in available and s.tool not in done]
-        if steps:
-            return Plan(steps=steps, rationale="round 1: remove copies before judging labels")
-        if "label-errors" in available and "label-errors" not in done:
-            dropped = sum(o.applied_edits for o in context.done)
-            return Plan(
-                steps=[PlanStep(tool="label-errors", reason=f"labels checked after {dropped} edits to the rows")],
-                rationale="round 2: label errors on the deduplicated data",
-            )
-        return Plan(rationale="every applicable tool has run")
+        todo = [specs[n] for n in applicable_tools(context) if specs[n].role == "cleaning" and n not in done]
+        if not todo:
+            return Plan(rationale="every applicable tool has run")
+        stage = min(spec.stage for spec in todo)
+        # within a stage, checks of the data itself before checks against benchmark files
+        chosen = sorted((s for s in todo if s.stage == stage), key=lambda s: (s.benchmarks != "none", s.name))
+        edits = sum(o.applied_edits for o in context.done)
+        steps = []
+        for spec in chosen:
+            hint = spec.plan_hint(context.profile, edits) if spec.plan_hint else PlanHint(reason=spec.summary)
+            steps.append(PlanStep(tool=spec.name, params=hint.params, reason=hint.reason))
+        rationale = STAGE_RATIONALE.get(stage, f"stage {stage}: {', '.join(s.name for s in chosen)}")
+        return Plan(steps=steps, rationale=f"round {context.round + 1}: {rationale}")
 
 
 class RecipePlanner:
@@ -65,7 +59,8 @@ class AllToolsPlanner:
     def plan(self, context: PlanningContext) -> Plan:
         if context.round > 0:
             return Plan(rationale="every applicable tool has run")
-        tools = [t for t in applicable_tools(context) if t != "augment"]  # cleaning tools; adding rows is a choice
+        specs = available_tools()
+        tools = [t for t in applicable_tools(context) if specs[t].role == "cleaning"]  # adding rows is a choice
         return Plan(
             steps=[PlanStep(tool=t, reason="all tools, defaults") for t in tools],
             rationale="all applicable cleaning tools with defaults (no agent)",

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import openai
 
-from copilot.agents.plan import RUN_OWNED_PARAMS, Plan, Planner, PlanningContext, applicable_tools, validate_plan
+from copilot.agents.plan import Plan, Planner, PlanningContext, applicable_tools, validate_plan
 from copilot.llm.client import InvalidLLMOutput, LLMClient
 from copilot.prompts import load_prompt
 from curation_tools.registry import available_tools
@@ -19,7 +19,8 @@ def _tool_catalogue(context: PlanningContext) -> str:
     for name in applicable_tools(context):
         spec = available_tools()[name]
         schema = spec.params_model.model_json_schema()
-        properties = {k: v for k, v in schema.get("properties", {}).items() if k not in RUN_OWNED_PARAMS}
+        owned = {*spec.run_owned, "benchmark"}
+        properties = {k: v for k, v in schema.get("properties", {}).items() if k not in owned}
         lines.append(f"- {name}: {spec.summary} Finds: {', '.join(spec.issue_types)}. Params: {json.dumps(properties)}")
     return "\n".join(lines)
 

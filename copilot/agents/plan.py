@@ -8,8 +8,6 @@ from pydantic import BaseModel, Field, ValidationError
 
 from curation_tools.registry import available_tools
 
-# parameters that name files: set from the run's own flags only, never by a planner (paths stay in the workspace)
-RUN_OWNED_PARAMS = {"benchmark", "reference", "reference_text"}
 MAX_RUNS_PER_TOOL = 2
 
 
@@ -62,11 +60,11 @@ def applicable_tools(context: PlanningContext) -> list[str]:
     roles = context.roles
     names = []
     for name, spec in available_tools().items():
-        if spec.output == "report":
+        if spec.role == "report":
             continue
         if any(not roles.get(r) for r in spec.required_roles):
             continue
-        if (name == "decontam" and not context.benchmarks) or name in context.skip:
+        if (spec.benchmarks == "required" and not context.benchmarks) or name in context.skip:
             continue
         names.append(name)
     return names
@@ -84,16 +82,17 @@ def validate_plan(plan: Plan, context: PlanningContext) -> Plan:
             raise InvalidPlan(f"tool '{step.tool}' is not available for this data (available: {', '.join(allowed)})")
         if runs.get(step.tool, 0) >= MAX_RUNS_PER_TOOL:
             raise InvalidPlan(f"tool '{step.tool}' already ran {MAX_RUNS_PER_TOOL} times")
-        owned = RUN_OWNED_PARAMS & set(step.params)
+        spec = available_tools()[step.tool]
+        owned = set(spec.run_owned) & set(step.params)  # file paths come from the run's flags only
         if owned:
             raise InvalidPlan(
                 f"step {step.tool}: parameter(s) {', '.join(sorted(owned))} are set by the run, not a plan"
             )
         params = dict(step.params)
-        if "benchmark" in available_tools()[step.tool].params_model.model_fields:
+        if spec.benchmarks != "none":
             params["benchmark"] = list(context.benchmarks)
         try:
-            checked = available_tools()[step.tool].params_model.model_validate(params)
+            checked = spec.params_model.model_validate(params)
         except ValidationError as error:
             raise InvalidPlan(f"step {step.tool}: invalid parameters: {error}") from None
         steps.append(PlanStep(tool=step.tool, params=checked.model_dump(mode="json"), reason=step.reason))

@@ -18,7 +18,7 @@ from copilot.cli.console import err, fail, out
 from copilot.cli.data_options import FeaturesOpt, IdOpt, LabelOpt, SplitOpt, TextOpt, WorkspaceOpt, load_from_flags
 from copilot.cli.evaluate import eval_app
 from copilot.cli.run import run as run_command
-from copilot.cli.tools import run_tool, tools_group
+from copilot.cli.tools import run_with_progress, tools_group
 from copilot.config import Settings
 from copilot.decisions import Decision, FindingDecision
 from copilot.findings_file import read_findings, write_findings
@@ -71,14 +71,16 @@ def scan(
         if missing:
             lines.append(f"[dim]{esc(spec.name)}: skipped (needs a {', '.join(missing)} column)[/]")
             continue
-        given = {"benchmark": benchmark} if benchmark and "benchmark" in spec.params_model.model_fields else {}
+        given = {"benchmark": benchmark} if benchmark and spec.benchmarks != "none" else {}
         needed = [n for n, f in spec.params_model.model_fields.items() if f.is_required() and n not in given]
         if needed:
             flags = ", ".join("--" + n.replace("_", "-") for n in needed)
             lines.append(f"[dim]{esc(spec.name)}: skipped (needs {flags})[/]")
             continue
         try:
-            result = run_tool(spec, dataset, spec.params_model(**given), settings, workspace=default_workspace(data))
+            result = run_with_progress(
+                spec, dataset, spec.params_model(**given), settings, workspace=default_workspace(data)
+            )
         except UserInputError as error:  # one tool that cannot run on this data does not end the scan
             lines.append(f"[dim]{esc(spec.name)}: skipped ({esc(str(error))})[/]")
             continue
@@ -91,14 +93,15 @@ def scan(
         counts = result.proposal.counts_by_issue()
         found = ", ".join(f"{n} {issue}" for issue, n in counts.items())
         lines.append(f"[bold]{esc(spec.name)}[/] ({result.elapsed_s:.1f}s): {esc(found or result.proposal.summary)}")
-        if spec.name == "profile":
-            lines.extend(esc(line) for line in _profile_lines(result.report))
+        if spec.role == "report":
+            lines.extend(esc(line) for line in _report_lines(result.report))
     where = f"\nFindings written to {esc(str(out_dir))}/" if out_dir else ""
     out.print(Panel("\n".join(lines) + where, title=f"curate scan: {esc(data.name)}", expand=False))
 
 
-def _profile_lines(report: dict) -> list[str]:
-    lines = [f"  rows {report['n_rows']}, columns {report['n_columns']}"]
+def _report_lines(report: dict) -> list[str]:
+    """A report tool's headline figures (the profile's keys, where the report has them)."""
+    lines = [f"  rows {report['n_rows']}, columns {report['n_columns']}"] if "n_rows" in report else []
     if labels := report.get("labels"):
         largest = ", ".join(f"{k} {v}" for k, v in list(labels["counts"].items())[:5])
         lines.append(

@@ -22,7 +22,7 @@ from copilot.findings_file import write_findings
 from copilot.ledger import default_workspace
 from curation_tools.context import ToolContext
 from curation_tools.errors import UserInputError
-from curation_tools.registry import available_tools
+from curation_tools.registry import available_tools, run_tool
 from curation_tools.schema import ToolResult, ToolSpec
 
 
@@ -76,31 +76,27 @@ def _params(spec: ToolSpec, values: dict[str, Any]) -> BaseModel:
         raise UserInputError(f"Invalid options for the {spec.name} tool: {problems}.") from None
 
 
-def run_tool(
+def run_with_progress(
     spec: ToolSpec, data, params: BaseModel, settings: Settings, seed: int = 0, workspace: Path | None = None
 ) -> ToolResult:
-    """Run one tool with rich progress bars; the shared path for `tools NAME` and `scan`."""
-    data.require(spec.required_roles, spec.name)
-    judge = contamination_judge = generator = None
+    """Run one tool with rich progress bars (and the LLM helpers when an endpoint is configured): the shared
+    path for `tools NAME` and `scan`."""
+    helpers = {}
     if settings.llm_configured:
         from copilot.llm.client import LLMClient
-        from copilot.llm.judge import LLMContaminationJudge, LLMLabelJudge, LLMTextGenerator
+        from copilot.llm.helpers import tool_helpers
 
-        client = LLMClient(settings)
-        judge, contamination_judge = LLMLabelJudge(client), LLMContaminationJudge(client)
-        generator = LLMTextGenerator(client)
+        helpers = tool_helpers(LLMClient(settings), judges=True, generator=True)
     with progress_bars() as bars:
         ctx = ToolContext(
             cache_dir=settings.cache_dir,
             seed=seed,
             progress=bars,
             embedder_spec=settings.embedder,
-            judge=judge,
-            contamination_judge=contamination_judge,
-            generator=generator,
             workspace=workspace,
+            **helpers,
         )
-        return spec.run(data, params, ctx)
+        return run_tool(spec, data, params, ctx)
 
 
 def print_summary(spec: ToolSpec, result: ToolResult) -> None:
@@ -119,7 +115,7 @@ def _make_command(spec: ToolSpec) -> click.Command:
         data = load_from_flags(values)
         params = _params(spec, values)
         workspace = default_workspace(Path(data.source.path))
-        result = run_tool(spec, data, params, settings, seed=values["seed"], workspace=workspace)
+        result = run_with_progress(spec, data, params, settings, seed=values["seed"], workspace=workspace)
         target = values["out"]
         if target:
             if spec.output == "report":

@@ -10,8 +10,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from copilot.evaluation.builders import Truth
-
-ISSUE_OF_TOOL = {"dedup": "duplicate", "decontam": "leak", "label-errors": "label"}
+from curation_tools.registry import available_tools
 
 
 class Detection(BaseModel):
@@ -77,9 +76,10 @@ def score(truth: Truth, raw: pd.DataFrame, curated: pd.DataFrame, changes: list[
     }
     planted = {"label": len(truth.label_flips), "duplicate": len(truth.duplicates), "leak": len(truth.leaks)}
     real = [c for c in changes if c["action"] != "flag"]
+    finds = {name: spec.finds for name, spec in available_tools().items()}
     detection = {}
     for issue in ("label", "duplicate", "leak"):
-        mine = [c for c in real if ISSUE_OF_TOOL.get(c["tool"]) == issue]
+        mine = [c for c in real if finds.get(c["tool"]) == issue]
         detection[issue] = Detection(
             planted=planted[issue],
             fixed=fixed[issue],

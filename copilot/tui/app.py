@@ -190,7 +190,8 @@ class CurateApp(App[None]):
         proposals = self.session.pending_proposals()
         row_texts = self.session.row_texts({f.row_id for p in proposals for f in p.findings})
         pending_ids = {p["finding_id"] for p in self.session.pending}
-        self.push_screen(ReviewScreen(proposals, row_texts, pending_ids), self._reviewed)
+        views = self.session.evidence_views()
+        self.push_screen(ReviewScreen(proposals, row_texts, pending_ids, views), self._reviewed)
 
     def _reviewed(self, answers: dict[str, FindingDecision] | None) -> None:
         if answers is None:

@@ -58,13 +58,14 @@ def side_by_side_diff(kept: str, dropped: str) -> Text:
     return out
 
 
-def evidence_text(finding: Finding, row_text: str) -> Text:
-    """What a reviewer needs to judge one finding, by kind of issue."""
+def evidence_text(finding: Finding, row_text: str, view: str = "text") -> Text:
+    """What a reviewer needs to judge one finding, in the view its tool's spec declares (labels, duplicates,
+    overlap, or the row's text)."""
     e = finding.evidence
     out = Text()
     out.append(f"{finding.issue} · row {finding.row_id} · score {finding.score:.2f}\n", style="bold")
     out.append((finding.message or "") + "\n\n")
-    if e.given_label is not None or e.suggested_label is not None:
+    if view == "labels":
         out.append(f"given:     {e.given_label}\n")
         confidence = f" ({e.suggested_confidence:.0%})" if e.suggested_confidence is not None else ""
         out.append(f"suggested: {e.suggested_label}{confidence}\n", style="bold")
@@ -75,13 +76,13 @@ def evidence_text(finding: Finding, row_text: str) -> Text:
             for n in e.neighbours:
                 out.append(f"  {n.row_id} [{n.label}] {n.similarity:.2f}\n")
         out.append("\n" + row_text + "\n")
-    elif e.duplicate_of is not None:
+    elif view == "duplicates":
         out.append(f"duplicate of row {e.duplicate_of}\nkept:    ")
         out.append((e.kept_text or "") + "\n")
         out.append("dropped: ")
         out.append(row_text + "\n\ndiff: ")
         out.append(side_by_side_diff(e.kept_text or "", row_text))
-    elif e.benchmark_text is not None:
+    elif view == "overlap":
         spans = getattr(e, "overlapping_spans", None) or []
         out.append(f"benchmark {e.benchmark}, item {e.benchmark_item}:\n")
         out.append(highlight_overlap(e.benchmark_text, spans))
@@ -105,10 +106,13 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
         ("escape", "back", "back"),
     ]
 
-    def __init__(self, proposals: list[Proposal], row_texts: dict[str, str], pending_ids: set[str]) -> None:
+    def __init__(
+        self, proposals: list[Proposal], row_texts: dict[str, str], pending_ids: set[str], views: dict[str, str]
+    ) -> None:
         super().__init__()
         self.proposals = proposals
         self.row_texts = row_texts
+        self.views = views  # tool -> evidence view, from the tool specs
         self.index = 0
         self.answers: dict[str, Answer] = {}
         for proposal in proposals:
@@ -188,7 +192,8 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
 
     def _show_evidence(self) -> None:
         finding = self._selected()
-        text = evidence_text(finding, self.row_texts.get(finding.row_id, "")) if finding else Text("no findings")
+        view = self.views.get(self.proposal.tool, "text")
+        text = evidence_text(finding, self.row_texts.get(finding.row_id, ""), view) if finding else Text("no findings")
         self.query_one("#evidence", Static).update(text)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -264,4 +264,8 @@ SPEC = ToolSpec(
     params_model=AugmentParams,
     output="rows",
     run=run,
+    role="augmenting",
+    stage=3,
+    benchmarks="optional",
+    run_owned=["benchmark"],
 )

@@ -16,6 +16,7 @@ import json
 import re
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,7 +30,8 @@ from curation_tools.errors import UserInputError
 from curation_tools.lexical import TfidfRetrieval
 from curation_tools.neighbours import nearest
 from curation_tools.ngram_index import TokenStream, index_items, overlap, shared_spans, tokenize
-from curation_tools.schema import Action, Evidence, Finding, Proposal, ToolResult, ToolSpec
+from curation_tools.schema import Action, Evidence, Finding, PlanHint, Proposal, ToolResult, ToolSpec
+from curation_tools.text import SHORT_TEXT_WORDS
 from curation_tools.vector_store import BenchmarkVectors
 
 
@@ -416,6 +418,18 @@ def _finding(data: Dataset, texts: list[str], corpus: Corpus, row, params: Decon
     )
 
 
+def plan_hint(profile: dict[str, Any], edits: int) -> PlanHint:
+    """Paraphrase layers only where rows are long enough to tell a rewording from a query with the same intent."""
+    words = (profile.get("text_length") or {}).get("words_mean", 0.0)
+    if words >= SHORT_TEXT_WORDS:
+        return PlanHint(params={"paraphrase": True}, reason="benchmark items in training data inflate scores")
+    return PlanHint(
+        params={"paraphrase": False},
+        reason=f"benchmark items in training data inflate scores; rows average {words:.0f} words, too short to tell "
+        "a rewording from a query with the same intent offline, so verbatim matching only",
+    )
+
+
 SPEC = ToolSpec(
     name="decontam",
     version=__version__,
@@ -424,4 +438,10 @@ SPEC = ToolSpec(
     required_roles=["text"],
     params_model=DecontamParams,
     run=run,
+    stage=1,
+    benchmarks="required",
+    run_owned=["benchmark"],
+    finds="leak",
+    evidence="overlap",
+    plan_hint=plan_hint,
 )

@@ -27,7 +27,7 @@ from curation_tools.errors import UserInputError
 from curation_tools.io import read_table
 from curation_tools.near_dup import near_edges
 from curation_tools.neighbours import similar_pairs
-from curation_tools.schema import Action, Evidence, Finding, Proposal, ToolResult, ToolSpec
+from curation_tools.schema import Action, Evidence, Finding, PlanHint, Proposal, ToolResult, ToolSpec
 from curation_tools.text import content_key, word_opcodes
 
 Method = Literal["exact", "near", "semantic"]
@@ -287,4 +287,9 @@ SPEC = ToolSpec(
     required_roles=["text"],
     params_model=DedupParams,
     run=run,
+    stage=1,
+    run_owned=["reference", "reference_text"],
+    finds="duplicate",
+    evidence="duplicates",
+    plan_hint=lambda profile, edits: PlanHint(reason="duplicates inflate classes and leak across splits"),
 )

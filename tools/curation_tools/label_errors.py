@@ -35,6 +35,7 @@ from curation_tools.schema import (
     Evidence,
     Finding,
     Neighbour,
+    PlanHint,
     Proposal,
     ToolResult,
     ToolSpec,
@@ -353,4 +354,8 @@ SPEC = ToolSpec(
     required_roles=["label"],
     params_model=LabelErrorParams,
     run=run,
+    stage=2,
+    finds="label",
+    evidence="labels",
+    plan_hint=lambda profile, edits: PlanHint(reason=f"labels checked after {edits} edits to the rows"),
 )

@@ -201,4 +201,6 @@ SPEC = ToolSpec(
     output="report",
     params_model=ProfileParams,
     run=run,
+    role="report",
+    stage=0,
 )

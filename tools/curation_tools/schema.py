@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -151,8 +151,16 @@ class ToolResult(BaseModel):
         return self.proposal.findings
 
 
+class PlanHint(BaseModel):
+    """What the offline planner runs a tool with, and why, given the data's profile and the edits so far."""
+
+    params: dict[str, Any] = Field(default_factory=dict)
+    reason: str
+
+
 class ToolSpec(BaseModel):
-    """A registered tool: metadata a planner reads, plus the function and its parameter model."""
+    """A registered tool: what it is for and needs, read by planners, recipes, `scan`, the review screen and the
+    eval scorer (none of them names a tool), plus the function and its parameter model."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -162,8 +170,25 @@ class ToolSpec(BaseModel):
     issue_types: list[str] = Field(default_factory=list)
     required_roles: list[str] = Field(default_factory=list, description="column roles the tool cannot run without")
     output: str = Field("findings", description="'findings' (JSONL), 'report' (JSON) or 'rows' (JSONL of new rows)")
+    role: Literal["report", "cleaning", "augmenting"] = Field(
+        "cleaning", description="report: describes, proposes nothing; cleaning: fixes rows; augmenting: adds rows"
+    )
+    stage: int = Field(1, ge=0, description="planning order: a stage runs after every earlier stage's tools")
+    benchmarks: Literal["none", "optional", "required"] = Field(
+        "none", description="whether the run's --benchmark files fill its `benchmark` parameter (and must exist)"
+    )
+    run_owned: list[str] = Field(
+        default_factory=list, description="parameters only the run's own flags set (file paths), never a plan"
+    )
+    finds: Literal["duplicate", "leak", "label"] | None = Field(
+        None, description="the kind of planted problem it fixes, as the eval's ground truth names it"
+    )
+    evidence: Literal["labels", "duplicates", "overlap", "text"] = Field(
+        "text", description="how a reviewer is shown a finding's evidence"
+    )
     params_model: type[BaseModel] = Field(exclude=True)
     run: Callable[[Dataset, Any, ToolContext], ToolResult] = Field(exclude=True)
+    plan_hint: Callable[[dict[str, Any], int], PlanHint] | None = Field(None, exclude=True)
 
     def params_schema(self) -> dict[str, Any]:
         return self.params_model.model_json_schema()
