@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, Field
 
 from copilot import formats
@@ -20,7 +18,7 @@ class RunConfig(BaseModel):
     goal: str = ""
     recipe: Recipe = Field(default_factory=Recipe)
     policy: Policy
-    planner: Literal["heuristic", "llm", "all-tools"] = "heuristic"
+    planner: str = Field("heuristic", description="a registered planner (curation_copilot.planners)")
     llm_judges: bool = False
     skip: list[str] = Field(default_factory=list, description="tools the person said to skip")
     seed: int = 0

@@ -22,8 +22,9 @@ from langgraph.types import Command
 from pydantic import BaseModel
 
 from copilot import formats
-from copilot.agents.heuristic import AllToolsPlanner, HeuristicPlanner, RecipePlanner
+from copilot.agents.heuristic import RecipePlanner
 from copilot.agents.plan import Planner
+from copilot.agents.registry import PlannerDeps, check_planner, make_planner
 from copilot.config import Settings
 from copilot.decisions import HUMAN, FindingDecision, as_decision
 from copilot.events import Event, make_event
@@ -80,6 +81,7 @@ class Session:
             for spec in config.benchmarks:  # fail on a bad benchmark or recipe before any work
                 load_benchmark(spec)
             check_steps(config.recipe, config.benchmarks)
+            check_planner(config.planner)
             data, _ = load_dataset(config.data, config.roles)
             session = cls(out_dir, config, settings)
             Ledger.open_or_create(session.workspace / "ledger", data)
@@ -291,13 +293,8 @@ class Session:
     def _planner(self) -> Planner:
         if self.config.recipe.plan == "steps":
             return RecipePlanner(self.config.recipe.steps)
-        if self.config.planner == "all-tools":
-            return AllToolsPlanner()
-        if self.config.planner == "llm":
-            from copilot.agents.llm_planner import LLMPlanner
-
-            return LLMPlanner(self.llm_client(), fallback=HeuristicPlanner(), notify=lambda t: emit("message", text=t))
-        return HeuristicPlanner()
+        deps = PlannerDeps(llm_client=self.llm_client, notify=lambda text: emit("message", text=text))
+        return make_planner(self.config.planner, deps)
 
     def llm_client(self):
         if self.llm is None:

@@ -50,7 +50,11 @@ TRICKY_CELLS = [
 ]
 cell = st.one_of(st.sampled_from(TRICKY_CELLS), st.text(max_size=12))
 column_name = st.text(alphabet="abcxyz_ 0123[]/", min_size=1, max_size=6)
-FIDELITY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FIDELITY = settings(
+    max_examples=int(os.environ.get("FIDELITY_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 
 def drop_some(ledger: Ledger, mask: list[bool]) -> set[int]:

@@ -3,7 +3,8 @@ then finish), a recipe's fixed steps, and the all-tools baseline."""
 
 from __future__ import annotations
 
-from copilot.agents.plan import Plan, PlanningContext, PlanStep, applicable_tools
+from copilot.agents.plan import Plan, Planner, PlanningContext, PlanStep, applicable_tools
+from copilot.agents.registry import PlannerDeps
 from copilot.recipe import RecipeStep
 from curation_tools.registry import available_tools
 from curation_tools.schema import PlanHint
@@ -65,3 +66,11 @@ class AllToolsPlanner:
             steps=[PlanStep(tool=t, reason="all tools, defaults") for t in tools],
             rationale="all applicable cleaning tools with defaults (no agent)",
         )
+
+
+def make_heuristic(deps: PlannerDeps) -> Planner:
+    return HeuristicPlanner()
+
+
+def make_all_tools(deps: PlannerDeps) -> Planner:
+    return AllToolsPlanner()

@@ -8,7 +8,9 @@ from collections.abc import Callable
 
 import openai
 
+from copilot.agents.heuristic import HeuristicPlanner
 from copilot.agents.plan import Plan, Planner, PlanningContext, applicable_tools, validate_plan
+from copilot.agents.registry import PlannerDeps
 from copilot.llm.client import InvalidLLMOutput, LLMClient
 from copilot.prompts import load_prompt
 from curation_tools.registry import available_tools
@@ -70,3 +72,8 @@ class LLMPlanner:
             return self.fallback.plan(context)
         self.notify(f"{reason}; falling back to the {self.fallback.name} planner for this round")
         return self.fallback.plan(context)
+
+
+def make_llm(deps: PlannerDeps) -> Planner:
+    """The LLM planner, falling back to the heuristic one round by round."""
+    return LLMPlanner(deps.llm_client(), fallback=HeuristicPlanner(), notify=deps.notify)

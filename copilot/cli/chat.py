@@ -45,8 +45,6 @@ def chat(
     else:
         if data is None:
             raise UserInputError("curate chat needs DATA (or --resume SESSION_FOLDER).")
-        if planner not in ("heuristic", "llm"):
-            raise UserInputError(f"--planner must be heuristic or llm, not '{planner}'.")
         folder = session_dir or data.resolve().parent / ".curate" / "sessions" / data.name
         config = RunConfig(
             data=str(data.resolve()),

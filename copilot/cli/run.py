@@ -64,7 +64,9 @@ def run(
     goal: GoalOpt = "",
     recipe: Annotated[Path | None, typer.Option(help="recipe YAML: 'plan: auto' or an ordered 'steps:' list")] = None,
     policy: Annotated[str, typer.Option(help="approve-all | conservative | review | POLICY.yaml")] = "review",
-    planner: Annotated[str, typer.Option(help="heuristic (offline) or llm (OpenAI-compatible endpoint)")] = "heuristic",
+    planner: Annotated[
+        str, typer.Option(help="heuristic (offline), llm (OpenAI-compatible endpoint), all-tools, or any registered")
+    ] = "heuristic",
     llm_judge: Annotated[
         bool, typer.Option("--llm-judge", help="let the LLM re-check borderline label and contamination findings")
     ] = False,
@@ -91,8 +93,6 @@ def run(
     else:
         if data is None or out_dir is None:
             raise UserInputError("curate run needs DATA and --out DIR (or --resume DIR).")
-        if planner not in ("heuristic", "llm"):
-            raise UserInputError(f"--planner must be heuristic or llm, not '{planner}'.")
         config = RunConfig(
             data=str(data.resolve()),
             roles=overrides_from(dict(id=id, text=text, label=label, features=features, split=split)),

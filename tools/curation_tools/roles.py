@@ -152,7 +152,7 @@ def _infer_split(frame: pd.DataFrame, taken: set[str], notes: list[str]) -> str 
         col = lower.get(name)
         if col is None:
             continue
-        values = {str(v).lower() for v in frame[col].dropna().unique()}
+        values = {str(v).lower() for v in _hashable(frame[col]).dropna().unique()}
         if values and values <= SPLIT_VALUES:
             notes.append(f"split = '{col}' (values: {', '.join(sorted(values))})")
             return col
@@ -184,7 +184,7 @@ def _infer_text(frame: pd.DataFrame, taken: set[str], notes: list[str]) -> list[
         notes.append(f"text = '{named[0]}' (named like text, mean {candidates[named[0]]:.0f} chars)")
         return [named[0]]
     long = sorted(
-        ((c, m) for c, m in candidates.items() if m >= 20 and frame[c].nunique() > 0.5 * len(frame)),
+        ((c, m) for c, m in candidates.items() if m >= 20 and _hashable(frame[c]).nunique() > 0.5 * len(frame)),
         key=lambda cm: -cm[1],
     )
     if not long:
