@@ -86,3 +86,7 @@ class AnswersReviewer:
 
     def decide(self, tool: str, finding: Finding) -> FindingDecision | None:
         return self.answers.get(finding.finding_id)
+
+    def unknown(self, finding_ids: set[str]) -> list[str]:
+        """Answered ids that are not among these findings (a decisions file for another run or round)."""
+        return sorted(set(self.answers) - finding_ids)

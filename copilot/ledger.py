@@ -719,6 +719,16 @@ class Ledger:
             for r in rows
         ]
 
+    def deciders(self) -> dict[str, dict[str, int]]:
+        """Findings approved and rejected per decider, over the applied decisions (from each finding's record)."""
+        counts: dict[str, dict[str, int]] = {}
+        for by, approve, n in self._db.execute(
+            "SELECT f.decided_by, f.approve, COUNT(*) FROM finding_decisions f JOIN decisions d USING (decision_id)"
+            " WHERE d.status='applied' GROUP BY f.decided_by, f.approve ORDER BY f.decided_by"
+        ):
+            counts.setdefault(by, {"approved": 0, "rejected": 0})["approved" if approve else "rejected"] += n
+        return counts
+
     def proposal(self, proposal_id: str) -> Proposal:
         row = self._db.execute("SELECT body FROM proposals WHERE proposal_id=?", (proposal_id,)).fetchone()
         if row is None:

@@ -65,6 +65,7 @@ def write_outputs(
             action: sum(c["action"] == action for c in changes) for action in sorted({c["action"] for c in changes})
         },
         "notes": state.get("notes", []),
+        "decided_by": ledger.deciders(),
         "llm_usage": usage,
     }
     write_text_atomic(out_dir / "summary.json", json.dumps(summary, indent=2, default=str))
@@ -112,6 +113,11 @@ def _report(summary: dict[str, Any], curated: Path) -> str:
             lines += ["", f"- round {step['round']}, {md(step['explanation'])}"]
     if summary["changes"]:
         lines += ["", "Changes: " + ", ".join(f"{n} {a}" for a, n in summary["changes"].items()) + "."]
+    if summary["decided_by"]:
+        who = "; ".join(
+            f"{code(by)} approved {n['approved']}, rejected {n['rejected']}" for by, n in summary["decided_by"].items()
+        )
+        lines += ["", f"Decided by: {who} (each finding's decider is in `changes.jsonl` and `curate explain`)."]
     for note in summary["notes"]:
         lines.append(f"\nNote: {md(note)}")
     if summary["llm_usage"]:

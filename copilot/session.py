@@ -26,7 +26,7 @@ from copilot.agents.heuristic import RecipePlanner
 from copilot.agents.plan import Planner
 from copilot.agents.registry import PlannerDeps, check_planner, make_planner
 from copilot.config import Settings
-from copilot.decisions import HUMAN, FindingDecision, as_decision
+from copilot.decisions import HUMAN, AnswersReviewer, FindingDecision, Reviewer, as_decision
 from copilot.events import Event, make_event
 from copilot.graph import RunContext, RunState, build_graph, emit
 from copilot.ledger import DecisionInfo, Edit, Ledger, OperationResult, RowHistory
@@ -118,6 +118,21 @@ class Session:
                 raise UserInputError(f"Finding {fid}: {error}") from None
             decided[fid] = decision.model_dump(exclude={"finding_id"})
         self._answers = decided
+
+    def review_with(self, reviewer: Reviewer) -> None:
+        """Let the next reviewer (a person's answers, a decisions file, a simulated reviewer) decide every pending
+        finding; what it leaves undecided is rejected in its name."""
+        pending = {p["finding_id"] for p in self.pending}
+        if isinstance(reviewer, AnswersReviewer) and reviewer.unknown(pending):
+            raise UserInputError(f"No pending finding(s) {', '.join(reviewer.unknown(pending)[:5])} in this run.")
+        answers = {}
+        for proposal in self.pending_proposals():
+            for finding in proposal.findings:
+                if finding.finding_id in pending:
+                    decision = reviewer.decide(proposal.tool, finding)
+                    if decision is not None:
+                        answers[finding.finding_id] = decision
+        self.decide(answers, by=reviewer.name)
 
     def skip(self, tool: str) -> None:
         """Leave a tool out of every later plan (recorded in run.json, so a resumed session keeps it)."""
@@ -390,15 +405,15 @@ def _answer(where: str, value: Any, new_label: Any = None) -> str | dict[str, An
     raise UserInputError(f"{where}: a decision is 'approve' or 'reject', not {value!r}.")
 
 
-def read_decisions(path: Path) -> dict[str, Any]:
-    """A decisions file: {finding_id: 'approve'|'reject'|{"approve": bool, "new_label": X}}, or the
+def read_decisions(path: Path) -> AnswersReviewer:
+    """A decisions file as a reviewer: {finding_id: 'approve'|'reject'|{"approve": bool, "new_label": X}}, or the
     pending.json list with 'decision' filled in (null leaves that finding undecided). Validated strictly."""
     try:
         raw = json.loads(path.read_bytes().decode("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise UserInputError(f"{path}: cannot read decisions: {error}") from None
     if isinstance(raw, dict):
-        return {str(k): _answer(f"{path}: finding {k}", v) for k, v in raw.items()}
+        return AnswersReviewer({str(k): _answer(f"{path}: finding {k}", v) for k, v in raw.items()})
     if not isinstance(raw, list):
         raise UserInputError(f"{path}: expected a JSON object or the pending.json list.")
     answers: dict[str, Any] = {}
@@ -413,4 +428,4 @@ def read_decisions(path: Path) -> dict[str, Any]:
             raise UserInputError(f"{where} has no finding_id; keep the items as pending.json lists them.")
         if item.get("decision") is not None:
             answers[item["finding_id"]] = _answer(where, item["decision"], item.get("new_label"))
-    return answers
+    return AnswersReviewer(answers)

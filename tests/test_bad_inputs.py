@@ -18,6 +18,8 @@ from .conftest import EXAMPLE
 
 TICKETS = pd.read_csv(EXAMPLE).head(60)
 
+pytestmark = pytest.mark.slow  # real `curate` processes, one per case
+
 
 def tickets(folder: Path, name: str = "d.csv") -> Path:
     path = folder / name

@@ -18,6 +18,8 @@ from .conftest import EXAMPLE
 TOY = Path(__file__).parent / "toy_tool"
 SHORT = {"S1": "hi", "S2": "ok thanks", "S3": "help"}
 
+pytestmark = pytest.mark.slow  # real `curate` processes, one per case
+
 
 @pytest.fixture
 def plugin_env(tmp_path):

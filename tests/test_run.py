@@ -214,3 +214,7 @@ def test_explain_and_changes_name_who_decided_each_finding(cli, tmp_path):
     assert "decided by policy:exact.yaml" in cli("explain", exact, *workspace).stdout
     assert "decided by human" in cli("explain", near, *workspace).stdout
     assert "human, policy:exact.yaml" in cli("log", *workspace).stdout
+    report = (out / "report.md").read_text()
+    assert "Decided by: `human` approved" in report and "`policy:exact.yaml` approved" in report
+    deciders = json.loads((out / "summary.json").read_text())["decided_by"]
+    assert deciders["policy:exact.yaml"]["rejected"] == 0 and deciders["human"]["approved"] > 0

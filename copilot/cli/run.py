@@ -89,7 +89,7 @@ def run(
     if resume:
         session = Session.resume(resume)
         if decisions:
-            session.decide(read_decisions(decisions))
+            session.review_with(read_decisions(decisions))
     else:
         if data is None or out_dir is None:
             raise UserInputError("curate run needs DATA and --out DIR (or --resume DIR).")

@@ -60,17 +60,8 @@ def _run_system(system: str, task: Task, built: BuiltTask, reviewer_spec: str, f
                 pass
             if session.status != "waiting":
                 break
-            pending = {p["finding_id"] for p in session.pending}
-            asked += len(pending)
-            session.decide(
-                {
-                    f.finding_id: reviewer.decide(proposal.tool, f)
-                    for proposal in session.pending_proposals()
-                    for f in proposal.findings
-                    if f.finding_id in pending
-                },
-                by=reviewer.name,
-            )
+            asked += len(session.pending)
+            session.review_with(reviewer)
         curated = session.curated()
         changes = [
             {"row_id": e.row_id, "action": e.action.value, "tool": tool, "new_value": e.new_value}

@@ -14,7 +14,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Input, ProgressBar, RichLog, Static
 
 from copilot.chat_commands import ChatCommands
-from copilot.decisions import FindingDecision
+from copilot.decisions import AnswersReviewer, FindingDecision
 from copilot.events import (
     Applied,
     Cost,
@@ -197,7 +197,7 @@ class CurateApp(App[None]):
         if answers is None:
             self.say("coordinator", "Review left open: nothing decided yet (r to come back).")
             return
-        self.session.decide(answers)
+        self.session.review_with(AnswersReviewer(answers))
         approved = sum(a.approve for a in answers.values())
         self.say("you", f"approved {approved}, rejected {len(answers) - approved}")
         self.run_session()
