@@ -35,6 +35,7 @@ from curation_tools.profile import ProfileParams
 from curation_tools.profile import run as run_profile
 from curation_tools.registry import get_tool, run_tool
 from curation_tools.schema import Proposal
+from curation_tools.threads import usable_cpus
 
 EXAMPLES = 3
 
@@ -146,7 +147,8 @@ def plan(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
 def dispatch(state: RunState) -> str | list[Send]:
     if not state["plan"]:
         return "finish"
-    return [Send("worker", {"step": step, "round": state["round"]}) for step in state["plan"]]
+    parallel = len(state["plan"])  # the round's steps share the cores: none oversubscribes them
+    return [Send("worker", {"step": step, "round": state["round"], "parallel": parallel}) for step in state["plan"]]
 
 
 def worker(task: dict[str, Any], runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -167,6 +169,7 @@ def worker(task: dict[str, Any], runtime: Runtime[RunContext]) -> dict[str, Any]
         embedder_spec=rc.settings.embedder,
         workspace=rc.workspace,
         cancel=rc.cancel,
+        threads=max(1, usable_cpus() // task.get("parallel", 1)),
         **rc.judges,
     )
     started = time.perf_counter()

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from curation_tools.errors import ToolCancelled
 from curation_tools.progress import ProgressFn, no_progress
+from curation_tools.threads import usable_cpus
 
 
 class LabelQuestion(BaseModel):
@@ -85,6 +86,9 @@ class ToolContext:
     embedder_spec: str = "minilm"
     workspace: Path | None = None
     """where persistent indexes live (the session workspace); the cache folder when None"""
+    threads: int = field(default_factory=usable_cpus)
+    """the tool's thread budget for OpenMP, BLAS and onnxruntime pools (a share of the cores when tools run
+    in parallel)"""
 
     @property
     def index_dir(self) -> Path:
@@ -94,7 +98,7 @@ class ToolContext:
     def embedder(self):
         from curation_tools.embed import make_embedder
 
-        return make_embedder(self.embedder_spec, cache_dir=self.cache_dir, progress=self.progress)
+        return make_embedder(self.embedder_spec, cache_dir=self.cache_dir, progress=self.progress, threads=self.threads)
 
     def check_cancelled(self) -> None:
         if self.cancel.is_set():

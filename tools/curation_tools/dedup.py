@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import heapq
 import math
-import os
 import time
 from pathlib import Path
 from typing import Literal
@@ -149,7 +148,7 @@ def _link_near(graph: _Graph, texts: list[str], params: DedupParams, ctx: ToolCo
         floor=PLAUSIBLE_AGREEMENT,
         threshold=params.near_threshold,
         min_contained=params.min_contained,
-        workers=params.workers or os.cpu_count() or 1,
+        workers=params.workers or ctx.threads,
         ctx=ctx,
     )
     for (i, j), score in zip(edges, scores, strict=True):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources
-import os
 import sqlite3
 from collections.abc import Sequence
 from importlib.metadata import entry_points
@@ -20,6 +19,7 @@ import numpy as np
 
 from curation_tools.errors import UserInputError
 from curation_tools.progress import ProgressFn, no_progress
+from curation_tools.threads import usable_cpus
 
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
@@ -81,7 +81,7 @@ class MiniLMEmbedder:
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(MAX_TOKENS)
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
+        options.intra_op_num_threads = threads or min(4, usable_cpus())
         options.inter_op_num_threads = 1
         self._session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
         self._progress = progress
@@ -175,11 +175,13 @@ class CachedEmbedder:
         return np.vstack([known[key] for key in keys]).astype(np.float32, copy=False)
 
 
-def make_embedder(spec: str, cache_dir: Path | None, progress: ProgressFn = no_progress) -> Embedder:
+def make_embedder(
+    spec: str, cache_dir: Path | None, progress: ProgressFn = no_progress, threads: int | None = None
+) -> Embedder:
     """Build an embedder from a spec: 'minilm' (offline default) or 'NAME[:ARG]' from a plug-in."""
     name, _, arg = spec.partition(":")
     if name == "minilm":
-        inner: Embedder = MiniLMEmbedder(progress=progress)
+        inner: Embedder = MiniLMEmbedder(threads=threads, progress=progress)
     else:
         plugins = {ep.name: ep for ep in entry_points(group="curation_tools.embedders")}
         if name not in plugins:

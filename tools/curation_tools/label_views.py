@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,10 +32,6 @@ class Views:
     """(indices, similarities) of each row's nearest other rows in this view's space."""
 
 
-def _threads() -> int:
-    return max(1, os.cpu_count() or 1)
-
-
 def _oof(
     make: Callable[[], BaseEstimator],
     x,
@@ -59,7 +54,7 @@ def _oof(
     )
     for fold, (train, test) in enumerate(splitter.split(np.zeros(len(y)), y if not multilabel else None)):
         ctx.check_cancelled()
-        with threadpool_limits(_threads()), warnings.catch_warnings():
+        with threadpool_limits(ctx.threads), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # convergence chatter on tiny folds
             model = make().fit(x[train], y[train])
             if multilabel:
@@ -168,7 +163,7 @@ def regression_predictions(data: Dataset, y: np.ndarray, folds: int, ctx: ToolCo
         make = lambda: HistGradientBoostingRegressor(random_state=ctx.seed)  # noqa: E731
     predictions = np.zeros(len(y))
     for fold, (train, test) in enumerate(KFold(folds, shuffle=True, random_state=ctx.seed).split(x)):
-        with threadpool_limits(_threads()):
+        with threadpool_limits(ctx.threads):
             predictions[test] = make().fit(x[train], y[train]).predict(x[test])
         ctx.progress("regress", fold + 1, folds)
     return predictions
