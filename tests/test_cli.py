@@ -136,14 +136,14 @@ def test_version(cli):
     assert cli("--version").stdout.startswith("curate ")
 
 
-def test_help_loads_no_ui_langgraph_or_scikit_learn():
+def test_help_loads_no_ui_langgraph_scikit_learn_or_scipy():
     """`curate --help` (and so every command's start-up) imports none of the heavy layers."""
     probe = (
         "import sys\n"
         "sys.argv = ['curate', '--help']\n"
         "from copilot.cli import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "heavy = {'textual', 'langgraph', 'sklearn', 'cleanlab', 'onnxruntime', 'chromadb'}\n"
+        "heavy = {'textual', 'langgraph', 'sklearn', 'scipy', 'cleanlab', 'onnxruntime', 'chromadb'}\n"
         "print(sorted(heavy & {m.split('.')[0] for m in sys.modules}))\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

@@ -7,10 +7,14 @@ from the windows and the items together, so a window's norm counts all of its wo
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from scipy import sparse
 
 from curation_tools.progress import ProgressFn, no_progress
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 TOKEN_PATTERN = r"(?u)\b\w+\b"
 BLOCK = 2048
@@ -30,6 +34,8 @@ class TfidfRetrieval:
         items = matrix[len(windows) :]
         self.texts = items[: self.n_items]
         self.keys = self.texts if same else items[self.n_items :]
+        from scipy import sparse  # lazy: registering the tool (every `curate` start) must not load scipy
+
         self.items_t = sparse.vstack([self.texts, self.keys]).T.tocsr() if not same else self.texts.T.tocsr()
 
     def top(self, k: int, floor: float, progress: ProgressFn = no_progress) -> tuple[np.ndarray, ...]:
