@@ -99,14 +99,18 @@ def test_every_tui_screen_shows_hostile_strings_and_never_acts_on_them(data, tmp
     async def walk() -> list[str]:
         seen = []
         async with app.run_test(size=(120, 40)) as pilot:
-            await _until(pilot, lambda: isinstance(app.screen, ReviewScreen))
+            await _until(  # pushed and filled: the table's rows exist before any is selected
+                pilot,
+                lambda: isinstance(app.screen, ReviewScreen) and app.screen.query_one("#findings").row_count > 0,
+            )
             review = app.screen
             ids = {f.row_id for f in review.proposal.findings}
             assert "INJ[/]" in ids, ids
             table = review.query_one("#findings")
-            for finding in review._visible():  # select every finding shown: its evidence is rendered
-                if finding.row_id in HOSTILE:
-                    table.move_cursor(row=table.get_row_index(finding.finding_id))
+            by_id = {f.finding_id: f.row_id for f in review.proposal.findings}
+            for index in range(table.row_count):  # select each hostile row: its evidence is rendered
+                if by_id[table.coordinate_to_cell_key((index, 0)).row_key.value] in HOSTILE:
+                    table.move_cursor(row=index)
                     await pilot.pause()
                     seen.append(screen_text(app))
             while isinstance(app.screen, ReviewScreen):
