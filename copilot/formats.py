@@ -40,7 +40,3 @@ def load_json(path: Path, kind: str, current: int) -> dict[str, Any]:
     check(kind, raw.get(KEY, 1), current, path)
     return raw
 
-
-def check_text(text: str, kind: str, current: int, where: str) -> None:
-    """The same check on a JSON text held elsewhere (a proposal stored in the ledger)."""
-    check(kind, json.loads(text).get(KEY, 1), current, where)

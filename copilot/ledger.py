@@ -733,8 +733,9 @@ class Ledger:
         row = self._db.execute("SELECT body FROM proposals WHERE proposal_id=?", (proposal_id,)).fetchone()
         if row is None:
             raise UserInputError(f"No proposal {proposal_id} in {self.root}.")
-        formats.check_text(row[0], "proposal", formats.PROPOSAL, f"{self.root}: proposal {proposal_id}")
-        return Proposal.model_validate_json(row[0])
+        raw = json.loads(row[0])
+        formats.check("proposal", raw.get(formats.KEY, 1), formats.PROPOSAL, f"{self.root}: proposal {proposal_id}")
+        return Proposal.model_validate(raw)
 
     def _changed_cells(self, a: pd.DataFrame, b: pd.DataFrame, rows: pd.Index) -> list[CellChange]:
         columns = [c for c in self.data_columns if c in a.columns and c in b.columns]
@@ -768,8 +769,11 @@ class Ledger:
             (str(row_id),),
         ).fetchall()
         events = []
+        proposals: dict[str, Proposal] = {}  # each read and parsed once, however many of its edits touched the row
         for r in rows:
-            finding = next((f for f in self.proposal(r[12]).findings if f.finding_id == r[13]), None)
+            if r[12] not in proposals:
+                proposals[r[12]] = self.proposal(r[12])
+            finding = next((f for f in proposals[r[12]].findings if f.finding_id == r[13]), None)
             events.append(
                 RowEvent(
                     decision_id=r[0],
