@@ -9,13 +9,16 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from curation_tools.dataset import Dataset
+from curation_tools.atomic_files import atomic_path
 from curation_tools.errors import UserInputError
-from curation_tools.io import atomic_path
 from curation_tools.schema import Finding, Proposal, ToolResult
+
+if TYPE_CHECKING:
+    from curation_tools.dataset import Dataset
 
 DATA_KEY, IDS_KEY = "data_sha256", "row_ids"
 REQUIRED = ("row_id", "issue", "score", "action")

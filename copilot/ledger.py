@@ -33,9 +33,10 @@ from pydantic import BaseModel, Field
 from copilot import formats
 from copilot.decisions import Decision, FindingDecision
 from copilot.locks import folder_lock
+from curation_tools.atomic_files import write_text_atomic
 from curation_tools.dataset import Dataset, DataSource, Roles
 from curation_tools.errors import UserInputError
-from curation_tools.io import ROW_ID, SourceTable, detect_format, read_source, write_table, write_text_atomic
+from curation_tools.io import ROW_ID, SourceTable, detect_format, read_source, write_table
 from curation_tools.schema import ActionType, Finding, Proposal
 from curation_tools.write_back import OutputRow, can_write_back, write_back
 

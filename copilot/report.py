@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from copilot.ledger import Ledger
-from curation_tools.io import write_text_atomic
+from curation_tools.atomic_files import write_text_atomic
 
 if TYPE_CHECKING:
     from copilot.run_config import RunConfig

@@ -35,9 +35,10 @@ from copilot.locks import FolderLock, folder_lock
 from copilot.recipe import check_steps
 from copilot.report import write_outputs
 from copilot.run_config import RunConfig
+from curation_tools.atomic_files import write_text_atomic
 from curation_tools.benchmark_files import load_benchmark, parse_spec
 from curation_tools.errors import ToolCancelled, UserInputError
-from curation_tools.io import load_dataset, write_text_atomic
+from curation_tools.io import load_dataset
 from curation_tools.registry import available_tools
 from curation_tools.schema import Proposal
 from curation_tools.validation import nearest

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import click
 import typer
 from rich.markup import escape
 
 from copilot.cli.console import err
-from curation_tools.dataset import Dataset
-from curation_tools.io import load_dataset
-from curation_tools.roles import RoleOverrides
+
+if TYPE_CHECKING:  # pandas and the readers load when data does, not for `curate --help`
+    from curation_tools.dataset import Dataset
+    from curation_tools.roles import RoleOverrides
 
 HELP = {
     "id": "column with unique row ids (default: inferred, else row positions; 'none' for positions)",
@@ -46,6 +47,8 @@ def _split_list(value: str | None) -> list[str] | None:
 
 
 def overrides_from(values: dict[str, Any]) -> RoleOverrides:
+    from curation_tools.roles import RoleOverrides
+
     return RoleOverrides(
         id=values.get("id"),
         text=_split_list(values.get("text")),
@@ -57,6 +60,8 @@ def overrides_from(values: dict[str, Any]) -> RoleOverrides:
 
 def load_from_flags(values: dict[str, Any], quiet: bool = False) -> Dataset:
     """Load the data file named by `values['data']`, printing how column roles were decided."""
+    from curation_tools.io import load_dataset
+
     data, notes = load_dataset(values["data"], overrides_from(values))
     if not quiet:
         err.print(f"[bold]{escape(data.source.path)}[/]: {len(data)} rows. Column roles:")

@@ -22,8 +22,8 @@ from copilot.cli.data_options import (
 )
 from copilot.policy import load_policy
 from copilot.recipe import load_recipe
+from curation_tools.atomic_files import write_text_atomic
 from curation_tools.errors import UserInputError
-from curation_tools.io import write_text_atomic
 
 if TYPE_CHECKING:
     from copilot.events import Event

@@ -7,11 +7,8 @@ import gzip
 import hashlib
 import io
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +16,7 @@ from typing import Any
 import pandas as pd
 import pyarrow.parquet as pq
 
+from curation_tools.atomic_files import atomic_path
 from curation_tools.dataset import Dataset, DataSource
 from curation_tools.errors import UserInputError
 from curation_tools.roles import RoleOverrides, infer_roles
@@ -244,36 +242,6 @@ def load_dataset(path: str | Path, overrides: RoleOverrides | None = None) -> tu
         frame[roles.id] = ids.where(ids != "", None)
     frame = assign_row_ids(frame, roles.id, source.path)
     return Dataset(frame=frame, roles=roles, source=source, ids_generated=roles.id is None), notes
-
-
-def _umask() -> int:
-    mask = os.umask(0o22)
-    os.umask(mask)
-    return mask
-
-
-@contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """A temporary path beside `path`; on success it is fsynced, given the user's umask and renamed over it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp made it 0600
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """A small text file (JSON, Markdown) replaced whole: readers see the old file or the new one, never half."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
 
 
 def encode_text(text: str, compressed: bool) -> bytes:

@@ -18,7 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curation_tools.io import CsvCells, JsonLines, SourceTable, atomic_path, encode_text
+from curation_tools.atomic_files import atomic_path
+from curation_tools.io import CsvCells, JsonLines, SourceTable, encode_text
 
 
 @dataclass
