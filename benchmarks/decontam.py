@@ -157,8 +157,8 @@ def fit_weights(frame: pd.DataFrame, specs: list[str]) -> None:
     print("fitted PARAPHRASE_WEIGHTS:", {**weights, "bias": round(float(model.intercept_[0]), 2)})
 
 
-def scale(shared: Path, n_docs: int, paraphrase: bool = True, full_index: bool = False) -> None:
-    """Throughput: n distinct documents against all of MMLU test, fresh index and caches."""
+def real_texts(shared: Path, n_docs: int) -> list[str]:
+    """Up to n distinct real texts from ../shared/data (reviews, posts, queries, questions, messages)."""
     texts: list[str] = []
     sources = [
         ("imdb/imdb_test.jsonl.gz", "text"),
@@ -182,6 +182,12 @@ def scale(shared: Path, n_docs: int, paraphrase: bool = True, full_index: bool =
         halves = [" ".join(t.split()[len(t.split()) // 2 :]) for t in texts if len(t.split()) > 80]
         texts += halves[: n_docs - len(texts)]
     texts = texts[:n_docs]
+    return texts
+
+
+def scale(shared: Path, n_docs: int, paraphrase: bool = True, full_index: bool = False) -> None:
+    """Throughput: n distinct documents against all of MMLU test, fresh index and caches."""
+    texts = real_texts(shared, n_docs)
     words = sum(len(t.split()) for t in texts)
     mmlu = str(shared / "mmlu" / "mmlu_test.jsonl.gz")
     with tempfile.TemporaryDirectory() as cache:

