@@ -131,6 +131,7 @@ def fit_weights(frame: pd.DataFrame, specs: list[str]) -> None:
         _corpus,
         _row_margin,
         number_share,
+        number_weights,
         pair_features,
         row_margin_feature,
     )
@@ -140,7 +141,8 @@ def fit_weights(frame: pd.DataFrame, specs: list[str]) -> None:
     pairs = pair_features(texts, corpus, DecontamParams(benchmark=specs), ToolContext(cache_dir=CACHE))
     pairs["row_margin"] = row_margin_feature(_row_margin(pairs))
     pairs = pairs[pairs["embedding"].notna() & (pairs["coverage"] < 0.5)].copy()
-    pairs["numbers"] = number_share([texts[r] for r in pairs["row"]], [corpus.keys[i] for i in pairs["item"]])
+    rows, items = [texts[r] for r in pairs["row"]], [corpus.keys[i] for i in pairs["item"]]
+    pairs["numbers"] = np.nan_to_num(number_share(rows, items, number_weights(corpus.keys)))
     names = np.array([b.name for b in corpus.benchmarks])[corpus.bench_of]
     owners = [corpus.benchmarks[k] for k in corpus.bench_of]
     ids = np.array([b.ids[i] for b, i in zip(owners, corpus.local, strict=True)])

@@ -38,7 +38,7 @@ CACHE = Path(__file__).parent / ".cache" / "decontam"
 
 
 def records(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
 
 
 def pairs(shared: Path, folder: Path) -> dict[str, tuple[list[str], str]]:

@@ -110,10 +110,14 @@ def main() -> None:
     rows.sort(key=lambda row: -row[2])
 
     mb = 1 / 1e6
-    print(f"{len(everything)} distributions needed, {sum(sizes[d] for d in everything) * mb:.0f} MB installed "
-          f"(venv site-packages holds {sum(sizes.values()) * mb:.0f} MB in {len(dists)} distributions)\n")
-    print("| direct dependency | own size (MB) | size of what only it pulls in, itself included (MB) "
-          "| distributions only it pulls in | import time / `python -c pass` |")
+    print(
+        f"{len(everything)} distributions needed, {sum(sizes[d] for d in everything) * mb:.0f} MB installed "
+        f"(venv site-packages holds {sum(sizes.values()) * mb:.0f} MB in {len(dists)} distributions)\n"
+    )
+    print(
+        "| direct dependency | own size (MB) | size of what only it pulls in, itself included (MB) "
+        "| distributions only it pulls in | import time / `python -c pass` |"
+    )
     print("|---|---|---|---|---|")
     for dep, own, exclusive, count, ratio in rows:
         shown = f"{ratio:.0f}x" if ratio is not None else "-"

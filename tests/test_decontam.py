@@ -48,7 +48,7 @@ def _train():
     rows = [
         *clean,
         ITEMS[0]["question"] + "\n" + ITEMS[0]["answer"],  # verbatim with its answer
-        "Quiz night! Name the largest moon of Saturn.",  # short item, matched whole
+        "Name the largest moon of Saturn, please.",  # short item, a near copy (6 of 7 tokens)
         FILLER + " " + ITEMS[3]["question"] + " " + FILLER,  # buried inside a long document
         "How many pages did Lena read on Wednesday if she read 12 pages Monday, twice that Tuesday, "
         "and still has 80 pages of her 150-page novel left?",  # reworded
@@ -218,6 +218,40 @@ def test_cli_repeatable_benchmark_and_no_benchmark_error(cli, tmp_path, bench):
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert {r["row_id"] for r in rows} >= {"40", "41", "42"}
     assert cli("tools", "decontam", data).code == 2
+
+
+def test_a_short_query_is_copied_only_by_a_near_copy_not_by_a_query_that_contains_it(tmp_path, ctx):
+    """banking77 train vs test: a training query that holds a short test query among other words is a new query
+    of the same intent; a copy is the query itself, near enough (token similarity >= 0.8)."""
+    bench = tmp_path / "test_queries.jsonl"
+    queries = ["What is the exchange rate?", "How do I link a new card?", "Please delete my account."]
+    bench.write_text("".join(json.dumps({"text": q}) + "\n" for q in queries))
+    rows = [
+        "what is the exchange rate for foreign ATMs",  # contains a test query: not a copy
+        "How do I link a new card in the app?",  # ditto
+        "Hi, what is the exchange rate?",  # a near copy: one word added to five
+        "Please delete my account now.",  # one word added to four: similarity 0.8, a near copy
+        "How can I link a new card to my account quickly please?",  # a longer query on the same intent
+    ]
+    data = make_dataset(pd.DataFrame({"text": rows}), label="none")
+    found = {f.row_id: f for f in run(data, DecontamParams(benchmark=[f"{bench}:text"]), ctx).findings}
+    assert set(found) == {"2", "3"}, {k: f.message for k, f in found.items()}
+    assert found["2"].score == pytest.approx(0.5 + 0.5 * 5 / 6, abs=1e-4) and found["3"].score == pytest.approx(0.9)
+
+
+def test_a_math_item_with_other_numbers_is_its_template_not_a_copy(tmp_path, ctx):
+    """GSM8K train holds problems that share a test item's wording with other numbers: another problem."""
+    item = "A plane travels 1200 miles in 3 hours. At the same rate, how many miles will it travel in 5 hours?"
+    bench = tmp_path / "math.jsonl"
+    bench.write_text(json.dumps({"question": item, "answer": "#### 2000"}) + "\n")
+    rows = [
+        "A train travels 270 miles in 4 hours. At the same rate, how many miles will it travel in 6 hours?\n#### 405",
+        item + "\n1200 / 3 = 400 miles per hour; 400 * 5 = 2000\n#### 2000",
+    ]
+    data = make_dataset(pd.DataFrame({"text": rows}), label="none")
+    found = run(data, DecontamParams(benchmark=[f"{bench}:question"]), ctx).findings
+    assert [(f.row_id, f.evidence.method) for f in found] == [("1", "ngram")]
+    assert found[0].evidence.number_share == 1.0
 
 
 def test_paraphrase_weights_are_positive_so_the_lazy_index_bound_holds():

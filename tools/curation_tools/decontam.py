@@ -29,7 +29,7 @@ from curation_tools.dataset import Dataset
 from curation_tools.errors import UserInputError
 from curation_tools.lexical import TfidfRetrieval
 from curation_tools.neighbours import nearest
-from curation_tools.ngram_index import TokenStream, index_items, overlap, shared_spans, tokenize
+from curation_tools.ngram_index import SHORT_KEY_TOKENS, TokenStream, index_items, overlap, shared_spans, tokenize
 from curation_tools.schema import Action, Evidence, Finding, PlanHint, Proposal, ToolResult, ToolSpec
 from curation_tools.text import SHORT_TEXT_WORDS
 from curation_tools.vector_store import BenchmarkVectors
@@ -80,14 +80,16 @@ class DecontamParams(BaseModel):
 # evaluated on the held-out odd ids; see benchmarks/README.md. (The fit sees margins computed with these weights,
 # which pick the items whose neighbours are embedded: refitting with them gives the same weights to +-0.02.)
 PARAPHRASE_WEIGHTS = {
-    "lexical": 3.14,
-    "embedding": 14.32,
-    "numbers": 2.5,
-    "margin": 4.02,
-    "row_margin": 5.0,
-    "bias": -16.26,
+    "lexical": 4.04,
+    "embedding": 15.82,
+    "numbers": 2.21,
+    "margin": 3.52,
+    "row_margin": 5.14,
+    "bias": -17.44,
 }
 NGRAM_HIT = 0.5  # n-gram coverage from which a pair counts as verbatim
+NUMBERS_HELD = 0.5  # weighted share of an item's numbers a copy must hold: less is the item's template, other numbers
+REWORDING_FLOOR = 0.8  # embedding cosine a rewording needs (97% of llm-decontaminator's GSM8K rephrases reach it)
 MARGIN_NEIGHBOURS = 10  # items nearest by TF-IDF also embedded: an item's nearest other item is sought among them
 MARGIN_FLOOR = 0.1  # ... for the items of pairs whose paraphrase probability (all numbers found) reaches this
 ROW_MARGIN = 0.02  # how much closer than any other training row a reworded copy must be to its item
@@ -237,16 +239,20 @@ def pair_features(texts: list[str], corpus: Corpus, params: DecontamParams, ctx:
     w_idx, i_idx, cosine = retrieval.top(params.top_k, params.candidate_floor, ctx.progress)
     ctx.check_cancelled()
     candidates = pd.DataFrame({"window": w_idx, "item": i_idx, "lexical": cosine})
+    # a rewording of a short item (a query) cannot be told offline from a new query with the same intent: only
+    # long items are scored as rewordings, short ones as near copies (ngram_index)
+    long_item = index.key_lengths >= SHORT_KEY_TOKENS
     if not params.paraphrase:
         to_embed = np.zeros(0, dtype=np.int64)
     elif params.embed_all:
         to_embed = np.arange(len(windows))
     else:
-        to_embed = np.unique(w_idx[cosine >= params.embed_floor])
+        to_embed = np.unique(w_idx[(cosine >= params.embed_floor) & long_item[i_idx]])
     candidates["embedding"] = candidates["margin"] = np.nan
     if len(to_embed):
         embedded = _embedding_pairs(windows, to_embed, candidates, corpus, retrieval, params, ctx)
         candidates = pd.concat([candidates[~candidates["window"].isin(to_embed)], embedded], ignore_index=True)
+    candidates.loc[~long_item[candidates["item"].to_numpy()], ["embedding", "margin"]] = np.nan
     candidates["row"] = owners[candidates["window"].to_numpy()]
     pairs = pd.concat([by_ngram, candidates.drop(columns="window")], ignore_index=True)
     pairs["coverage"] = pairs["coverage"].fillna(0.0)
@@ -271,13 +277,25 @@ def numbers_in(text: str) -> set[str]:
     return {_NUMBER_WORDS.get(m.lower(), m.replace(",", "")) for m in _NUMBER.findall(text)}
 
 
-def number_share(row_texts: list[str], item_texts: list[str]) -> np.ndarray:
-    """Share of an item's numbers (digits or number words) found in the row; 0 when the item has fewer than 2."""
-    shares = np.zeros(len(row_texts))
+def number_weights(item_texts: list[str]) -> dict[str, float]:
+    """How telling each number is: its inverse document frequency among the benchmark's items (a 2 or a 10 is
+    in many math problems and says little; a 96 or a 150 is in few)."""
+    counts: dict[str, int] = {}
+    for text in item_texts:
+        for number in numbers_in(text):
+            counts[number] = counts.get(number, 0) + 1
+    return {number: float(np.log((1 + len(item_texts)) / (1 + count))) + 1.0 for number, count in counts.items()}
+
+
+def number_share(row_texts: list[str], item_texts: list[str], weights: dict[str, float]) -> np.ndarray:
+    """Share of an item's numbers (digits or number words) found in the row, each weighted by how telling it is
+    (`number_weights`); NaN when the item has fewer than 2 (no evidence either way)."""
+    shares = np.full(len(row_texts), np.nan)
     for j, (row, item) in enumerate(zip(row_texts, item_texts, strict=True)):
         wanted = numbers_in(item)
         if len(wanted) >= 2:
-            shares[j] = len(wanted & numbers_in(row)) / len(wanted)
+            total = sum(weights.get(n, 1.0) for n in wanted)
+            shares[j] = sum(weights.get(n, 1.0) for n in wanted & numbers_in(row)) / total
     return shares
 
 
@@ -315,15 +333,23 @@ def paraphrase_probability(features: pd.DataFrame) -> np.ndarray:
 def score_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
     """Add `score` and `method`: n-gram coverage when it fired, else the paraphrase model (0 when not embedded)."""
     row_margin = _row_margin(pairs)
-    para = paraphrase_probability(pairs.assign(row_margin=row_margin_feature(row_margin)))
+    numbers = pairs["numbers"].to_numpy(dtype=np.float64)
+    para = paraphrase_probability(
+        pairs.assign(row_margin=row_margin_feature(row_margin), numbers=np.nan_to_num(numbers))
+    )
     # a rewording must be closer to its item than the benchmark's nearest other item is: otherwise the row is
     # only on the same topic (e.g. a training query of an intent the benchmark has many paraphrases of)
     para = np.where(pairs["embedding"].isna() | (pairs["margin"] <= 0), 0.0, para)
     # ... and it must stand out among the training rows close to that item: when several rows are about
     # equally close, they share a topic with it rather than copy it
     para = np.where(row_margin <= ROW_MARGIN, 0.0, para)
+    # ... and keep the item's meaning closely: two math problems on one topic sit at 0.6-0.8
+    para = np.where(pairs["embedding"].fillna(0).to_numpy() < REWORDING_FLOOR, 0.0, para)
+    # the item's words (or meaning) with other numbers is another problem, copied or reworded (NaN: no evidence)
+    template = numbers < NUMBERS_HELD
+    para = np.where(template, 0.0, para)
     coverage = pairs["coverage"].to_numpy()
-    verbatim = coverage >= NGRAM_HIT
+    verbatim = (coverage >= NGRAM_HIT) & ~template
     pairs = pairs.copy()
     pairs["score"] = np.where(verbatim, np.maximum(0.5 + 0.5 * coverage, para), para)
     pairs["method"] = np.where(verbatim, "ngram", "embedding+overlap")
@@ -358,9 +384,12 @@ def run(data: Dataset, params: DecontamParams, ctx: ToolContext) -> ToolResult:
     texts = data.texts().tolist()
     pairs = pair_features(texts, corpus, params, ctx)
     embedded = pairs["embedding"].notna().to_numpy()
-    pairs["numbers"] = 0.0
-    pairs.loc[embedded, "numbers"] = number_share(
-        [texts[r] for r in pairs.loc[embedded, "row"]], [corpus.keys[i] for i in pairs.loc[embedded, "item"]]
+    checked = embedded | (pairs["coverage"].to_numpy() >= NGRAM_HIT)
+    pairs["numbers"] = np.nan
+    pairs.loc[checked, "numbers"] = number_share(
+        [texts[r] for r in pairs.loc[checked, "row"]],
+        [corpus.keys[i] for i in pairs.loc[checked, "item"]],
+        number_weights(corpus.keys),
     )
     scored = score_pairs(pairs)
     best = scored.sort_values(["score", "item"], ascending=[False, True]).drop_duplicates("row")
@@ -404,7 +433,7 @@ def _finding(data: Dataset, texts: list[str], corpus: Corpus, row, params: Decon
         ngram_coverage=round(float(row.coverage), 4),
         lexical_cosine=round(float(row.lexical), 4),
         embedding_cosine=embedding,
-        number_share=round(float(row.numbers), 4),
+        number_share=None if pd.isna(row.numbers) else round(float(row.numbers), 4),
         judge=None if row.judge is None else json.loads(row.judge),
     )
     how = "copies" if row.method.startswith("ngram") else "looks like a rewording of"

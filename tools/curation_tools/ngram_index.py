@@ -2,12 +2,18 @@
 
 Tokens are the word characters of the normalised text; each token gets a stable 64-bit hash
 (pandas' siphash with a fixed key), n-grams a polynomial hash of their tokens. Items whose key is
-shorter than n tokens are indexed by the whole key (exact matching of short items). It matches a row
-at most twice as long as the key, or one at most twice as long as the whole item that holds most of the
-item's words (a short question copied with its choices, where choice letters break the choices'
-n-grams), but not the key as a phrase inside another text. N-grams shared by many items (templates)
-or found in many training documents (boilerplate, quotes) are not informative and are left out of
-an item's coverage.
+shorter than n tokens are indexed by the whole key (exact matching of short items).
+
+What counts as a copy depends on the item's length. A long item (SHORT_KEY_TOKENS tokens or more: a
+math problem, a code prompt, a detailed question) is held by a row that reproduces most of its n-grams,
+whatever else the row says (its answer, a surrounding document). A short item (a query) is held only
+by a row that is, near enough, the item itself: the two token sequences are within NEAR_COPY
+similarity (1 - token edits / the longer length), or the row is the whole item (a short question with
+its choices, where choice letters break the choices' n-grams). A training query that contains a short
+test query among other words ("what is the exchange rate for foreign ATMs" and "what is the exchange
+rate?") is a new query of the same intent, not a copy. N-grams shared by many items (templates) or
+found in many training documents (boilerplate, quotes) are not informative and are left out of an
+item's coverage.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from rapidfuzz.distance import Levenshtein
 
 from curation_tools.arrays import sorted_unique
 from curation_tools.text import normalize
@@ -159,10 +166,37 @@ def overlap(stream: TokenStream, index: ItemGrams, n: int, max_doc_freq: int) ->
     items = counts["item"].to_numpy()
     full = counts["full"].to_numpy() / np.maximum(index.n_full[items], 1)
     key = np.where(index.n_key[items] > 0, counts["key"].to_numpy() / np.maximum(index.n_key[items], 1), 0.0)
-    return Overlap(counts["doc"].to_numpy(), items, np.maximum(full, key), boilerplate)
+    coverage = _short_items_as_near_copies(counts["doc"].to_numpy(), items, np.maximum(full, key), stream, index)
+    held = coverage > 0
+    return Overlap(counts["doc"].to_numpy()[held], items[held], coverage[held], boilerplate)
 
 
 SHORT_ITEM_WORDS = 0.8  # share of a short item's distinct words a row longer than twice its key must hold
+SHORT_KEY_TOKENS = 15  # keys shorter than this are queries: only a near copy of one holds it
+NEAR_COPY = 0.8  # token-level similarity (1 - edits / longer length) of a near copy of a short key
+
+
+def _short_items_as_near_copies(
+    docs: np.ndarray, items: np.ndarray, coverage: np.ndarray, stream: TokenStream, index: ItemGrams
+) -> np.ndarray:
+    """For short keys, coverage becomes the row's token similarity to the key (0 below NEAR_COPY), unless the row
+    is the whole item with its other fields (a question with its choices: coverage stands)."""
+    coverage = coverage.astype(np.float64, copy=True)
+    doc_len = stream.lengths()[docs]
+    item_len = index.item_tokens.lengths()[items]
+    for j in np.flatnonzero(index.key_lengths[items] < SHORT_KEY_TOKENS):
+        item = index.item_tokens.doc(items[j])
+        key = item[: index.key_lengths[items[j]]]
+        doc = stream.doc(docs[j])
+        similarity = Levenshtein.normalized_similarity(doc.tolist(), key.tolist())
+        whole_item = (
+            len(item) > len(key)
+            and doc_len[j] <= 2 * item_len[j]
+            and np.isin(np.unique(item), doc).mean() >= SHORT_ITEM_WORDS
+        )
+        if not whole_item:
+            coverage[j] = similarity if similarity >= NEAR_COPY else 0.0
+    return coverage
 
 
 def _whole_item_where_short(pairs: pd.DataFrame, stream: TokenStream, index: ItemGrams) -> np.ndarray:
