@@ -86,8 +86,7 @@ def noisy_sets(shared: Path) -> dict[str, tuple[pd.DataFrame, np.ndarray | None]
     imdb = pd.DataFrame(records(shared / "imdb/imdb_test.jsonl.gz"))[["text", "label"]]
     imdb = imdb.sample(4000, random_state=0).reset_index(drop=True)
     banking = pd.DataFrame(records(shared / "banking77/banking77_train.jsonl"))[["text", "label"]]
-    few = banking.groupby("label", group_keys=False).apply(lambda g: g.sample(min(40, len(g)), random_state=0))
-    few = few.reset_index(drop=True)
+    few = banking.sample(frac=1, random_state=0).groupby("label").head(40).reset_index(drop=True)
     spam, ham = ("spam", "ham") if sms["label"].dtype == object else (1, 0)
     sets: dict[str, tuple[pd.DataFrame, np.ndarray | None]] = {}
     clean = sms["label"].to_numpy()

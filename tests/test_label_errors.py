@@ -16,7 +16,7 @@ from copilot.llm.fake_server import FakeOpenAIServer
 from copilot.llm.judge import LLMLabelJudge
 from curation_tools.context import LabelQuestion, LabelVerdict
 from curation_tools.errors import UserInputError
-from curation_tools.label_errors import Ensemble, LabelErrorParams, run, view_weights
+from curation_tools.label_errors import Ensemble, LabelErrorParams, class_calibrated, run, view_weights
 from curation_tools.label_views import Views
 
 from .conftest import EXAMPLE
@@ -71,6 +71,18 @@ def test_views_that_fit_the_data_badly_count_for_less():
     weights = view_weights({"good": good, "poor": poor}, y)
     assert weights["good"] + weights["poor"] == pytest.approx(1)
     assert weights["good"] == pytest.approx(weights["poor"] * (0.301 / 0.051) ** 2)
+
+
+def test_a_minority_class_is_judged_against_its_own_typical_confidence():
+    """With 1 spam in 10, models give spam 0.6 on typical spam rows: a spam row at 0.3 is odd, not ham (the
+    ratio rule alone would flag it); a ham row at spam 0.7 still stands out."""
+    y = np.array([0] * 9 + [1] * 3)
+    spam = np.array([0.05] * 8 + [0.7] + [0.6, 0.6, 0.3])
+    probs = class_calibrated(np.column_stack([1 - spam, spam]), y)
+    assert np.allclose(probs.sum(axis=1), 1.0)
+    given = probs[np.arange(len(y)), y]
+    flagged = given < 0.5 * probs.max(axis=1)
+    assert not flagged[-1] and flagged[8] and flagged.sum() == 1
 
 
 def test_rows_are_ranked_by_how_far_another_class_is_ahead_of_the_given_label():
