@@ -26,14 +26,44 @@ def curated_name(ledger: Ledger) -> str:
     return "curated" + suffix
 
 
+FLAGGED = "flagged.jsonl"
+
+
+def _flag_records(ledger: Ledger, proposal_id: str, tool: str, edits: list) -> list[dict[str, Any]]:
+    """Approved flags change no cell: each becomes a line of flagged.jsonl (row, tool, why, suggestion), so
+    what a person or policy approved for attention is in the outputs, not only in changes.jsonl."""
+    findings = {f.finding_id: f for f in ledger.proposal(proposal_id).findings}
+    records = []
+    for edit in edits:
+        finding = findings.get(edit.finding_id)
+        if edit.action.value != "flag" or finding is None:
+            continue
+        records.append(
+            {
+                "row_id": edit.row_id,
+                "tool": tool,
+                "issue": edit.issue,
+                "score": edit.score,
+                "message": finding.message,
+                "suggested_label": getattr(finding.evidence, "suggested_label", None),
+                "decided_by": edit.decided_by,
+            }
+        )
+    return records
+
+
 def write_outputs(
     out_dir: Path, ledger: Ledger, state: dict[str, Any], config: RunConfig, usage: dict[str, Any] | None
 ) -> dict[str, Any]:
     changes = []
+    flags: list[dict[str, Any]] = []
     for info in sorted(ledger.decisions(), key=lambda d: d.decision_id):
         if info.status != "applied":
             continue
-        for edit in ledger.edits_of(info.decision_id):
+        edits = ledger.edits_of(info.decision_id)
+        if any(edit.action.value == "flag" for edit in edits):
+            flags += _flag_records(ledger, info.proposal_id, info.tool, edits)
+        for edit in edits:
             changes.append(
                 {
                     "row_id": edit.row_id,
@@ -49,6 +79,9 @@ def write_outputs(
             )
     ledger.export(out_dir / curated_name(ledger))
     write_text_atomic(out_dir / "changes.jsonl", "".join(json.dumps(c, default=str) + "\n" for c in changes))
+    current = ledger.dataset().frame
+    flags = [f for f in flags if f["row_id"] in current.index]  # a flagged row a later step dropped is gone
+    write_text_atomic(out_dir / FLAGGED, "".join(json.dumps(f, default=str) + "\n" for f in flags))
     rows_in = ledger.n_rows(1)
     rows_out = ledger.n_rows()
     summary = {
@@ -64,6 +97,7 @@ def write_outputs(
         "changes": {
             action: sum(c["action"] == action for c in changes) for action in sorted({c["action"] for c in changes})
         },
+        "flagged": len(flags),
         "notes": state.get("notes", []),
         "decided_by": ledger.deciders(),
         "llm_usage": usage,
@@ -99,6 +133,8 @@ def _report(summary: dict[str, Any], curated: Path) -> str:
         f"- status: **{md(summary['status'])}**, {summary['rounds']} round(s), planner {code(summary['planner'])}, "
         f"policy {code(summary['policy'])}, seed {summary['seed']}",
         f"- curated data: `{curated.name}`; every change with its tool, score and decider: `changes.jsonl`",
+        f"- rows approved as flagged (kept unchanged in the curated data, listed for a person to look at): "
+        f"**{summary['flagged']}**, in `{FLAGGED}`",
         "",
         "| round | tool | findings | approved | rejected | edits applied | summary |",
         "|---|---|---|---|---|---|---|",

@@ -57,6 +57,19 @@ def _curate(*args, env=None, **kwargs):
     )
 
 
+def test_approved_flags_are_listed_beside_the_curated_file(reference_run):
+    """A flag changes no cell; every approved flag on a row still in the output is in flagged.jsonl."""
+    changes = [json.loads(line) for line in (reference_run / "changes.jsonl").read_text().splitlines()]
+    curated = set(pd.read_csv(reference_run / "curated.csv", dtype=str)["ticket_id"])
+    flagged_rows = {c["row_id"] for c in changes if c["action"] == "flag" and c["row_id"] in curated}
+    flagged = [json.loads(line) for line in (reference_run / "flagged.jsonl").read_text().splitlines()]
+    assert flagged_rows and {f["row_id"] for f in flagged} == flagged_rows
+    assert all(f["tool"] == "label-errors" and f["message"] and f["suggested_label"] for f in flagged)
+    summary = json.loads((reference_run / "summary.json").read_text())
+    assert summary["flagged"] == len(flagged)
+    assert f"**{len(flagged)}**, in `flagged.jsonl`" in (reference_run / "report.md").read_text()
+
+
 def test_approve_all_fixes_the_planted_issues(reference_run):
     figures = planted_figures(reference_run / "curated.csv")
     assert figures["flips_fixed"] >= 0.70, figures
