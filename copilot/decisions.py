@@ -22,6 +22,7 @@ class FindingDecision(BaseModel):
     finding_id: str
     approve: bool
     new_label: JsonScalar = Field(None, description="a reviewer's label instead of the suggested one (relabels)")
+    drop_row: bool = Field(False, description="approve a flag by removing its row (a policy's `flags: drop`)")
     decided_by: str = Field(validation_alias=AliasChoices("decided_by", "by"))  # "by": checkpoints before this
     reason: str = ""
 

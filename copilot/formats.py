@@ -39,4 +39,3 @@ def load_json(path: Path, kind: str, current: int) -> dict[str, Any]:
         raise UserInputError(f"{path}: not a {kind} file (a JSON {type(raw).__name__}).")
     check(kind, raw.get(KEY, 1), current, path)
     return raw
-

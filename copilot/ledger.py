@@ -452,8 +452,8 @@ class Ledger:
             return Edit(**base, new_value=jsonable(record))
         if not work.has(row):
             return f"row {row} is not in the current version (removed by an earlier decision)"
-        if action.type == ActionType.drop:
-            return Edit(**base, old_value=work.record(row))
+        if action.type == ActionType.drop or (action.type == ActionType.flag and decided.drop_row):
+            return Edit(**{**base, "action": ActionType.drop}, old_value=work.record(row))
         relabelled_by_person = decided.new_label is not None and bool(self.roles.label)
         if action.type == ActionType.flag and not relabelled_by_person:
             return Edit(**base)

@@ -1,9 +1,11 @@
 """Approval policies: who decides a proposal's findings when no person is watching.
 
 A policy is an ordered list of rules (first match wins) on tool, issue, action and score, plus a
-default. Built-ins: `approve-all`, `conservative` (only high-certainty actions: exact duplicates, split
-leaks, verbatim contamination; the rest is rejected and listed) and `review` (every finding waits for
-a person). A YAML file with the same shape is a custom policy.
+default, and what an approved flag does (`flags`: keep the row as it is and list it in flagged.jsonl,
+drop it, or relabel it to the tool's suggestion). Built-ins: `approve-all`, `conservative` (only
+high-certainty actions: exact duplicates, split leaks, verbatim contamination; the rest is rejected and
+listed) and `review` (every finding waits for a person). A YAML file with the same shape is a custom
+policy.
 """
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ class Policy(BaseModel):
     name: str
     rules: list[Rule] = Field(default_factory=list)
     default: Verdict = "ask"
+    flags: Literal["keep", "drop", "relabel"] = Field(
+        "keep",
+        description="what an approved flag does: keep the row (listed in flagged.jsonl), drop it, or relabel it "
+        "to the suggested label (a flag without a suggestion is kept)",
+    )
 
     def decide(self, tool: str, finding: Finding) -> Verdict:
         for rule in self.rules:
@@ -65,7 +72,14 @@ class PolicyReviewer:
         verdict = self.policy.decide(tool, finding)
         if verdict == "ask":
             return None
-        return FindingDecision(finding_id=finding.finding_id, approve=verdict == "approve", decided_by=self.name)
+        decision = FindingDecision(finding_id=finding.finding_id, approve=verdict == "approve", decided_by=self.name)
+        if decision.approve and finding.action.type.value == "flag":
+            suggested = getattr(finding.evidence, "suggested_label", None)
+            if self.policy.flags == "drop":
+                decision.drop_row = True
+            elif self.policy.flags == "relabel" and suggested is not None:
+                decision.new_label = suggested
+        return decision
 
 
 BUILTIN: dict[str, Policy] = {

@@ -70,6 +70,26 @@ def test_approved_flags_are_listed_beside_the_curated_file(reference_run):
     assert f"**{len(flagged)}**, in `flagged.jsonl`" in (reference_run / "report.md").read_text()
 
 
+@pytest.mark.parametrize("flags", ["drop", "relabel"])
+def test_a_policy_says_what_an_approved_flag_does(reference_run, tmp_path, flags):
+    flagged = [json.loads(line) for line in (reference_run / "flagged.jsonl").read_text().splitlines()]
+    policy = tmp_path / "flags.yaml"
+    policy.write_text(f"default: approve\nflags: {flags}\n")
+    out = tmp_path / "run"
+    result = _curate("run", EXAMPLE, "--benchmark", BENCH, "--policy", policy, "--out", out)
+    assert result.returncode == 0, result.stderr
+    curated = pd.read_csv(out / "curated.csv", dtype=str).set_index("ticket_id")
+    changes = {c["row_id"]: c for c in map(json.loads, (out / "changes.jsonl").read_text().splitlines())}
+    for flag in flagged:
+        if flags == "drop":
+            assert flag["row_id"] not in curated.index and changes[flag["row_id"]]["action"] == "drop"
+        else:
+            assert curated.loc[flag["row_id"], "intent"] == flag["suggested_label"]
+            assert changes[flag["row_id"]]["action"] == "relabel"
+    assert (out / "flagged.jsonl").read_text() == ""
+    assert json.loads((out / "summary.json").read_text())["flagged"] == 0
+
+
 def test_approve_all_fixes_the_planted_issues(reference_run):
     figures = planted_figures(reference_run / "curated.csv")
     assert figures["flips_fixed"] >= 0.70, figures
