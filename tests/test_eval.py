@@ -124,3 +124,25 @@ def test_the_llm_planner_is_a_system_when_an_endpoint_is_configured(cli, tmp_pat
     llm = [r for r in results if r["system"] == "llm"]
     assert len(llm) == 4 and all(r["llm_calls"] == 2 for r in llm)
     assert next(r for r in llm if r["task"] == "wine-flips")["mean_f1"] == 1.0
+
+
+def test_the_real_noise_task_holds_only_verified_errors_as_truth(tmp_path):
+    """imdb_mturk: reviewed reviews a majority of 5 MTurk workers relabelled are the truth's flips (to the workers'
+    label); reviewed ones they kept and unreviewed ones are clean; nothing is planted."""
+    from copilot.evaluation.builders import Plants, Source, build
+
+    from .conftest import shared_file
+
+    verdicts = [
+        json.loads(line)
+        for line in shared_file("imdb/imdb_test_mturk_label_errors.jsonl").read_text().split("\n")
+        if line
+    ]
+    task = build(Source(kind="imdb_mturk", per_class=50), Plants(), seed=0, folder=tmp_path)
+    train = pd.read_csv(task.train).set_index("row_id")
+    kept = sum(v["mturk_majority"] == "given" for v in verdicts)
+    relabelled = sum(v["mturk_majority"] == "guessed" for v in verdicts)
+    assert len(train) == kept + relabelled + 100 and len(task.truth.label_flips) == relabelled
+    assert all(train.loc[r, "label"] != right for r, right in task.truth.label_flips.items())
+    assert not task.truth.duplicates and not task.truth.leaks and task.benchmark is None
+    assert set(pd.read_csv(task.test)["label"]) == {"neg", "pos"}

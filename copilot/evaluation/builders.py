@@ -1,13 +1,15 @@
 """Task datasets with planted issues and their ground truth, built deterministically from a seed.
 
 Sources: banking77 and clinc150 from ../shared/data (text), the bundled support tickets (text, always
-present), and scikit-learn's bundled wine and breast-cancer tables (tabular). Plants: label flips, exact
+present), scikit-learn's bundled wine and breast-cancer tables (tabular), and IMDB reviews with real,
+MTurk-verified label errors (`imdb_mturk`: nothing planted). Plants: label flips, exact
 and near duplicates, leaked benchmark items (the task's benchmark file is built from the clean test
 split), class imbalance (a class cut down; nothing to undo), or nothing (a clean control).
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 from pathlib import Path
@@ -23,10 +25,12 @@ SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 class Source(BaseModel):
-    kind: Literal["support_tickets", "banking77", "clinc150", "wine", "breast_cancer", "case"]
+    kind: Literal["support_tickets", "banking77", "clinc150", "wine", "breast_cancer", "case", "imdb_mturk"]
     path: str | None = Field(None, description="case: a DCA-Bench-style case folder (see evals/README.md)")
     classes: int = Field(8, ge=2, description="text sources: how many label classes to keep")
-    per_class: int = Field(40, ge=5, description="text sources: training rows per class")
+    per_class: int = Field(
+        40, ge=5, description="text sources: training rows per class (imdb_mturk: unreviewed rows per class)"
+    )
 
 
 class Plants(BaseModel):
@@ -59,7 +63,8 @@ class BuiltTask(BaseModel):
 def _jsonl(path: Path) -> list[dict]:
     if not path.exists():
         raise UserInputError(f"{path} is missing: this task needs the shared evaluation data beside the checkout.")
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
+    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    return [json.loads(line) for line in raw.decode("utf-8").split("\n") if line.strip()]
 
 
 def _text_source(source: Source, rng: random.Random) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -139,7 +144,44 @@ def load_case(path: Path, folder: Path) -> BuiltTask:
     )
 
 
+def imdb_real_errors(source: Source, rng: random.Random, folder: Path) -> BuiltTask:
+    """Real label noise with its ground truth: the IMDB test reviews that cleanlab's label-errors study sent to
+    five MTurk workers, where a majority either kept the given label (clean) or chose the other one (a real
+    error; the truth is the workers' label), plus `per_class` unreviewed reviews per class taken as clean (the
+    study reviewed the likeliest errors, so a few real errors may hide among them). Nothing is planted."""
+    folder.mkdir(parents=True, exist_ok=True)
+    reviews = _jsonl(SHARED / "imdb" / "imdb_test.jsonl.gz")
+    verdicts = _jsonl(SHARED / "imdb" / "imdb_test_mturk_label_errors.jsonl")
+    reviewed = {i for v in verdicts for i in v["idx"]}
+    rows, truth = [], Truth()
+    for verdict in verdicts:
+        if verdict["mturk_majority"] not in ("given", "guessed"):
+            continue
+        row_id = f"r{len(rows):05d}"
+        text = reviews[verdict["idx"][0]]["text"]
+        rows.append({"row_id": row_id, "text": text, "label": verdict["given_label_name"]})
+        if verdict["mturk_majority"] == "guessed":
+            truth.label_flips[row_id] = verdict["guessed_label_name"]
+    others = [r for r in reviews if r["idx"] not in reviewed]
+    rng.shuffle(others)
+    test = []
+    for name in ("neg", "pos"):
+        pool = [r for r in others if r["label_name"] == name]
+        for r in pool[: source.per_class]:
+            rows.append({"row_id": f"r{len(rows):05d}", "text": r["text"], "label": name})
+        test += [{"text": r["text"], "label": name} for r in pool[source.per_class : 2 * source.per_class]]
+    truth.planted_rows = sorted(truth.label_flips)
+    train_path, test_path = folder / "train.csv", folder / "test.csv"
+    pd.DataFrame(rows).to_csv(train_path, index=False)
+    pd.DataFrame(test).to_csv(test_path, index=False)
+    return BuiltTask(
+        train=str(train_path), test=str(test_path), benchmark=None, kind="text", label="label", truth=truth
+    )
+
+
 def build(source: Source, plants: Plants, seed: int, folder: Path) -> BuiltTask:
+    if source.kind == "imdb_mturk":
+        return imdb_real_errors(source, random.Random(seed), folder)
     if source.kind == "case":
         if not source.path:
             raise UserInputError("a 'case' source needs path: the case folder")
