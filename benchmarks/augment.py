@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from jsonl import records
 
 from curation_tools.augment import AugmentParams, plan_counts, run
 from curation_tools.context import GenerationRequest, ToolContext
@@ -66,10 +67,6 @@ class PlantingGenerator:
         return outputs
 
 
-def _jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
-
-
 def _accuracy(train: pd.DataFrame, test: pd.DataFrame, classes: set[str]) -> float:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -82,7 +79,7 @@ def _accuracy(train: pd.DataFrame, test: pd.DataFrame, classes: set[str]) -> flo
 
 
 def _labelled(path: Path) -> pd.DataFrame:
-    frame = pd.DataFrame(_jsonl(path))
+    frame = pd.DataFrame(records(path))
     return frame[frame["label_name"] != "oos"].drop(columns="label").rename(columns={"label_name": "label"})
 
 

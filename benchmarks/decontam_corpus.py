@@ -12,12 +12,11 @@ as a stretch translations (HumanEval in C/JavaScript, MMLU in Chinese). Rephrase
 
 from __future__ import annotations
 
-import gzip
-import json
 import random
 from pathlib import Path
 
 import pandas as pd
+from jsonl import records
 
 VARIANTS = {
     "gsm8k_verbatim": 100,
@@ -30,12 +29,6 @@ VARIANTS = {
     "translated (stretch)": 100,
 }
 STRETCH = {"translated (stretch)"}
-
-
-def _jsonl(path: Path) -> list[dict]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle.read().split("\n") if line.strip()]
 
 
 def mmlu_text(question: str, choices: list[str], answer: str) -> str:
@@ -56,10 +49,10 @@ def _topical_questions(shared: Path, rng: random.Random, n_arc: int, n_clinc: in
     arc = [
         r["question"]
         for name in ("arc_easy_test", "arc_challenge_test")
-        for r in _jsonl(shared / "arc" / f"{name}.jsonl")
+        for r in records(shared / "arc" / f"{name}.jsonl")
     ]
-    truthful = [r["question"] for r in _jsonl(shared / "truthfulqa" / "truthfulqa.jsonl")]
-    clinc = [r["text"] for r in _jsonl(shared / "clinc150" / "clinc150_full.jsonl")]
+    truthful = [r["question"] for r in records(shared / "truthfulqa" / "truthfulqa.jsonl")]
+    clinc = [r["text"] for r in records(shared / "clinc150" / "clinc150_full.jsonl")]
     texts = rng.sample(arc, n_arc) + truthful + rng.sample(clinc, n_clinc)
     return [{"text": t, "variant": "clean"} for t in texts]
 
@@ -70,21 +63,21 @@ def build(
     """Rows: text, variant ('clean' or a planted kind), benchmark, item (the benchmark's item id)."""
     rng = random.Random(seed)
     rows: list[dict] = _topical_questions(shared, random.Random(seed + 1), n_arc, n_clinc)
-    for r in _jsonl(shared / "gsm8k" / "gsm8k_train.jsonl"):
+    for r in records(shared / "gsm8k" / "gsm8k_train.jsonl"):
         rows.append({"text": f"{r['question']}\n{r['answer']}", "variant": "clean"})
-    imdb = [r["text"] for r in _jsonl(shared / "imdb" / "imdb_test.jsonl.gz")]
+    imdb = [r["text"] for r in records(shared / "imdb" / "imdb_test.jsonl.gz")]
     rng.shuffle(imdb)
     rows += [{"text": t, "variant": "clean"} for t in imdb[:n_imdb]]
-    banking = [r["text"] for r in _jsonl(shared / "banking77" / "banking77_train.jsonl")]
+    banking = [r["text"] for r in records(shared / "banking77" / "banking77_train.jsonl")]
     rows += [{"text": t, "variant": "clean"} for t in rng.sample(banking, n_banking)]
 
-    gsm = _jsonl(shared / "gsm8k" / "gsm8k_test.jsonl")
-    mmlu = _jsonl(shared / "mmlu" / "mmlu_test.jsonl.gz")
-    human = _jsonl(shared / "humaneval" / "HumanEval.jsonl")
+    gsm = records(shared / "gsm8k" / "gsm8k_test.jsonl")
+    mmlu = records(shared / "mmlu" / "mmlu_test.jsonl.gz")
+    human = records(shared / "humaneval" / "HumanEval.jsonl")
     truth = shared / "decontam_groundtruth"
-    gsm_re = _jsonl(truth / "gsm8k_test_rephrased_pairs.jsonl")
-    mmlu_re = [r for r in _jsonl(truth / "mmlu_3subjects_rephrased_pairs.jsonl") if not r["rephrased_is_empty"]]
-    human_re = [r for r in _jsonl(truth / "humaneval_rephrased_pairs.jsonl") if not r["rephrased_is_empty"]]
+    gsm_re = records(truth / "gsm8k_test_rephrased_pairs.jsonl")
+    mmlu_re = [r for r in records(truth / "mmlu_3subjects_rephrased_pairs.jsonl") if not r["rephrased_is_empty"]]
+    human_re = [r for r in records(truth / "humaneval_rephrased_pairs.jsonl") if not r["rephrased_is_empty"]]
 
     def plant(variant: str, text: str, benchmark: str, item: int | str) -> None:
         rows.append({"text": text, "variant": variant, "benchmark": benchmark, "item": str(item)})

@@ -28,6 +28,7 @@ from rapidfuzz.distance import Levenshtein
 
 sys.path.insert(0, str(Path(__file__).parent))
 from decontam import thirteen_gram
+from jsonl import records
 
 from curation_tools.context import ToolContext
 from curation_tools.dataset import Dataset, DataSource, Roles
@@ -35,10 +36,6 @@ from curation_tools.decontam import DecontamParams, run
 from curation_tools.ngram_index import NEAR_COPY, SHORT_KEY_TOKENS, tokenize
 
 CACHE = Path(__file__).parent / ".cache" / "decontam"
-
-
-def records(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
 
 
 def pairs(shared: Path, folder: Path) -> dict[str, tuple[list[str], str]]:

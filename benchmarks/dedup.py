@@ -14,8 +14,6 @@ threshold found in a sweep. Throughput counts the near-duplicate stage alone, in
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import random
 import resource
 import tempfile
@@ -25,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from datasketch import MinHash, MinHashLSH
+from jsonl import records
 from scipy.cluster.hierarchy import DisjointSet
 
 from curation_tools.context import ToolContext
@@ -75,12 +74,6 @@ KINDS = {"reformatted": reformat, "edited": edit, "truncated": truncate, "wrappe
 
 
 CORPORA = {"imdb": "imdb/imdb_test.jsonl.gz", "20news": "20news/20news_train.jsonl.gz"}
-
-
-def records(path: Path) -> list[dict]:
-    """The records of a JSONL file, gzipped or not (split on newlines only: texts may hold other line breaks)."""
-    text = gzip.decompress(path.read_bytes()).decode() if path.suffix == ".gz" else path.read_text()
-    return [json.loads(line) for line in text.split("\n") if line.strip()]
 
 
 def build(

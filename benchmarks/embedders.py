@@ -17,8 +17,6 @@ One run measures, for each embedder, with the tools' own code and disk cache:
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import statistics
 import sys
 import tempfile
@@ -30,6 +28,7 @@ from sklearn.metrics import average_precision_score, precision_recall_curve
 
 sys.path.insert(0, str(Path(__file__).parent))
 from e5_small import E5SmallEmbedder
+from jsonl import records
 from label_errors import PARAMS, dataset, flip, prf, synthetic_sets
 
 from curation_tools.context import ToolContext
@@ -43,12 +42,6 @@ EMBEDDERS = {"minilm": MiniLMEmbedder, "e5-small": E5SmallEmbedder}
 def make_embedder(spec: str, cache_dir: Path | None) -> Embedder:
     inner = EMBEDDERS[spec]()
     return inner if cache_dir is None else CachedEmbedder(inner, EmbeddingCache(cache_dir / "embeddings.sqlite"))
-
-
-def records(path: Path) -> list[dict]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle]
 
 
 def speed(spec: str, texts: list[str], runs: int) -> float:

@@ -17,8 +17,6 @@ Per set: precision, recall, F1 of the flags, and the direction balance of the fi
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import sys
 import time
 from collections import Counter
@@ -32,6 +30,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).parent))
+from jsonl import records
 from label_errors import cleanlab_default, dataset, prf
 
 from curation_tools.context import ToolContext
@@ -72,12 +71,6 @@ def confusable_flips(texts: list[str], labels: np.ndarray, rate: float, seed: in
     for i in rng.choice(len(labels), round(rate * len(labels)), replace=False):
         noisy[i] = target[labels[i]]
     return noisy
-
-
-def records(path: Path) -> list[dict]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle]
 
 
 def noisy_sets(shared: Path) -> dict[str, tuple[pd.DataFrame, np.ndarray | None]]:

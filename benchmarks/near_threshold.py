@@ -19,7 +19,8 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from dedup import build, records
+from dedup import build
+from jsonl import records
 
 from curation_tools.context import ToolContext
 from curation_tools.near_dup import candidate_pairs, plausible, shingle_sets, signatures, similarity

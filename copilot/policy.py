@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from copilot.decisions import FindingDecision
 from copilot.yaml_files import read_yaml_mapping
 from curation_tools.errors import UserInputError
-from curation_tools.schema import Finding
+from curation_tools.schema import ActionType, Finding
 from curation_tools.validation import explain
 
 Verdict = Literal["approve", "reject", "ask"]
@@ -73,12 +73,11 @@ class PolicyReviewer:
         if verdict == "ask":
             return None
         decision = FindingDecision(finding_id=finding.finding_id, approve=verdict == "approve", decided_by=self.name)
-        if decision.approve and finding.action.type.value == "flag":
-            suggested = getattr(finding.evidence, "suggested_label", None)
+        if decision.approve and finding.action.type == ActionType.flag:
             if self.policy.flags == "drop":
                 decision.drop_row = True
-            elif self.policy.flags == "relabel" and suggested is not None:
-                decision.new_label = suggested
+            elif self.policy.flags == "relabel" and finding.evidence.suggested_label is not None:
+                decision.new_label = finding.evidence.suggested_label
         return decision
 
 

@@ -7,8 +7,9 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from copilot.ledger import Ledger
+from copilot.ledger import DecisionInfo, Edit, Ledger
 from curation_tools.atomic_files import write_text_atomic
+from curation_tools.schema import ActionType
 
 if TYPE_CHECKING:
     from copilot.run_config import RunConfig
@@ -29,27 +30,23 @@ def curated_name(ledger: Ledger) -> str:
 FLAGGED = "flagged.jsonl"
 
 
-def _flag_records(ledger: Ledger, proposal_id: str, tool: str, edits: list) -> list[dict[str, Any]]:
+def _flag_records(ledger: Ledger, info: DecisionInfo, flag_edits: list[Edit]) -> list[dict[str, Any]]:
     """Approved flags change no cell: each becomes a line of flagged.jsonl (row, tool, why, suggestion), so
     what a person or policy approved for attention is in the outputs, not only in changes.jsonl."""
-    findings = {f.finding_id: f for f in ledger.proposal(proposal_id).findings}
-    records = []
-    for edit in edits:
-        finding = findings.get(edit.finding_id)
-        if edit.action.value != "flag" or finding is None:
-            continue
-        records.append(
-            {
-                "row_id": edit.row_id,
-                "tool": tool,
-                "issue": edit.issue,
-                "score": edit.score,
-                "message": finding.message,
-                "suggested_label": getattr(finding.evidence, "suggested_label", None),
-                "decided_by": edit.decided_by,
-            }
-        )
-    return records
+    findings = {f.finding_id: f for f in ledger.proposal(info.proposal_id).findings}
+    return [
+        {
+            "row_id": edit.row_id,
+            "tool": info.tool,
+            "issue": edit.issue,
+            "score": edit.score,
+            "message": findings[edit.finding_id].message,
+            "suggested_label": findings[edit.finding_id].evidence.suggested_label,
+            "decided_by": edit.decided_by,
+        }
+        for edit in flag_edits
+        if edit.finding_id in findings
+    ]
 
 
 def write_outputs(
@@ -61,8 +58,8 @@ def write_outputs(
         if info.status != "applied":
             continue
         edits = ledger.edits_of(info.decision_id)
-        if any(edit.action.value == "flag" for edit in edits):
-            flags += _flag_records(ledger, info.proposal_id, info.tool, edits)
+        if flag_edits := [edit for edit in edits if edit.action == ActionType.flag]:
+            flags += _flag_records(ledger, info, flag_edits)
         for edit in edits:
             changes.append(
                 {
@@ -79,8 +76,8 @@ def write_outputs(
             )
     ledger.export(out_dir / curated_name(ledger))
     write_text_atomic(out_dir / "changes.jsonl", "".join(json.dumps(c, default=str) + "\n" for c in changes))
-    current = ledger.dataset().frame
-    flags = [f for f in flags if f["row_id"] in current.index]  # a flagged row a later step dropped is gone
+    dropped = {c["row_id"] for c in changes if c["action"] == ActionType.drop.value}
+    flags = [f for f in flags if f["row_id"] not in dropped]  # a flagged row a later step dropped is gone
     write_text_atomic(out_dir / FLAGGED, "".join(json.dumps(f, default=str) + "\n" for f in flags))
     rows_in = ledger.n_rows(1)
     rows_out = ledger.n_rows()

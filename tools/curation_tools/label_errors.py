@@ -8,13 +8,13 @@ The ensemble is a weighted mean of the views' probabilities, each view weighted 
 of its out-of-fold error rate on the given labels, so a view that fits this data poorly (sentence
 embeddings of long posts cut at 256 tokens, say) counts for less; each class's probability is then
 divided by its mean on the rows labelled with it (confident learning's per-class threshold), so a
-minority class is not out-voted by the majority's prior; with more than two classes the best other
-class must also reach MIN_CLAIM, so a row merely unsure of its label is not flagged. Its probabilities feed cleanlab's
+minority class is not out-voted by the majority's prior. Its probabilities feed cleanlab's
 normalized-margin label quality (the ranking: how far the best other class is ahead of the given
 label); a row is flagged when its given label is under `ratio` times as likely as the ensemble's top
-class (a precision-oriented rule, 0.5 for two classes and 0.25 otherwise; `--rule cleanlab` uses
-cleanlab's `find_label_issues` instead). Multi-label and regression targets go through cleanlab's own
-support for them.
+class (a precision-oriented rule, 0.5 for two classes and 0.25 otherwise, and with more than two
+classes only when the top class reaches MIN_CLAIM: a row merely unsure of its label is not flagged;
+`--rule cleanlab` uses cleanlab's `find_label_issues` instead). Multi-label and regression targets go
+through cleanlab's own support for them.
 """
 
 from __future__ import annotations

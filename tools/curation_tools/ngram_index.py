@@ -26,7 +26,7 @@ import pandas as pd
 from rapidfuzz.distance import Levenshtein
 
 from curation_tools.arrays import sorted_unique
-from curation_tools.text import normalize
+from curation_tools.text import SHORT_TEXT_WORDS, normalize
 
 _WORD = re.compile(r"\w+")
 _MULT = np.uint64(0x9E3779B97F4A7C15)
@@ -172,8 +172,13 @@ def overlap(stream: TokenStream, index: ItemGrams, n: int, max_doc_freq: int) ->
 
 
 SHORT_ITEM_WORDS = 0.8  # share of a short item's distinct words a row longer than twice its key must hold
-SHORT_KEY_TOKENS = 15  # keys shorter than this are queries: only a near copy of one holds it
+SHORT_KEY_TOKENS = SHORT_TEXT_WORDS  # keys shorter than this are queries: only a near copy of one holds it
 NEAR_COPY = 0.8  # token-level similarity (1 - edits / longer length) of a near copy of a short key
+
+
+def _holds_item_words(item: np.ndarray, doc: np.ndarray) -> bool:
+    """Whether the row holds SHORT_ITEM_WORDS of the item's distinct words (a short question with its choices)."""
+    return bool(np.isin(np.unique(item), doc).mean() >= SHORT_ITEM_WORDS)
 
 
 def _short_items_as_near_copies(
@@ -185,17 +190,12 @@ def _short_items_as_near_copies(
     doc_len = stream.lengths()[docs]
     item_len = index.item_tokens.lengths()[items]
     for j in np.flatnonzero(index.key_lengths[items] < SHORT_KEY_TOKENS):
-        item = index.item_tokens.doc(items[j])
-        key = item[: index.key_lengths[items[j]]]
-        doc = stream.doc(docs[j])
-        similarity = Levenshtein.normalized_similarity(doc.tolist(), key.tolist())
-        whole_item = (
-            len(item) > len(key)
-            and doc_len[j] <= 2 * item_len[j]
-            and np.isin(np.unique(item), doc).mean() >= SHORT_ITEM_WORDS
-        )
-        if not whole_item:
-            coverage[j] = similarity if similarity >= NEAR_COPY else 0.0
+        item, doc = index.item_tokens.doc(items[j]), stream.doc(docs[j])
+        key_len = index.key_lengths[items[j]]
+        if item_len[j] > key_len and doc_len[j] <= 2 * item_len[j] and _holds_item_words(item, doc):
+            continue
+        similarity = Levenshtein.normalized_similarity(doc.tolist(), item[:key_len].tolist())
+        coverage[j] = similarity if similarity >= NEAR_COPY else 0.0
     return coverage
 
 
@@ -208,7 +208,7 @@ def _whole_item_where_short(pairs: pd.DataFrame, stream: TokenStream, index: Ite
     check = pairs["gram"].isin(index.short_grams.index).to_numpy() & (doc_len > 2 * index.key_lengths[item])
     keep = ~check | (doc_len <= 2 * index.item_tokens.lengths()[item])
     for j in np.flatnonzero(check & keep):
-        keep[j] = np.isin(np.unique(index.item_tokens.doc(item[j])), stream.doc(doc[j])).mean() >= SHORT_ITEM_WORDS
+        keep[j] = _holds_item_words(index.item_tokens.doc(item[j]), stream.doc(doc[j]))
     return keep
 
 
