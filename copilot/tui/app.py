@@ -84,7 +84,7 @@ class CurateApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#plan", DataTable).add_columns("step", "state")
+        self._refresh_plan()
         self._refresh_preview()
         self._refresh_status()
         self.say("coordinator", f"Session on {self.session.config.data}. I plan, tools propose, you decide.")
@@ -157,18 +157,13 @@ class CurateApp(App[None]):
         self.query_one("#conversation", RichLog).write(Text.assemble((who, "bold"), ": ", text))
 
     def _refresh_plan(self) -> None:
-        table = self.query_one("#plan", DataTable)
-        table.clear()
-        for tool, state in self.steps.items():
-            table.add_row(Text(tool), Text(state))
+        rows = [[Text(tool), Text(state)] for tool, state in self.steps.items()]
+        fill_table(self.query_one("#plan", DataTable), [Text("step"), Text("state")], rows)
 
     def _refresh_preview(self) -> None:
         frame = self.session.preview(5)
-        table = self.query_one("#preview", DataTable)
-        table.clear(columns=True)
-        table.add_columns(*[Text(str(c)) for c in frame.columns])
-        for row in frame.itertuples(index=False):
-            table.add_row(*[Text(str(v)[:40]) for v in row])
+        rows = [[Text(str(v)[:40]) for v in row] for row in frame.itertuples(index=False)]
+        fill_table(self.query_one("#preview", DataTable), [Text(str(c)) for c in frame.columns], rows)
 
     def _refresh_status(self) -> None:
         state = self.session.state()
@@ -232,3 +227,14 @@ class CurateApp(App[None]):
             self.exit()
         self._refresh_preview()
         self._refresh_status()
+
+
+def fill_table(table: DataTable, header: list[Text], rows: list[list[Text]]) -> None:
+    """Replace a table's contents, each column as wide as its widest cell. The widths are fixed here because a
+    DataTable measures auto widths only on its next idle, which may never come when nothing else wakes it after
+    a refresh from the session thread (the columns then stay as wide as their headers)."""
+    table.clear(columns=True)
+    for column, label in enumerate(header):
+        table.add_column(label, width=max(cell.cell_len for cell in [label, *(row[column] for row in rows)]))
+    for row in rows:
+        table.add_row(*row)
