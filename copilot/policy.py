@@ -22,6 +22,8 @@ from curation_tools.schema import ActionType, Finding
 from curation_tools.validation import explain
 
 Verdict = Literal["approve", "reject", "ask"]
+FlagAction = Literal["keep", "drop", "relabel"]
+FLAG_ACTIONS: tuple[FlagAction, ...] = ("keep", "drop", "relabel")
 
 
 class Rule(BaseModel):
@@ -48,7 +50,7 @@ class Policy(BaseModel):
     name: str
     rules: list[Rule] = Field(default_factory=list)
     default: Verdict = "ask"
-    flags: Literal["keep", "drop", "relabel"] = Field(
+    flags: FlagAction = Field(
         "keep",
         description="what an approved flag does: keep the row (listed in flagged.jsonl), drop it, or relabel it "
         "to the suggested label (a flag without a suggestion is kept)",
@@ -96,8 +98,17 @@ BUILTIN: dict[str, Policy] = {
 }
 
 
-def load_policy(spec: str) -> Policy:
-    """A built-in name or a YAML file of rules."""
+def load_policy(spec: str, flags: str | None = None) -> Policy:
+    """A built-in name or a YAML file of rules; `flags`, when given, replaces what its approved flags do."""
+    policy = _read_policy(spec)
+    if flags is None:
+        return policy
+    if flags not in FLAG_ACTIONS:
+        raise UserInputError(f"--flags must be one of {', '.join(FLAG_ACTIONS)}, not '{flags}'.")
+    return policy.model_copy(update={"flags": flags})
+
+
+def _read_policy(spec: str) -> Policy:
     if spec in BUILTIN:
         return BUILTIN[spec]
     path = Path(spec)

@@ -64,6 +64,12 @@ def run(
     goal: GoalOpt = "",
     recipe: Annotated[Path | None, typer.Option(help="recipe YAML: 'plan: auto' or an ordered 'steps:' list")] = None,
     policy: Annotated[str, typer.Option(help="approve-all | conservative | review | POLICY.yaml")] = "review",
+    flags: Annotated[
+        str | None,
+        typer.Option(
+            help="what an approved flag does: keep (listed in flagged.jsonl) | drop | relabel; overrides the policy's"
+        ),
+    ] = None,
     planner: Annotated[
         str, typer.Option(help="heuristic (offline), llm (OpenAI-compatible endpoint), all-tools, or any registered")
     ] = "heuristic",
@@ -99,7 +105,7 @@ def run(
             benchmarks=[benchmark_spec_absolute(b) for b in benchmark or []],
             goal=goal,
             recipe=load_recipe(recipe),
-            policy=load_policy(policy),
+            policy=load_policy(policy, flags),
             planner=planner,
             llm_judges=llm_judge,
             seed=seed,

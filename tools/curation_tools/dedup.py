@@ -28,6 +28,7 @@ from curation_tools.near_dup import near_edges
 from curation_tools.neighbours import similar_pairs
 from curation_tools.schema import Action, Evidence, Finding, PlanHint, Proposal, ToolResult, ToolSpec
 from curation_tools.text import content_key, word_opcodes
+from curation_tools.word_edits import one_word_apart
 
 Method = Literal["exact", "near", "semantic"]
 ISSUE = {"exact": "exact_duplicate", "near": "near_duplicate", "semantic": "semantic_duplicate"}
@@ -48,6 +49,9 @@ class DedupParams(BaseModel):
     num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations")
     bands: int = Field(
         42, ge=1, le=256, description="LSH bands (more bands = lower candidate threshold; at most num_perm)"
+    )
+    one_word_apart: bool = Field(
+        True, description="near stage: short texts (under 15 words) one inserted word apart, same label, are linked"
     )
     min_contained: int = Field(
         80, ge=1, le=10_000, description="shingles the smaller text needs before containment counts (truncated copies)"
@@ -139,7 +143,9 @@ def _link_exact(graph: _Graph, texts: list[str]) -> None:
             first[key] = i
 
 
-def _link_near(graph: _Graph, texts: list[str], params: DedupParams, ctx: ToolContext) -> int:
+def _link_near(
+    graph: _Graph, texts: list[str], labels: list[str | None] | None, params: DedupParams, ctx: ToolContext
+) -> int:
     edges, scores, candidates = near_edges(
         texts,
         size=params.shingle_size,
@@ -153,6 +159,9 @@ def _link_near(graph: _Graph, texts: list[str], params: DedupParams, ctx: ToolCo
     )
     for (i, j), score in zip(edges, scores, strict=True):
         graph.link(int(i), int(j), float(score), "near")
+    if params.one_word_apart:
+        for i, j, score in one_word_apart(texts, labels):
+            graph.link(i, j, score, "near")
     return candidates
 
 
@@ -185,6 +194,9 @@ def run(data: Dataset, params: DedupParams, ctx: ToolContext) -> ToolResult:
     protected[n_own:] = True
     if data.roles.split:
         protected[:n_own] = data.frame[data.roles.split].astype(str).str.lower().isin(TEST_SPLITS).to_numpy()
+    labels: list[str | None] | None = None
+    if data.roles.label:  # reference rows have no label: they match any
+        labels = [*data.labels().map(str).tolist(), *[None] * len(reference)]
     graph = _Graph(len(texts))
     stats: dict[str, int] = {}
     for method in params.method:
@@ -192,7 +204,7 @@ def run(data: Dataset, params: DedupParams, ctx: ToolContext) -> ToolResult:
         if method == "exact":
             _link_exact(graph, texts)
         elif method == "near":
-            stats["near_candidate_pairs"] = _link_near(graph, texts, params, ctx)
+            stats["near_candidate_pairs"] = _link_near(graph, texts, labels, params, ctx)
         else:
             _link_semantic(graph, texts, params, ctx)
     findings = _findings(data, texts, n_own, protected, graph, params)

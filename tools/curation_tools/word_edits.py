@@ -1,0 +1,56 @@
+"""Short texts one inserted word apart: the near duplicates that character shingles miss.
+
+A 6-word query with a word added ("My card now is broken !" / "My card is broken") shares too few
+character 5-grams with the original for MinHash to see it, yet it is the same row. Below
+SHORT_TEXT_WORDS words, two texts are linked when the longer one is the shorter with exactly one word
+inserted (case, punctuation and spacing ignored), the shorter has at least MIN_WORDS words, the
+inserted word is neither a negation nor a number, and, where both rows have labels, they carry the
+same label: "I need a disposable virtual card" and "I need a virtual card" are different intents.
+Substitutions are never linked ("Is my card accepted anywhere?" / "denied"): one swapped word often
+flips the meaning, one added word rarely does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from curation_tools.text import SHORT_TEXT_WORDS, normalize
+
+MIN_WORDS = 3
+NEGATIONS = frozenset({"not", "no", "never", "t", "nt", "cannot", "without", "nothing", "none", "nobody", "nor"})
+
+
+def words(text: str) -> tuple[str, ...]:
+    """The normalised text's word tokens (punctuation marks dropped)."""
+    return tuple(token for token in normalize(text).split() if any(c.isalnum() for c in token))
+
+
+def _meaningful(word: str) -> bool:
+    return word in NEGATIONS or any(c.isdigit() for c in word)
+
+
+def _same_or_unknown(a: str | None, b: str | None) -> bool:
+    return a is None or b is None or a == b
+
+
+def one_word_apart(texts: Sequence[str], labels: Sequence[str | None] | None = None) -> list[tuple[int, int, float]]:
+    """(shorter row, longer row, token similarity) for each pair of short texts one inserted word apart."""
+    tokens = [words(text) for text in texts]
+    by_words: dict[tuple[str, ...], list[int]] = {}
+    for i, t in enumerate(tokens):
+        if MIN_WORDS <= len(t) < SHORT_TEXT_WORDS:
+            by_words.setdefault(t, []).append(i)
+    pairs = []
+    for j, t in enumerate(tokens):
+        if not MIN_WORDS < len(t) <= SHORT_TEXT_WORDS:
+            continue
+        similarity = 1 - 1 / len(t)
+        seen: set[int] = set()
+        for k, inserted in enumerate(t):
+            if _meaningful(inserted):
+                continue
+            for i in by_words.get(t[:k] + t[k + 1 :], ()):
+                if i not in seen and (labels is None or _same_or_unknown(labels[i], labels[j])):
+                    seen.add(i)
+                    pairs.append((i, j, similarity))
+    return pairs
