@@ -205,3 +205,40 @@ def test_near_stages_pass_through_files_and_clean_up(monkeypatch, ctx):
     assert [f.row_id for f in result.findings] == ["1"]
     assert seen == [{"signatures.npy", "band_keys.npy"}]
     assert not list(ctx.cache_dir.glob("near-stages-*"))
+
+
+def test_short_texts_one_inserted_word_apart_are_near_duplicates(ctx):
+    """Character shingles miss a word added to a short query; the one-word-apart rule links it, and only it."""
+    frame = pd.DataFrame(
+        {
+            "text": [
+                "My card is broken",
+                "MY CARD NOW IS BROKEN !",  # a word added, reformatted: a copy
+                "Is my card accepted anywhere?",
+                "Is my card denied anywhere?",  # a word swapped: another question
+                "Why was my transfer declined?",
+                "Why was my transfer not declined?",  # a negation added
+                "I need a virtual card",
+                "I need a disposable virtual card",  # a word added, but another label: another intent
+                "top up",
+                "top up now",  # too short to tell
+            ],
+            "label": [
+                "broken",
+                "broken",
+                "accept",
+                "accept",
+                "declined",
+                "declined",
+                "virtual",
+                "disposable",
+                "t",
+                "t",
+            ],
+        }
+    )
+    findings = run(make(frame), DedupParams(), ctx).proposal.findings
+    assert [(f.row_id, f.issue, f.evidence.duplicate_of) for f in findings] == [("1", "near_duplicate", "0")]
+    assert findings[0].score == 0.8  # word-level similarity: 4 of 5 words
+    off = run(make(frame), DedupParams(one_word_apart=False), ctx).proposal.findings
+    assert off == []

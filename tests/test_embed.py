@@ -110,4 +110,3 @@ def test_a_model_file_with_another_hash_is_refused():
         embed.verified_file(*embed.TOKENIZER_FILE, "0" * 64)
     with pytest.raises(UserInputError, match="'no-such-dist', which is not installed"):
         embed.verified_file("no-such-dist", "x/y.onnx", "0" * 64)
-

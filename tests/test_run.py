@@ -57,26 +57,50 @@ def _curate(*args, env=None, **kwargs):
     )
 
 
-def test_approved_flags_are_listed_beside_the_curated_file(reference_run):
+CAUTIOUS_RECIPE = """steps:
+  - tool: dedup
+  - tool: label-errors
+    params: {relabel_confidence: 0.9}
+"""
+
+
+@pytest.fixture(scope="module")
+def flagging_run(tmp_path_factory):
+    """An approve-all run whose label-errors step relabels only at 0.9, so most of its findings are flags."""
+    folder = tmp_path_factory.mktemp("flags")
+    (folder / "recipe.yaml").write_text(CAUTIOUS_RECIPE)
+    out = folder / "run"
+    result = _curate("run", EXAMPLE, "--recipe", folder / "recipe.yaml", "--policy", "approve-all", "--out", out)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_approved_flags_are_listed_beside_the_curated_file(flagging_run):
     """A flag changes no cell; every approved flag on a row still in the output is in flagged.jsonl."""
-    changes = [json.loads(line) for line in (reference_run / "changes.jsonl").read_text().splitlines()]
-    curated = set(pd.read_csv(reference_run / "curated.csv", dtype=str)["ticket_id"])
+    changes = [json.loads(line) for line in (flagging_run / "changes.jsonl").read_text().splitlines()]
+    curated = set(pd.read_csv(flagging_run / "curated.csv", dtype=str)["ticket_id"])
     flagged_rows = {c["row_id"] for c in changes if c["action"] == "flag" and c["row_id"] in curated}
-    flagged = [json.loads(line) for line in (reference_run / "flagged.jsonl").read_text().splitlines()]
+    flagged = [json.loads(line) for line in (flagging_run / "flagged.jsonl").read_text().splitlines()]
     assert flagged_rows and {f["row_id"] for f in flagged} == flagged_rows
     assert all(f["tool"] == "label-errors" and f["message"] and f["suggested_label"] for f in flagged)
-    summary = json.loads((reference_run / "summary.json").read_text())
+    summary = json.loads((flagging_run / "summary.json").read_text())
     assert summary["flagged"] == len(flagged)
-    assert f"**{len(flagged)}**, in `flagged.jsonl`" in (reference_run / "report.md").read_text()
+    assert f"**{len(flagged)}**, in `flagged.jsonl`" in (flagging_run / "report.md").read_text()
 
 
 @pytest.mark.parametrize("flags", ["drop", "relabel"])
-def test_a_policy_says_what_an_approved_flag_does(reference_run, tmp_path, flags):
-    flagged = [json.loads(line) for line in (reference_run / "flagged.jsonl").read_text().splitlines()]
-    policy = tmp_path / "flags.yaml"
-    policy.write_text(f"default: approve\nflags: {flags}\n")
+def test_a_policy_says_what_an_approved_flag_does(flagging_run, tmp_path, flags):
+    """Once in a policy file, once as `--flags` over a built-in policy."""
+    flagged = [json.loads(line) for line in (flagging_run / "flagged.jsonl").read_text().splitlines()]
+    (tmp_path / "recipe.yaml").write_text(CAUTIOUS_RECIPE)
+    if flags == "drop":
+        policy = tmp_path / "flags.yaml"
+        policy.write_text(f"default: approve\nflags: {flags}\n")
+        choice = ["--policy", policy]
+    else:
+        choice = ["--policy", "approve-all", "--flags", flags]
     out = tmp_path / "run"
-    result = _curate("run", EXAMPLE, "--benchmark", BENCH, "--policy", policy, "--out", out)
+    result = _curate("run", EXAMPLE, "--recipe", tmp_path / "recipe.yaml", *choice, "--out", out)
     assert result.returncode == 0, result.stderr
     curated = pd.read_csv(out / "curated.csv", dtype=str).set_index("ticket_id")
     changes = {c["row_id"]: c for c in map(json.loads, (out / "changes.jsonl").read_text().splitlines())}

@@ -19,6 +19,12 @@ def example(tmp_path):
     return path
 
 
+def test_an_unknown_flags_choice_is_refused(cli, example, tmp_path):
+    result = cli("run", example, "--policy", "approve-all", "--flags", "delete", "--out", tmp_path / "run")
+    assert result.code == 2 and "--flags must be one of keep, drop, relabel, not 'delete'" in result.stderr
+    assert not (tmp_path / "run" / "changes.jsonl").exists()
+
+
 @pytest.mark.parametrize(
     "text, hint",
     [
