@@ -25,6 +25,17 @@ def words(text: str) -> tuple[str, ...]:
     return tuple(token for token in normalize(text).split() if any(c.isalnum() for c in token))
 
 
+def _short_words(text: str) -> tuple[str, ...] | None:
+    """`words(text)` when it may hold at most SHORT_TEXT_WORDS words; None (cheaply) for longer texts."""
+    chunks_with_words = 0
+    for chunk in text.split():
+        chunks_with_words += any(c.isalnum() for c in chunk)
+        if chunks_with_words > SHORT_TEXT_WORDS:  # each such chunk holds at least one word
+            return None
+    found = words(text)
+    return found if len(found) <= SHORT_TEXT_WORDS else None
+
+
 def _meaningful(word: str) -> bool:
     return word in NEGATIONS or any(c.isdigit() for c in word)
 
@@ -34,23 +45,30 @@ def _same_or_unknown(a: str | None, b: str | None) -> bool:
 
 
 def one_word_apart(texts: Sequence[str], labels: Sequence[str | None] | None = None) -> list[tuple[int, int, float]]:
-    """(shorter row, longer row, token similarity) for each pair of short texts one inserted word apart."""
-    tokens = [words(text) for text in texts]
-    by_words: dict[tuple[str, ...], list[int]] = {}
-    for i, t in enumerate(tokens):
-        if MIN_WORDS <= len(t) < SHORT_TEXT_WORDS:
-            by_words.setdefault(t, []).append(i)
+    """(shorter row, longer row, token similarity) for each pair of short texts one inserted word apart.
+
+    Memory stays at one hash per short text (a 1M-row table holds no word lists); a hash hit is confirmed
+    against the row's words before it counts."""
+    by_hash: dict[int, list[int]] = {}
+    for i, text in enumerate(texts):
+        found = _short_words(text)
+        if found is not None and MIN_WORDS <= len(found) < SHORT_TEXT_WORDS:
+            by_hash.setdefault(hash(found), []).append(i)
     pairs = []
-    for j, t in enumerate(tokens):
-        if not MIN_WORDS < len(t) <= SHORT_TEXT_WORDS:
+    for j, text in enumerate(texts):
+        longer = _short_words(text)
+        if longer is None or len(longer) <= MIN_WORDS:
             continue
-        similarity = 1 - 1 / len(t)
+        similarity = 1 - 1 / len(longer)
         seen: set[int] = set()
-        for k, inserted in enumerate(t):
+        for k, inserted in enumerate(longer):
             if _meaningful(inserted):
                 continue
-            for i in by_words.get(t[:k] + t[k + 1 :], ()):
-                if i not in seen and (labels is None or _same_or_unknown(labels[i], labels[j])):
+            shorter = longer[:k] + longer[k + 1 :]
+            for i in by_hash.get(hash(shorter), ()):
+                if i in seen or (labels is not None and not _same_or_unknown(labels[i], labels[j])):
+                    continue
+                if words(texts[i]) == shorter:
                     seen.add(i)
                     pairs.append((i, j, similarity))
     return pairs
