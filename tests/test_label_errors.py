@@ -20,8 +20,6 @@ from curation_tools.label_errors import (
     Ensemble,
     LabelErrorParams,
     class_calibrated,
-    class_claims,
-    flag_rows,
     run,
     view_weights,
 )
@@ -91,28 +89,6 @@ def test_a_minority_class_is_judged_against_its_own_typical_confidence():
     given = probs[np.arange(len(y)), y]
     flagged = given < 0.5 * probs.max(axis=1)
     assert not flagged[-1] and flagged[8] and flagged.sum() == 1
-
-
-def test_with_two_classes_the_other_class_must_claim_a_row_as_it_claims_its_own():
-    """Real SMS spam without the usual spam words gets a low spam probability from every model; it is an odd
-    spam row, not ham, unless ham claims it as strongly as ham claims its own rows."""
-    y = np.array([0] * 8 + [1] * 4)
-    spam = np.array([0.1] * 6 + [0.2, 0.9] + [0.95, 0.9, 0.85, 0.3])  # ham rows: ham 0.79 on average; spam: 0.75
-    raw = np.column_stack([1 - spam, spam])
-    claims = class_claims(raw, y)
-    ensemble = Ensemble(
-        rows=[str(i) for i in range(12)],
-        classes=["ham", "spam"],
-        y=y,
-        probs=claims / claims.sum(axis=1, keepdims=True),
-        views={},
-        weights={},
-        claims=claims,
-    )
-    flagged = flag_rows(ensemble, LabelErrorParams())
-    assert flagged[7]  # ham labelled, spam 0.9: spam claims it more than its own rows (0.75)
-    assert not flagged[11]  # spam labelled, ham 0.7 < 0.79 (ham's mean on ham rows): an odd spam row
-    assert flagged.sum() == 1
 
 
 def test_rows_are_ranked_by_how_far_another_class_is_ahead_of_the_given_label():
