@@ -200,3 +200,14 @@ def test_llm_judge_over_http_with_prompt_ensemble_and_repair():
     sent = calls[0]["messages"][1]["content"]
     assert sent.count("</data>") == 1  # the row's own closing tag was neutralised
     assert judge.prompt_versions == {"label_judge_direct": 1, "label_judge_stepwise": 1}
+
+
+def test_integer_labels_read_plainly_in_the_message(ctx):
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(200, 2))
+    y = (x[:, 0] > 0).astype(np.int64)
+    y[:6] = 1 - y[:6]
+    frame = pd.DataFrame(x, columns=["a", "b"]).assign(label=y)
+    findings = run(make(frame), LabelErrorParams(), ctx).proposal.findings
+    assert findings and all("np." not in f.message and f.message.startswith("labelled ") for f in findings)
+    assert {f.message.split()[1] for f in findings} <= {"0", "1"}

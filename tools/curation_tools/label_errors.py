@@ -238,8 +238,8 @@ def _classification(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -
                 score=round(float(scores[row]), 4),
                 action=action,
                 evidence=evidence,
-                message=f"labelled {classes[y[row]]!r} but the models give it {given[row]:.0%}; "
-                f"{classes[suggested]!r} gets {confidence:.0%}",
+                message=f"labelled {names[y[row]]!r} but the models give it {given[row]:.0%}; "
+                f"{names[suggested]!r} gets {confidence:.0%}",
             )
         )
     report = {
