@@ -2,10 +2,10 @@
 
 A policy is an ordered list of rules (first match wins) on tool, issue, action and score, plus a
 default, and what an approved flag does (`flags`: keep the row as it is and list it in flagged.jsonl,
-drop it, or relabel it to the tool's suggestion). Built-ins: `approve-all`, `conservative` (only
-high-certainty actions: exact duplicates, split leaks, verbatim contamination; the rest is rejected and
-listed) and `review` (every finding waits for a person). A YAML file with the same shape is a custom
-policy.
+drop it, or relabel it to the tool's suggestion). Built-ins: `approve-all` (approved flags drop their
+row), `conservative` (only high-certainty actions: exact duplicates, split leaks, verbatim
+contamination; the rest is rejected and listed) and `review` (every finding waits for a person). A YAML
+file with the same shape is a custom policy.
 """
 
 from __future__ import annotations
@@ -84,7 +84,9 @@ class PolicyReviewer:
 
 
 BUILTIN: dict[str, Policy] = {
-    "approve-all": Policy(name="approve-all", default="approve"),
+    # approving a flag agrees the row's label is wrong without a reliable fix: in a run nobody reads, the row
+    # goes (listed in changes.jsonl, undoable) rather than training on a label both sides doubt
+    "approve-all": Policy(name="approve-all", default="approve", flags="drop"),
     "conservative": Policy(
         name="conservative",
         rules=[

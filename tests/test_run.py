@@ -66,11 +66,14 @@ CAUTIOUS_RECIPE = """steps:
 
 @pytest.fixture(scope="module")
 def flagging_run(tmp_path_factory):
-    """An approve-all run whose label-errors step relabels only at 0.9, so most of its findings are flags."""
+    """An approve-all run whose label-errors step relabels only at 0.9, so most of its findings are flags, and
+    whose approved flags keep their rows."""
     folder = tmp_path_factory.mktemp("flags")
     (folder / "recipe.yaml").write_text(CAUTIOUS_RECIPE)
     out = folder / "run"
-    result = _curate("run", EXAMPLE, "--recipe", folder / "recipe.yaml", "--policy", "approve-all", "--out", out)
+    result = _curate(
+        "run", EXAMPLE, "--recipe", folder / "recipe.yaml", "--policy", "approve-all", "--flags", "keep", "--out", out
+    )
     assert result.returncode == 0, result.stderr
     return out
 

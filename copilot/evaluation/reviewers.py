@@ -6,7 +6,7 @@ import random
 
 from copilot.decisions import FindingDecision
 from copilot.evaluation.builders import Truth
-from curation_tools.schema import Finding
+from curation_tools.schema import ActionType, Finding
 
 
 def is_right(finding: Finding, truth: Truth) -> bool:
@@ -21,8 +21,9 @@ def is_right(finding: Finding, truth: Truth) -> bool:
 
 
 class SimulatedReviewer:
-    """A Reviewer that knows the ground truth: `oracle` (exactly the right findings), `approve-all`, or `noisy:P`
-    (the oracle, wrong with probability P). Its decisions are recorded as made by `simulated:SPEC`."""
+    """A Reviewer that knows the ground truth: `oracle` (exactly the right findings), `approve-all` (every finding,
+    an approved flag dropping its row as the built-in approve-all policy does), or `noisy:P` (the oracle, wrong
+    with probability P). Its decisions are recorded as made by `simulated:SPEC`."""
 
     def __init__(self, spec: str, truth: Truth, seed: int = 0) -> None:
         self.spec = spec
@@ -40,9 +41,9 @@ class SimulatedReviewer:
 
     def decide(self, tool: str, finding: Finding) -> FindingDecision:
         if self.spec == "approve-all":
-            right = True
-        else:
-            right = is_right(finding, self.truth)
-            if self.rng.random() < self.error:
-                right = not right
+            drop_row = finding.action.type == ActionType.flag
+            return FindingDecision(finding_id=finding.finding_id, approve=True, drop_row=drop_row, decided_by=self.name)
+        right = is_right(finding, self.truth)
+        if self.rng.random() < self.error:
+            right = not right
         return FindingDecision(finding_id=finding.finding_id, approve=right, decided_by=self.name)
