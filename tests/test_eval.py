@@ -71,7 +71,10 @@ def test_reviewers():
     oracle = SimulatedReviewer("oracle", TRUTH)
     assert [oracle.decide("t", f).approve for f in (right, wrong, fixing)] == [True, False, True]
     assert oracle.decide("t", right).decided_by == "simulated:oracle"
-    assert all(SimulatedReviewer("approve-all", TRUTH).decide("t", f).approve for f in (right, wrong))
+    approve_all = SimulatedReviewer("approve-all", TRUTH)
+    assert all(approve_all.decide("t", f).approve for f in (right, wrong))
+    doubt = Finding(row_id="r1", issue="label_error", score=0.6, action=Action(type="flag"))
+    assert approve_all.decide("t", doubt).drop_row and not approve_all.decide("t", wrong).drop_row
     flipped = SimulatedReviewer("noisy:1.0", TRUTH)
     assert [flipped.decide("t", f).approve for f in (right, wrong)] == [False, True]
     with pytest.raises(ValueError):
