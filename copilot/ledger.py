@@ -252,6 +252,7 @@ class _Working:
         self.frame = frame.copy()
         self.removed: set[str] = set()
         self.added: dict[str, dict[str, Any]] = {}
+        self._classes: dict[tuple[str, int], dict[str, Any] | None] = {}
 
     def has(self, row: str) -> bool:
         return row in self.added or (row in self.frame.index and row not in self.removed)
@@ -263,6 +264,22 @@ class _Working:
 
     def get(self, row: str, column: str) -> Any:
         return self.added[row][column] if row in self.added else self.frame.at[row, column]
+
+    def label_class(self, column: str, label: Any) -> tuple[bool, Any]:
+        """(known, value): the column's class equal to `label`, typed as the column holds it ("1" is 1 in an
+        integer column). Unknown when no row holds it. Columns of lists (multi-label) take any label."""
+        key = (column, len(self.added))
+        if key not in self._classes:
+            try:
+                values = [*self.frame[column].dropna().unique().tolist(), *(r.get(column) for r in self.added.values())]
+            except TypeError:  # unhashable cells: lists
+                values = [[]]
+            lists = any(isinstance(v, list | tuple) or hasattr(v, "tolist") for v in values)
+            self._classes[key] = None if lists else {str(jsonable(v)): jsonable(v) for v in values if v is not None}
+        by_text = self._classes[key]
+        if by_text is None:
+            return True, label
+        return str(label) in by_text, by_text.get(str(label), label)
 
     def set(self, row: str, column: str, value: Any) -> None:
         if row in self.added:
@@ -461,8 +478,11 @@ class Ledger:
             base["action"] = ActionType.relabel
             if not self.roles.label:
                 return "relabel needs a label column and this dataset has none"
-            new_label = decided.new_label if decided.new_label is not None else action.new_label
             column = self.roles.label
+            wanted = decided.new_label if decided.new_label is not None else action.new_label
+            known, new_label = work.label_class(column, wanted)
+            if not known:
+                return f"label {wanted!r} is not a class of column {column!r}: no row holds it"
         else:
             column, new_label = action.column, action.new_value
             if column not in self.data_columns:

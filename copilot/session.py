@@ -7,6 +7,7 @@ events.jsonl, and on finishing curated.<format>, changes.jsonl, summary.json and
 
 from __future__ import annotations
 
+import difflib
 import json
 import sqlite3
 import threading
@@ -29,7 +30,7 @@ from copilot.config import Settings
 from copilot.decisions import HUMAN, AnswersReviewer, FindingDecision, Reviewer, as_decision
 from copilot.events import Event, make_event
 from copilot.graph import RunContext, RunState, build_graph, emit
-from copilot.ledger import DecisionInfo, Edit, Ledger, OperationResult, RowHistory
+from copilot.ledger import DecisionInfo, Edit, Ledger, OperationResult, RowHistory, jsonable
 from copilot.llm.budget import Budget
 from copilot.locks import FolderLock, folder_lock
 from copilot.recipe import check_steps
@@ -41,6 +42,7 @@ from curation_tools.errors import ToolCancelled, UserInputError
 from curation_tools.io import load_dataset
 from curation_tools.registry import available_tools
 from curation_tools.schema import Proposal
+from curation_tools.text import natural_key
 from curation_tools.validation import nearest
 
 Status = Literal["ready", "running", "waiting", "finished", "budget_reached", "plan_rejected", "cancelled"]
@@ -117,8 +119,23 @@ class Session:
                 )
             except ValueError as error:
                 raise UserInputError(f"Finding {fid}: {error}") from None
+            if decision.approve and decision.new_label is not None:
+                self._check_label(fid, decision.new_label)
             decided[fid] = decision.model_dump(exclude={"finding_id"})
         self._answers = decided
+
+    def _check_label(self, finding_id: str, label: Any) -> None:
+        """A person's new label must be one of the column's classes: checked before anything is decided, so a
+        typo leaves the session waiting as it was instead of failing later, when the edit is written."""
+        classes = self.label_classes()
+        if classes and str(label) not in classes:
+            near = difflib.get_close_matches(str(label), classes, n=3)
+            hint = f" Did you mean {' or '.join(repr(c) for c in near)}?" if near else ""
+            shown = ", ".join(classes[:12]) + (", ..." if len(classes) > 12 else "")
+            raise UserInputError(
+                f"Finding {finding_id}: label {label!r} is not a class of column {self._ledger.roles.label!r} "
+                f"({shown}).{hint} Nothing was decided."
+            )
 
     def review_with(self, reviewer: Reviewer) -> None:
         """Let the next reviewer (a person's answers, a decisions file, a simulated reviewer) decide every pending
@@ -170,6 +187,17 @@ class Session:
     def preview(self, n: int = 5) -> pd.DataFrame:
         """The first n rows of the current version (data columns only)."""
         return self._ledger.dataset().frame.head(n)
+
+    def label_classes(self) -> list[str]:
+        """The label column's classes in the current version, as text ([] without a single-label column)."""
+        if not self._ledger.roles.label:
+            return []
+        column = self._ledger.dataset().frame[self._ledger.roles.label].dropna()
+        try:
+            values = column.unique().tolist()
+        except TypeError:  # lists: a multi-label column
+            return []
+        return sorted({str(jsonable(v)) for v in values}, key=natural_key)
 
     def row_texts(self, row_ids: set[str]) -> dict[str, str]:
         """The current text of these rows, for a reviewer ({} when the data has no text column)."""

@@ -87,13 +87,33 @@ def test_rejections_and_overrides(ledger):
     first, third = p.findings[0].finding_id, p.findings[2].finding_id
     overrides = {
         first: FindingDecision(finding_id=first, approve=False, decided_by="tester"),
-        third: FindingDecision(finding_id=third, approve=True, new_label="c", decided_by="tester"),
+        third: FindingDecision(finding_id=third, approve=True, new_label="b", decided_by="tester"),
     }
     result = ledger.apply(p, decide(p, overrides=overrides))
     frame = ledger.dataset().frame
     assert result.rejected == 1 and "r4" in frame.index
-    assert frame.at["r3", "label"] == "c"
+    assert frame.at["r3", "label"] == "b"
     assert ledger.decisions()[0].approved == 2
+
+
+def test_a_label_no_row_holds_is_a_conflict_and_a_typed_one_takes_the_column_type(tmp_path):
+    """A person's typo ("spamm", or "spam" in an integer column) must not reach the data: it is a conflict, the
+    version is written, and the next decision applies. "1" in an integer column is the class 1."""
+    frame = pd.DataFrame({"id": [f"r{i}" for i in range(4)], "text": list("wxyz"), "label": [0, 1, 0, 1]})
+    write_table(frame, tmp_path / "ints.csv")
+    ledger = Ledger.open_or_create(tmp_path / "ws", load_dataset(tmp_path / "ints.csv")[0])
+    p = proposal(relabel("r0", "1"), relabel("r1", "0"))
+    first = p.findings[0].finding_id
+    overrides = {first: FindingDecision(finding_id=first, approve=True, new_label="spamm", decided_by="person")}
+    result = ledger.apply(p, decide(p, overrides=overrides))
+    assert [(c.row_id, c.reason) for c in result.conflicts] == [
+        ("r0", "label 'spamm' is not a class of column 'label': no row holds it")
+    ]
+    again = proposal(relabel("r0", "1"))
+    ledger.apply(again, decide(again))
+    labels = ledger.dataset().frame["label"]
+    assert labels.tolist() == [1, 0, 0, 1] and pd.api.types.is_integer_dtype(labels)
+    assert ledger.export(tmp_path / "out.csv").exists()
 
 
 def test_undo_redo_round_trip(ledger):

@@ -186,7 +186,8 @@ class CurateApp(App[None]):
         row_texts = self.session.row_texts({f.row_id for p in proposals for f in p.findings})
         pending_ids = {p["finding_id"] for p in self.session.pending}
         views = self.session.evidence_views()
-        self.push_screen(ReviewScreen(proposals, row_texts, pending_ids, views), self._reviewed)
+        classes = self.session.label_classes()
+        self.push_screen(ReviewScreen(proposals, row_texts, pending_ids, views, classes), self._reviewed)
 
     def _reviewed(self, answers: dict[str, FindingDecision] | None) -> None:
         if answers is None:

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Static
 from textual.widgets.data_table import CellDoesNotExist
 
 from copilot.decisions import HUMAN, FindingDecision, as_decision
+from copilot.tui.label_picker import LabelPicker
 from copilot.tui.prompt import Ask
 from curation_tools.schema import Finding, Proposal
 from curation_tools.text import word_opcodes
@@ -107,10 +108,16 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
     ]
 
     def __init__(
-        self, proposals: list[Proposal], row_texts: dict[str, str], pending_ids: set[str], views: dict[str, str]
+        self,
+        proposals: list[Proposal],
+        row_texts: dict[str, str],
+        pending_ids: set[str],
+        views: dict[str, str],
+        classes: list[str] | None = None,
     ) -> None:
         super().__init__()
         self.proposals = proposals
+        self.classes = classes or []  # the label column's classes: a new label is one of them
         self.row_texts = row_texts
         self.views = views  # tool -> evidence view, from the tool specs
         self.index = 0
@@ -232,7 +239,8 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
                 self.answers[finding.finding_id] = {"approve": True, "new_label": value}
                 self._fill(row)
 
-        self.app.push_screen(Ask(f"New label for row {finding.row_id}:", str(finding.evidence.suggested_label)), done)
+        question, suggested = f"New label for row {finding.row_id}:", str(finding.evidence.suggested_label)
+        self.app.push_screen(LabelPicker(question, self.classes, suggested), done)
 
     def action_above(self) -> None:
         def done(value: str | None) -> None:

@@ -48,3 +48,10 @@ def word_opcodes(a: list[str], b: list[str]) -> list[tuple[str, int, int, int, i
     from rapidfuzz.distance import Levenshtein
 
     return [(o.tag, o.src_start, o.src_end, o.dest_start, o.dest_end) for o in Levenshtein.opcodes(a, b)]
+
+
+def natural_key(text: str) -> list[tuple[int, int, str]]:
+    """Sort key that orders the numbers inside a text by value: "T103" before "T1003", "2" before "10"."""
+    return [
+        (0, int(part), "") if part.isdigit() else (1, 0, part.casefold()) for part in re.split(r"(\d+)", text) if part
+    ]

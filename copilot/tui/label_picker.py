@@ -1,0 +1,77 @@
+"""Choose a label from the column's classes: type to narrow the list, arrows to move, Enter to pick.
+
+A free-text answer could name a class no row holds ("spamm") or a string for an integer column; the picker
+offers only the classes the data has, so a person's relabel always names one of them.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+
+class LabelPicker(ModalScreen[str | None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        ("escape", "cancel", "cancel"),
+        ("down", "move(1)", "next"),
+        ("up", "move(-1)", "previous"),
+    ]
+
+    def __init__(self, question: str, classes: list[str], suggested: str = "") -> None:
+        super().__init__()
+        self.question = question
+        self.classes = classes
+        self.suggested = suggested
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="ask"):
+            yield Static(Text(self.question))  # it may quote a row id
+            yield Input(value=self.suggested, placeholder="type to search the classes", id="answer")
+            yield OptionList(id="classes")
+
+    def on_mount(self) -> None:
+        self._show(self.suggested)
+        self.query_one("#answer", Input).focus()
+
+    def _matches(self, typed: str) -> list[str]:
+        wanted = typed.strip().casefold()
+        exact = [c for c in self.classes if c.casefold() == wanted]
+        return exact + [c for c in self.classes if wanted in c.casefold() and c not in exact]
+
+    def _show(self, typed: str) -> None:
+        options = self.query_one("#classes", OptionList)
+        options.clear_options()
+        options.add_options([Option(Text(c), id=c) for c in self._matches(typed)])  # class names are plain text
+        if options.option_count:
+            options.highlighted = 0
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._show(event.value)
+
+    def action_move(self, step: int) -> None:
+        options = self.query_one("#classes", OptionList)
+        if options.option_count:
+            options.highlighted = ((options.highlighted or 0) + step) % options.option_count
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()  # the answer is for whoever asked, not for the chat prompt
+        options = self.query_one("#classes", OptionList)
+        if options.highlighted is None:
+            self.notify(f"No class matches {event.value!r}.", severity="warning", markup=False)
+            return
+        self.dismiss(options.get_option_at_index(options.highlighted).id)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,91 @@
+"""Human review that cannot go wrong: a label a person gives is one of the column's classes, and a refused
+answer leaves the session waiting as it was."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+
+import pandas as pd
+import pytest
+
+from copilot.policy import load_policy
+from copilot.run_config import RunConfig
+from copilot.session import Session
+from curation_tools.errors import UserInputError
+from curation_tools.text import natural_key
+
+from .conftest import EXAMPLE
+
+
+def _waiting_session(tmp_path) -> Session:
+    data = tmp_path / "tickets.csv"
+    shutil.copy(EXAMPLE, data)
+    session = Session.start(RunConfig(data=str(data), policy=load_policy("review")), tmp_path / "session")
+    list(session.events())
+    assert session.status == "waiting"
+    return session
+
+
+def test_a_label_that_is_not_a_class_is_refused_and_the_session_stays_waiting(tmp_path):
+    session = _waiting_session(tmp_path)
+    pending = [dict(p) for p in session.pending]
+    first = pending[0]["finding_id"]
+    with pytest.raises(UserInputError, match=r"label 'atm_suport' is not a class .* Did you mean 'atm_support'"):
+        session.decide({first: {"approve": True, "new_label": "atm_suport"}})
+    assert session.status == "waiting" and session.pending == pending
+    session.decide({first: {"approve": True, "new_label": "atm_support"}})  # a class: accepted
+    list(session.events())
+    assert session.status in {"waiting", "finished"}
+
+
+def test_label_classes_are_the_columns_values_in_natural_order(tmp_path):
+    session = _waiting_session(tmp_path)
+    classes = session.label_classes()
+    assert "atm_support" in classes and classes == sorted(classes, key=natural_key)
+    assert sorted(["T1003", "T103", "T2"], key=natural_key) == ["T2", "T103", "T1003"]
+
+
+def test_the_label_picker_offers_only_classes_and_picks_by_name(tmp_path):
+    """`l` in the review opens a picker: typing narrows the classes, Enter picks the highlighted one, and a text
+    that matches no class picks nothing."""
+    from textual.app import App
+
+    from copilot.tui.label_picker import LabelPicker
+
+    picked: list[str | None] = []
+
+    class Host(App):
+        def on_mount(self) -> None:
+            self.push_screen(LabelPicker("New label:", ["card_arrival", "card_linking", "atm_support"]), picked.append)
+
+    async def walk() -> None:
+        app = Host()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press(*"link")
+            await pilot.press("enter")
+            await pilot.pause()
+            app.push_screen(LabelPicker("New label:", ["a", "b"]), picked.append)
+            await pilot.pause()
+            await pilot.press(*"zzz", "enter")  # matches nothing: the picker stays open
+            await pilot.pause()
+            assert isinstance(app.screen, LabelPicker)
+            await pilot.press("escape")
+            await pilot.pause()
+
+    asyncio.run(walk())
+    assert picked == ["card_linking", None]
+
+
+def test_an_integer_label_column_takes_a_picked_class_as_an_integer(tmp_path):
+    frame = pd.read_csv(EXAMPLE)
+    codes = {name: i for i, name in enumerate(sorted(frame["intent"].unique()))}
+    frame["intent"] = frame["intent"].map(codes)
+    data = tmp_path / "coded.csv"
+    frame.to_csv(data, index=False)
+    session = Session.start(RunConfig(data=str(data), policy=load_policy("review")), tmp_path / "s")
+    list(session.events())
+    assert session.label_classes() == [str(i) for i in range(len(codes))]
+    with pytest.raises(UserInputError, match="'spam' is not a class"):
+        session.decide({session.pending[0]["finding_id"]: {"approve": True, "new_label": "spam"}})
+    assert session.status == "waiting"
