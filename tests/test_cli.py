@@ -78,6 +78,23 @@ def findings_file(path, rows):
     return path
 
 
+@pytest.mark.parametrize(
+    ("option", "ids", "message"),
+    [
+        ("--reject", "T006", "--reject: 1 row id(s) have no finding in this file: 'T006' (did you mean 'T0006'"),
+        ("--only", "99999999", "--only: 1 row id(s) have no finding in this file: '99999999'. Nothing was applied."),
+    ],
+)
+def test_apply_refuses_row_ids_that_have_no_finding(cli, example, tmp_path, option, ids, message):
+    """`--reject T267` (meant T0267) used to approve everything, and `--only 99999999` to reject everything."""
+    truth = json.loads(EXAMPLE.with_name("support_tickets.truth.json").read_text())
+    findings = findings_file(tmp_path / "f.jsonl", truth["duplicates"])
+    result = cli("apply", example, findings, option, ids)
+    assert result.code == 2 and message in result.stderr, result.stderr
+    log = cli("log", example).stdout
+    assert "v1 (current)" in log and "v2" not in log
+
+
 def test_apply_log_diff_explain_undo_redo_export(cli, example, tmp_path):
     truth = json.loads(EXAMPLE.with_name("support_tickets.truth.json").read_text())
     findings = findings_file(tmp_path / "f.jsonl", truth["duplicates"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from pathlib import Path
 from typing import Annotated
@@ -25,6 +26,7 @@ from copilot.findings_file import read_findings, write_findings
 from copilot.ledger import Ledger, OperationResult, default_workspace
 from curation_tools.errors import UserInputError
 from curation_tools.registry import available_tools
+from curation_tools.text import natural_key
 
 app = typer.Typer(
     name="curate",
@@ -133,6 +135,24 @@ def _print_op(result: OperationResult) -> None:
         err.print(f"  [yellow]conflict[/] row {esc(conflict.row_id)}: {esc(conflict.reason)}")
 
 
+def _check_row_ids(chosen: set[str], finding_rows: list[str], option: str) -> None:
+    """Every id given must be a row of the findings: a mistyped id would otherwise approve (--reject) or reject
+    (--only) everything silently."""
+    known = set(finding_rows)
+    unknown = sorted(chosen - known, key=natural_key)
+    if not unknown:
+        return
+    hints = []
+    for row in unknown[:5]:
+        near = difflib.get_close_matches(row, sorted(known), n=2, cutoff=0.6)
+        hints.append(f"'{row}'" + (f" (did you mean {' or '.join(repr(n) for n in near)}?)" if near else ""))
+    more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+    raise UserInputError(
+        f"{option}: {len(unknown)} row id(s) have no finding in this file: {', '.join(hints)}{more}. "
+        "Nothing was applied."
+    )
+
+
 @app.command()
 def apply(
     data: DataArg,
@@ -156,7 +176,10 @@ def apply(
     )
     ledger = Ledger.open_or_create(workspace or default_workspace(data), dataset)
     proposal = read_findings(findings, dataset)
+    if only and reject:
+        raise UserInputError("Give --only or --reject, not both.")
     chosen = {r.strip() for r in (only or reject or "").split(",") if r.strip()}
+    _check_row_ids(chosen, [f.row_id for f in proposal.findings], "--only" if only else "--reject")
     findings = {
         f.finding_id: FindingDecision(
             finding_id=f.finding_id,
