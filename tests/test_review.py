@@ -89,3 +89,40 @@ def test_an_integer_label_column_takes_a_picked_class_as_an_integer(tmp_path):
     with pytest.raises(UserInputError, match="'spam' is not a class"):
         session.decide({session.pending[0]["finding_id"]: {"approve": True, "new_label": "spam"}})
     assert session.status == "waiting"
+
+
+def test_escape_on_a_review_with_changes_asks_before_throwing_them_away(tmp_path):
+    from copilot.tui.app import CurateApp
+    from copilot.tui.prompt import Ask
+    from copilot.tui.review import ReviewScreen
+
+    data = tmp_path / "tickets.csv"
+    shutil.copy(EXAMPLE, data)
+    session = Session.start(RunConfig(data=str(data), policy=load_policy("review")), tmp_path / "session")
+    app = CurateApp(session)
+
+    async def until(pilot, condition) -> None:
+        for _ in range(1200):
+            if condition():
+                return
+            await pilot.pause(0.1)
+        raise AssertionError("timed out waiting for the UI")
+
+    async def walk() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, ReviewScreen))
+            review = app.screen
+            await pilot.press("space")  # one change
+            await pilot.press("escape")
+            await until(pilot, lambda: isinstance(app.screen, Ask))
+            await pilot.press("n", "enter")  # stay
+            await until(pilot, lambda: app.screen is review)
+            assert sum(review.answers[f] != review.initial_answers[f] for f in review.answers) == 1
+            await pilot.press("escape")
+            await until(pilot, lambda: isinstance(app.screen, Ask))
+            await pilot.press("y", "enter")  # leave: nothing decided
+            await until(pilot, lambda: not isinstance(app.screen, (ReviewScreen, Ask)))
+            assert session.status == "waiting" and session.pending
+            await pilot.press("ctrl+q")
+
+    asyncio.run(walk())

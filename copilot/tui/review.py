@@ -126,6 +126,7 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
             for f in proposal.findings:
                 if f.finding_id in pending_ids:
                     self.answers[f.finding_id] = "approve" if f.action.type.value != "flag" else "reject"
+        self.initial_answers = dict(self.answers)
         self.sort_by_score = True
         self.issue_filter: str | None = None
 
@@ -278,5 +279,15 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
         if self.index > 0:
             self.index -= 1
             self._fill()
-        else:
+            return
+        changed = sum(self.answers[f] != self.initial_answers[f] for f in self.answers)
+        if not changed:
             self.dismiss(None)
+            return
+
+        def leave(answer: str | None) -> None:
+            if answer and answer.lower() in ("y", "yes"):
+                self.dismiss(None)
+
+        question = f"Leave the review? Your {changed} change(s) here will be lost. Type y and Enter to leave."
+        self.app.push_screen(Ask(question), leave)
