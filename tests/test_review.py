@@ -126,3 +126,33 @@ def test_escape_on_a_review_with_changes_asks_before_throwing_them_away(tmp_path
             await pilot.press("ctrl+q")
 
     asyncio.run(walk())
+
+
+def test_who_decided_is_recorded_per_finding_and_explain_says_it(cli, tmp_path):
+    """A policy approves exact duplicates and asks a person about near ones: each row names its own decider, in
+    changes.jsonl and in `curate explain`."""
+    import json
+
+    data = tmp_path / "tickets.csv"
+    shutil.copy(EXAMPLE, data)
+    (tmp_path / "policy.yaml").write_text(
+        "default: reject\nrules:\n  - {issue: exact_duplicate, decision: approve}\n"
+        "  - {issue: near_duplicate, decision: ask}\n"
+    )
+    (tmp_path / "recipe.yaml").write_text("steps:\n  - tool: dedup\n")
+    run = tmp_path / "run"
+    first = cli("run", data, "--recipe", tmp_path / "recipe.yaml", "--policy", tmp_path / "policy.yaml", "--out", run)
+    assert first.code == 3, first.stderr
+    pending = json.loads((run / "pending.json").read_text())
+    for item in pending:
+        item["decision"] = "approve"
+    (tmp_path / "decisions.json").write_text(json.dumps(pending))
+    assert cli("run", "--resume", run, "--decisions", tmp_path / "decisions.json").code == 0
+    changes = [json.loads(line) for line in (run / "changes.jsonl").read_text().splitlines()]
+    deciders = {c["issue"]: c["decided_by"] for c in changes}
+    assert deciders == {"exact_duplicate": "policy:policy.yaml", "near_duplicate": "human"}
+    for change in (next(c for c in changes if c["issue"] == issue) for issue in deciders):
+        explained = json.loads(
+            cli("explain", change["row_id"], "--workspace", run / "workspace/ledger", "--json").stdout
+        )
+        assert explained["events"][0]["decided_by"] == change["decided_by"]
