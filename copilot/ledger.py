@@ -253,6 +253,7 @@ class _Working:
         self.removed: set[str] = set()
         self.added: dict[str, dict[str, Any]] = {}
         self._classes: dict[tuple[str, int], dict[str, Any] | None] = {}
+        self._companions: dict[str, dict[str, dict[str, Any]]] = {}
 
     def has(self, row: str) -> bool:
         return row in self.added or (row in self.frame.index and row not in self.removed)
@@ -264,6 +265,25 @@ class _Working:
 
     def get(self, row: str, column: str) -> Any:
         return self.added[row][column] if row in self.added else self.frame.at[row, column]
+
+    def companions(self, label: str, columns: list[str]) -> dict[str, dict[str, Any]]:
+        """Columns that name the label one-to-one (`label` + `label_name`): column -> {label as text: its name}.
+        A relabel updates them too, so a row never keeps the old class's name."""
+        if label not in self._companions:
+            found: dict[str, dict[str, Any]] = {}
+            frame = self.frame[self.frame[label].notna()]
+            keys = frame[label].map(lambda v: str(jsonable(v)))
+            for column in columns:
+                if column == label or keys.nunique() < 2 or keys.nunique() == len(frame):
+                    continue
+                try:
+                    pairs = pd.DataFrame({"key": keys, "name": frame[column]}).drop_duplicates()
+                except TypeError:  # unhashable cells
+                    continue
+                if pairs["name"].notna().all() and pairs["key"].is_unique and pairs["name"].is_unique:
+                    found[column] = {k: jsonable(n) for k, n in zip(pairs["key"], pairs["name"], strict=True)}
+            self._companions[label] = found
+        return self._companions[label]
 
     def label_class(self, column: str, label: Any) -> tuple[bool, Any]:
         """(known, value): the column's class equal to `label`, typed as the column holds it ("1" is 1 in an
@@ -447,6 +467,26 @@ class Ledger:
         work.set(row, edit.column, target)
         return None
 
+    def _companion_edits(self, work: _Working, edit: Edit) -> list[Edit]:
+        """A relabel's edits to the columns that name the label (see _Working.companions)."""
+        if edit.action != ActionType.relabel or not edit.column:
+            return []
+        edits = []
+        for column, names in work.companions(edit.column, self.data_columns).items():
+            old, new = work.get(edit.row_id, column), names.get(str(edit.new_value))
+            if new is not None and not _same(old, new):
+                edits.append(
+                    edit.model_copy(
+                        update={
+                            "action": ActionType.edit_cell,
+                            "column": column,
+                            "old_value": jsonable(old),
+                            "new_value": new,
+                        }
+                    )
+                )
+        return edits
+
     def _plan_edit(self, work: _Working, finding: Finding, decided: FindingDecision) -> Edit | str:
         action = finding.action
         base = {
@@ -503,6 +543,8 @@ class Ledger:
         # process waits, then builds on this version instead of on the one both read (a lost update).
         with self._transaction():
             work = _Working(self._frame(self.head()))
+            if self.roles.label:  # before any relabel: it would break the one-to-one naming being looked for
+                work.companions(self.roles.label, self.data_columns)
             edits: list[Edit] = []
             conflicts: list[Conflict] = []
             approved = rejected = 0
@@ -519,8 +561,11 @@ class Ledger:
                 problem = self._apply_edit(work, planned, forward=True)
                 if problem:
                     conflicts.append(Conflict(row_id=finding.row_id, finding_id=finding.finding_id, reason=problem))
-                else:
-                    edits.append(planned)
+                    continue
+                edits.append(planned)
+                for companion in self._companion_edits(work, planned):
+                    self._apply_edit(work, companion, forward=True)
+                    edits.append(companion)
             self._insert_proposal(proposal)
             changes_data = any(e.action != ActionType.flag for e in edits)
             before, after = (

@@ -116,6 +116,32 @@ def test_a_label_no_row_holds_is_a_conflict_and_a_typed_one_takes_the_column_typ
     assert ledger.export(tmp_path / "out.csv").exists()
 
 
+def test_a_relabel_renames_the_column_that_names_the_label_and_undo_restores_it(tmp_path):
+    """banking77 ships `label` (a code) with `label_name`: a relabel used to leave the old name on the row."""
+    frame = pd.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(5)],
+            "text": list("vwxyz"),
+            "label": [0, 1, 0, 1, 2],
+            "label_name": ["card", "atm", "card", "atm", "fee"],
+            "domain": ["bank", "bank", "bank", "bank", "bank"],
+        }
+    )
+    write_table(frame, tmp_path / "named.csv")
+    ledger = Ledger.open_or_create(tmp_path / "ws", load_dataset(tmp_path / "named.csv")[0])
+    p = proposal(relabel("r0", "2"))
+    result = ledger.apply(p, decide(p))
+    assert [(e.column, e.old_value, e.new_value) for e in result.edits] == [
+        ("label", 0, 2),
+        ("label_name", "card", "fee"),
+    ]
+    current = ledger.dataset().frame
+    assert (current.at["r0", "label"], current.at["r0", "label_name"], current.at["r0", "domain"]) == (2, "fee", "bank")
+    ledger.undo()
+    restored = ledger.dataset().frame
+    assert (restored.at["r0", "label"], restored.at["r0", "label_name"]) == (0, "card")
+
+
 def test_undo_redo_round_trip(ledger):
     original = ledger.dataset().frame.copy()
     p = proposal(drop("r4"), relabel("r2", "b"))
