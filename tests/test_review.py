@@ -156,3 +156,26 @@ def test_who_decided_is_recorded_per_finding_and_explain_says_it(cli, tmp_path):
             cli("explain", change["row_id"], "--workspace", run / "workspace/ledger", "--json").stdout
         )
         assert explained["events"][0]["decided_by"] == change["decided_by"]
+
+
+def test_a_headless_run_without_a_terminal_prints_progress_lines(tmp_path):
+    """On a pipe, a long stage prints plain progress lines (every CURATE_PROGRESS_EVERY seconds; 0 here: each
+    progress event) and one when it completes; before, a step printed "started" and then nothing for minutes."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CURATE_PROGRESS_EVERY": "0", "CURATE_CACHE_DIR": str(tmp_path / "cache")}
+    command = [sys.executable, "-m", "copilot.cli", "run", str(EXAMPLE), "--policy", "approve-all"]
+    result = subprocess.run([*command, "--out", str(tmp_path / "run")], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert "  dedup: minhash: 512/512 (100%)" in lines
+    assert any(line.startswith("  label-errors: ") and line.endswith("(100%)") for line in lines)
+    quiet = subprocess.run(
+        [*command, "--out", str(tmp_path / "quiet")],
+        capture_output=True,
+        text=True,
+        env={**env, "CURATE_PROGRESS_EVERY": "600"},
+    )
+    assert quiet.returncode == 0 and "/512" not in quiet.stderr  # short stages add no lines

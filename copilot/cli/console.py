@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -53,3 +55,38 @@ def progress_bars() -> Iterator[ProgressBars]:
     )
     with progress:
         yield ProgressBars(progress)
+
+
+class ProgressLines:
+    """Without a terminal (a log, a pipe, CI): a plain line for a stage that has run `every` seconds, again every
+    `every` seconds, and one when it completes, so a long step is never silent and a short one adds nothing."""
+
+    def __init__(self, every: float) -> None:
+        self.every = every
+        self._since: dict[str, float] = {}  # stage -> when it started, then when its last line was printed
+        self._shown: set[str] = set()
+        self._done: dict[str, int] = {}
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if done < self._done.get(stage, 0):  # the stage started again (a later round)
+            self._since.pop(stage, None)
+        self._done[stage] = done
+        since = self._since.setdefault(stage, now)
+        complete = total is not None and done >= total
+        if not (now - since >= self.every or (complete and stage in self._shown)):
+            return
+        self._since[stage] = now if not complete else float("inf")
+        self._shown.add(stage)
+        share = f" ({done / total:.0%})" if total else ""
+        err.print(f"  {stage}: {done:,}/{total:,}{share}" if total else f"  {stage}: {done:,}", markup=False)
+
+
+@contextmanager
+def run_progress() -> Iterator[ProgressBars | ProgressLines]:
+    """Progress of a headless run: live bars on a terminal, else plain lines (every CURATE_PROGRESS_EVERY s, 10)."""
+    if not err.is_terminal:
+        yield ProgressLines(float(os.environ.get("CURATE_PROGRESS_EVERY", "10")))
+        return
+    with progress_bars() as bars:
+        yield bars

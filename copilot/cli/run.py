@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape as esc
 
-from copilot.cli.console import err, out
+from copilot.cli.console import err, out, run_progress
 from copilot.cli.data_options import (
     BenchmarkOpt,
     FeaturesOpt,
@@ -89,6 +89,7 @@ def run(
 
     Exit codes: 0 done, 2 bad input, 3 waiting for decisions (see DIR/pending.json), 4 budget reached.
     """
+    from copilot.events import Progress
     from copilot.run_config import RunConfig
     from copilot.session import Session, benchmark_spec_absolute, read_decisions  # lazy: LangGraph
 
@@ -114,8 +115,12 @@ def run(
         )
         out_dir.mkdir(parents=True, exist_ok=True)
         session = Session.start(config, out_dir)
-    for event in session.events():
-        _show(event)
+    with run_progress() as progress:
+        for event in session.events():
+            if isinstance(event, Progress):
+                progress(f"{event.data.tool}: {event.data.stage}", event.data.done, event.data.total)
+            else:
+                _show(event)
     folder = session.out_dir
     if session.status == "waiting":
         pending = [{**p, "decision": None} for p in session.pending]
