@@ -123,6 +123,10 @@ def test_escape_on_a_review_with_changes_asks_before_throwing_them_away(tmp_path
             await pilot.press("y", "enter")  # leave: nothing decided
             await until(pilot, lambda: not isinstance(app.screen, (ReviewScreen, Ask)))
             assert session.status == "waiting" and session.pending
+            assert app.focused is app.query_one("#prompt")  # typing goes to the command box, no Tab needed
+            await pilot.press("escape")  # leave the box: single keys act again
+            await pilot.press("r")
+            await until(pilot, lambda: isinstance(app.screen, ReviewScreen))
             await pilot.press("ctrl+q")
 
     asyncio.run(walk())
@@ -179,3 +183,52 @@ def test_a_headless_run_without_a_terminal_prints_progress_lines(tmp_path):
         env={**env, "CURATE_PROGRESS_EVERY": "600"},
     )
     assert quiet.returncode == 0 and "/512" not in quiet.stderr  # short stages add no lines
+
+
+def test_review_sorts_row_ids_by_number_and_approves_by_the_score_it_shows(tmp_path):
+    from textual.app import App
+
+    from copilot.tui.review import ReviewScreen
+    from curation_tools.schema import Action, Finding, Proposal
+
+    findings = [
+        Finding(row_id=row, issue="exact_duplicate", score=score, action=Action(type="drop"))
+        for row, score in (("T1003", 0.95), ("T103", 0.895), ("T2", 0.5))
+    ]
+    proposal = Proposal(tool="dedup", tool_version="1", summary="3 rows", findings=findings)
+    pending = {f.finding_id for f in findings}
+
+    class Host(App):
+        def on_mount(self) -> None:
+            self.push_screen(ReviewScreen([proposal], {}, pending, {}))
+
+    async def walk() -> tuple[list[str], dict[str, str]]:
+        app = Host()
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            review = app.screen
+            await pilot.press("o")  # sort by row id
+            await pilot.pause()
+            table = review.query_one("#findings")
+            rows = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
+            await pilot.press("s")
+            await pilot.pause()
+            app.screen.query_one("#answer").value = "0.9"
+            await pilot.press("enter")
+            await pilot.pause()
+            by_row = {f.row_id: review.answers[f.finding_id] for f in findings}
+            return rows, by_row
+
+    rows, answers = asyncio.run(walk())
+    assert rows == ["T2", "T103", "T1003"]
+    assert answers == {"T1003": "approve", "T103": "approve", "T2": "reject"}  # 0.895 shows as 0.90
+
+
+def test_diff_says_how_many_lines_it_left_out(cli, tmp_path):
+    data = tmp_path / "tickets.csv"
+    shutil.copy(EXAMPLE, data)
+    findings = tmp_path / "dups.jsonl"
+    assert cli("tools", "dedup", data, "--out", findings).code == 0
+    assert cli("apply", data, findings).code == 0
+    shown = cli("diff", data, "--limit", "5").stdout
+    assert shown.count("  - ") == 5 and "... and 22 more removed rows (--limit N shows more, --json all)" in shown

@@ -123,7 +123,8 @@ def test_a_whole_session_review_apply_undo_export(tmp_path):
             await _until(pilot, lambda: session.status == "finished" and not app.running)
             await pilot.pause(0.3)
             check_snapshot("main_finished", await settled_text(pilot, app))
-            await pilot.press("h")
+            assert app.focused is app.query_one("#prompt")  # after a review, typing goes to the command box
+            await pilot.press("escape", "h")  # leave the box, then the history key
             await _until(pilot, lambda: isinstance(app.screen, HistoryScreen))
             check_snapshot("history", await settled_text(pilot, app))
             await pilot.press("u")  # undo the selected (first) decision: the dedup drops come back
@@ -246,6 +247,7 @@ def test_help_screen_lists_the_keys(tmp_path):
     shown = asyncio.run(walk())
     for key in ("approve all", "toggle row", "change label", "undo selected", "cancel running tool"):
         assert key in shown
+    assert "show [N]" in shown and "undo [N] / redo [N]" in shown  # plain text: not eaten as markup
 
 
 def test_free_questions_go_to_the_llm(tmp_path, monkeypatch):

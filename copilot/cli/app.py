@@ -244,6 +244,7 @@ def diff(
     b: Annotated[int | None, typer.Option("--to", help="version number (default: current)")] = None,
     workspace: WorkspaceOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the diff as JSON")] = False,
+    limit: Annotated[int, typer.Option(help="lines shown per kind of change")] = 50,
 ) -> None:
     """What changed between two versions: rows removed, rows added, cells changed."""
     ledger = _ledger(data, workspace)
@@ -256,13 +257,21 @@ def diff(
         f"v{result.version_a} -> v{result.version_b}: {len(result.removed)} removed, "
         f"{len(result.added)} added, {len(result.changed)} cells changed"
     )
-    for row in result.removed[:50]:
+    for row in result.removed[:limit]:
         out.print(f"  [red]- {esc(row)}[/]")
-    for row in result.added[:50]:
+    _more(len(result.removed), limit, "removed rows")
+    for row in result.added[:limit]:
         out.print(f"  [green]+ {esc(row)}[/]")
-    for change in result.changed[:50]:
+    _more(len(result.added), limit, "added rows")
+    for change in result.changed[:limit]:
         cell = f"{change.column}: {change.old!r} -> {change.new!r}"
         out.print(f"  [yellow]~ {esc(change.row_id)}[/] {esc(cell)}")
+    _more(len(result.changed), limit, "changed cells")
+
+
+def _more(count: int, limit: int, what: str) -> None:
+    if count > limit:
+        out.print(f"  ... and {count - limit:,} more {what} (--limit N shows more, --json all)")
 
 
 @app.command()

@@ -31,6 +31,7 @@ from copilot.session import Session
 from copilot.tui.help import HelpScreen
 from copilot.tui.history import HistoryScreen
 from copilot.tui.review import ReviewScreen
+from curation_tools.errors import UserInputError
 
 CSS = """
 #status { height: 1; background: $boost; }
@@ -60,6 +61,7 @@ class CurateApp(App[None]):
         ("h", "history", "history"),
         ("c", "cancel", "cancel tool"),
         ("question_mark", "help", "help"),
+        ("escape", "keys", "keys"),
         ("ctrl+q", "quit", "quit"),
     ]
 
@@ -190,16 +192,31 @@ class CurateApp(App[None]):
         self.push_screen(ReviewScreen(proposals, row_texts, pending_ids, views, classes), self._reviewed)
 
     def _reviewed(self, answers: dict[str, FindingDecision] | None) -> None:
+        self.query_one("#prompt", Input).focus()  # typing goes to the command box again, no Tab needed
         if answers is None:
             self.say("coordinator", "Review left open: nothing decided yet (r to come back).")
             return
-        self.session.review_with(AnswersReviewer(answers))
+        try:
+            self.session.review_with(AnswersReviewer(answers))
+        except UserInputError as error:  # the session keeps waiting, its pending findings intact
+            self.say("error", f"{error} Press r to review again.")
+            return
         approved = sum(a.approve for a in answers.values())
         self.say("you", f"approved {approved}, rejected {len(answers) - approved}")
         self.run_session()
 
     def action_history(self) -> None:
-        self.push_screen(HistoryScreen(self.session), lambda _: (self._refresh_preview(), self._refresh_status()))
+        self.push_screen(HistoryScreen(self.session), lambda _: self._after_history())
+
+    def action_keys(self) -> None:
+        """Escape in the command box: leave it, so the single keys (r, h, c, ?) act again."""
+        if self.focused is self.query_one("#prompt", Input):
+            self.query_one("#plan", DataTable).focus()
+
+    def _after_history(self) -> None:
+        self._refresh_preview()
+        self._refresh_status()
+        self.query_one("#prompt", Input).focus()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

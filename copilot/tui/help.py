@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
@@ -15,9 +16,10 @@ from copilot.chat_commands import HELP
 KEYS = """Keys
  Main     r  review pending          h  history
           c  cancel running tool     ?  help          ctrl+q  quit
-          type a command in the box below and press enter
+          type a command in the box below and press enter;
+          escape leaves the box, so the single keys act again
  Review   a  approve all             x  reject all
-          space  toggle row          l  change label
+          space  toggle row          l  change label (pick a class)
           s  approve above a score   o  sort (score / row id)
           f  filter by issue         enter  confirm    escape  back
  History  u  undo selected           y  redo selected
@@ -31,4 +33,4 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
-            yield Static(KEYS + "\n" + HELP)
+            yield Static(Text(KEYS + "\n" + HELP))  # plain text: "[N]" in the commands is not markup

@@ -17,7 +17,7 @@ from copilot.decisions import HUMAN, FindingDecision, as_decision
 from copilot.tui.label_picker import LabelPicker
 from copilot.tui.prompt import Ask
 from curation_tools.schema import Finding, Proposal
-from curation_tools.text import word_opcodes
+from curation_tools.text import natural_key, word_opcodes
 
 Answer = str | dict[str, Any]  # while reviewing: "approve" | "reject" | {"approve": True, "new_label": X}
 
@@ -151,8 +151,9 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
         findings = [f for f in self.proposal.findings if f.finding_id in self.answers]
         if self.issue_filter:
             findings = [f for f in findings if f.issue == self.issue_filter]
-        key = (lambda f: (-f.score, f.row_id)) if self.sort_by_score else (lambda f: f.row_id)
-        return sorted(findings, key=key)
+        if self.sort_by_score:
+            return sorted(findings, key=lambda f: (-f.score, natural_key(f.row_id)))
+        return sorted(findings, key=lambda f: natural_key(f.row_id))  # T103 before T1003
 
     def _mark(self, finding: Finding) -> str:
         answer = self.answers[finding.finding_id]
@@ -251,8 +252,8 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
                 cut = None
             if cut is None:
                 return
-            for f in self._visible():
-                self.answers[f.finding_id] = "approve" if f.score >= cut else "reject"
+            for f in self._visible():  # the score as the table shows it: 0.895 shows and counts as 0.90
+                self.answers[f.finding_id] = "approve" if float(f"{f.score:.2f}") >= cut else "reject"
             self._fill(self._cursor())
 
         self.app.push_screen(Ask("Approve findings with a score of at least:", "0.9"), done)
