@@ -232,3 +232,32 @@ def test_diff_says_how_many_lines_it_left_out(cli, tmp_path):
     assert cli("apply", data, findings).code == 0
     shown = cli("diff", data, "--limit", "5").stdout
     assert shown.count("  - ") == 5 and "... and 22 more removed rows (--limit N shows more, --json all)" in shown
+
+
+def test_the_plan_panel_shows_a_cancelled_step_as_cancelled(tmp_path):
+    from copilot.events import make_event
+    from copilot.tui.app import CurateApp
+
+    data = tmp_path / "tickets.csv"
+    shutil.copy(EXAMPLE, data)
+    session = Session.start(RunConfig(data=str(data), policy=load_policy("review")), tmp_path / "session")
+    for tool in ("dedup", "label-errors"):
+        session.skip(tool)  # nothing runs: the events below are fed by hand
+    app = CurateApp(session)
+
+    async def walk() -> dict[str, str]:
+        async with app.run_test(size=(80, 24)) as pilot:
+            for _ in range(600):
+                if session.status == "finished" and not app.running:
+                    break
+                await pilot.pause(0.1)
+            started = {"tool": "decontam", "params": {}, "reason": "r"}
+            app.on_session_event(make_event(1, "t", "step_started", started))
+            assert app.steps["decontam"] == "running"
+            app.on_session_event(make_event(2, "t", "finished", {"status": "cancelled"}))
+            await pilot.pause()
+            steps = dict(app.steps)
+            await pilot.press("ctrl+q")
+            return steps
+
+    assert asyncio.run(walk())["decontam"] == "cancelled"

@@ -130,6 +130,8 @@ def test_a_whole_session_review_apply_undo_export(tmp_path):
             await pilot.press("u")  # undo the selected (first) decision: the dedup drops come back
             await pilot.pause()
             await pilot.press("escape")
+            await pilot.pause()
+            seen["plan_after_undo"] = dict(app.steps)
             prompt = app.query_one("#prompt")
             prompt.focus()
             prompt.value = "export final.csv"
@@ -140,6 +142,7 @@ def test_a_whole_session_review_apply_undo_export(tmp_path):
 
     seen = asyncio.run(walk())
     assert seen["main_plan_rows"] >= 1
+    assert seen["plan_after_undo"]["dedup"] == "undone" and seen["plan_after_undo"]["label-errors"] == "applied 29"
     exported = pd.read_csv(tmp_path / "session" / "final.csv").set_index("ticket_id")
     original = pd.read_csv(EXAMPLE).set_index("ticket_id")
     assert set(exported.index) == set(original.index)  # the dedup decision was undone: every row is back

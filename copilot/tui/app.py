@@ -141,6 +141,9 @@ class CurateApp(App[None]):
                 self.say("coordinator", d.text or str(d.model_dump()))
             case Finished(data=d):
                 self.say("coordinator", f"Run {d.status}.")
+                for tool, state in self.steps.items():
+                    if state == "running":  # a cancelled (or stopped) step is no longer running
+                        self.steps[tool] = d.status
         self._refresh_plan()
         self._refresh_status()
 
@@ -214,6 +217,9 @@ class CurateApp(App[None]):
             self.query_one("#plan", DataTable).focus()
 
     def _after_history(self) -> None:
+        for info in self.session.history():  # oldest first: the latest decision of a tool shows
+            self.steps[info.tool] = f"applied {info.n_edits}" if info.status == "applied" else info.status
+        self._refresh_plan()
         self._refresh_preview()
         self._refresh_status()
         self.query_one("#prompt", Input).focus()
