@@ -21,12 +21,15 @@ class HistoryScreen(Screen[None]):
         ("u", "undo", "undo"),
         ("y", "redo", "redo"),
         ("e", "explain", "explain row"),
-        ("escape", "app.pop_screen", "back"),
+        ("escape", "back", "back"),
     ]
 
     def __init__(self, session) -> None:
         super().__init__()
         self.session = session
+
+    def action_back(self) -> None:
+        self.dismiss(None)  # not pop_screen: the main screen's callback refreshes the plan, preview and status
 
     def compose(self) -> ComposeResult:
         yield Static(id="version")
