@@ -214,10 +214,26 @@ class Session:
         return self._ledger.decisions()
 
     def undo(self, decision_id: int | None = None, by: str = "human") -> OperationResult:
-        return self._ledger.undo(decision_id, by=by)
+        result = self._ledger.undo(decision_id, by=by)
+        self._refresh_outputs()
+        return result
 
     def redo(self, decision_id: int | None = None, by: str = "human") -> OperationResult:
-        return self._ledger.redo(decision_id, by=by)
+        result = self._ledger.redo(decision_id, by=by)
+        self._refresh_outputs()
+        return result
+
+    def _refresh_outputs(self) -> None:
+        """A finished run's curated file, changes and report follow an undo or redo made afterwards."""
+        if not (self.out_dir / "summary.json").exists():
+            return
+        with self._graph() as graph:
+            snapshot = graph.get_state(THREAD)
+        if snapshot.next or snapshot.interrupts:  # still running or waiting: the outputs come at its end
+            return
+        state = snapshot.values
+        usage = self.llm.usage.model_dump() if self.llm is not None else None
+        write_outputs(self.out_dir, self._ledger, state, self.config, usage)
 
     def explain(self, row_id: str) -> RowHistory:
         return self._ledger.explain(row_id)

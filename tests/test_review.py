@@ -261,3 +261,18 @@ def test_the_plan_panel_shows_a_cancelled_step_as_cancelled(tmp_path):
             return steps
 
     assert asyncio.run(walk())["decontam"] == "cancelled"
+
+
+def test_undo_after_a_finished_run_rewrites_its_curated_file(tmp_path):
+    data = tmp_path / "tickets.csv"
+    shutil.copy(EXAMPLE, data)
+    session = Session.start(RunConfig(data=str(data), policy=load_policy("approve-all")), tmp_path / "run")
+    list(session.events())
+    assert session.status == "finished"
+    before = pd.read_csv(tmp_path / "run" / "curated.csv")
+    session.undo()  # the latest decision
+    after = pd.read_csv(tmp_path / "run" / "curated.csv")
+    assert after.equals(session.curated().reset_index(drop=True)[after.columns]) and not after.equals(before)
+    resumed = Session.resume(tmp_path / "run")
+    resumed.redo()
+    assert pd.read_csv(tmp_path / "run" / "curated.csv").equals(before)
