@@ -276,3 +276,22 @@ def test_undo_after_a_finished_run_rewrites_its_curated_file(tmp_path):
     resumed = Session.resume(tmp_path / "run")
     resumed.redo()
     assert pd.read_csv(tmp_path / "run" / "curated.csv").equals(before)
+
+
+def test_label_evidence_shows_the_neighbours_texts():
+    from copilot.tui.review import evidence_text
+    from curation_tools.schema import Action, Evidence, Finding, Neighbour
+
+    finding = Finding(
+        row_id="T1",
+        issue="label_error",
+        score=0.9,
+        action=Action(type="relabel", new_label="card_arrival"),
+        evidence=Evidence(
+            given_label="atm_support",
+            suggested_label="card_arrival",
+            neighbours=[Neighbour(row_id="T7", label="card_arrival", similarity=0.91)],
+        ),
+    )
+    shown = evidence_text(finding, "where is my card?", "labels", {"T7": "my card has not arrived yet"}).plain
+    assert "T7 [card_arrival] 0.91  my card has not arrived yet" in shown

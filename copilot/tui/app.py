@@ -188,7 +188,9 @@ class CurateApp(App[None]):
             self.notify("Nothing waits for a decision.")
             return
         proposals = self.session.pending_proposals()
-        row_texts = self.session.row_texts({f.row_id for p in proposals for f in p.findings})
+        rows = {f.row_id for p in proposals for f in p.findings}
+        rows |= {n.row_id for p in proposals for f in p.findings for n in f.evidence.neighbours or []}
+        row_texts = self.session.row_texts(rows)  # the neighbours' texts too: a label is judged beside them
         pending_ids = {p["finding_id"] for p in self.session.pending}
         views = self.session.evidence_views()
         classes = self.session.label_classes()

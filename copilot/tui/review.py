@@ -59,9 +59,9 @@ def side_by_side_diff(kept: str, dropped: str) -> Text:
     return out
 
 
-def evidence_text(finding: Finding, row_text: str, view: str = "text") -> Text:
+def evidence_text(finding: Finding, row_text: str, view: str = "text", texts: dict[str, str] | None = None) -> Text:
     """What a reviewer needs to judge one finding, in the view its tool's spec declares (labels, duplicates,
-    overlap, or the row's text)."""
+    overlap, or the row's text); `texts` holds other rows' texts (the neighbours')."""
     e = finding.evidence
     out = Text()
     out.append(f"{finding.issue} · row {finding.row_id} · score {finding.score:.2f}\n", style="bold")
@@ -75,7 +75,8 @@ def evidence_text(finding: Finding, row_text: str, view: str = "text") -> Text:
         if e.neighbours:
             out.append("neighbours:\n")
             for n in e.neighbours:
-                out.append(f"  {n.row_id} [{n.label}] {n.similarity:.2f}\n")
+                out.append(f"  {n.row_id} [{n.label}] {n.similarity:.2f}  ")
+                out.append((texts or {}).get(n.row_id, "")[:120] + "\n", style="dim")
         out.append("\n" + row_text + "\n")
     elif view == "duplicates":
         out.append(f"duplicate of row {e.duplicate_of}\nkept:    ")
@@ -202,7 +203,11 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
     def _show_evidence(self) -> None:
         finding = self._selected()
         view = self.views.get(self.proposal.tool, "text")
-        text = evidence_text(finding, self.row_texts.get(finding.row_id, ""), view) if finding else Text("no findings")
+        text = (
+            evidence_text(finding, self.row_texts.get(finding.row_id, ""), view, self.row_texts)
+            if finding
+            else Text("no findings")
+        )
         self.query_one("#evidence", Static).update(text)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
