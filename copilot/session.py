@@ -337,6 +337,20 @@ class Session:
     def _save_config(self) -> None:
         write_text_atomic(self.out_dir / "run.json", self.config.model_dump_json(indent=2))
 
+    def past_events(self) -> list[Event]:
+        """The events earlier runs of this session recorded (events.jsonl), oldest first: a resumed chat shows
+        its conversation again. A line this version cannot read is skipped."""
+        if not self._events_path.exists():
+            return []
+        events = []
+        for line in self._events_path.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+                events.append(make_event(record["seq"], record["at"], record["kind"], record["data"]))
+            except (ValueError, KeyError, TypeError):
+                continue
+        return events
+
     @property
     def _events_path(self) -> Path:
         return self.out_dir / "events.jsonl"

@@ -295,3 +295,21 @@ def test_label_evidence_shows_the_neighbours_texts():
     )
     shown = evidence_text(finding, "where is my card?", "labels", {"T7": "my card has not arrived yet"}).plain
     assert "T7 [card_arrival] 0.91  my card has not arrived yet" in shown
+
+
+def test_a_resumed_chat_shows_its_conversation_so_far(tmp_path):
+    from copilot.tui.app import CurateApp
+
+    _waiting_session(tmp_path)
+    resumed = Session.resume(tmp_path / "session")
+    app = CurateApp(resumed)
+
+    async def walk() -> str:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause(0.5)
+            lines = [strip.text for strip in app.query_one("#conversation").lines]
+            await pilot.press("ctrl+q")
+            return "\n".join(lines)
+
+    shown = asyncio.run(walk())
+    assert "Resumed session" in shown and "Round 1:" in shown and "dedup" in shown

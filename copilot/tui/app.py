@@ -86,10 +86,16 @@ class CurateApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        past = [event for event in self.session.past_events() if not isinstance(event, Progress)]
+        if past:  # a resumed session: its conversation so far, then what happens next
+            self.say("coordinator", f"Resumed session on {self.session.config.data}; what happened so far:")
+            for event in past:
+                self.on_session_event(event)
+        else:
+            self.say("coordinator", f"Session on {self.session.config.data}. I plan, tools propose, you decide.")
         self._refresh_plan()
         self._refresh_preview()
         self._refresh_status()
-        self.say("coordinator", f"Session on {self.session.config.data}. I plan, tools propose, you decide.")
         self.run_session()
 
     # ---- the run, in a thread ------------------------------------------------------------------
