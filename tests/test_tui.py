@@ -74,8 +74,12 @@ def check_snapshot(name: str, text: str) -> None:
     assert text == path.read_text(), f"{name} screen changed; rerun with UPDATE_SNAPSHOTS=1 if intended"
 
 
+SIZES = [pytest.param((80, 24), "", id="80x24"), pytest.param((120, 35), "_120x35", id="120x35")]
+
+
 @pytest.mark.slow
-def test_a_whole_session_review_apply_undo_export(tmp_path):
+@pytest.mark.parametrize(("size", "suffix"), SIZES)
+def test_a_whole_session_review_apply_undo_export(tmp_path, size, suffix):
     from copilot.tui.app import CurateApp
     from copilot.tui.history import HistoryScreen
     from copilot.tui.review import ReviewScreen
@@ -85,7 +89,7 @@ def test_a_whole_session_review_apply_undo_export(tmp_path):
 
     async def walk() -> dict:
         seen = {}
-        async with app.run_test(size=(80, 24)) as pilot:
+        async with app.run_test(size=size) as pilot:
             await _until(pilot, lambda: isinstance(app.screen, ReviewScreen))
             await pilot.pause(0.2)
             assert "dedup" in app.steps  # the plan is shown
@@ -97,7 +101,7 @@ def test_a_whole_session_review_apply_undo_export(tmp_path):
             seen["kept_by_toggle"] = next(f.row_id for f in review.proposal.findings if f.finding_id == first)
             seen["dedup_drops"] = {f.row_id for f in review.proposal.findings}
             await _until(pilot, lambda: "confirm" in screen_text(app))  # footer painted: the screen has settled
-            check_snapshot("review_dedup", await settled_text(pilot, app))
+            check_snapshot("review_dedup" + suffix, await settled_text(pilot, app))
             await pilot.press("space")  # toggle the first row: it stays
             await pilot.press("enter")
             await _until(
@@ -122,11 +126,11 @@ def test_a_whole_session_review_apply_undo_export(tmp_path):
             await pilot.press("enter")  # confirm: approve
             await _until(pilot, lambda: session.status == "finished" and not app.running)
             await pilot.pause(0.3)
-            check_snapshot("main_finished", await settled_text(pilot, app))
+            check_snapshot("main_finished" + suffix, await settled_text(pilot, app))
             assert app.focused is app.query_one("#prompt")  # after a review, typing goes to the command box
             await pilot.press("escape", "h")  # leave the box, then the history key
             await _until(pilot, lambda: isinstance(app.screen, HistoryScreen))
-            check_snapshot("history", await settled_text(pilot, app))
+            check_snapshot("history" + suffix, await settled_text(pilot, app))
             await pilot.press("u")  # undo the selected (first) decision: the dedup drops come back
             await pilot.pause()
             await pilot.press("escape")
@@ -228,7 +232,8 @@ def test_quit_mid_review_and_resume_returns_to_the_same_decisions(tmp_path):
     assert again.status == "waiting" and {p["finding_id"] for p in again.pending} == waiting
 
 
-def test_help_screen_lists_the_keys(tmp_path):
+@pytest.mark.parametrize(("size", "suffix"), SIZES)
+def test_help_screen_lists_the_keys(tmp_path, size, suffix):
     from copilot.tui.app import CurateApp
     from copilot.tui.help import HelpScreen
 
@@ -238,11 +243,12 @@ def test_help_screen_lists_the_keys(tmp_path):
     app = CurateApp(session)
 
     async def walk() -> str:
-        async with app.run_test(size=(80, 24)) as pilot:
-            await _until(pilot, lambda: session.status == "finished")
+        async with app.run_test(size=size) as pilot:
+            await _until(pilot, lambda: session.status == "finished" and not app.running)
             await pilot.press("question_mark")
             await _until(pilot, lambda: isinstance(app.screen, HelpScreen))
-            shown = screen_text(app)
+            shown = await settled_text(pilot, app)
+            check_snapshot("help" + suffix, shown)
             await pilot.press("escape")
             await pilot.press("ctrl+q")
             return shown

@@ -40,11 +40,11 @@ CSS = """
 #preview { width: 1fr; }
 #progress-row { height: 1; }
 #progress-label { width: 40; }
-#conversation { height: 1fr; border: round $primary; }
+#conversation { height: 1fr; border: round $primary; scrollbar-gutter: stable; }
 #prompt { height: 3; }
-#findings { width: 45%; }
+#findings { width: 60%; }
 #evidence-box { width: 1fr; border-left: solid $primary; padding: 0 1; }
-#summary { height: 2; }
+#summary { height: auto; max-height: 3; }
 #ask { width: 60; height: 7; border: thick $primary; background: $surface; padding: 1; }
 Ask { align: center middle; }
 #help { border: thick $primary; background: $surface; padding: 0 1; }
@@ -55,6 +55,7 @@ HelpScreen { align: center middle; }
 
 class CurateApp(App[None]):
     CSS = CSS
+    ENABLE_COMMAND_PALETTE = False  # every action has a key or a command; the footer needs the room at 80x24
     TITLE = "curate chat"
     BINDINGS: ClassVar[list[BindingType]] = [
         ("r", "review", "review"),

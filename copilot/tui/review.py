@@ -97,13 +97,13 @@ def evidence_text(finding: Finding, row_text: str, view: str = "text", texts: di
 
 class ReviewScreen(Screen[dict[str, FindingDecision]]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        ("a", "approve_all", "approve all"),
-        ("x", "reject_all", "reject all"),
+        ("a", "approve_all", "all"),
+        ("x", "reject_all", "none"),
         ("space", "toggle", "toggle"),
-        ("l", "label", "change label"),
-        ("s", "above", "approve ≥ score"),
-        ("o", "sort", "sort"),
-        ("f", "filter", "filter"),
+        ("l", "label", "label"),
+        ("s", "above", "≥ score"),
+        Binding("o", "sort", "sort", show=False),  # in the help screen; the footer keeps to what fits 80 columns
+        Binding("f", "filter", "filter", show=False),
         Binding("enter", "confirm", "confirm", priority=True),  # the table would take enter for itself
         ("escape", "back", "back"),
     ]
@@ -181,13 +181,12 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
             self.answers[f.finding_id] != "reject" for f in self.proposal.findings if f.finding_id in self.answers
         )
         shown = len(self._visible())
-        self.query_one("#summary", Static).update(
+        decided = len([f for f in self.proposal.findings if f.finding_id in self.answers])
+        self.query_one("#summary", Static).update(  # the counts first: they must never be the part cut off
             Text.assemble(
-                (self.proposal.tool, "bold"),
-                f" ({self.index + 1}/{len(self.proposals)}): {self.proposal.summary}\n"
-                f"{approved} of {len([f for f in self.proposal.findings if f.finding_id in self.answers])} approved"
-                f"{f' · filter: {self.issue_filter}' if self.issue_filter else ''} · {shown} shown · "
-                "enter confirms",
+                (f"{self.proposal.tool} ({self.index + 1}/{len(self.proposals)})", "bold"),
+                f" · {approved} of {decided} approved · {shown} shown"
+                f"{f' · filter: {self.issue_filter}' if self.issue_filter else ''}\n{self.proposal.summary}",
             )
         )
         self._show_evidence()
