@@ -126,7 +126,7 @@ def test_every_tui_screen_shows_hostile_strings_and_never_acts_on_them(data, tmp
                 await pilot.press("enter")
                 await pilot.pause(0.2)
             seen.append(screen_text(app))
-            await pilot.press("h")
+            await pilot.press("escape", "h")  # leave the command box, then the history key
             await _until(pilot, lambda: isinstance(app.screen, HistoryScreen))
             await pilot.press("e")
             await pilot.pause()

@@ -72,9 +72,13 @@ def test_the_label_picker_offers_only_classes_and_picks_by_name(tmp_path):
             assert isinstance(app.screen, LabelPicker)
             await pilot.press("escape")
             await pilot.pause()
+            app.push_screen(LabelPicker("New label:", ["closing tag [/] here", "INJ[/]"]), picked.append)
+            await pilot.pause()
+            await pilot.press(*"inj", "enter")  # a class name with markup is plain text, and a valid choice
+            await pilot.pause()
 
     asyncio.run(walk())
-    assert picked == ["card_linking", None]
+    assert picked == ["card_linking", None, "INJ[/]"]
 
 
 def test_an_integer_label_column_takes_a_picked_class_as_an_integer(tmp_path):

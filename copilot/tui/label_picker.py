@@ -27,7 +27,7 @@ class LabelPicker(ModalScreen[str | None]):
     def __init__(self, question: str, classes: list[str], suggested: str = "") -> None:
         super().__init__()
         self.question = question
-        self.classes = classes
+        self.choices = classes  # not `classes`: a Textual widget's CSS classes
         self.suggested = suggested
 
     def compose(self) -> ComposeResult:
@@ -42,8 +42,8 @@ class LabelPicker(ModalScreen[str | None]):
 
     def _matches(self, typed: str) -> list[str]:
         wanted = typed.strip().casefold()
-        exact = [c for c in self.classes if c.casefold() == wanted]
-        return exact + [c for c in self.classes if wanted in c.casefold() and c not in exact]
+        exact = [c for c in self.choices if c.casefold() == wanted]
+        return exact + [c for c in self.choices if wanted in c.casefold() and c not in exact]
 
     def _show(self, typed: str) -> None:
         options = self.query_one("#classes", OptionList)

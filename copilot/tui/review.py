@@ -118,7 +118,9 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
     ) -> None:
         super().__init__()
         self.proposals = proposals
-        self.classes = classes or []  # the label column's classes: a new label is one of them
+        self.label_classes = (
+            classes or []
+        )  # the label column's classes: a new label is one of them (`classes` is CSS's)
         self.row_texts = row_texts
         self.views = views  # tool -> evidence view, from the tool specs
         self.index = 0
@@ -246,7 +248,7 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
                 self._fill(row)
 
         question, suggested = f"New label for row {finding.row_id}:", str(finding.evidence.suggested_label)
-        self.app.push_screen(LabelPicker(question, self.classes, suggested), done)
+        self.app.push_screen(LabelPicker(question, self.label_classes, suggested), done)
 
     def action_above(self) -> None:
         def done(value: str | None) -> None:
