@@ -257,6 +257,25 @@ class Session:
     def proposal(self, proposal_id: str) -> Proposal:
         return self._ledger.proposal(proposal_id)
 
+    def pending_details(self) -> list[dict[str, Any]]:
+        """Each pending finding with what a person needs to decide it without other files: the row as it is now
+        (None if an earlier decision removed it) and the tool's evidence (kept row, benchmark item, given and
+        suggested labels, neighbours). The shape of pending.json."""
+        findings = {f.finding_id: f for p in self.pending_proposals() for f in p.findings}
+        frame = self._ledger.dataset().frame
+        details = []
+        for item in self.pending:
+            finding = findings.get(item["finding_id"])
+            row = item.get("row_id")
+            details.append(
+                {
+                    **item,
+                    "row": jsonable(frame.loc[row].to_dict()) if row in frame.index else None,
+                    "evidence": finding.evidence.model_dump(mode="json", exclude_none=True) if finding else {},
+                }
+            )
+        return details
+
     def pending_proposals(self) -> list[Proposal]:
         """The proposals whose findings wait for decisions, in review order."""
         ids = list(dict.fromkeys(p["proposal_id"] for p in self.pending))
@@ -448,6 +467,8 @@ DECISION_KEYS = (
     "action",
     "score",
     "message",
+    "row",
+    "evidence",
 )
 
 

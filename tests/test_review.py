@@ -317,3 +317,21 @@ def test_a_resumed_chat_shows_its_conversation_so_far(tmp_path):
 
     shown = asyncio.run(walk())
     assert "Resumed session" in shown and "Round 1:" in shown and "dedup" in shown
+
+
+def test_pending_json_carries_what_a_person_needs_and_round_trips(cli, tmp_path):
+    import json
+
+    run = tmp_path / "run"
+    bench = EXAMPLE.with_name("bank_eval.jsonl")
+    assert cli("run", EXAMPLE, "--benchmark", f"{bench}:query", "--out", run).code == 3
+    pending = json.loads((run / "pending.json").read_text())
+    by_tool = {item["tool"]: item for item in pending}
+    assert by_tool["decontam"]["row"]["text"] and by_tool["decontam"]["evidence"]["benchmark_text"]
+    assert (
+        by_tool["dedup"]["evidence"]["kept_text"] and by_tool["dedup"]["row"]["ticket_id"] == by_tool["dedup"]["row_id"]
+    )
+    for item in pending:
+        item["decision"] = "approve"
+    (tmp_path / "decisions.json").write_text(json.dumps(pending))
+    assert cli("run", "--resume", run, "--decisions", tmp_path / "decisions.json").code in (0, 3)

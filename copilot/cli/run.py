@@ -123,7 +123,7 @@ def run(
                 _show(event)
     folder = session.out_dir
     if session.status == "waiting":
-        pending = [{**p, "decision": None} for p in session.pending]
+        pending = [{**p, "decision": None} for p in session.pending_details()]
         write_text_atomic(folder / "pending.json", json.dumps(pending, indent=2, default=str))
         err.print(
             f"{len(pending)} finding(s) wait for a decision; they are listed in {folder / 'pending.json'}.\n"
