@@ -109,6 +109,7 @@ class Session:
         if unknown:
             raise UserInputError(f"No pending finding(s) {', '.join(sorted(unknown)[:5])} in this run.")
         decided: dict[str, dict[str, Any]] = {}
+        classes: list[str] | None = None
         for item in self.pending:
             fid = item["finding_id"]
             try:
@@ -120,14 +121,14 @@ class Session:
             except ValueError as error:
                 raise UserInputError(f"Finding {fid}: {error}") from None
             if decision.approve and decision.new_label is not None:
-                self._check_label(fid, decision.new_label)
+                classes = self.label_classes() if classes is None else classes  # read once per call
+                self._check_label(fid, decision.new_label, classes)
             decided[fid] = decision.model_dump(exclude={"finding_id"})
         self._answers = decided
 
-    def _check_label(self, finding_id: str, label: Any) -> None:
+    def _check_label(self, finding_id: str, label: Any, classes: list[str]) -> None:
         """A person's new label must be one of the column's classes: checked before anything is decided, so a
         typo leaves the session waiting as it was instead of failing later, when the edit is written."""
-        classes = self.label_classes()
         if classes and str(label) not in classes:
             near = difflib.get_close_matches(str(label), classes, n=3)
             hint = f" Did you mean {' or '.join(repr(c) for c in near)}?" if near else ""
