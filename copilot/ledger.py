@@ -37,6 +37,7 @@ from curation_tools.atomic_files import write_text_atomic
 from curation_tools.dataset import Dataset, DataSource, Roles
 from curation_tools.errors import UserInputError
 from curation_tools.io import ROW_ID, SourceTable, detect_format, read_source, write_table
+from curation_tools.label_names import naming_columns
 from curation_tools.schema import ActionType, Finding, Proposal
 from curation_tools.write_back import OutputRow, can_write_back, write_back
 
@@ -267,22 +268,9 @@ class _Working:
         return self.added[row][column] if row in self.added else self.frame.at[row, column]
 
     def companions(self, label: str, columns: list[str]) -> dict[str, dict[str, Any]]:
-        """Columns that name the label one-to-one (`label` + `label_name`): column -> {label as text: its name}.
-        A relabel updates them too, so a row never keeps the old class's name."""
+        """Columns that name the label one-to-one (see curation_tools.label_names), found once per batch."""
         if label not in self._companions:
-            found: dict[str, dict[str, Any]] = {}
-            frame = self.frame[self.frame[label].notna()]
-            keys = frame[label].map(lambda v: str(jsonable(v)))
-            for column in columns:
-                if column == label or keys.nunique() < 2 or keys.nunique() == len(frame):
-                    continue
-                try:
-                    pairs = pd.DataFrame({"key": keys, "name": frame[column]}).drop_duplicates()
-                except TypeError:  # unhashable cells
-                    continue
-                if pairs["name"].notna().all() and pairs["key"].is_unique and pairs["name"].is_unique:
-                    found[column] = {k: jsonable(n) for k, n in zip(pairs["key"], pairs["name"], strict=True)}
-            self._companions[label] = found
+            self._companions[label] = naming_columns(self.frame, label, columns)
         return self._companions[label]
 
     def label_class(self, column: str, label: Any) -> tuple[bool, Any]:

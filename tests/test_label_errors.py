@@ -211,3 +211,17 @@ def test_integer_labels_read_plainly_in_the_message(ctx):
     findings = run(make(frame), LabelErrorParams(), ctx).proposal.findings
     assert findings and all("np." not in f.message and f.message.startswith("labelled ") for f in findings)
     assert {f.message.split()[1] for f in findings} <= {"0", "1"}
+
+
+def test_findings_name_coded_labels_by_their_names(ctx):
+    """banking77 ships `label` (a code) and `label_name`: a finding reads the names, codes beside them."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(200, 2))
+    y = (x[:, 0] > 0).astype(np.int64)
+    y[:6] = 1 - y[:6]
+    frame = pd.DataFrame(x, columns=["a", "b"]).assign(label=y, label_name=np.where(y == 1, "positive", "negative"))
+    findings = run(make(frame, label="label", features=["a", "b"]), LabelErrorParams(), ctx).proposal.findings
+    assert findings
+    for f in findings:
+        assert f.message.startswith(("labelled 'positive' (1)", "labelled 'negative' (0)")), f.message
+        assert {f.evidence.given_label_name, f.evidence.suggested_label_name} == {"positive", "negative"}

@@ -67,9 +67,11 @@ def evidence_text(finding: Finding, row_text: str, view: str = "text", texts: di
     out.append(f"{finding.issue} · row {finding.row_id} · score {finding.score:.2f}\n", style="bold")
     out.append((finding.message or "") + "\n\n")
     if view == "labels":
-        out.append(f"given:     {e.given_label}\n")
+        given_name, suggested_name = getattr(e, "given_label_name", None), getattr(e, "suggested_label_name", None)
+        out.append(f"given:     {e.given_label}" + (f" {given_name}" if given_name is not None else "") + "\n")
         confidence = f" ({e.suggested_confidence:.0%})" if e.suggested_confidence is not None else ""
-        out.append(f"suggested: {e.suggested_label}{confidence}\n", style="bold")
+        named = f" {suggested_name}" if suggested_name is not None else ""
+        out.append(f"suggested: {e.suggested_label}{named}{confidence}\n", style="bold")
         for c in e.top_classes or []:
             out.append(f"  {c.label}: {c.probability:.0%}\n")
         if e.neighbours:

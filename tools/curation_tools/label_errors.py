@@ -31,6 +31,7 @@ from curation_tools import __version__
 from curation_tools.context import LabelQuestion, ToolContext
 from curation_tools.dataset import Dataset
 from curation_tools.errors import UserInputError
+from curation_tools.label_names import naming_columns
 from curation_tools.label_views import Views, build_views, regression_predictions
 from curation_tools.schema import (
     Action,
@@ -214,6 +215,11 @@ def _classification(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -
     neighbour_view = views.get("knn") or next(iter(views.values()))
     default_relabel = BINARY_RELABEL_CONFIDENCE if len(classes) == 2 else RELABEL_CONFIDENCE
     relabel_at = default_relabel if params.relabel_confidence is None else params.relabel_confidence
+    label_name = _class_names(data)  # code -> name where a column names the label (label + label_name)
+
+    def shown(value: object) -> str:
+        return f"{label_name[str(value)]!r} ({value})" if str(value) in label_name else repr(value)
+
     findings = []
     for row in np.flatnonzero(flagged):
         order = np.argsort(-probs[row])
@@ -229,6 +235,9 @@ def _classification(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -
             method="+".join(views),
             view_votes={view: names[int(v.probs[row].argmax())] for view, v in views.items()},
         )
+        if label_name:
+            evidence.given_label_name = label_name.get(str(names[y[row]]))
+            evidence.suggested_label_name = label_name.get(str(names[suggested]))
         relabel = confidence >= relabel_at
         action = Action(type="relabel", new_label=names[suggested]) if relabel else Action(type="flag")
         findings.append(
@@ -238,8 +247,8 @@ def _classification(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -
                 score=round(float(scores[row]), 4),
                 action=action,
                 evidence=evidence,
-                message=f"labelled {names[y[row]]!r} but the models give it {given[row]:.0%}; "
-                f"{names[suggested]!r} gets {confidence:.0%}",
+                message=f"labelled {shown(names[y[row]])} but the models give it {given[row]:.0%}; "
+                f"{shown(names[suggested])} gets {confidence:.0%}",
             )
         )
     report = {
@@ -252,6 +261,14 @@ def _classification(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -
         "rule": params.rule,
     }
     return findings, report
+
+
+def _class_names(data: Dataset) -> dict[str, object]:
+    """The label's names from the first column that names it one-to-one, if any ({} otherwise)."""
+    label = data.roles.label or ""
+    others = [c for c in data.frame.columns if c != label and c not in data.roles.text]
+    found = naming_columns(data.frame, label, others)
+    return next(iter(found.values()), {})
 
 
 def _plain(value: object) -> object:
