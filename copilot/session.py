@@ -40,6 +40,7 @@ from curation_tools.atomic_files import write_text_atomic
 from curation_tools.benchmark_files import load_benchmark, parse_spec
 from curation_tools.errors import ToolCancelled, UserInputError
 from curation_tools.io import load_dataset
+from curation_tools.label_names import naming_columns
 from curation_tools.registry import available_tools
 from curation_tools.schema import Proposal
 from curation_tools.text import natural_key
@@ -199,6 +200,15 @@ class Session:
         except TypeError:  # lists: a multi-label column
             return []
         return sorted({str(jsonable(v)) for v in values}, key=natural_key)
+
+    def label_names(self) -> dict[str, str]:
+        """class (as text) -> its name, where a column names the label one-to-one (label + label_name); else {}."""
+        roles = self._ledger.roles
+        if not roles.label:
+            return {}
+        frame = self._ledger.dataset().frame
+        found = naming_columns(frame, roles.label, [c for c in frame.columns if c not in roles.text])
+        return {k: str(v) for k, v in next(iter(found.values()), {}).items()}
 
     def row_texts(self, row_ids: set[str]) -> dict[str, str]:
         """The current text of these rows, for a reviewer ({} when the data has no text column)."""

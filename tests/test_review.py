@@ -76,9 +76,17 @@ def test_the_label_picker_offers_only_classes_and_picks_by_name(tmp_path):
             await pilot.pause()
             await pilot.press(*"inj", "enter")  # a class name with markup is plain text, and a valid choice
             await pilot.pause()
+            coded = LabelPicker("New label:", ["11", "12"], "11", names={"11": "card_arrival", "12": "card_linking"})
+            app.push_screen(coded, picked.append)
+            await pilot.pause()
+            assert app.screen.query_one("#answer").value == "card_arrival"  # the suggestion, by name
+            app.screen.query_one("#answer").value = "linking"  # chosen by name, returned as its code
+            await pilot.pause()
+            await pilot.press("enter")
+            await pilot.pause()
 
     asyncio.run(walk())
-    assert picked == ["card_linking", None, "INJ[/]"]
+    assert picked == ["card_linking", None, "INJ[/]", "12"]
 
 
 def test_an_integer_label_column_takes_a_picked_class_as_an_integer(tmp_path):

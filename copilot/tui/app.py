@@ -200,8 +200,8 @@ class CurateApp(App[None]):
         row_texts = self.session.row_texts(rows)  # the neighbours' texts too: a label is judged beside them
         pending_ids = {p["finding_id"] for p in self.session.pending}
         views = self.session.evidence_views()
-        classes = self.session.label_classes()
-        self.push_screen(ReviewScreen(proposals, row_texts, pending_ids, views, classes), self._reviewed)
+        classes, names = self.session.label_classes(), self.session.label_names()
+        self.push_screen(ReviewScreen(proposals, row_texts, pending_ids, views, classes, names), self._reviewed)
 
     def _reviewed(self, answers: dict[str, FindingDecision] | None) -> None:
         self.query_one("#prompt", Input).focus()  # typing goes to the command box again, no Tab needed

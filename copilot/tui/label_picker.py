@@ -24,11 +24,14 @@ class LabelPicker(ModalScreen[str | None]):
         ("up", "move(-1)", "previous"),
     ]
 
-    def __init__(self, question: str, classes: list[str], suggested: str = "") -> None:
+    def __init__(
+        self, question: str, classes: list[str], suggested: str = "", names: dict[str, str] | None = None
+    ) -> None:
         super().__init__()
         self.question = question
         self.choices = classes  # not `classes`: a Textual widget's CSS classes
-        self.suggested = suggested
+        self.names = names or {}  # class -> name, for coded labels: shown and searched, the class is returned
+        self.suggested = self.names.get(suggested, suggested)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="ask"):
@@ -40,15 +43,19 @@ class LabelPicker(ModalScreen[str | None]):
         self._show(self.suggested)
         self.query_one("#answer", Input).focus()
 
+    def _label(self, choice: str) -> str:
+        return f"{self.names[choice]} ({choice})" if choice in self.names else choice
+
     def _matches(self, typed: str) -> list[str]:
         wanted = typed.strip().casefold()
-        exact = [c for c in self.choices if c.casefold() == wanted]
-        return exact + [c for c in self.choices if wanted in c.casefold() and c not in exact]
+        exact = [c for c in self.choices if wanted in (c.casefold(), self.names.get(c, "").casefold())]
+        return exact + [c for c in self.choices if wanted in self._label(c).casefold() and c not in exact]
 
     def _show(self, typed: str) -> None:
         options = self.query_one("#classes", OptionList)
         options.clear_options()
-        options.add_options([Option(Text(c), id=c) for c in self._matches(typed)])  # class names are plain text
+        # class names are plain text, never markup
+        options.add_options([Option(Text(self._label(c)), id=c) for c in self._matches(typed)])
         if options.option_count:
             options.highlighted = 0
 

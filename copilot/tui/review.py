@@ -117,12 +117,13 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
         pending_ids: set[str],
         views: dict[str, str],
         classes: list[str] | None = None,
+        names: dict[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.proposals = proposals
-        self.label_classes = (
-            classes or []
-        )  # the label column's classes: a new label is one of them (`classes` is CSS's)
+        # the label column's classes (a new label is one of them) and their names; `classes` is a widget's CSS
+        self.label_classes = classes or []
+        self.label_names = names or {}
         self.row_texts = row_texts
         self.views = views  # tool -> evidence view, from the tool specs
         self.index = 0
@@ -250,7 +251,7 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
                 self._fill(row)
 
         question, suggested = f"New label for row {finding.row_id}:", str(finding.evidence.suggested_label)
-        self.app.push_screen(LabelPicker(question, self.label_classes, suggested), done)
+        self.app.push_screen(LabelPicker(question, self.label_classes, suggested, self.label_names), done)
 
     def action_above(self) -> None:
         def done(value: str | None) -> None:
