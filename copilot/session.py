@@ -35,6 +35,7 @@ from copilot.llm.budget import Budget
 from copilot.locks import FolderLock, folder_lock
 from copilot.recipe import check_steps
 from copilot.report import write_outputs
+from copilot.review_sheet import read_review_csv
 from copilot.run_config import RunConfig
 from curation_tools.atomic_files import write_text_atomic
 from curation_tools.benchmark_files import load_benchmark, parse_spec
@@ -200,6 +201,9 @@ class Session:
         except TypeError:  # lists: a multi-label column
             return []
         return sorted({str(jsonable(v)) for v in values}, key=natural_key)
+
+    def label_column(self) -> str | None:
+        return self._ledger.roles.label
 
     def label_names(self) -> dict[str, str]:
         """class (as text) -> its name, where a column names the label one-to-one (label + label_name); else {}."""
@@ -498,7 +502,10 @@ def _answer(where: str, value: Any, new_label: Any = None) -> str | dict[str, An
 
 def read_decisions(path: Path) -> AnswersReviewer:
     """A decisions file as a reviewer: {finding_id: 'approve'|'reject'|{"approve": bool, "new_label": X}}, or the
-    pending.json list with 'decision' filled in (null leaves that finding undecided). Validated strictly."""
+    pending.json list with 'decision' filled in (null leaves that finding undecided), or a filled-in review sheet
+    (a .csv from `curate review`). Validated strictly."""
+    if path.suffix.lower() == ".csv":
+        return AnswersReviewer(read_review_csv(path))
     try:
         raw = json.loads(path.read_bytes().decode("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:

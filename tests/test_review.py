@@ -343,3 +343,56 @@ def test_pending_json_carries_what_a_person_needs_and_round_trips(cli, tmp_path)
         item["decision"] = "approve"
     (tmp_path / "decisions.json").write_text(json.dumps(pending))
     assert cli("run", "--resume", run, "--decisions", tmp_path / "decisions.json").code in (0, 3)
+
+
+def test_a_review_sheet_is_filled_in_a_spreadsheet_and_resumes_the_run(cli, tmp_path):
+    import csv
+    import json
+
+    run = tmp_path / "run"
+    assert cli("run", EXAMPLE, "--out", run).code == 3  # review policy: everything waits
+    made = cli("review", run)
+    assert made.code == 0 and "curate run --resume" in made.stderr
+    with (run / "review.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == len(json.loads((run / "pending.json").read_text()))
+    assert all(r["row_text"] and r["proposed"] and r["decision"] == "" for r in rows)
+    dup = next(r for r in rows if r["issue"] == "exact_duplicate")
+    assert dup["evidence"].startswith("kept row ")
+    for r in rows:
+        r["decision"] = "approve"
+    rows[-1]["decision"] = ""  # left undecided: rejected when the run resumes
+    with (tmp_path / "filled.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert cli("run", "--resume", run, "--decisions", tmp_path / "filled.csv").code in (0, 3)
+    first_round = {r["finding_id"] for r in rows[:-1]}
+    explained = [json.loads(line) for line in (run / "events.jsonl").read_text().splitlines()]
+    assert any(e["kind"] == "applied" for e in explained) and first_round
+    bad = tmp_path / "bad.csv"
+    bad.write_text("finding_id,decision\nabc,maybe\n")
+    refused = cli("run", "--resume", run, "--decisions", bad)
+    assert refused.code == 2 and "line 2: decision is approve, reject or empty, not 'maybe'" in refused.stderr
+
+
+def test_review_sheet_cells_never_run_as_spreadsheet_formulas(tmp_path):
+    import csv
+
+    from copilot.review_sheet import write_review_csv
+
+    item = {
+        "finding_id": "f1",
+        "tool": "dedup",
+        "issue": "exact_duplicate",
+        "score": 1.0,
+        "row_id": '=HYPERLINK("http://x")',
+        "action": {"type": "drop"},
+        "message": "+1",
+        "row": {"text": "=1+1", "label": "a"},
+        "evidence": {},
+    }
+    write_review_csv([item], tmp_path / "s.csv", "label")
+    with (tmp_path / "s.csv").open(newline="") as handle:
+        row = next(csv.DictReader(handle))
+    assert row["row_id"].startswith("'=") and row["message"] == "'+1" and row["row_text"] == "text: =1+1"

@@ -356,6 +356,27 @@ def root(
     """Curate training and evaluation data with deterministic tools and an approval loop."""
 
 
+@app.command()
+def review(
+    folder: Annotated[Path, typer.Argument(help="a run folder waiting for decisions (curate run exited 3)")],
+    out_path: Annotated[Path | None, typer.Option("--out", help="where to write the sheet")] = None,
+) -> None:
+    """Write a review sheet (CSV) of a waiting run's findings: fill in `decision` (and `new_label`), then
+    `curate run --resume DIR --decisions SHEET.csv`."""
+    from copilot.review_sheet import write_review_csv
+    from copilot.session import Session  # lazy: LangGraph
+
+    session = Session.resume(folder)
+    if not session.pending:
+        raise UserInputError(f"{folder}: no finding waits for a decision; nothing to review.")
+    sheet = write_review_csv(session.pending_details(), out_path or folder / "review.csv", session.label_column())
+    err.print(
+        f"{len(session.pending)} finding(s) in {sheet}. Fill in decision (approve/reject) and, for a relabel, "
+        f"new_label; then: curate run --resume {folder} --decisions {sheet}",
+        markup=False,
+    )
+
+
 app.command("run")(run_command)
 app.command("chat")(chat_command)
 app.add_typer(eval_app, name="eval")

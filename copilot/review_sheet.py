@@ -1,0 +1,119 @@
+"""A review sheet: a waiting run's pending findings as a CSV a person fills in with a spreadsheet, read back as
+decisions (`curate run --resume DIR --decisions review.csv`).
+
+One row per finding: what the tool proposes, the row's text, the labels and the evidence in words, and two
+columns to fill: `decision` (approve, reject, or empty to leave it undecided) and `new_label` (optional).
+Every cell is written as text; a cell starting with = + - @ is prefixed with ' so a spreadsheet never runs it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+from curation_tools.atomic_files import write_text_atomic
+from curation_tools.errors import UserInputError
+
+COLUMNS = [
+    "finding_id",
+    "tool",
+    "issue",
+    "score",
+    "row_id",
+    "proposed",
+    "row_text",
+    "given_label",
+    "suggested_label",
+    "evidence",
+    "message",
+    "decision",
+    "new_label",
+]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def _named(value: Any, name: Any) -> str:
+    return f"{name} ({value})" if name is not None and value is not None else _cell(value)
+
+
+def _evidence_words(evidence: dict[str, Any]) -> str:
+    parts = []
+    if evidence.get("kept_text"):
+        parts.append(f"kept row {evidence.get('duplicate_of')}: {evidence['kept_text']}")
+    if evidence.get("benchmark_text"):
+        parts.append(
+            f"benchmark {evidence.get('benchmark')} item {evidence.get('benchmark_item')}: {evidence['benchmark_text']}"
+        )
+    for n in evidence.get("neighbours") or []:
+        parts.append(f"neighbour {n['row_id']} [{n['label']}] {n['similarity']:.2f}")
+    return " | ".join(parts)
+
+
+def _row_text(row: dict[str, Any] | None, label_column: str | None) -> str:
+    if row is None:
+        return "(removed by an earlier decision)"
+    return " | ".join(f"{k}: {v}" for k, v in row.items() if k != label_column)
+
+
+def write_review_csv(details: list[dict[str, Any]], path: Path, label_column: str | None) -> Path:
+    """The sheet for these pending findings (Session.pending_details)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
+    writer.writeheader()
+    for item in details:
+        evidence = item.get("evidence") or {}
+        action = item.get("action") or {}
+        proposed = action.get("type", "")
+        if action.get("new_label") is not None:
+            proposed += f" -> {action['new_label']}"
+        writer.writerow(
+            {
+                "finding_id": item["finding_id"],
+                "tool": _cell(item.get("tool")),
+                "issue": _cell(item.get("issue")),
+                "score": f"{float(item.get('score', 0)):.2f}",
+                "row_id": _cell(item.get("row_id")),
+                "proposed": _cell(proposed),
+                "row_text": _cell(_row_text(item.get("row"), label_column)),
+                "given_label": _named(evidence.get("given_label"), evidence.get("given_label_name")),
+                "suggested_label": _named(evidence.get("suggested_label"), evidence.get("suggested_label_name")),
+                "evidence": _cell(_evidence_words(evidence)),
+                "message": _cell(item.get("message")),
+                "decision": "",
+                "new_label": "",
+            }
+        )
+    write_text_atomic(path, buffer.getvalue())
+    return path
+
+
+def read_review_csv(path: Path) -> dict[str, str | dict[str, Any]]:
+    """finding_id -> 'approve' | 'reject' | {"approve": bool, "new_label": X} from a filled-in sheet; rows with an
+    empty decision stay undecided. Unknown decisions are refused with the row number."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserInputError(f"{path}: cannot read the review sheet: {error}") from None
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"finding_id", "decision"} - set(reader.fieldnames or [])
+    if missing:
+        raise UserInputError(f"{path}: not a review sheet (no {', '.join(sorted(missing))} column).")
+    answers: dict[str, str | dict[str, Any]] = {}
+    for number, row in enumerate(reader, start=2):
+        decision = (row.get("decision") or "").strip().lower()
+        if not decision:
+            continue
+        if decision not in ("approve", "reject"):
+            raise UserInputError(f"{path}: line {number}: decision is approve, reject or empty, not {decision!r}.")
+        new_label = (row.get("new_label") or "").strip()
+        answers[row["finding_id"]] = (
+            {"approve": decision == "approve", "new_label": new_label} if new_label else decision
+        )
+    return answers
