@@ -37,7 +37,7 @@ from curation_tools.atomic_files import write_text_atomic
 from curation_tools.dataset import Dataset, DataSource, Roles
 from curation_tools.errors import UserInputError
 from curation_tools.io import ROW_ID, SourceTable, detect_format, read_source, write_table
-from curation_tools.label_names import naming_columns
+from curation_tools.label_names import class_values, naming_columns
 from curation_tools.schema import ActionType, Finding, Proposal
 from curation_tools.write_back import OutputRow, can_write_back, write_back
 
@@ -278,12 +278,10 @@ class _Working:
         integer column). Unknown when no row holds it. Columns of lists (multi-label) take any label."""
         key = (column, len(self.added))
         if key not in self._classes:
-            try:
-                values = [*self.frame[column].dropna().unique().tolist(), *(r.get(column) for r in self.added.values())]
-            except TypeError:  # unhashable cells: lists
-                values = [[]]
-            lists = any(isinstance(v, list | tuple) or hasattr(v, "tolist") for v in values)
-            self._classes[key] = None if lists else {str(jsonable(v)): jsonable(v) for v in values if v is not None}
+            values = self.frame[column]
+            if self.added:
+                values = pd.concat([values, pd.Series([r.get(column) for r in self.added.values()], dtype=object)])
+            self._classes[key] = class_values(values)
         by_text = self._classes[key]
         if by_text is None:
             return True, label

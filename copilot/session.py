@@ -41,7 +41,7 @@ from curation_tools.atomic_files import write_text_atomic
 from curation_tools.benchmark_files import load_benchmark, parse_spec
 from curation_tools.errors import ToolCancelled, UserInputError
 from curation_tools.io import load_dataset
-from curation_tools.label_names import naming_columns
+from curation_tools.label_names import class_names, class_values
 from curation_tools.registry import available_tools
 from curation_tools.schema import Proposal
 from curation_tools.text import natural_key
@@ -195,12 +195,8 @@ class Session:
         """The label column's classes in the current version, as text ([] without a single-label column)."""
         if not self._ledger.roles.label:
             return []
-        column = self._ledger.dataset().frame[self._ledger.roles.label].dropna()
-        try:
-            values = column.unique().tolist()
-        except TypeError:  # lists: a multi-label column
-            return []
-        return sorted({str(jsonable(v)) for v in values}, key=natural_key)
+        classes = class_values(self._ledger.dataset().frame[self._ledger.roles.label])
+        return sorted(classes or {}, key=natural_key)
 
     def label_column(self) -> str | None:
         return self._ledger.roles.label
@@ -210,9 +206,7 @@ class Session:
         roles = self._ledger.roles
         if not roles.label:
             return {}
-        frame = self._ledger.dataset().frame
-        found = naming_columns(frame, roles.label, [c for c in frame.columns if c not in roles.text])
-        return {k: str(v) for k, v in next(iter(found.values()), {}).items()}
+        return {k: str(v) for k, v in class_names(self._ledger.dataset().frame, roles.label, roles.text).items()}
 
     def row_texts(self, row_ids: set[str]) -> dict[str, str]:
         """The current text of these rows, for a reviewer ({} when the data has no text column)."""

@@ -31,7 +31,7 @@ from curation_tools import __version__
 from curation_tools.context import LabelQuestion, ToolContext
 from curation_tools.dataset import Dataset
 from curation_tools.errors import UserInputError
-from curation_tools.label_names import naming_columns
+from curation_tools.label_names import class_names, plain
 from curation_tools.label_views import Views, build_views, regression_predictions
 from curation_tools.schema import (
     Action,
@@ -210,12 +210,13 @@ def _classification(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -
     flagged = flag_rows(ensemble, params)
     given = probs[np.arange(len(y)), y]
     row_ids = ensemble.rows
-    names = [_plain(c) for c in classes]  # JSON-friendly class values, computed once
+    names = [plain(c) for c in classes]  # JSON-friendly class values, computed once
     row_labels = [names[i] for i in y]
     neighbour_view = views.get("knn") or next(iter(views.values()))
     default_relabel = BINARY_RELABEL_CONFIDENCE if len(classes) == 2 else RELABEL_CONFIDENCE
     relabel_at = default_relabel if params.relabel_confidence is None else params.relabel_confidence
-    label_name = _class_names(data)  # code -> name where a column names the label (label + label_name)
+    # code -> name where a column names the label (label + label_name)
+    label_name = class_names(data.frame, data.roles.label or "", data.roles.text)
 
     def shown(value: object) -> str:
         return f"{label_name[str(value)]!r} ({value})" if str(value) in label_name else repr(value)
@@ -261,18 +262,6 @@ def _classification(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -
         "rule": params.rule,
     }
     return findings, report
-
-
-def _class_names(data: Dataset) -> dict[str, object]:
-    """The label's names from the first column that names it one-to-one, if any ({} otherwise)."""
-    label = data.roles.label or ""
-    others = [c for c in data.frame.columns if c != label and c not in data.roles.text]
-    found = naming_columns(data.frame, label, others)
-    return next(iter(found.values()), {})
-
-
-def _plain(value: object) -> object:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _multilabel(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -> tuple[list[Finding], dict]:

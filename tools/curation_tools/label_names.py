@@ -1,6 +1,8 @@
-"""Columns that name a label one-to-one: banking77 ships `label` (a code) with `label_name`.
+"""A label column's classes as text, and the columns that name them one-to-one (banking77 ships `label`, a code,
+with `label_name`).
 
-Findings and reviews show the names, and a relabel renames the row too, so a row never keeps the old class's
+A person's new label is checked against the classes as text ("1" is the class 1 of an integer column);
+findings and reviews show the names, and a relabel renames the row too, so a row never keeps the old class's
 name next to its new code.
 """
 
@@ -11,15 +13,27 @@ from typing import Any
 import pandas as pd
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds (JSON-friendly); anything else as it is."""
     return value.item() if hasattr(value, "item") else value
+
+
+def class_values(values: pd.Series) -> dict[str, Any] | None:
+    """Each class as text -> the value the column holds for it; None for a multi-label column (cells of lists)."""
+    try:
+        distinct = values.dropna().unique().tolist()
+    except TypeError:  # unhashable cells: lists
+        return None
+    if any(isinstance(v, list | tuple) or hasattr(v, "tolist") for v in distinct):
+        return None
+    return {str(plain(v)): plain(v) for v in distinct}
 
 
 def naming_columns(frame: pd.DataFrame, label: str, columns: list[str]) -> dict[str, dict[str, Any]]:
     """column -> {label as text: its name}, for each of `columns` whose values pair one-to-one with the label's
     (at least two classes, and some class on more than one row)."""
     rows = frame[frame[label].notna()]
-    keys = rows[label].map(lambda v: str(_plain(v)))
+    keys = rows[label].map(lambda v: str(plain(v)))
     if keys.nunique() < 2 or keys.nunique() == len(rows):
         return {}
     found: dict[str, dict[str, Any]] = {}
@@ -31,5 +45,11 @@ def naming_columns(frame: pd.DataFrame, label: str, columns: list[str]) -> dict[
         except TypeError:  # unhashable cells (lists)
             continue
         if pairs["name"].notna().all() and pairs["key"].is_unique and pairs["name"].is_unique:
-            found[column] = {k: _plain(n) for k, n in zip(pairs["key"], pairs["name"], strict=True)}
+            found[column] = {k: plain(n) for k, n in zip(pairs["key"], pairs["name"], strict=True)}
     return found
+
+
+def class_names(frame: pd.DataFrame, label: str, exclude: list[str]) -> dict[str, Any]:
+    """The label's names from the first column (not in `exclude`, e.g. the text) that names it; {} if none."""
+    found = naming_columns(frame, label, [c for c in frame.columns if c not in exclude])
+    return next(iter(found.values()), {})
