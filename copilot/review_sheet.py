@@ -40,7 +40,7 @@ def _cell(value: Any) -> str:
 
 
 def _named(value: Any, name: Any) -> str:
-    return f"{name} ({value})" if name is not None and value is not None else _cell(value)
+    return _cell(f"{name} ({value})" if name is not None and value is not None else value)
 
 
 def _evidence_words(evidence: dict[str, Any]) -> str:

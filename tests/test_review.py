@@ -390,9 +390,10 @@ def test_review_sheet_cells_never_run_as_spreadsheet_formulas(tmp_path):
         "action": {"type": "drop"},
         "message": "+1",
         "row": {"text": "=1+1", "label": "a"},
-        "evidence": {},
+        "evidence": {"given_label": "a", "given_label_name": "=cmd()"},
     }
     write_review_csv([item], tmp_path / "s.csv", "label")
     with (tmp_path / "s.csv").open(newline="") as handle:
         row = next(csv.DictReader(handle))
     assert row["row_id"].startswith("'=") and row["message"] == "'+1" and row["row_text"] == "text: =1+1"
+    assert row["given_label"] == "'=cmd() (a)"  # a label's name from the data is escaped too
