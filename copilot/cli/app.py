@@ -359,20 +359,45 @@ def root(
 @app.command()
 def review(
     folder: Annotated[Path, typer.Argument(help="a run folder waiting for decisions (curate run exited 3)")],
-    out_path: Annotated[Path | None, typer.Option("--out", help="where to write the sheet")] = None,
+    out_path: Annotated[
+        Path | None,
+        typer.Option("--out", help="write only this sheet: a .html page or a .csv (default: both, in the folder)"),
+    ] = None,
 ) -> None:
-    """Write a review sheet (CSV) of a waiting run's findings: fill in `decision` (and `new_label`), then
-    `curate run --resume DIR --decisions SHEET.csv`."""
+    """Write review sheets of a waiting run's findings: review.html (open it in a browser, decide, export
+    decisions.json) and review.csv (fill in `decision` and `new_label`); then
+    `curate run --resume DIR --decisions decisions.json` (or the filled-in .csv)."""
+    from copilot.review_page import page_data, write_review_html
     from copilot.review_sheet import write_review_csv
     from copilot.session import Session  # lazy: LangGraph
 
+    if out_path is not None and out_path.suffix.lower() not in (".html", ".csv"):
+        raise UserInputError(f"--out {out_path}: a review sheet is a .html or a .csv file.")
     session = Session.resume(folder)
     if not session.pending:
         raise UserInputError(f"{folder}: no finding waits for a decision; nothing to review.")
-    sheet = write_review_csv(session.pending_details(), out_path or folder / "review.csv", session.label_column())
+    details = session.pending_details()
+    written = []
+    if out_path is None or out_path.suffix.lower() == ".html":
+        shown = {d["row_id"] for d in details} | {
+            n["row_id"] for d in details for n in (d.get("evidence") or {}).get("neighbours") or []
+        }
+        data = page_data(
+            details,
+            run_dir=folder,
+            texts=session.row_texts(shown),
+            views=session.evidence_views(),
+            classes=session.label_classes(),
+            names=session.label_names(),
+            label_column=session.label_column(),
+        )
+        written.append(write_review_html(data, out_path or folder / "review.html"))
+    if out_path is None or out_path.suffix.lower() == ".csv":
+        written.append(write_review_csv(details, out_path or folder / "review.csv", session.label_column()))
     err.print(
-        f"{len(session.pending)} finding(s) in {sheet}. Fill in decision (approve/reject) and, for a relabel, "
-        f"new_label; then: curate run --resume {folder} --decisions {sheet}",
+        f"{len(session.pending)} finding(s) in {' and '.join(map(str, written))}.\n"
+        "In the page: decide (a/r, l for a label), then export decisions.json; in the CSV: fill in decision "
+        f"(approve/reject) and new_label. Then: curate run --resume {folder} --decisions FILE",
         markup=False,
     )
 

@@ -127,8 +127,8 @@ def run(
         write_text_atomic(folder / "pending.json", json.dumps(pending, indent=2, default=str))
         err.print(
             f"{len(pending)} finding(s) wait for a decision; they are listed in {folder / 'pending.json'}.\n"
-            f"Fill in each 'decision' with approve or reject, then: "
-            f"curate run --resume {folder} --decisions {folder / 'pending.json'}",
+            f"To decide them in a browser or a spreadsheet: curate review {folder}. Or fill in each 'decision' "
+            f"there with approve or reject. Then: curate run --resume {folder} --decisions FILE",
             markup=False,
         )
     elif (folder / "summary.json").exists():

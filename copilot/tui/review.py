@@ -14,10 +14,11 @@ from textual.widgets import DataTable, Footer, Static
 from textual.widgets.data_table import CellDoesNotExist
 
 from copilot.decisions import HUMAN, FindingDecision, as_decision
+from copilot.evidence_marks import diff_parts, overlap_ranges
 from copilot.tui.label_picker import LabelPicker
 from copilot.tui.prompt import Ask
 from curation_tools.schema import Finding, Proposal
-from curation_tools.text import natural_key, word_opcodes
+from curation_tools.text import natural_key
 
 Answer = str | dict[str, Any]  # while reviewing: "approve" | "reject" | {"approve": True, "new_label": X}
 
@@ -25,37 +26,19 @@ Answer = str | dict[str, Any]  # while reviewing: "approve" | "reject" | {"appro
 def highlight_overlap(text: str, spans: list[str]) -> Text:
     """The text with the overlapping spans (normalised words) shown in reverse video."""
     out = Text(text)
-    lowered = text.lower()
-    for span in spans:
-        words = span.split()
-        if not words:
-            continue
-        start = lowered.find(words[0])
-        while start != -1:
-            end = start
-            for word in words:
-                found = lowered.find(word, end)
-                if found == -1 or found - end > 3:
-                    break
-                end = found + len(word)
-            else:
-                out.stylize("reverse", start, end)
-                break
-            start = lowered.find(words[0], start + 1)
+    for start, end in overlap_ranges(text, spans):
+        out.stylize("reverse", start, end)
     return out
+
+
+DIFF_STYLES = {"same": "", "removed": "bold red strike", "added": "bold green"}
 
 
 def side_by_side_diff(kept: str, dropped: str) -> Text:
     """Two texts word by word: removed words red, added words green."""
-    a, b = kept.split(), dropped.split()
     out = Text()
-    for op, i1, i2, j1, j2 in word_opcodes(a, b):
-        if op == "equal":
-            out.append(" ".join(a[i1:i2]) + " ")
-        if op in ("delete", "replace"):
-            out.append(" ".join(a[i1:i2]) + " ", style="bold red strike")
-        if op in ("insert", "replace"):
-            out.append(" ".join(b[j1:j2]) + " ", style="bold green")
+    for kind, words in diff_parts(kept, dropped):
+        out.append(words + " ", style=DIFF_STYLES[kind])
     return out
 
 

@@ -1,0 +1,185 @@
+"""The HTML review page, in a real headless Chromium: it opens without a console error, a person decides from
+the keyboard and picks a label by name, the choices survive a reload, and the exported decisions.json resumes
+the run with exactly those decisions. Row text cannot run script in it. A screenshot of each page is saved
+under test-artifacts/ (or $CURATE_TEST_ARTIFACTS)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from copilot.review_page import page_data, script_json, write_review_html
+
+from .conftest import EXAMPLE, REPO
+
+ARTIFACTS = Path(os.environ.get("CURATE_TEST_ARTIFACTS", REPO / "test-artifacts"))
+HOSTILE = '</script><script>console.error("ran")</script><img src=x onerror="console.error(1)"> & <b>bold</b>'
+
+
+def test_page_data_cannot_close_its_script_element():
+    text = script_json({"t": HOSTILE})
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert json.loads(text) == {"t": HOSTILE}
+
+
+def test_the_page_marks_overlaps_and_diffs_and_names_labels(tmp_path):
+    details = [
+        {
+            "finding_id": "d1",
+            "tool": "decontam",
+            "issue": "contamination",
+            "score": 1.0,
+            "row_id": "r1",
+            "action": {"type": "drop"},
+            "row": {"text": "So what exchange rates do you offer?"},
+            "evidence": {
+                "benchmark": "b.jsonl",
+                "benchmark_item": "7",
+                "benchmark_text": "What exchange rates do you offer?",
+                "overlapping_spans": ["what exchange rates do you offer"],
+            },
+        },
+        {
+            "finding_id": "l1",
+            "tool": "label-errors",
+            "issue": "label_error",
+            "score": 0.9,
+            "row_id": "r2",
+            "action": {"type": "relabel", "new_label": 3},
+            "row": {"text": "card lost", "label": 1},
+            "evidence": {"given_label": 1, "suggested_label": 3, "suggested_confidence": 0.9},
+        },
+    ]
+    data = page_data(
+        details,
+        run_dir=tmp_path,
+        texts={"r1": "So what exchange rates do you offer?", "r2": "card lost"},
+        views={"decontam": "overlap", "label-errors": "labels"},
+        classes=["1", "3"],
+        names={"1": "card_arrival", "3": "lost_card"},
+        label_column="label",
+    )
+    overlap, labels = data["findings"]
+    assert ["mark", "what exchange rates do you offer"] in overlap["blocks"][1]["parts"]
+    assert labels["proposed"] == "relabel → lost_card (3)" and labels["relabel"]
+    assert data["classes"] == [["1", "card_arrival (1)"], ["3", "lost_card (3)"]]
+    assert [f for f in labels["fields"] if f[0] == "text"] == []  # the row's text is shown once, not twice
+
+
+def test_review_out_must_be_html_or_csv(cli, tmp_path):
+    refused = cli("review", tmp_path, "--out", tmp_path / "sheet.txt")
+    assert refused.code == 2 and "a .html or a .csv" in refused.stderr
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright (the test extras)")
+    found = (shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome"))
+    executable = next((path for path in found if path), None)
+    if executable is None:
+        pytest.skip("needs a Chromium on PATH (Debian: apt-get install chromium); .ci/run installs it")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+def _open(browser, page_path: Path):
+    """A fresh browser context on the page, and the list its console errors and uncaught exceptions go to."""
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1100, "height": 800})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(page_path.resolve().as_uri())
+    return page, errors
+
+
+def _screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=False)
+
+
+@pytest.mark.slow
+def test_a_person_decides_in_the_browser_and_the_export_resumes_the_run(cli, browser, tmp_path):
+    data = tmp_path / "tickets.csv"
+    shutil.copy(EXAMPLE, data)
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text("steps:\n  - tool: label-errors\n")
+    run = tmp_path / "run"
+    assert cli("run", data, "--recipe", recipe, "--policy", "review", "--out", run).code == 3
+    made = cli("review", run)
+    assert made.code == 0 and (run / "review.html").is_file() and (run / "review.csv").is_file()
+    pending = json.loads((run / "pending.json").read_text())
+    assert len(pending) >= 3
+
+    page, errors = _open(browser, run / "review.html")
+    assert page.text_content("#counts").startswith(f"0 of {len(pending)} decided")
+    page.keyboard.press("a")  # first finding: approve the suggested label
+    page.keyboard.press("j")
+    page.keyboard.press("r")  # second: reject
+    page.keyboard.press("j")
+    page.keyboard.press("l")  # third: choose another label by its name
+    third = pending[2]
+    other = next(c for c in sorted(set(pd.read_csv(data)["intent"])) if c != third["action"]["new_label"])
+    page.locator(f"#finding-{third['finding_id']} select.new-label").select_option(label=other)
+    page.keyboard.press("Escape")
+    assert page.text_content("#counts").startswith(f"3 of {len(pending)} decided: 2 approve, 1 reject")
+    _screenshot(page, "review_page_labels.png")
+
+    page.reload()  # choices are kept in the browser until exported
+    assert page.text_content("#counts").startswith(f"3 of {len(pending)} decided")
+    with page.expect_download() as download:
+        page.keyboard.press("e")
+    exported = tmp_path / "decisions.json"
+    download.value.save_as(exported)
+    assert errors == []
+
+    first, second = pending[0], pending[1]
+    assert json.loads(exported.read_text()) == {
+        first["finding_id"]: "approve",
+        second["finding_id"]: "reject",
+        third["finding_id"]: {"approve": True, "new_label": other},
+    }
+    assert cli("run", "--resume", run, "--decisions", exported).code == 0
+    curated = pd.read_csv(run / "curated.csv", index_col="ticket_id")
+    assert curated.loc[first["row_id"], "intent"] == first["action"]["new_label"]
+    assert curated.loc[second["row_id"], "intent"] == second["row"]["intent"]
+    assert curated.loc[third["row_id"], "intent"] == other
+
+
+@pytest.mark.slow
+def test_row_text_is_shown_as_text_and_never_runs(browser, tmp_path):
+    details = [
+        {
+            "finding_id": "x1",
+            "tool": "dedup",
+            "issue": "near_duplicate",
+            "score": 0.9,
+            "row_id": HOSTILE,
+            "action": {"type": "drop"},
+            "message": HOSTILE,
+            "row": {"text": HOSTILE},
+            "evidence": {"duplicate_of": "k", "kept_text": "plain " + HOSTILE},
+        }
+    ]
+    data = page_data(
+        details,
+        run_dir=tmp_path,
+        texts={HOSTILE: HOSTILE},
+        views={"dedup": "duplicates"},
+        classes=[],
+        names={},
+        label_column=None,
+    )
+    page, errors = _open(browser, write_review_html(data, tmp_path / "review.html"))
+    assert page.locator("#findings img").count() == 0 and page.locator("#findings script").count() == 0
+    assert HOSTILE in page.text_content(".finding .message")
+    _screenshot(page, "review_page_hostile.png")
+    assert errors == []
