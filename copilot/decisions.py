@@ -57,6 +57,17 @@ class Decision(BaseModel):
         return ", ".join(sorted({d.decided_by for d in self.findings.values()})) or "nobody"
 
 
+class ReviewDraft(BaseModel):
+    """A person's review in progress, saved as they go so that quitting half-way loses nothing: their answers
+    so far ('approve' | 'reject' | {"approve": true, "new_label": X}), the proposal on screen and the finding
+    under the cursor."""
+
+    format_version: int = 1
+    answers: dict[str, str | dict[str, Any]] = Field(default_factory=dict)
+    proposal: int = 0
+    at: str | None = None
+
+
 class Reviewer(Protocol):
     """Decides a finding, or returns None to leave it to the next reviewer."""
 

@@ -15,6 +15,7 @@ WORKSPACE = 1  # workspace.json
 PROPOSAL = 1  # proposals in the ledger
 EVENTS = 1  # each events.jsonl line
 LEDGER = 1  # ledger.sqlite's user_version
+REVIEW_DRAFT = 1  # review_draft.json
 
 KEY = "format_version"
 

@@ -27,7 +27,7 @@ from copilot.agents.heuristic import RecipePlanner
 from copilot.agents.plan import Planner
 from copilot.agents.registry import PlannerDeps, check_planner, make_planner
 from copilot.config import Settings
-from copilot.decisions import HUMAN, AnswersReviewer, FindingDecision, Reviewer, as_decision
+from copilot.decisions import HUMAN, AnswersReviewer, FindingDecision, ReviewDraft, Reviewer, as_decision
 from copilot.events import Event, make_event
 from copilot.graph import RunContext, RunState, build_graph, emit
 from copilot.ledger import DecisionInfo, Edit, Ledger, OperationResult, RowHistory, jsonable
@@ -57,6 +57,9 @@ class SessionState(BaseModel):
     rows_in: int
     pending: int
     status: str
+
+
+DRAFT_FILE = "review_draft.json"
 
 
 class Session:
@@ -154,6 +157,30 @@ class Session:
                     if decision is not None:
                         answers[finding.finding_id] = decision
         self.decide(answers, by=reviewer.name)
+
+    def review_draft(self) -> ReviewDraft:
+        """The person's unfinished review of the pending findings (empty if none): answers for findings that
+        no longer wait, or that are not valid answers, are left out."""
+        path = self.out_dir / DRAFT_FILE
+        if not path.exists():
+            return ReviewDraft()
+        try:
+            draft = ReviewDraft.model_validate(formats.load_json(path, "review draft", formats.REVIEW_DRAFT))
+        except ValueError:  # a damaged draft is a lost convenience, not a reason to refuse the review
+            return ReviewDraft()
+        pending = {p["finding_id"] for p in self.pending}
+        answers = {}
+        for fid, answer in draft.answers.items():
+            try:
+                if fid in pending and as_decision(fid, answer, HUMAN):
+                    answers[fid] = answer
+            except ValueError:
+                continue
+        return draft.model_copy(update={"answers": answers, "at": draft.at if draft.at in pending else None})
+
+    def save_review_draft(self, draft: ReviewDraft) -> None:
+        """Keep a review in progress (atomically: a crash leaves the last saved draft)."""
+        write_text_atomic(self.out_dir / DRAFT_FILE, draft.model_dump_json())
 
     def skip(self, tool: str) -> None:
         """Leave a tool out of every later plan (recorded in run.json, so a resumed session keeps it)."""
@@ -341,6 +368,8 @@ class Session:
                 return
             finally:
                 stream.close()  # before the checkpointer's connection closes
+            if isinstance(run_input, Command):  # the reviewed findings are decided: their draft is done
+                (self.out_dir / DRAFT_FILE).unlink(missing_ok=True)
             if self.status == "waiting":
                 return
             final = graph.get_state(THREAD).values

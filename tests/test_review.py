@@ -103,45 +103,81 @@ def test_an_integer_label_column_takes_a_picked_class_as_an_integer(tmp_path):
     assert session.status == "waiting"
 
 
-def test_escape_on_a_review_with_changes_asks_before_throwing_them_away(tmp_path):
+async def until(pilot, condition) -> None:
+    """Wait on the UI's observable state (no fixed sleep): up to 2 minutes."""
+    for _ in range(1200):
+        if condition():
+            return
+        await pilot.pause(0.1)
+    raise AssertionError("timed out waiting for the UI")
+
+
+def test_escape_on_a_review_keeps_its_changes_and_r_and_a_resumed_chat_return_to_them(tmp_path):
     from copilot.tui.app import CurateApp
-    from copilot.tui.prompt import Ask
     from copilot.tui.review import ReviewScreen
 
     data = tmp_path / "tickets.csv"
     shutil.copy(EXAMPLE, data)
-    session = Session.start(RunConfig(data=str(data), policy=load_policy("review")), tmp_path / "session")
-    app = CurateApp(session)
+    folder = tmp_path / "session"
+    session = Session.start(RunConfig(data=str(data), policy=load_policy("review")), folder)
 
-    async def until(pilot, condition) -> None:
-        for _ in range(1200):
-            if condition():
-                return
-            await pilot.pause(0.1)
-        raise AssertionError("timed out waiting for the UI")
-
-    async def walk() -> None:
+    async def walk(app, first_visit: bool) -> tuple[dict, int]:
         async with app.run_test(size=(80, 24)) as pilot:
             await until(pilot, lambda: isinstance(app.screen, ReviewScreen))
             review = app.screen
-            await pilot.press("space")  # one change
-            await pilot.press("escape")
+            if first_visit:
+                await pilot.press("space", "down", "down")  # one change, then two rows on
+                await pilot.press("escape")  # leave: nothing decided, nothing lost
+                await until(pilot, lambda: not isinstance(app.screen, ReviewScreen))
+                assert session.status == "waiting" and session.pending
+                assert app.focused is app.query_one("#prompt")  # typing goes to the command box, no Tab needed
+                await pilot.press("escape")  # leave the box: single keys act again
+                await pilot.press("r")
+                await until(pilot, lambda: isinstance(app.screen, ReviewScreen))
+                review = app.screen
+            seen = dict(review.answers), review.query_one("#findings").cursor_row
+            await pilot.press("ctrl+q")
+            return seen
+
+    answers, row = asyncio.run(walk(CurateApp(session), first_visit=True))
+    changed = {f for f, a in answers.items() if a == "reject"}
+    assert len(changed) == 1 and row == 2  # r opened the review as it was left
+    session.close()
+    resumed = Session.resume(folder)  # a new process: `curate chat --resume`
+    assert asyncio.run(walk(CurateApp(resumed), first_visit=False)) == (answers, 2)
+
+
+def test_a_review_that_keeps_no_draft_asks_before_escape_throws_its_changes_away(tmp_path):
+    from textual.app import App
+
+    from copilot.tui.prompt import Ask
+    from copilot.tui.review import ReviewScreen
+
+    session = _waiting_session(tmp_path)
+    proposal = session.pending_proposals()[0]
+    pending = {p["finding_id"] for p in session.pending}
+    left: list[object] = []
+
+    class Host(App):
+        def on_mount(self) -> None:
+            self.push_screen(ReviewScreen([proposal], {}, pending, {}), left.append)
+
+    async def walk() -> None:
+        app = Host()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, ReviewScreen))
+            review = app.screen
+            await pilot.press("space", "escape")
             await until(pilot, lambda: isinstance(app.screen, Ask))
             await pilot.press("n", "enter")  # stay
             await until(pilot, lambda: app.screen is review)
-            assert sum(review.answers[f] != review.initial_answers[f] for f in review.answers) == 1
             await pilot.press("escape")
             await until(pilot, lambda: isinstance(app.screen, Ask))
-            await pilot.press("y", "enter")  # leave: nothing decided
-            await until(pilot, lambda: not isinstance(app.screen, (ReviewScreen, Ask)))
-            assert session.status == "waiting" and session.pending
-            assert app.focused is app.query_one("#prompt")  # typing goes to the command box, no Tab needed
-            await pilot.press("escape")  # leave the box: single keys act again
-            await pilot.press("r")
-            await until(pilot, lambda: isinstance(app.screen, ReviewScreen))
-            await pilot.press("ctrl+q")
+            await pilot.press("y", "enter")
+            await until(pilot, lambda: bool(left))
 
     asyncio.run(walk())
+    assert left == [None]
 
 
 def test_who_decided_is_recorded_per_finding_and_explain_says_it(cli, tmp_path):

@@ -201,12 +201,14 @@ class CurateApp(App[None]):
         pending_ids = {p["finding_id"] for p in self.session.pending}
         views = self.session.evidence_views()
         classes, names = self.session.label_classes(), self.session.label_names()
-        self.push_screen(ReviewScreen(proposals, row_texts, pending_ids, views, classes, names), self._reviewed)
+        draft, save = self.session.review_draft(), self.session.save_review_draft
+        screen = ReviewScreen(proposals, row_texts, pending_ids, views, classes, names, draft, save)
+        self.push_screen(screen, self._reviewed)
 
     def _reviewed(self, answers: dict[str, FindingDecision] | None) -> None:
         self.query_one("#prompt", Input).focus()  # typing goes to the command box again, no Tab needed
         if answers is None:
-            self.say("coordinator", "Review left open: nothing decided yet (r to come back).")
+            self.say("coordinator", "Review left open: your choices so far are kept; r continues it.")
             return
         try:
             self.session.review_with(AnswersReviewer(answers))

@@ -12,6 +12,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -61,7 +62,10 @@ class LabelPicker(ModalScreen[str | None]):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self._show(event.value)
+        try:
+            self._show(event.value)
+        except NoMatches:  # a fast typist's last change can arrive after Enter picked and the list is gone
+            return
 
     def action_move(self, step: int) -> None:
         options = self.query_one("#classes", OptionList)

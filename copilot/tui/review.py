@@ -1,8 +1,12 @@
 """The review screen: one proposal at a time, findings by score, evidence for the selected one, one key per
-decision. It returns {finding_id: FindingDecision} (made by "human") for the findings of all proposals."""
+decision. It returns {finding_id: FindingDecision} (made by "human") for the findings of all proposals.
+
+Given a `save` callback it keeps the review as a draft after every answer and cursor move (the Session stores
+it), and opens again where the draft left off: quitting half-way through 500 findings loses nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -13,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.widgets.data_table import CellDoesNotExist
 
-from copilot.decisions import HUMAN, FindingDecision, as_decision
+from copilot.decisions import HUMAN, FindingDecision, ReviewDraft, as_decision
 from copilot.evidence_marks import diff_parts, overlap_ranges
 from copilot.tui.label_picker import LabelPicker
 from copilot.tui.prompt import Ask
@@ -101,6 +105,8 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
         views: dict[str, str],
         classes: list[str] | None = None,
         names: dict[str, str] | None = None,
+        draft: ReviewDraft | None = None,
+        save: Callable[[ReviewDraft], None] | None = None,
     ) -> None:
         super().__init__()
         self.proposals = proposals
@@ -109,13 +115,17 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
         self.label_names = names or {}
         self.row_texts = row_texts
         self.views = views  # tool -> evidence view, from the tool specs
-        self.index = 0
         self.answers: dict[str, Answer] = {}
         for proposal in proposals:
             for f in proposal.findings:
                 if f.finding_id in pending_ids:
                     self.answers[f.finding_id] = "approve" if f.action.type.value != "flag" else "reject"
         self.initial_answers = dict(self.answers)
+        draft = draft or ReviewDraft()
+        self.answers.update({fid: a for fid, a in draft.answers.items() if fid in self.answers})
+        self.index = min(max(draft.proposal, 0), len(proposals) - 1)
+        self.resume_at = draft.at
+        self.save_draft = save
         self.sort_by_score = True
         self.issue_filter: str | None = None
 
@@ -133,8 +143,10 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
 
     def on_mount(self) -> None:
         table = self.query_one("#findings", DataTable)
-        table.add_columns("", "row", "issue", "score", "action")
+        self.mark_column, *_, self.action_column = table.add_columns("", "row", "issue", "score", "action")
         self._fill()
+        if self.resume_at is not None and self.resume_at in table.rows:
+            table.move_cursor(row=table.get_row_index(self.resume_at))
 
     def _visible(self) -> list[Finding]:
         findings = [f for f in self.proposal.findings if f.finding_id in self.answers]
@@ -144,18 +156,21 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
             return sorted(findings, key=lambda f: (-f.score, natural_key(f.row_id)))
         return sorted(findings, key=lambda f: natural_key(f.row_id))  # T103 before T1003
 
+    def _named(self, label: Any) -> str:
+        return self.label_names.get(str(label), str(label))
+
     def _mark(self, finding: Finding) -> str:
         answer = self.answers[finding.finding_id]
         if isinstance(answer, dict):
-            return f"✓→{answer['new_label']}"
+            return f"✓→{self._named(answer['new_label'])}"
         return "✓" if answer == "approve" else "✗"
 
     def _action_text(self, finding: Finding) -> str:
         answer = self.answers[finding.finding_id]
         if isinstance(answer, dict):
-            return f"relabel → {answer['new_label']}"
+            return f"relabel → {self._named(answer['new_label'])}"
         a = finding.action
-        return f"relabel → {a.new_label}" if a.type.value == "relabel" else a.type.value
+        return f"relabel → {self._named(a.new_label)}" if a.type.value == "relabel" else a.type.value
 
     def _fill(self, keep_row: int = 0) -> None:
         table = self.query_one("#findings", DataTable)
@@ -165,6 +180,25 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
             table.add_row(*map(Text, cells), key=f.finding_id)  # rows, labels: plain text, never markup
         if table.row_count:
             table.move_cursor(row=min(keep_row, table.row_count - 1))
+        self._summarise()
+        self._show_evidence()
+        self._save()
+
+    def _changed(self, finding: Finding) -> None:
+        """One answer changed: redraw its row (not the whole table: 500 rows per key press would lag) and save."""
+        table = self.query_one("#findings", DataTable)
+        table.update_cell(finding.finding_id, self.mark_column, Text(self._mark(finding)))
+        table.update_cell(finding.finding_id, self.action_column, Text(self._action_text(finding)))
+        self._summarise()
+        self._save()
+
+    def _save(self) -> None:
+        if self.save_draft is not None:
+            selected = self._selected()
+            at = selected.finding_id if selected else None
+            self.save_draft(ReviewDraft(answers=self.answers, proposal=self.index, at=at))
+
+    def _summarise(self) -> None:
         approved = sum(
             self.answers[f.finding_id] != "reject" for f in self.proposal.findings if f.finding_id in self.answers
         )
@@ -177,7 +211,6 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
                 f"{f' · filter: {self.issue_filter}' if self.issue_filter else ''}\n{self.proposal.summary}",
             )
         )
-        self._show_evidence()
 
     def _selected(self) -> Finding | None:
         table = self.query_one("#findings", DataTable)
@@ -199,6 +232,7 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_evidence()
+        self._save()  # where the person is: a resumed review opens there
 
     def _cursor(self) -> int:
         return self.query_one("#findings", DataTable).cursor_row
@@ -219,19 +253,18 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
         if finding is None:
             return
         self.answers[finding.finding_id] = "reject" if self.answers[finding.finding_id] != "reject" else "approve"
-        self._fill(self._cursor())
+        self._changed(finding)
 
     def action_label(self) -> None:
         finding = self._selected()
         if finding is None or finding.issue != "label_error":
             self.notify("Only label findings take a new label.", severity="warning")
             return
-        row = self._cursor()
 
         def done(value: str | None) -> None:
             if value:
                 self.answers[finding.finding_id] = {"approve": True, "new_label": value}
-                self._fill(row)
+                self._changed(finding)
 
         question, suggested = f"New label for row {finding.row_id}:", str(finding.evidence.suggested_label)
         self.app.push_screen(LabelPicker(question, self.label_classes, suggested, self.label_names), done)
@@ -274,7 +307,7 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
             self._fill()
             return
         changed = sum(self.answers[f] != self.initial_answers[f] for f in self.answers)
-        if not changed:
+        if not changed or self.save_draft is not None:  # a saved draft keeps the changes for next time
             self.dismiss(None)
             return
 
