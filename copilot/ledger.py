@@ -37,7 +37,7 @@ from curation_tools.atomic_files import write_text_atomic
 from curation_tools.dataset import Dataset, DataSource, Roles
 from curation_tools.errors import UserInputError
 from curation_tools.io import ROW_ID, SourceTable, detect_format, read_source, write_table
-from curation_tools.label_names import class_values, naming_columns
+from curation_tools.label_names import class_names, class_values, naming_columns
 from curation_tools.schema import ActionType, Finding, Proposal
 from curation_tools.write_back import OutputRow, can_write_back, write_back
 
@@ -158,6 +158,9 @@ class RowHistory(BaseModel):
     present: bool
     current: dict[str, Any] | None
     events: list[RowEvent]
+    label_names: dict[str, str] = Field(
+        default_factory=dict, description="the label column's classes (as text) -> names, where a column names them"
+    )
 
 
 def _now() -> str:
@@ -851,7 +854,12 @@ class Ledger:
         current = None
         if present:
             current = {c: jsonable(v) for c, v in frame.loc[str(row_id)].items() if c not in INTERNAL}
-        return RowHistory(row_id=str(row_id), present=present, current=current, events=events)
+        names = {}
+        label = self.roles.label
+        if label and any(e.column == label for e in events):  # the input's names, and the current ones
+            for version in (self._frame(1), frame):
+                names.update({str(k): str(v) for k, v in class_names(version, label, self.roles.text).items()})
+        return RowHistory(row_id=str(row_id), present=present, current=current, events=events, label_names=names)
 
     def export(self, path: Path, version_id: int | None = None) -> Path:
         """Write a version (default: current) as a plain data file; format from the file name.

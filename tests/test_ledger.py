@@ -137,9 +137,23 @@ def test_a_relabel_renames_the_column_that_names_the_label_and_undo_restores_it(
     ]
     current = ledger.dataset().frame
     assert (current.at["r0", "label"], current.at["r0", "label_name"], current.at["r0", "domain"]) == (2, "fee", "bank")
+    assert ledger.explain("r0").label_names == {"0": "card", "1": "atm", "2": "fee"}
     ledger.undo()
     restored = ledger.dataset().frame
     assert (restored.at["r0", "label"], restored.at["r0", "label_name"]) == (0, "card")
+
+
+def test_explain_names_a_coded_label(cli, tmp_path):
+    frame = pd.DataFrame(  # class 0 is gone after the relabel: its name comes from the input
+        {"id": ["r0", "r1", "r2"], "text": ["x", "y", "z"], "label": [0, 1, 1], "label_name": ["card", "atm", "atm"]}
+    )
+    write_table(frame, tmp_path / "named.csv")
+    ledger = Ledger.open_or_create(tmp_path / "ws", load_dataset(tmp_path / "named.csv")[0])
+    p = proposal(relabel("r0", "1"))
+    ledger.apply(p, decide(p))
+    ledger.close()
+    shown = cli("explain", "r0", "--workspace", tmp_path / "ws").stdout
+    assert "label: 0 (card) -> 1 (atm)" in shown and "label_name: 'card' -> 'atm'" in shown
 
 
 def test_undo_redo_round_trip(ledger):

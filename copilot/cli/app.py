@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import click
 import typer
@@ -290,8 +290,13 @@ def explain(
     out.print(f"row {esc(history.row_id)}: {state}")
     if not history.events:
         out.print("  no decision has touched this row")
+
+    def shown(value: Any) -> str:  # a coded label with its name: 62 (order_physical_card)
+        name = history.label_names.get(str(value))
+        return f"{value!r} ({name})" if name is not None and name != str(value) else repr(value)
+
     for e in history.events:
-        change = f"{e.column}: {e.old_value!r} -> {e.new_value!r}" if e.column else e.action
+        change = f"{e.column}: {shown(e.old_value)} -> {shown(e.new_value)}" if e.column else e.action
         undone = " [dim](undone)[/]" if e.op_status == "undone" else ""
         out.print(f"  #{e.decision_id} {esc(e.tool)} {esc(e.issue)} (score {e.score:.2f}): {esc(change)}{undone}")
         out.print(f"     decided by {esc(e.decided_by)} at {e.decided_at}" + (f": {esc(e.reason)}" if e.reason else ""))
