@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
+from urllib.parse import urlparse
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,11 +21,35 @@ class Settings(BaseSettings):
         0.0, description="price of 1,000 prompt tokens, for cost accounting and --max-cost"
     )
     usd_per_1k_completion: float = Field(0.0, description="price of 1,000 completion tokens")
-    timeout_s: float = 60.0
-    max_retries: int = 4
+    timeout_s: float | None = Field(
+        None, gt=0, description="per-request timeout; default 60 s for a remote endpoint, 900 s for a local one"
+    )
+    max_retries: int | None = Field(
+        None, ge=0, description="the SDK's retries on 429/5xx/timeouts; default 4 remote, 1 local"
+    )
     max_reply_tokens: int = Field(4096, ge=16, description="cap on one completion (max_tokens)")
     cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "curation-copilot")
     embedder: str = Field("minilm", description="'minilm' (offline) or 'openai[:MODEL]'")
+
+    @property
+    def local_endpoint(self) -> bool:
+        """The endpoint is on this machine (a llama.cpp, Ollama or vLLM server on localhost): a CPU model reads
+        a long prompt for minutes, and a retry after a timeout makes it start again while it still computes."""
+        host = urlparse(self.base_url or "").hostname or ""
+        if host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
+
+    @property
+    def request_timeout_s(self) -> float:
+        return self.timeout_s if self.timeout_s is not None else (900.0 if self.local_endpoint else 60.0)
+
+    @property
+    def request_retries(self) -> int:
+        return self.max_retries if self.max_retries is not None else (1 if self.local_endpoint else 4)
 
     @property
     def llm_configured(self) -> bool:

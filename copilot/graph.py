@@ -71,6 +71,7 @@ class RunState(TypedDict, total=False):
     outcomes: list[dict[str, Any]]
     status: str
     notes: list[str]
+    planned_by: list[dict[str, Any]]  # each round's planner: the configured one, or its fallback and why
 
 
 @dataclass
@@ -140,8 +141,10 @@ def plan(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         _say(runtime, "message", text=f"plan rejected: {error}")
         return {"plan": [], "status": "plan_rejected", "notes": [*state["notes"], str(error)]}
     steps = [s.model_dump() for s in made.steps]
-    _say(runtime, "plan", round=state["round"] + 1, steps=steps, rationale=made.rationale, planner=rc.planner.name)
-    return {"plan": steps, "rationale": made.rationale}
+    made_by = made.made_by or rc.planner.name
+    _say(runtime, "plan", round=state["round"] + 1, steps=steps, rationale=made.rationale, planner=made_by)
+    planned_by = [*state.get("planned_by", []), {"round": state["round"] + 1, "planner": made_by}]
+    return {"plan": steps, "rationale": made.rationale, "planned_by": planned_by}
 
 
 def dispatch(state: RunState) -> str | list[Send]:

@@ -90,6 +90,7 @@ def write_outputs(
         "rows_in": rows_in,
         "rows_out": rows_out,
         "rounds": state.get("round", 0),
+        "planned_by": state.get("planned_by", []),
         "steps": state.get("outcomes", []),
         "changes": {
             action: sum(c["action"] == action for c in changes) for action in sorted({c["action"] for c in changes})
@@ -122,6 +123,13 @@ def code(value: Any) -> str:
     return f"{fence} {text} {fence}" if fence != "`" else f"`{text}`"
 
 
+def _planned_by(rounds: list[dict[str, Any]]) -> list[str]:
+    """Which planner made each round: an LLM-planned run says where the model's plan was replaced."""
+    if not rounds:
+        return []
+    return ["- planned by: " + "; ".join(f"round {r['round']} {md(r['planner'])}" for r in rounds)]
+
+
 def _report(summary: dict[str, Any], curated: Path) -> str:
     lines = [
         "# Curation run report",
@@ -129,6 +137,7 @@ def _report(summary: dict[str, Any], curated: Path) -> str:
         f"- data: {code(summary['data'])} ({summary['rows_in']} rows in, {summary['rows_out']} rows out)",
         f"- status: **{md(summary['status'])}**, {summary['rounds']} round(s), planner {code(summary['planner'])}, "
         f"policy {code(summary['policy'])}, seed {summary['seed']}",
+        *_planned_by(summary.get("planned_by", [])),
         f"- curated data: `{curated.name}`; every change with its tool, score and decider: `changes.jsonl`",
         f"- rows approved as flagged (kept unchanged in the curated data, listed for a person to look at): "
         f"**{summary['flagged']}**, in `{FLAGGED}`",

@@ -196,6 +196,8 @@ def test_llm_judge_over_http_with_prompt_ensemble_and_repair():
     assert verdict.verdict == "suggested" and verdict.votes == ["suggested", "suggested"]
     assert verdict.confidence == pytest.approx(0.8)
     assert client.usage.calls == 3  # two prompts, one repair
+    assert client.usage.by_node == {"label_judge": 3} and {c["max_tokens"] for c in calls} == {160}
+    assert [m["role"] for m in calls[2]["messages"]] == ["system", "user"]  # the repair resends no conversation
     assert all(c["model"] == "judge-model" for c in calls)
     sent = calls[0]["messages"][1]["content"]
     assert sent.count("</data>") == 1  # the row's own closing tag was neutralised

@@ -89,6 +89,11 @@ def test_malformed_json_and_invalid_arguments_are_repaired_never_applied(cli, en
     script.assert_complete()
     feedback = [call["messages"][-1]["content"] for call in script.calls[1:3]]
     assert "not valid" in feedback[0] and "method" in feedback[1]
+    # a repair is the first request plus a short note: no resent conversation, no growing prompt
+    first_size = len(json.dumps(script.calls[0]["messages"]))
+    for repair in script.calls[1:3]:
+        assert [m["role"] for m in repair["messages"]] == ["system", "user"]
+        assert len(json.dumps(repair["messages"])) < first_size + 1600
     steps = json.loads((out / "summary.json").read_text())["steps"]
     assert [s["tool"] for s in steps] == ["dedup"]
 
@@ -165,8 +170,13 @@ def test_malformed_replies_are_failed_calls_then_the_round_falls_back(cli, endpo
     assert result.code == 0, result.stderr
     assert "Traceback" not in result.stderr
     script.assert_complete()
-    assert all(call["max_tokens"] == 4096 for call in script.calls)  # replies are capped
+    assert all(call["max_tokens"] == 768 for call in script.calls)  # a plan's reply is capped at what a plan needs
     summary = json.loads((out / "summary.json").read_text())
+    fallback, *by_model = summary["planned_by"]  # round 1's plan was the heuristic's, and every output says so
+    assert fallback["round"] == 1 and fallback["planner"].startswith("heuristic, as llm's fallback: ")
+    assert by_model == [{"round": 2, "planner": "llm"}, {"round": 3, "planner": "llm"}]
+    assert "plan round 1 (heuristic, as llm's fallback" in " ".join(result.stderr.split())
+    assert "planned by: round 1 heuristic, as llm's fallback" in (out / "report.md").read_text()
     assert summary["llm_usage"]["failed_calls"] == 3 and summary["llm_usage"]["calls"] == 2
     assert "falling back to the heuristic planner" in (out / "events.jsonl").read_text()
     assert [s["tool"] for s in summary["steps"]] == ["dedup", "label-errors"]
@@ -209,3 +219,24 @@ def test_a_step_that_fails_on_the_data_is_replaced_and_resume_does_not_fail(cli,
     step = json.loads((out / "summary.json").read_text())["steps"][0]
     assert step["tool"] == "label-errors" and step["summary"].startswith("could not run:")
     assert cli("run", "--resume", out).code == 0
+
+
+def test_a_local_endpoint_gets_a_patient_timeout_and_no_retry_storm(monkeypatch):
+    """A CPU model on localhost reads a long prompt for minutes: 60 s and 4 retries made every call time out and
+    the server kept computing the abandoned requests. Local endpoints get 900 s and one retry by default."""
+    from copilot.config import Settings
+    from copilot.llm.client import LLMClient
+
+    for url, timeout, retries in [
+        ("http://127.0.0.1:8080/v1", 900.0, 1),
+        ("http://localhost:11434/v1", 900.0, 1),
+        ("http://[::1]:8000/v1", 900.0, 1),
+        ("https://api.openai.com/v1", 60.0, 4),
+        ("http://10.0.0.5:8000/v1", 60.0, 4),
+    ]:
+        client = LLMClient(Settings(base_url=url, api_key="sk-x"))._client
+        assert (client.timeout, client.max_retries) == (timeout, retries), url
+    monkeypatch.setenv("CURATE_TIMEOUT_S", "30")
+    monkeypatch.setenv("CURATE_MAX_RETRIES", "0")
+    client = LLMClient(Settings(base_url="http://127.0.0.1:8080/v1", api_key="sk-x"))._client
+    assert (client.timeout, client.max_retries) == (30.0, 0)  # what the user sets wins

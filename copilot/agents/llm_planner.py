@@ -58,20 +58,21 @@ class LLMPlanner:
         )
         system = system.replace("{tools}", _tool_catalogue(context))
         try:
-            return self.client.chat_json(
+            made = self.client.chat_json(
                 system, user, Plan, repairs=self.repairs, purpose="plan", check=lambda p: validate_plan(p, context)
             )
+            return made.model_copy(update={"made_by": self.name})
         except InvalidLLMOutput as error:
             reason = f"the LLM planner gave no valid plan ({error})"
         except (openai.APIError, openai.APITimeoutError) as error:
             reason = f"the LLM endpoint failed ({type(error).__name__})"
         if self.client.usage.degraded:  # a refused key: said loudly, every round, and in the report
-            self.notify(
-                f"WARNING: planning offline with the {self.fallback.name} planner: {self.client.usage.degraded}"
-            )
-            return self.fallback.plan(context)
-        self.notify(f"{reason}; falling back to the {self.fallback.name} planner for this round")
-        return self.fallback.plan(context)
+            reason = self.client.usage.degraded
+            self.notify(f"WARNING: planning offline with the {self.fallback.name} planner: {reason}")
+        else:
+            self.notify(f"{reason}; falling back to the {self.fallback.name} planner for this round")
+        fallback = self.fallback.plan(context)
+        return fallback.model_copy(update={"made_by": f"{self.fallback.name}, as {self.name}'s fallback: {reason}"})
 
 
 def make_llm(deps: PlannerDeps) -> Planner:

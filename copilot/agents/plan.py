@@ -22,6 +22,7 @@ class Plan(BaseModel):
 
     steps: list[PlanStep] = Field(default_factory=list)
     rationale: str = ""
+    made_by: str = Field("", description="set by the planner, never taken from a model's reply: who made the plan")
 
 
 class StepOutcome(BaseModel):
@@ -98,4 +99,4 @@ def validate_plan(plan: Plan, context: PlanningContext) -> Plan:
         steps.append(PlanStep(tool=step.tool, params=checked.model_dump(mode="json"), reason=step.reason))
     if len({s.tool for s in steps}) != len(steps):
         raise InvalidPlan("a round may run each tool once")
-    return Plan(steps=steps, rationale=plan.rationale)
+    return Plan(steps=steps, rationale=plan.rationale, made_by=plan.made_by)

@@ -18,6 +18,10 @@ T = TypeVar("T", bound=BaseModel)
 
 MAX_REPLY_CHARS = 200_000  # a reply longer than this is cut before it is parsed
 MALFORMED_RETRIES = 2  # extra tries when a 200 reply is not a usable completion (the SDK retries 429/5xx itself)
+# What each role's JSON answer needs, in tokens (the settings' max_reply_tokens caps them all): a small local model
+# in JSON mode can otherwise generate thousands of tokens of padding, minutes of CPU time for nothing.
+REPLY_TOKENS = {"plan": 768, "label_judge": 160, "decontam_judge": 160, "augment": 1024, "chat": 512}
+REPAIR_QUOTE = 600  # characters of an invalid answer quoted back in a repair request, not the whole answer
 
 
 class Usage(BaseModel):
@@ -54,7 +58,10 @@ class LLMClient:
     def __init__(self, settings: Settings, budget: Budget | None = None) -> None:
         key = settings.api_key.get_secret_value() if settings.api_key else "not-needed"
         self._client = OpenAI(
-            api_key=key, base_url=settings.base_url, timeout=settings.timeout_s, max_retries=settings.max_retries
+            api_key=key,
+            base_url=settings.base_url,
+            timeout=settings.request_timeout_s,
+            max_retries=settings.request_retries,
         )
         self.model = settings.model
         self.max_reply_tokens = settings.max_reply_tokens
@@ -77,7 +84,7 @@ class LLMClient:
                     messages=messages,
                     response_format={"type": "json_object"},
                     temperature=0,
-                    max_tokens=self.max_reply_tokens,
+                    max_tokens=min(self.max_reply_tokens, REPLY_TOKENS.get(purpose, self.max_reply_tokens)),
                 )
                 content = _content(response)
             except (openai.AuthenticationError, openai.PermissionDeniedError) as error:
@@ -113,8 +120,11 @@ class LLMClient:
         check: Callable[[T], object] | None = None,
     ) -> T:
         """Ask for one JSON object matching `schema` (and passing `check`, which raises ValueError on a bad
-        answer); on invalid output, feed the error back and retry."""
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        answer); on invalid output, retry with the error fed back. A repair is the original request plus one
+        short note (the start of the invalid answer and what was wrong with it), never the conversation so far:
+        a repair costs about what the first try did, however long or often the model went wrong."""
+        first = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        messages = first
         for _ in range(repairs + 1):
             content = self._complete(messages, purpose)
             try:
@@ -123,8 +133,11 @@ class LLMClient:
                     check(answer)
                 return answer
             except (json.JSONDecodeError, RecursionError, ValidationError, ValueError) as error:
-                messages += [
-                    {"role": "assistant", "content": content},
-                    {"role": "user", "content": f"That was not valid: {error}. Answer with the JSON object only."},
+                quoted = content[:REPAIR_QUOTE] + ("…" if len(content) > REPAIR_QUOTE else "")
+                problem = str(error)[:REPAIR_QUOTE]
+                note = f"Your previous answer was not valid.\nIt began: {quoted}\nProblem: {problem}\n"
+                messages = [
+                    *first[:-1],
+                    {"role": "user", "content": f"{note}\n{user}\n\nAnswer with the JSON object only."},
                 ]
         raise InvalidLLMOutput(f"no valid {schema.__name__} after {repairs + 1} attempts")

@@ -27,7 +27,10 @@ class OpenAIEmbedder:
         self.model = model or settings.embedding_model
         key = settings.api_key.get_secret_value() if settings.api_key else "not-needed"
         self._client = OpenAI(
-            api_key=key, base_url=settings.base_url, timeout=settings.timeout_s, max_retries=settings.max_retries
+            api_key=key,
+            base_url=settings.base_url,
+            timeout=settings.request_timeout_s,
+            max_retries=settings.request_retries,
         )
         self.name = f"openai:{self.model}@{settings.base_url or 'api.openai.com'}"
         self.dim = 0  # known after the first call

@@ -44,7 +44,7 @@ class LLMLabelJudge:
                     text=question.text, given=question.given_label, suggested=question.suggested_label
                 )
                 try:
-                    answers.append(self.client.chat_json(system, user, _Answer))
+                    answers.append(self.client.chat_json(system, user, _Answer, purpose="label_judge"))
                 except (InvalidLLMOutput, openai.APIError):
                     answers.append(_Answer(verdict="unsure", confidence=0.0))
             votes = Counter(a.verdict for a in answers)
@@ -83,7 +83,7 @@ class LLMContaminationJudge:
         for question in questions:
             system, user = self.prompt.render(train=question.train_text, benchmark=question.benchmark_text)
             try:
-                answer = self.client.chat_json(system, user, _ContaminationAnswer)
+                answer = self.client.chat_json(system, user, _ContaminationAnswer, purpose="decontam_judge")
             except (InvalidLLMOutput, openai.APIError):
                 continue  # no verdict: the pair keeps its offline score
             verdicts.append(
