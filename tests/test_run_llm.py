@@ -83,7 +83,7 @@ def test_full_loop_plan_tools_review_apply_replan(cli, endpoint, tmp_path):
 def test_malformed_json_and_invalid_arguments_are_repaired_never_applied(cli, endpoint, tmp_path):
     bad_args = plan({"tool": "dedup", "params": {"method": ["fuzzy"]}})
     bad_file = plan({"tool": "dedup", "params": {"reference": "/etc/passwd"}})
-    _, script = endpoint(["{not json", bad_args, plan(DEDUP), plan()])
+    _, script = endpoint(["{not json", bad_args, plan(DEDUP), plan(), plan()])
     out = tmp_path / "run"
     assert cli("run", EXAMPLE, "--planner", "llm", "--policy", "approve-all", "--out", out).code == 0
     script.assert_complete()
@@ -95,9 +95,9 @@ def test_malformed_json_and_invalid_arguments_are_repaired_never_applied(cli, en
         assert [m["role"] for m in repair["messages"]] == ["system", "user"]
         assert len(json.dumps(repair["messages"])) < first_size + 1600
     steps = json.loads((out / "summary.json").read_text())["steps"]
-    assert [s["tool"] for s in steps] == ["dedup"]
+    assert [s["tool"] for s in steps] == ["dedup", "label-errors"]  # finishing early gets the heuristic's round
 
-    _, script = endpoint([bad_file, bad_file, bad_file, plan()])  # never valid: visible fallback
+    _, script = endpoint([bad_file, bad_file, bad_file, plan(), plan()])  # never valid: visible fallback
     out2 = tmp_path / "run2"
     assert (
         cli(
@@ -197,7 +197,7 @@ def test_a_refused_key_degrades_the_run_to_offline_planning_loudly(cli, endpoint
 
 def test_out_of_bounds_parameters_are_refused_and_repaired(cli, endpoint, tmp_path):
     greedy = {"tool": "dedup", "params": {"method": ["near"], "bands": 100000}, "reason": "more bands"}
-    _, script = endpoint([plan(greedy), plan(DEDUP), plan()])
+    _, script = endpoint([plan(greedy), plan(DEDUP), plan(), plan()])  # finishing early: label-errors, then the model
     out = tmp_path / "run"
     result = cli("run", EXAMPLE, "--planner", "llm", "--policy", "approve-all", "--out", out)
     assert result.code == 0, result.stderr
@@ -211,7 +211,7 @@ def test_a_step_that_fails_on_the_data_is_replaced_and_resume_does_not_fail(cli,
     data = tmp_path / "small.csv"
     frame.to_csv(data, index=False)
     too_many_folds = {"tool": "label-errors", "params": {"folds": 20, "judge_top": 0}, "reason": "many folds"}
-    _, script = endpoint([plan(too_many_folds), plan()])
+    _, script = endpoint([plan(too_many_folds), plan(), plan()])  # finishing early: dedup, then the model
     out = tmp_path / "run"
     result = cli("run", data, "--planner", "llm", "--policy", "approve-all", "--out", out)
     assert result.code == 0, result.stderr
@@ -240,3 +240,27 @@ def test_a_local_endpoint_gets_a_patient_timeout_and_no_retry_storm(monkeypatch)
     monkeypatch.setenv("CURATE_MAX_RETRIES", "0")
     client = LLMClient(Settings(base_url="http://127.0.0.1:8080/v1", api_key="sk-x"))._client
     assert (client.timeout, client.max_retries) == (30.0, 0)  # what the user sets wins
+
+
+def test_a_models_plan_keeps_the_datas_rules_and_cannot_finish_before_the_cleaning_tools(cli, endpoint, tmp_path):
+    """Both local Qwen models turned decontam's paraphrase layer (and full_index) on for 9-word tickets and
+    dropped clean rows as benchmark copies; the 1.5B then finished without dedup or label-errors. A model's
+    plan keeps the parameters the data decides, and finishing early gives the round to the heuristic."""
+    risky = {"tool": "decontam", "params": {"paraphrase": True, "full_index": True}, "reason": "be thorough"}
+    _, script = endpoint([plan(risky), plan(), plan(), plan()])
+    out = tmp_path / "run"
+    bench = EXAMPLE.with_name("bank_eval.jsonl")
+    result = cli(
+        "run", EXAMPLE, "--benchmark", f"{bench}:query", "--planner", "llm", "--policy", "approve-all", "--out", out
+    )
+    assert result.code == 0, result.stderr
+    script.assert_complete()
+    events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+    first_plan = next(e for e in events if e["kind"] == "plan")
+    [decontam] = first_plan["data"]["steps"]
+    assert decontam["params"]["paraphrase"] is False and decontam["params"]["full_index"] is False
+    assert "the data keeps paraphrase=False, full_index=False" in decontam["reason"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert [p["planner"].split(",")[0] for p in summary["planned_by"]] == ["llm", "heuristic", "heuristic", "llm"]
+    assert "the model finished with dedup not run" in summary["planned_by"][1]["planner"]
+    assert [s["tool"] for s in summary["steps"]] == ["decontam", "dedup", "label-errors"]

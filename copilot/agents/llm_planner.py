@@ -9,7 +9,7 @@ from collections.abc import Callable
 import openai
 
 from copilot.agents.heuristic import HeuristicPlanner
-from copilot.agents.plan import Plan, Planner, PlanningContext, applicable_tools, validate_plan
+from copilot.agents.plan import Plan, Planner, PlanningContext, applicable_tools, keep_data_rules, validate_plan
 from copilot.agents.registry import PlannerDeps
 from copilot.llm.client import InvalidLLMOutput, LLMClient
 from copilot.prompts import load_prompt
@@ -61,7 +61,13 @@ class LLMPlanner:
             made = self.client.chat_json(
                 system, user, Plan, repairs=self.repairs, purpose="plan", check=lambda p: validate_plan(p, context)
             )
-            return made.model_copy(update={"made_by": self.name})
+            made = keep_data_rules(made, context).model_copy(update={"made_by": self.name})
+            if made.steps:
+                return made
+            left = [step.tool for step in self.fallback.plan(context).steps]
+            if not left:
+                return made
+            reason = f"the model finished with {', '.join(left)} not run"  # never a run worse than offline
         except InvalidLLMOutput as error:
             reason = f"the LLM planner gave no valid plan ({error})"
         except (openai.APIError, openai.APITimeoutError) as error:

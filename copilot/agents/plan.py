@@ -71,6 +71,26 @@ def applicable_tools(context: PlanningContext) -> list[str]:
     return names
 
 
+def keep_data_rules(plan: Plan, context: PlanningContext) -> Plan:
+    """A model's plan with the parameters the data decides (each tool's plan hint's `fixed`, the rules the
+    heuristic planner follows) set back to the data's values, and each such step's reason saying so: on 9-word
+    tickets a model turning decontam's paraphrase layer on dropped clean rows as benchmark copies."""
+    specs = available_tools()
+    edits = sum(o.applied_edits for o in context.done)
+    steps = []
+    for step in plan.steps:
+        spec = specs.get(step.tool)
+        hint = spec.plan_hint(context.profile, edits) if spec and spec.plan_hint else None
+        fixed = {k: hint.params[k] for k in hint.fixed} if hint else {}
+        overridden = {k: v for k, v in fixed.items() if k in step.params and step.params[k] != v}
+        reason = step.reason
+        if overridden:
+            kept = ", ".join(f"{k}={v}" for k, v in overridden.items())
+            reason = f"{reason} [the data keeps {kept}: {hint.reason}]" if hint else reason
+        steps.append(step.model_copy(update={"params": {**step.params, **fixed}, "reason": reason}))
+    return plan.model_copy(update={"steps": steps})
+
+
 def validate_plan(plan: Plan, context: PlanningContext) -> Plan:
     """Check every step against the registry and its params model; fill run-owned parameters."""
     allowed = applicable_tools(context)

@@ -453,9 +453,10 @@ def plan_hint(profile: dict[str, Any], edits: int) -> PlanHint:
     if words >= SHORT_TEXT_WORDS:
         return PlanHint(params={"paraphrase": True}, reason="benchmark items in training data inflate scores")
     return PlanHint(
-        params={"paraphrase": False},
+        params={"paraphrase": False, "full_index": False, "embed_all": False},
         reason=f"benchmark items in training data inflate scores; rows average {words:.0f} words, too short to tell "
         "a rewording from a query with the same intent offline, so verbatim matching only",
+        fixed=["paraphrase", "full_index", "embed_all"],  # on short rows the embedding layers only add false copies
     )
 
 

@@ -156,6 +156,10 @@ class PlanHint(BaseModel):
 
     params: dict[str, Any] = Field(default_factory=dict)
     reason: str
+    fixed: list[str] = Field(
+        default_factory=list,
+        description="parameters of `params` the data decides: a model's plan may not set them otherwise",
+    )
 
 
 class ToolSpec(BaseModel):
