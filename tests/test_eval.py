@@ -125,7 +125,10 @@ def test_the_llm_planner_is_a_system_when_an_endpoint_is_configured(cli, tmp_pat
     assert result.code == 0, result.stderr
     results = json.loads((out / "results.json").read_text())["results"]
     llm = [r for r in results if r["system"] == "llm"]
-    assert len(llm) == 4 and all(r["llm_calls"] == 2 for r in llm)
+    # the model's round, one offline round per cleaning tool it left out (the heuristic plans those: a model may not
+    # finish before them), then the model's finish: tickets-mixed also has decontam (a benchmark), wine only labels
+    calls = {r["task"]: r["llm_calls"] for r in llm}
+    assert calls == {"tickets-mixed": 4, "tickets-clean": 3, "wine-flips": 2, "wine-clean": 2}
     assert next(r for r in llm if r["task"] == "wine-flips")["mean_f1"] == 1.0
 
 
