@@ -174,13 +174,17 @@ def test_full_index_finds_the_same_rows_here(bench, ctx):
 
 
 class ScriptedContaminationJudge:
-    def __init__(self, verdict: bool) -> None:
+    def __init__(self, verdict: bool, confidence: float = 1.0) -> None:
         self.verdict = verdict
+        self.confidence = confidence
         self.seen = []
 
     def judge_contamination(self, questions):
         self.seen += questions
-        return [ContaminationVerdict(pair_id=q.pair_id, contaminated=self.verdict, confidence=1.0) for q in questions]
+        return [
+            ContaminationVerdict(pair_id=q.pair_id, contaminated=self.verdict, confidence=self.confidence)
+            for q in questions
+        ]
 
 
 def test_judge_sees_only_the_borderline_band(bench, ctx):
@@ -195,6 +199,9 @@ def test_judge_sees_only_the_borderline_band(bench, ctx):
     assert judged["43"].score == pytest.approx(0.5 * plain["43"], abs=1e-3)
     assert judged["43"].evidence.judge["contaminated"] is False and "llm_judge" in judged["43"].evidence.method
     assert judged["40"].score == plain["40"]
+    ctx.contamination_judge = ScriptedContaminationJudge(verdict=False, confidence=0.6)  # not sure: evidence only
+    unsure = {f.row_id: f for f in run(data, params, ctx).findings}
+    assert unsure["43"].score == plain["43"] and unsure["43"].evidence.judge["acted"] is False
 
 
 def test_cli_repeatable_benchmark_and_no_benchmark_error(cli, tmp_path, bench):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Literal
 
 import openai
@@ -22,11 +21,16 @@ PROMPTS = ("label_judge_direct", "label_judge_stepwise")
 
 
 class _Answer(BaseModel):
-    verdict: Literal["given", "suggested", "other", "unsure"]
+    choice: Literal["A", "B", "neither", "unsure"]
     confidence: float = Field(ge=0, le=1)
 
 
 class LLMLabelJudge:
+    """Which of two labels fits a row? The model never learns which label is the data's and which the tool's
+    (they are options A and B), and each prompt puts them in the other order: a small model that favours a
+    position, or the word "suggested", answers both ways and its verdict is "unsure". Only a verdict both
+    prompts agree on counts."""
+
     def __init__(self, client: LLMClient, prompts: tuple[str, ...] = PROMPTS) -> None:
         self.client = client
         self.prompts = [load_prompt(p) for p in prompts]
@@ -35,28 +39,34 @@ class LLMLabelJudge:
     def prompt_versions(self) -> dict[str, int]:
         return {p.name: p.version for p in self.prompts}
 
+    def _ask(self, prompt, question: LabelQuestion, given_first: bool) -> tuple[str, float]:
+        first, second = (
+            (question.given_label, question.suggested_label)
+            if given_first
+            else (question.suggested_label, question.given_label)
+        )
+        system, user = prompt.render(text=question.text, a=first, b=second)
+        try:
+            answer = self.client.chat_json(system, user, _Answer, purpose="label_judge")
+        except (InvalidLLMOutput, openai.APIError):
+            return "unsure", 0.0
+        if answer.choice in ("A", "B"):
+            given = (answer.choice == "A") == given_first
+            return ("given" if given else "suggested"), answer.confidence
+        return ("other" if answer.choice == "neither" else "unsure"), answer.confidence
+
     def judge_labels(self, questions: list[LabelQuestion]) -> list[LabelVerdict]:
         verdicts = []
         for question in questions:
-            answers: list[_Answer] = []
-            for prompt in self.prompts:
-                system, user = prompt.render(
-                    text=question.text, given=question.given_label, suggested=question.suggested_label
-                )
-                try:
-                    answers.append(self.client.chat_json(system, user, _Answer, purpose="label_judge"))
-                except (InvalidLLMOutput, openai.APIError):
-                    answers.append(_Answer(verdict="unsure", confidence=0.0))
-            votes = Counter(a.verdict for a in answers)
-            verdict, count = votes.most_common(1)[0]
-            agreeing = [a.confidence for a in answers if a.verdict == verdict]
-            confidence = sum(agreeing) / len(agreeing) * count / len(answers)
+            answers = [self._ask(p, question, given_first=i % 2 == 0) for i, p in enumerate(self.prompts)]
+            votes = [verdict for verdict, _ in answers]
+            agreed = len(set(votes)) == 1
             verdicts.append(
                 LabelVerdict(
                     row_id=question.row_id,
-                    verdict=verdict,
-                    confidence=round(confidence, 4),
-                    votes=[a.verdict for a in answers],
+                    verdict=votes[0] if agreed else "unsure",
+                    confidence=round(min(c for _, c in answers), 4) if agreed else 0.0,
+                    votes=votes,
                 )
             )
         return verdicts

@@ -71,6 +71,9 @@ class DecontamParams(BaseModel):
     )
     threshold: float = Field(0.5, gt=0, le=1, description="combined score at which a row is flagged")
     judge_band: list[float] = Field([0.3, 0.7], description="with an LLM judge: scores in [low, high] are sent to it")
+    judge_min_confidence: float = Field(
+        0.8, ge=0.5, le=1, description="a judge's verdict moves a score only from this confidence up (else: evidence)"
+    )
 
 
 # Paraphrase layer: logistic regression on the TF-IDF cosine, the embedding cosine, the share of the item's numbers
@@ -357,7 +360,8 @@ def score_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _judge(best: pd.DataFrame, texts: list[str], corpus: Corpus, params: DecontamParams, ctx: ToolContext) -> int:
-    """Borderline pairs go to the LLM judge; its verdict is averaged into the score."""
+    """Borderline pairs go to the LLM judge; a verdict it is sure of (`judge_min_confidence`) is averaged into the
+    score, any verdict is kept as evidence."""
     low, high = params.judge_band
     band = best[(best["score"] >= low) & (best["score"] <= high)]
     if ctx.contamination_judge is None or band.empty:
@@ -368,10 +372,12 @@ def _judge(best: pd.DataFrame, texts: list[str], corpus: Corpus, params: Deconta
     ]
     for verdict in ctx.contamination_judge.judge_contamination(questions):
         i = int(verdict.pair_id)
-        support = verdict.confidence if verdict.contaminated else 1 - verdict.confidence
-        best.loc[i, "score"] = 0.5 * best.loc[i, "score"] + 0.5 * support
-        best.loc[i, "method"] = best.loc[i, "method"] + "+llm_judge"
-        best.loc[i, "judge"] = verdict.model_dump_json()
+        acts = verdict.confidence >= params.judge_min_confidence
+        if acts:
+            support = verdict.confidence if verdict.contaminated else 1 - verdict.confidence
+            best.loc[i, "score"] = 0.5 * best.loc[i, "score"] + 0.5 * support
+            best.loc[i, "method"] = best.loc[i, "method"] + "+llm_judge"
+        best.loc[i, "judge"] = json.dumps({**verdict.model_dump(), "acted": acts})
     return len(questions)
 
 

@@ -87,6 +87,13 @@ class LabelErrorParams(BaseModel):
         "default 0.8 for two classes, else 0.5",
     )
     task: Task = Field("auto", description="multiclass, multilabel (label cells hold lists) or regression")
+    judge_min_confidence: float = Field(
+        0.8,
+        ge=0.5,
+        le=1,
+        description="a judge's verdict changes a finding only from this confidence up (both prompt orders agreeing); "
+        "below it the verdict is kept as evidence only",
+    )
     judge_top: int = Field(
         50, ge=0, le=1000, description="with an LLM judge configured, re-check this many top candidates"
     )
@@ -325,17 +332,18 @@ def _regression(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -> tu
 
 
 def _apply_judge(findings: list[Finding], data: Dataset, params: LabelErrorParams, ctx: ToolContext) -> int:
-    """Let an LLM judge re-check the top candidates; its verdict becomes evidence and half the score."""
+    """Let an LLM judge re-check the top candidates. Every verdict becomes evidence; one the judge is sure of
+    (`judge_min_confidence`) also becomes half the score, and "the given label is right" makes the finding a flag."""
     if ctx.judge is None or params.judge_top == 0 or not findings:
         return 0
     top = sorted(findings, key=lambda f: -f.score)[: params.judge_top]
     texts = data.texts() if data.roles.text else data.frame[data.roles.features].astype(str).agg(", ".join, axis=1)
     questions = [
-        LabelQuestion(
+        LabelQuestion(  # names where a column gives them: "62" and "49" mean nothing to a model
             row_id=f.row_id,
             text=str(texts.loc[f.row_id]),
-            given_label=str(f.evidence.given_label),
-            suggested_label=str(f.evidence.suggested_label),
+            given_label=str(getattr(f.evidence, "given_label_name", None) or f.evidence.given_label),
+            suggested_label=str(getattr(f.evidence, "suggested_label_name", None) or f.evidence.suggested_label),
         )
         for f in top
     ]
@@ -344,10 +352,13 @@ def _apply_judge(findings: list[Finding], data: Dataset, params: LabelErrorParam
         verdict = verdicts.get(finding.row_id)
         if verdict is None:
             continue
-        support = {"suggested": verdict.confidence, "given": 1 - verdict.confidence}.get(verdict.verdict, 0.5)
+        acts = verdict.verdict in ("given", "suggested") and verdict.confidence >= params.judge_min_confidence
+        finding.evidence.judge = {**verdict.model_dump(), "acted": acts}
+        if not acts:  # an unsure, split or weak verdict is evidence for the reviewer, not a change
+            continue
+        support = verdict.confidence if verdict.verdict == "suggested" else 1 - verdict.confidence
         finding.score = round(0.5 * finding.score + 0.5 * support, 4)
-        finding.evidence.judge = verdict.model_dump()
-        if verdict.verdict == "given" and verdict.confidence >= 0.8:
+        if verdict.verdict == "given":
             finding.action = Action(type="flag")
     return len(top)
 
