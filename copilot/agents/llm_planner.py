@@ -16,14 +16,31 @@ from copilot.prompts import load_prompt
 from curation_tools.registry import available_tools
 
 
+def _param_line(name: str, schema: dict) -> str:
+    """One parameter in a few words: name, type, default, bounds, description (a JSON schema is 3x longer, and a
+    CPU-local model reads the planner's prompt at ~10 tokens/s)."""
+    options = schema.get("anyOf", [schema])
+    kinds = [o.get("type", "?") for o in options if o.get("type") != "null"]
+    typed = next((o for o in options if o.get("type") != "null"), schema)
+    if typed.get("enum"):
+        kinds = ["|".join(map(str, typed["enum"]))]
+    if typed.get("items", {}).get("enum"):
+        kinds = [f"list of {'|'.join(map(str, typed['items']['enum']))}"]
+    low = typed.get("minimum", typed.get("exclusiveMinimum"))
+    high = typed.get("maximum", typed.get("exclusiveMaximum"))
+    bounds = f" {low}..{high}" if low is not None or high is not None else ""
+    default = json.dumps(schema.get("default")) if "default" in schema else "required"
+    return f"{name} ({'/'.join(kinds)}{bounds}, default {default}): {schema.get('description', '')}".rstrip(": ")
+
+
 def _tool_catalogue(context: PlanningContext) -> str:
     lines = []
     for name in applicable_tools(context):
         spec = available_tools()[name]
         schema = spec.params_model.model_json_schema()
         owned = {*spec.run_owned, "benchmark"}
-        properties = {k: v for k, v in schema.get("properties", {}).items() if k not in owned}
-        lines.append(f"- {name}: {spec.summary} Finds: {', '.join(spec.issue_types)}. Params: {json.dumps(properties)}")
+        params = "; ".join(_param_line(k, v) for k, v in schema.get("properties", {}).items() if k not in owned)
+        lines.append(f"- {name}: {spec.summary} Finds: {', '.join(spec.issue_types)}. Params: {params}")
     return "\n".join(lines)
 
 
