@@ -18,6 +18,7 @@ from copilot.cli.chat import chat as chat_command
 from copilot.cli.console import err, fail, out
 from copilot.cli.data_options import FeaturesOpt, IdOpt, LabelOpt, SplitOpt, TextOpt, WorkspaceOpt, load_from_flags
 from copilot.cli.evaluate import eval_app
+from copilot.cli.llm import llm_app
 from copilot.cli.run import run as run_command
 from copilot.cli.tools import run_with_progress, tools_group
 from copilot.config import Settings
@@ -410,6 +411,7 @@ def review(
 app.command("run")(run_command)
 app.command("chat")(chat_command)
 app.add_typer(eval_app, name="eval")
+app.add_typer(llm_app, name="llm")
 
 
 def main() -> None:
