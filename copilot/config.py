@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlparse
 
 from pydantic import AliasChoices, Field, SecretStr
@@ -28,6 +29,11 @@ class Settings(BaseSettings):
         None, ge=0, description="the SDK's retries on 429/5xx/timeouts; default 4 remote, 1 local"
     )
     max_reply_tokens: int = Field(4096, ge=16, description="cap on one completion (max_tokens)")
+    json_schema: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="send each answer's JSON schema with response_format (llama.cpp's server then constrains the "
+        "model to it); auto: for a local endpoint, and dropped for the run if the server refuses it",
+    )
     cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "curation-copilot")
     embedder: str = Field("minilm", description="'minilm' (offline) or 'openai[:MODEL]'")
 

@@ -286,3 +286,34 @@ def test_the_planner_prompt_is_short_enough_for_a_cpu_model():
     catalogue = _tool_catalogue(context)
     assert "near_threshold (number 0..1, default 0.76)" in catalogue and '"title"' not in catalogue
     assert len(system.replace("{tools}", catalogue)) + len(user) < 7_000  # was 9,959 characters (~2,600 tokens)
+
+
+def test_a_local_server_gets_each_answers_schema_and_one_that_refuses_it_gets_plain_json():
+    """llama.cpp's server constrains generation to a JSON schema sent with response_format: a 0.5B model then
+    keeps to the keys. A server that cannot take it (OpenAI-style json_schema gave HTTP 500 on one) is asked
+    again without it, and for the rest of the run."""
+    from pydantic import BaseModel
+
+    from copilot.config import Settings
+    from copilot.llm.client import LLMClient
+
+    class Answer(BaseModel):
+        choice: str
+
+    def refuses_schemas(body):
+        return FakeReply(status=500) if "schema" in body["response_format"] else json.dumps({"choice": "A"})
+
+    for chat, schema_kept in ((lambda body: json.dumps({"choice": "A"}), True), (refuses_schemas, False)):
+        script = []
+        with FakeOpenAIServer(chat=lambda body, c=chat, s=script: s.append(body) or c(body)) as server:
+            client = LLMClient(Settings(base_url=server.base_url, api_key="sk-x", max_retries=0))
+            assert [client.chat_json("s", "u", Answer).choice for _ in range(2)] == ["A", "A"]
+        formats = [body["response_format"] for body in script]
+        if schema_kept:
+            assert all(f == {"type": "json_object", "schema": Answer.model_json_schema()} for f in formats)
+        else:  # asked with the schema once, refused, then plain JSON mode
+            assert [("schema" in f) for f in formats] == [True, False, False]
+        assert client.usage.calls == 2 and client.usage.json_schema is schema_kept
+
+    remote = LLMClient(Settings(base_url="https://api.example.com/v1", api_key="sk-x"))
+    assert remote._response_format(Answer.model_json_schema()) == {"type": "json_object"}  # auto: local servers only

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import openai
 from openai import OpenAI
@@ -31,6 +31,7 @@ class Usage(BaseModel):
     completion_tokens: int = 0
     cost_usd: float = 0.0
     by_node: dict[str, int] = Field(default_factory=dict, description="calls per graph node / purpose")
+    json_schema: bool = Field(False, description="answers were constrained by their JSON schema (server support)")
     degraded: str | None = Field(None, description="why the run stopped using the LLM (the endpoint refused the key)")
 
 
@@ -65,12 +66,19 @@ class LLMClient:
         )
         self.model = settings.model
         self.max_reply_tokens = settings.max_reply_tokens
+        # send the answer's schema (llama.cpp constrains generation to it: a small model then keeps to the keys)
+        self.send_schema = settings.json_schema == "on" or (settings.json_schema == "auto" and settings.local_endpoint)
         self.usage = Usage()
         self.budget = budget or Budget(
             usd_per_1k_prompt=settings.usd_per_1k_prompt, usd_per_1k_completion=settings.usd_per_1k_completion
         )
 
-    def _complete(self, messages: list[dict[str, str]], purpose: str) -> str:
+    def _response_format(self, schema: dict[str, Any] | None) -> dict[str, Any]:
+        if self.send_schema and schema is not None:
+            return {"type": "json_object", "schema": schema}
+        return {"type": "json_object"}
+
+    def _complete(self, messages: list[dict[str, str]], purpose: str, schema: dict[str, Any] | None = None) -> str:
         """One completion's text. HTTP errors propagate (after the SDK's retries); malformed 200 replies are
         retried, then LLMCallFailed; a refused key (401/403) stops every later call of this client."""
         if self.usage.degraded:
@@ -82,7 +90,7 @@ class LLMClient:
                 response = self._client.chat.completions.create(
                     model=self.model,
                     messages=messages,
-                    response_format={"type": "json_object"},
+                    response_format=self._response_format(schema),  # type: ignore[arg-type]
                     temperature=0,
                     max_tokens=min(self.max_reply_tokens, REPLY_TOKENS.get(purpose, self.max_reply_tokens)),
                 )
@@ -94,6 +102,13 @@ class LLMClient:
                     f"no further LLM calls in this run. Set OPENAI_API_KEY (or CURATE_API_KEY) and resume."
                 )
                 raise LLMCallFailed(self.usage.degraded) from None
+            except (openai.BadRequestError, openai.UnprocessableEntityError, openai.InternalServerError):
+                self.usage.failed_calls += 1
+                if not (self.send_schema and schema is not None):
+                    raise
+                self.send_schema = False  # a server that cannot take a schema (json_schema gives HTTP 500 on some)
+                problem = None
+                continue
             except openai.APIError:
                 self.usage.failed_calls += 1
                 raise
@@ -102,6 +117,7 @@ class LLMClient:
                 problem = error
                 continue
             self.usage.calls += 1
+            self.usage.json_schema = self.send_schema and schema is not None
             self.usage.by_node[purpose] = self.usage.by_node.get(purpose, 0) + 1
             if getattr(response, "usage", None):
                 self.usage.prompt_tokens += response.usage.prompt_tokens
@@ -126,7 +142,7 @@ class LLMClient:
         first = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         messages = first
         for _ in range(repairs + 1):
-            content = self._complete(messages, purpose)
+            content = self._complete(messages, purpose, schema.model_json_schema())
             try:
                 answer = schema.model_validate(json.loads(content))
                 if check is not None:
