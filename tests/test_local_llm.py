@@ -129,5 +129,5 @@ def test_the_real_local_model_serves_json_answers(tmp_path):
     finally:
         server.send_signal(signal.SIGINT)  # Ctrl+C: curate stops the server and exits
         assert server.wait(timeout=60) == 0
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", port))  # the port is free again: nothing left running
+    with socket.socket() as probe, pytest.raises(ConnectionRefusedError):
+        probe.connect(("127.0.0.1", port))  # nothing listens any more: the server was stopped with curate
