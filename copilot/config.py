@@ -29,6 +29,11 @@ class Settings(BaseSettings):
         None, ge=0, description="the SDK's retries on 429/5xx/timeouts; default 4 remote, 1 local"
     )
     max_reply_tokens: int = Field(4096, ge=16, description="cap on one completion (max_tokens)")
+    plan_params: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="the LLM planner sets tool parameters; off: it picks tools and reasons, the data's rules set the "
+        "parameters; auto: off for a local endpoint (a small CPU model), on otherwise",
+    )
     json_schema: Literal["auto", "on", "off"] = Field(
         "auto",
         description="send each answer's JSON schema with response_format (llama.cpp's server then constrains the "
@@ -56,6 +61,10 @@ class Settings(BaseSettings):
     @property
     def request_retries(self) -> int:
         return self.max_retries if self.max_retries is not None else (1 if self.local_endpoint else 4)
+
+    @property
+    def planner_sets_params(self) -> bool:
+        return self.plan_params == "on" or (self.plan_params == "auto" and not self.local_endpoint)
 
     @property
     def llm_configured(self) -> bool:

@@ -33,6 +33,9 @@ def endpoint(monkeypatch):
         monkeypatch.setenv("OPENAI_API_KEY", KEY)
         monkeypatch.setenv("CURATE_MAX_RETRIES", "2")
         monkeypatch.setenv("CURATE_TIMEOUT_S", "2")
+        monkeypatch.setenv(
+            "CURATE_PLAN_PARAMS", "on"
+        )  # these scripts plan with parameters (a 127.0.0.1 server: auto=off)
         started.append(server)
         return server, script
 
@@ -270,7 +273,7 @@ def test_the_planner_prompt_is_short_enough_for_a_cpu_model():
     """A 0.5B model on 2 cores reads ~10-20 prompt tokens/s: the 2,618-token planner prompt took 130-250 s. The
     catalogue gives each parameter in a few words (type, bounds, default, description), not its JSON schema."""
     from copilot.agents.llm_planner import _context_summary, _tool_catalogue
-    from copilot.agents.plan import PlanningContext
+    from copilot.agents.plan import PlanningContext, plannable_tools
     from copilot.prompts import load_prompt
     from curation_tools.io import load_dataset
     from curation_tools.profile import profile_dataset
@@ -283,7 +286,7 @@ def test_the_planner_prompt_is_short_enough_for_a_cpu_model():
         round=0,
     )
     system, user = load_prompt("planner").render(goal="(not given)", round="1", context=_context_summary(context))
-    catalogue = _tool_catalogue(context)
+    catalogue = _tool_catalogue(plannable_tools(context))
     assert "near_threshold (number 0..1, default 0.76)" in catalogue and '"title"' not in catalogue
     assert len(system.replace("{tools}", catalogue)) + len(user) < 7_000  # was 9,959 characters (~2,600 tokens)
 
@@ -317,3 +320,34 @@ def test_a_local_server_gets_each_answers_schema_and_one_that_refuses_it_gets_pl
 
     remote = LLMClient(Settings(base_url="https://api.example.com/v1", api_key="sk-x"))
     assert remote._response_format(Answer.model_json_schema()) == {"type": "json_object"}  # auto: local servers only
+
+
+def test_a_local_model_picks_tools_and_the_data_sets_their_parameters(cli, endpoint, tmp_path, monkeypatch):
+    """A 0.5B model asked for parameters copied every one with invented values ("aug", target_count 2000000, keep
+    as a list): no plan in 3 tries, every round. On a local endpoint it names tools from this round's list (the
+    schema sent says which) and gives reasons; each tool's parameters come from its plan hint, as offline."""
+    bench = EXAMPLE.with_name("bank_eval.jsonl")
+    choice = json.dumps(
+        {
+            "steps": [{"tool": "decontam", "reason": "leaks first"}, {"tool": "dedup", "reason": "copies"}],
+            "rationale": "copies before labels",
+        }
+    )
+    labels = json.dumps({"steps": [{"tool": "label-errors", "reason": "then labels"}], "rationale": "labels"})
+    _, script = endpoint([choice, labels, json.dumps({"steps": [], "rationale": "done"})])
+    monkeypatch.setenv("CURATE_PLAN_PARAMS", "auto")  # the default: the server is on 127.0.0.1
+    out = tmp_path / "run"
+    result = cli(
+        "run", EXAMPLE, "--benchmark", f"{bench}:query", "--planner", "llm", "--policy", "approve-all", "--out", out
+    )
+    assert result.code == 0, result.stderr
+    script.assert_complete()
+    sent = script.calls[0]
+    assert "Give no parameters" in sent["messages"][0]["content"] and "Params:" not in sent["messages"][0]["content"]
+    tool_names = sent["response_format"]["schema"]["$defs"]["ToolChoice"]["properties"]["tool"]["enum"]
+    assert set(tool_names) == {"dedup", "decontam", "label-errors"}  # cleaning tools: augment adds rows, a choice
+    summary = json.loads((out / "summary.json").read_text())
+    assert [p["planner"] for p in summary["planned_by"]] == ["llm", "llm", "llm"]
+    events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+    decontam = next(s for e in events if e["kind"] == "plan" for s in e["data"]["steps"] if s["tool"] == "decontam")
+    assert decontam["params"]["paraphrase"] is False  # the data's choice for 9-word tickets, as offline

@@ -5,11 +5,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Literal
 
 import openai
+from pydantic import BaseModel, Field, create_model
 
 from copilot.agents.heuristic import HeuristicPlanner
-from copilot.agents.plan import Plan, Planner, PlanningContext, applicable_tools, keep_data_rules, validate_plan
+from copilot.agents.plan import (
+    Plan,
+    Planner,
+    PlanningContext,
+    PlanStep,
+    keep_data_rules,
+    plannable_tools,
+    validate_plan,
+)
 from copilot.agents.registry import PlannerDeps
 from copilot.llm.client import InvalidLLMOutput, LLMClient
 from copilot.prompts import load_prompt
@@ -33,15 +43,45 @@ def _param_line(name: str, schema: dict) -> str:
     return f"{name} ({'/'.join(kinds)}{bounds}, default {default}): {schema.get('description', '')}".rstrip(": ")
 
 
-def _tool_catalogue(context: PlanningContext) -> str:
+def _tool_catalogue(tools: list[str], with_params: bool = True) -> str:
     lines = []
-    for name in applicable_tools(context):
+    for name in tools:
         spec = available_tools()[name]
-        schema = spec.params_model.model_json_schema()
-        owned = {*spec.run_owned, "benchmark"}
-        params = "; ".join(_param_line(k, v) for k, v in schema.get("properties", {}).items() if k not in owned)
-        lines.append(f"- {name}: {spec.summary} Finds: {', '.join(spec.issue_types)}. Params: {params}")
+        line = f"- {name}: {spec.summary} Finds: {', '.join(spec.issue_types)}."
+        if with_params:
+            schema = spec.params_model.model_json_schema()
+            owned = {*spec.run_owned, "benchmark"}
+            params = "; ".join(_param_line(k, v) for k, v in schema.get("properties", {}).items() if k not in owned)
+            line += f" Params: {params}"
+        lines.append(line)
     return "\n".join(lines)
+
+
+FULL_FORMAT = '{"steps": [{"tool": "NAME", "params": {...}, "reason": "one sentence"}], "rationale": "one sentence"}'
+TOOLS_ONLY_FORMAT = (
+    '{"steps": [{"tool": "NAME", "reason": "one sentence"}], "rationale": "one sentence"}\n'
+    "Give no parameters: each tool's are chosen from the data."
+)
+
+
+def tool_choice_model(tools: list[str]) -> type[BaseModel]:
+    """The answer a planner that only picks tools gives: tool names from this round's list (a server that takes
+    the JSON schema constrains the model to them), at most one step per tool."""
+    step = create_model("ToolChoice", tool=(Literal[tuple(tools)], ...), reason=(str, ""))  # type: ignore[valid-type]
+    steps = (list[step], Field(default_factory=list, max_length=len(tools)))  # type: ignore[valid-type]
+    return create_model("ToolPlan", steps=steps, rationale=(str, ""))
+
+
+def with_data_params(choice: BaseModel, context: PlanningContext) -> Plan:
+    """A tools-only answer as a plan: each tool with the parameters its plan hint gives for this data."""
+    specs = available_tools()
+    edits = sum(o.applied_edits for o in context.done)
+    steps = []
+    for step in choice.steps:  # type: ignore[attr-defined]
+        spec = specs[step.tool]
+        params = spec.plan_hint(context.profile, edits).params if spec.plan_hint else {}
+        steps.append(PlanStep(tool=step.tool, params=params, reason=step.reason))
+    return Plan(steps=steps, rationale=choice.rationale)  # type: ignore[attr-defined]
 
 
 def _context_summary(context: PlanningContext) -> str:
@@ -62,23 +102,52 @@ def _context_summary(context: PlanningContext) -> str:
 class LLMPlanner:
     name = "llm"
 
-    def __init__(self, client: LLMClient, fallback: Planner, notify: Callable[[str], object], repairs: int = 2) -> None:
+    def __init__(
+        self,
+        client: LLMClient,
+        fallback: Planner,
+        notify: Callable[[str], object],
+        repairs: int = 2,
+        sets_params: bool = True,
+    ) -> None:
         self.client = client
         self.fallback = fallback
         self.notify = notify
         self.repairs = repairs
+        self.sets_params = sets_params  # off: the model picks tools and reasons, the data's rules set parameters
         self.prompt = load_prompt("planner")
 
-    def plan(self, context: PlanningContext) -> Plan:
+    def _ask(self, context: PlanningContext) -> Plan:
         system, user = self.prompt.render(
             goal=context.goal or "(not given)", round=str(context.round + 1), context=_context_summary(context)
         )
-        system = system.replace("{tools}", _tool_catalogue(context))
-        try:
-            made = self.client.chat_json(
+        tools = plannable_tools(context)
+        if not self.sets_params:  # a small model cleans; adding synthetic rows stays a person's (or recipe's) choice
+            tools = [t for t in tools if available_tools()[t].role == "cleaning"]
+        system = (
+            system.replace("{tools}", _tool_catalogue(tools, with_params=self.sets_params))
+            .replace("{param_note}", ", parameters" if self.sets_params else "")
+            .replace("{answer_format}", FULL_FORMAT if self.sets_params else TOOLS_ONLY_FORMAT)
+        )
+        if self.sets_params:
+            return self.client.chat_json(
                 system, user, Plan, repairs=self.repairs, purpose="plan", check=lambda p: validate_plan(p, context)
             )
-            made = keep_data_rules(made, context).model_copy(update={"made_by": self.name})
+        if not tools:
+            return Plan(rationale="every cleaning tool has run as often as a run allows")
+        choice = self.client.chat_json(
+            system,
+            user,
+            tool_choice_model(tools),
+            repairs=self.repairs,
+            purpose="plan",
+            check=lambda c: validate_plan(with_data_params(c, context), context),
+        )
+        return with_data_params(choice, context)
+
+    def plan(self, context: PlanningContext) -> Plan:
+        try:
+            made = keep_data_rules(self._ask(context), context).model_copy(update={"made_by": self.name})
             if made.steps:
                 return made
             left = [step.tool for step in self.fallback.plan(context).steps]
@@ -100,4 +169,7 @@ class LLMPlanner:
 
 def make_llm(deps: PlannerDeps) -> Planner:
     """The LLM planner, falling back to the heuristic one round by round."""
-    return LLMPlanner(deps.llm_client(), fallback=HeuristicPlanner(), notify=deps.notify)
+    client = deps.llm_client()
+    return LLMPlanner(
+        client, fallback=HeuristicPlanner(), notify=deps.notify, sets_params=client.settings.planner_sets_params
+    )

@@ -71,6 +71,14 @@ def applicable_tools(context: PlanningContext) -> list[str]:
     return names
 
 
+def plannable_tools(context: PlanningContext) -> list[str]:
+    """The applicable tools a plan may still run: not those that ran MAX_RUNS_PER_TOOL times already."""
+    runs: dict[str, int] = {}
+    for outcome in context.done:
+        runs[outcome.tool] = runs.get(outcome.tool, 0) + 1
+    return [t for t in applicable_tools(context) if runs.get(t, 0) < MAX_RUNS_PER_TOOL]
+
+
 def keep_data_rules(plan: Plan, context: PlanningContext) -> Plan:
     """A model's plan with the parameters the data decides (each tool's plan hint's `fixed`, the rules the
     heuristic planner follows) set back to the data's values, and each such step's reason saying so: on 9-word

@@ -64,6 +64,7 @@ class LLMClient:
             timeout=settings.request_timeout_s,
             max_retries=settings.request_retries,
         )
+        self.settings = settings
         self.model = settings.model
         self.max_reply_tokens = settings.max_reply_tokens
         # send the answer's schema (llama.cpp constrains generation to it: a small model then keeps to the keys)
