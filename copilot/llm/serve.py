@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -65,6 +66,10 @@ def wait_until_ready(process: subprocess.Popen, port: int, timeout_s: float) -> 
     raise UserInputError(f"the model server did not answer on port {port} within {timeout_s:.0f} s")
 
 
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def serve(
     model: Path,
     model_name: str,
@@ -83,6 +88,8 @@ def serve(
     cores = threads or usable_cpus()
     env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": str(cores)}
     process = subprocess.Popen(server_command(model, port, context, cores), env=env)
+    for stop in (signal.SIGTERM, signal.SIGHUP):  # `kill`, a closed terminal: stop the server too, never orphan it
+        signal.signal(stop, _exit_on_signal)
     try:
         wait_until_ready(process, port, ready_timeout_s)
         say(f"serving {model_name} ({model}) on http://127.0.0.1:{port}/v1 with {cores} thread(s). In another shell:")
