@@ -63,6 +63,10 @@ class Settings(BaseSettings):
         return self.max_retries if self.max_retries is not None else (1 if self.local_endpoint else 4)
 
     @property
+    def sends_json_schema(self) -> bool:
+        return self.json_schema == "on" or (self.json_schema == "auto" and self.local_endpoint)
+
+    @property
     def planner_sets_params(self) -> bool:
         return self.plan_params == "on" or (self.plan_params == "auto" and not self.local_endpoint)
 

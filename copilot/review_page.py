@@ -17,6 +17,7 @@ from typing import Any
 
 from copilot.evidence_marks import diff_parts, overlap_ranges
 from curation_tools.atomic_files import write_text_atomic
+from curation_tools.label_names import named_label
 
 Part = list[str]  # [style, text]: style is "" | "mark" | "del" | "ins" | "dim" | "b"
 Block = dict[str, Any]  # {"title": str, "parts": [Part, ...]}
@@ -24,10 +25,7 @@ NEIGHBOUR_TEXT = 160
 
 
 def _label(value: Any, names: dict[str, str]) -> str:
-    if value is None:
-        return ""
-    name = names.get(str(value))
-    return f"{name} ({value})" if name is not None and name != str(value) else str(value)
+    return "" if value is None else named_label(value, names.get(str(value)))
 
 
 def _marked(text: str, ranges: list[tuple[int, int]]) -> list[Part]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from curation_tools.atomic_files import write_text_atomic
 from curation_tools.errors import UserInputError
+from curation_tools.label_names import named_label
 
 COLUMNS = [
     "finding_id",
@@ -40,7 +41,7 @@ def _cell(value: Any) -> str:
 
 
 def _named(value: Any, name: Any) -> str:
-    return _cell(f"{name} ({value})" if name is not None and value is not None else value)
+    return _cell(None if value is None else named_label(value, name))
 
 
 def _evidence_words(evidence: dict[str, Any]) -> str:

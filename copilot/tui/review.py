@@ -148,10 +148,13 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
         if self.resume_at is not None and self.resume_at in table.rows:
             table.move_cursor(row=table.get_row_index(self.resume_at))
 
-    def _visible(self) -> list[Finding]:
+    def _shown(self) -> list[Finding]:
+        """This proposal's findings under the filter, in no particular order."""
         findings = [f for f in self.proposal.findings if f.finding_id in self.answers]
-        if self.issue_filter:
-            findings = [f for f in findings if f.issue == self.issue_filter]
+        return [f for f in findings if f.issue == self.issue_filter] if self.issue_filter else findings
+
+    def _visible(self) -> list[Finding]:
+        findings = self._shown()
         if self.sort_by_score:
             return sorted(findings, key=lambda f: (-f.score, natural_key(f.row_id)))
         return sorted(findings, key=lambda f: natural_key(f.row_id))  # T103 before T1003
@@ -202,7 +205,7 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
         approved = sum(
             self.answers[f.finding_id] != "reject" for f in self.proposal.findings if f.finding_id in self.answers
         )
-        shown = len(self._visible())
+        shown = len(self._shown())  # counted on every key press: no sort
         decided = len([f for f in self.proposal.findings if f.finding_id in self.answers])
         self.query_one("#summary", Static).update(  # the counts first: they must never be the part cut off
             Text.assemble(
@@ -238,7 +241,7 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
         return self.query_one("#findings", DataTable).cursor_row
 
     def _set_all(self, value: str) -> None:
-        for f in self._visible():
+        for f in self._shown():
             self.answers[f.finding_id] = value
         self._fill(self._cursor())
 
@@ -277,7 +280,7 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
                 cut = None
             if cut is None:
                 return
-            for f in self._visible():  # the score as the table shows it: 0.895 shows and counts as 0.90
+            for f in self._shown():  # the score as the table shows it: 0.895 shows and counts as 0.90
                 self.answers[f.finding_id] = "approve" if float(f"{f.score:.2f}") >= cut else "reject"
             self._fill(self._cursor())
 

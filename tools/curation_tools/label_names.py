@@ -18,6 +18,14 @@ def plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
+def named_label(value: Any, name: Any) -> str:
+    """A class as a person reads it: "lost_card (12)" where a name is known (and differs from the value), else
+    the value itself."""
+    if name is None or str(name) == str(value):
+        return str(value)
+    return f"{name} ({value})"
+
+
 def class_values(values: pd.Series) -> dict[str, Any] | None:
     """Each class as text -> the value the column holds for it; None for a multi-label column (cells of lists)."""
     try:
