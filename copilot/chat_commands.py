@@ -7,6 +7,7 @@ what to do next (continue the run, open the review or history screen, quit). No 
 
 from __future__ import annotations
 
+import json
 import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -144,9 +145,32 @@ class ChatCommands:
         return Reply(text=answer.reply)
 
     def _context(self) -> str:
+        """The session state as JSON, with the counts and comparisons people ask for already worked out: a small
+        model reads a number correctly far more often than it adds or compares them."""
         state = self.session.state()
-        decisions = [
-            d.model_dump(include={"decision_id", "tool", "status", "approved", "rejected", "n_edits"})
-            for d in self.session.history()
-        ]
-        return str({"rows": state.rows, "version": state.version, "decisions": decisions, "pending": state.pending})
+        history = self.session.history()
+        applied = [d for d in history if d.status == "applied"]
+        edits_by_tool: dict[str, int] = {}
+        for d in applied:
+            edits_by_tool[d.tool] = edits_by_tool.get(d.tool, 0) + d.n_edits
+        ranked = sorted(edits_by_tool.items(), key=lambda kv: (-kv[1], kv[0]))
+        facts = {
+            "rows_now": state.rows,
+            "rows_at_start": state.rows_in,
+            "current_version": state.version,
+            "run_status": state.status,
+            "pending_decisions": state.pending,
+            "decisions_applied": len(applied),
+            "decisions_undone": sum(d.status != "applied" for d in history),
+            "findings_approved_in_all": sum(d.approved for d in applied),
+            "findings_rejected_in_all": sum(d.rejected for d in applied),
+            "edits_in_all": sum(d.n_edits for d in applied),
+            "edits_by_tool": dict(ranked),
+            "tool_with_most_edits": ranked[0][0] if ranked else None,
+            "tools_that_changed_data": [tool for tool, n in ranked if n],
+            "decisions": [
+                d.model_dump(include={"decision_id", "tool", "status", "decided_by", "approved", "rejected", "n_edits"})
+                for d in history
+            ],
+        }
+        return json.dumps(facts, indent=1)

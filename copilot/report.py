@@ -170,5 +170,7 @@ def _report(summary: dict[str, Any], curated: Path) -> str:
         )
         if u.get("degraded"):
             lines.append(f"\n**The run went offline:** {md(u['degraded'])}")
+        for judge, outcome in u.get("judge_probes", {}).items():
+            lines.append(f"\nJudge probes ({md(judge)}): {md(outcome)}.")
     lines.append("\nUndo any decision with `curate undo` on the run's workspace (`--workspace DIR/workspace/ledger`).")
     return "\n".join(lines) + "\n"

@@ -204,6 +204,49 @@ def test_judge_sees_only_the_borderline_band(bench, ctx):
     assert unsure["43"].score == plain["43"] and unsure["43"].evidence.judge["acted"] is False
 
 
+def test_the_llm_judge_asks_both_ways_after_its_probes_and_a_model_that_does_not_read_never_acts(bench, ctx):
+    """Each pair is asked "contaminated?" and "independent?", after the probe questions with known answers. A model
+    that reads agrees with itself and acts. One that answers the same word whatever it reads contradicts itself;
+    one that always says "clean" (as the local 0.5B did) agrees with itself but fails the probes and is not asked
+    about rows. Either way the pair keeps its offline score."""
+    from copilot.config import Settings
+    from copilot.llm.client import LLMClient
+    from copilot.llm.fake_server import FakeOpenAIServer
+    from copilot.llm.judge import LLMContaminationJudge
+
+    from .reading_models import asks_independent, contamination_reader
+
+    data = _train()
+    params = DecontamParams(benchmark=[str(bench)], threshold=1e-9, judge_band=[0.5, 0.999999])
+    plain = {f.row_id: f.score for f in run(data, params, ctx).findings}
+
+    def one_word(body):
+        return json.dumps({"independent" if asks_independent(body) else "contaminated": False, "confidence": 0.9})
+
+    def always_clean(body):
+        answer = {"independent": True} if asks_independent(body) else {"contaminated": False}
+        return json.dumps({**answer, "confidence": 0.9})
+
+    outcomes = {}
+    for name, script in (("reader", contamination_reader), ("one word", one_word), ("always clean", always_clean)):
+        with FakeOpenAIServer(chat=script) as server:
+            ctx.contamination_judge = LLMContaminationJudge(
+                LLMClient(Settings(api_key="sk-test", base_url=server.base_url))
+            )
+            judged = {f.row_id: f for f in run(data, params, ctx).findings}
+        outcomes[name] = (judged["43"], ctx.contamination_judge.client.usage.judge_probes["decontam_judge"])
+    reader, probes = outcomes["reader"]
+    assert probes == "passed 4 of 4" and reader.evidence.judge["acted"] is True
+    assert reader.evidence.judge["votes"] == [True, True]
+    assert reader.score == pytest.approx(0.5 * plain["43"] + 0.45, abs=1e-3)
+    for name, wrong in (("one word", 4), ("always clean", 2)):  # one word contradicts itself on every probe
+        finding, probes = outcomes[name]
+        assert probes == f"failed {wrong} of 4: not used", name
+        assert finding.evidence.judge["acted"] is False and "probe questions" in finding.evidence.judge["note"]
+        assert finding.score == plain["43"]
+    assert ctx.contamination_judge.prompt_versions == {"contamination_judge": 1, "contamination_judge_inverse": 1}
+
+
 def test_cli_repeatable_benchmark_and_no_benchmark_error(cli, tmp_path, bench):
     data = tmp_path / "train.csv"
     _train().frame.to_csv(data, index=False)

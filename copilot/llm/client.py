@@ -33,6 +33,9 @@ class Usage(BaseModel):
     by_node: dict[str, int] = Field(default_factory=dict, description="calls per graph node / purpose")
     json_schema: bool = Field(False, description="answers were constrained by their JSON schema (server support)")
     degraded: str | None = Field(None, description="why the run stopped using the LLM (the endpoint refused the key)")
+    judge_probes: dict[str, str] = Field(
+        default_factory=dict, description="each judge's probe questions: passed, or failed and not used"
+    )
 
 
 class InvalidLLMOutput(Exception):

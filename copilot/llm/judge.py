@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+from functools import cache, cached_property
 from typing import Literal
 
 import openai
 from pydantic import BaseModel, Field
 
-from copilot.llm.client import InvalidLLMOutput, LLMClient
+from copilot.llm.client import InvalidLLMOutput, LLMClient, Usage
 from copilot.prompts import load_prompt
+from copilot.resources import resource_dir
+from copilot.yaml_files import read_yaml_mapping
 from curation_tools.context import (
     ContaminationQuestion,
     ContaminationVerdict,
@@ -18,6 +22,47 @@ from curation_tools.context import (
 )
 
 PROMPTS = ("label_judge_direct", "label_judge_stepwise")
+log = logging.getLogger(__name__)
+
+
+class _LabelProbe(BaseModel):
+    text: str
+    given: str
+    suggested: str
+    right: Literal["given", "suggested"]
+
+
+class _ContaminationProbe(BaseModel):
+    train: str
+    benchmark: str
+    contaminated: bool
+
+
+class _Probes(BaseModel):
+    version: int
+    labels: list[_LabelProbe]
+    contamination: list[_ContaminationProbe]
+
+
+@cache
+def load_probes() -> _Probes:
+    """prompts/judge_probes.yaml: questions with known answers that a judge must get right before it may act."""
+    return _Probes.model_validate(read_yaml_mapping(resource_dir("prompts") / "judge_probes.yaml", "judge probes"))
+
+
+def _probe_gate(judge: str, right: list[bool], usage: Usage) -> str:
+    """'' when every probe was answered right; else why the judge's verdicts may not act (also in the usage)."""
+    wrong = right.count(False)
+    if not wrong:
+        usage.judge_probes[judge] = f"passed {len(right)} of {len(right)}"
+        return ""
+    note = (
+        f"the {judge.replace('_', ' ')} got {wrong} of {len(right)} probe questions with known answers wrong, "
+        "so no row was sent to it and nothing it said changes a finding"
+    )
+    usage.judge_probes[judge] = f"failed {wrong} of {len(right)}: not used"
+    log.warning("%s", note)
+    return note
 
 
 class _Answer(BaseModel):
@@ -27,9 +72,9 @@ class _Answer(BaseModel):
 
 class LLMLabelJudge:
     """Which of two labels fits a row? The model never learns which label is the data's and which the tool's
-    (they are options A and B), and each prompt puts them in the other order: a small model that favours a
-    position, or the word "suggested", answers both ways and its verdict is "unsure". Only a verdict both
-    prompts agree on counts."""
+    (they are options A and B), and each prompt puts them in the other order: a model that favours a position,
+    or the word "suggested", answers both ways and its verdict is "unsure". Only a verdict both prompts agree on
+    counts, and only from a judge that first answers the probe questions (prompts/judge_probes.yaml) right."""
 
     def __init__(self, client: LLMClient, prompts: tuple[str, ...] = PROMPTS) -> None:
         self.client = client
@@ -55,21 +100,35 @@ class LLMLabelJudge:
             return ("given" if given else "suggested"), answer.confidence
         return ("other" if answer.choice == "neither" else "unsure"), answer.confidence
 
+    def _verdict(self, question: LabelQuestion) -> LabelVerdict:
+        answers = [self._ask(p, question, given_first=i % 2 == 0) for i, p in enumerate(self.prompts)]
+        votes = [verdict for verdict, _ in answers]
+        agreed = len(set(votes)) == 1
+        return LabelVerdict(
+            row_id=question.row_id,
+            verdict=votes[0] if agreed else "unsure",
+            confidence=round(min(c for _, c in answers), 4) if agreed else 0.0,
+            votes=votes,
+        )
+
+    @cached_property
+    def refusal(self) -> str:
+        """Asked once, before the first real question: '' if the judge answers every label probe right."""
+        right = [
+            self._verdict(
+                LabelQuestion(row_id="probe", text=p.text, given_label=p.given, suggested_label=p.suggested)
+            ).verdict
+            == p.right
+            for p in load_probes().labels
+        ]
+        return _probe_gate("label_judge", right, self.client.usage)
+
     def judge_labels(self, questions: list[LabelQuestion]) -> list[LabelVerdict]:
-        verdicts = []
-        for question in questions:
-            answers = [self._ask(p, question, given_first=i % 2 == 0) for i, p in enumerate(self.prompts)]
-            votes = [verdict for verdict, _ in answers]
-            agreed = len(set(votes)) == 1
-            verdicts.append(
-                LabelVerdict(
-                    row_id=question.row_id,
-                    verdict=votes[0] if agreed else "unsure",
-                    confidence=round(min(c for _, c in answers), 4) if agreed else 0.0,
-                    votes=votes,
-                )
-            )
-        return verdicts
+        if questions and self.refusal:
+            return [
+                LabelVerdict(row_id=q.row_id, verdict="unsure", confidence=0.0, note=self.refusal) for q in questions
+            ]
+        return [self._verdict(q) for q in questions]
 
 
 class _ContaminationAnswer(BaseModel):
@@ -77,34 +136,67 @@ class _ContaminationAnswer(BaseModel):
     confidence: float = Field(ge=0, le=1)
 
 
-class LLMContaminationJudge:
-    """Is a training text a copy or rewording of a benchmark item? One call per borderline pair."""
+class _IndependenceAnswer(BaseModel):
+    independent: bool
+    confidence: float = Field(ge=0, le=1)
 
-    def __init__(self, client: LLMClient, prompt: str = "contamination_judge") -> None:
+
+class LLMContaminationJudge:
+    """Is a training text a copy or rewording of a benchmark item? Each borderline pair is asked twice, with the
+    question turned around ("contaminated?" and "independent?"): a model that answers the same word whatever it
+    reads contradicts itself, and its verdict has confidence 0. Only answers that agree count, and only from a
+    judge that first answers the probe questions right: the local 0.5B agreed with itself on "not
+    contaminated" for rewrites and look-alikes alike (benchmarks/README.md)."""
+
+    def __init__(
+        self, client: LLMClient, prompts: tuple[str, str] = ("contamination_judge", "contamination_judge_inverse")
+    ) -> None:
         self.client = client
-        self.prompt = load_prompt(prompt)
+        self.prompts = [load_prompt(p) for p in prompts]
 
     @property
     def prompt_versions(self) -> dict[str, int]:
-        return {self.prompt.name: self.prompt.version}
+        return {p.name: p.version for p in self.prompts}
+
+    def _verdict(self, question: ContaminationQuestion) -> ContaminationVerdict | None:
+        answers: list[tuple[bool, float]] = []
+        for prompt, schema in zip(self.prompts, (_ContaminationAnswer, _IndependenceAnswer), strict=True):
+            system, user = prompt.render(train=question.train_text, benchmark=question.benchmark_text)
+            try:
+                answer = self.client.chat_json(system, user, schema, purpose="decontam_judge")
+            except (InvalidLLMOutput, openai.APIError):
+                continue
+            contaminated = answer.contaminated if isinstance(answer, _ContaminationAnswer) else not answer.independent
+            answers.append((contaminated, answer.confidence))
+        if not answers:
+            return None  # no verdict: the pair keeps its offline score
+        votes = [contaminated for contaminated, _ in answers]
+        agreed = len(answers) == len(self.prompts) and len(set(votes)) == 1
+        return ContaminationVerdict(
+            pair_id=question.pair_id,
+            contaminated=votes[0],
+            confidence=round(min(c for _, c in answers), 4) if agreed else 0.0,
+            votes=votes,
+        )
+
+    @cached_property
+    def refusal(self) -> str:
+        """Asked once, before the first real question: '' if the judge answers every contamination probe right."""
+        right = []
+        for p in load_probes().contamination:
+            verdict = self._verdict(
+                ContaminationQuestion(pair_id="probe", train_text=p.train, benchmark_text=p.benchmark)
+            )
+            right.append(verdict is not None and verdict.confidence > 0 and verdict.contaminated == p.contaminated)
+        return _probe_gate("decontam_judge", right, self.client.usage)
 
     def judge_contamination(self, questions: list[ContaminationQuestion]) -> list[ContaminationVerdict]:
-        verdicts = []
-        for question in questions:
-            system, user = self.prompt.render(train=question.train_text, benchmark=question.benchmark_text)
-            try:
-                answer = self.client.chat_json(system, user, _ContaminationAnswer, purpose="decontam_judge")
-            except (InvalidLLMOutput, openai.APIError):
-                continue  # no verdict: the pair keeps its offline score
-            verdicts.append(
-                ContaminationVerdict(
-                    pair_id=question.pair_id,
-                    contaminated=answer.contaminated,
-                    confidence=answer.confidence,
-                    votes=[answer.contaminated],
-                )
-            )
-        return verdicts
+        if questions and self.refusal:
+            return [
+                ContaminationVerdict(pair_id=q.pair_id, contaminated=False, confidence=0.0, note=self.refusal)
+                for q in questions
+            ]
+        return [v for v in map(self._verdict, questions) if v is not None]
 
 
 class _Generated(BaseModel):

@@ -29,6 +29,7 @@ class LabelVerdict(BaseModel):
     verdict: Literal["given", "suggested", "other", "unsure"]
     confidence: float = Field(ge=0, le=1)
     votes: list[str] = Field(default_factory=list, description="each prompt/model's verdict, for the record")
+    note: str = Field("", description="why a verdict cannot act, when the judge says so (e.g. it failed its probes)")
 
 
 class LabelJudge(Protocol):
@@ -50,6 +51,7 @@ class ContaminationVerdict(BaseModel):
     contaminated: bool
     confidence: float = Field(ge=0, le=1)
     votes: list[bool] = Field(default_factory=list, description="each prompt/model's verdict, for the record")
+    note: str = Field("", description="why a verdict cannot act, when the judge says so (e.g. it failed its probes)")
 
 
 class GenerationRequest(BaseModel):
