@@ -72,8 +72,10 @@ def ask(table: pd.DataFrame, judge: LLMContaminationJudge) -> pd.DataFrame:
     ]
     started = time.perf_counter()
     verdicts = {}
-    for k, q in enumerate(questions):  # one at a time, so progress shows
-        verdicts.update({v.pair_id: v for v in judge.judge_contamination([q])})
+    for k, q in enumerate(questions):  # the judge's own verdicts, without its probe gate
+        verdict = judge.verdict(q)
+        if verdict is not None:
+            verdicts[q.pair_id] = verdict
         print(f"\r  judged {k + 1}/{len(questions)}", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     table = table.copy()
@@ -132,23 +134,37 @@ def pairs_part(shared: Path, n: int, judge: LLMContaminationJudge, ctx: ToolCont
 
 
 def tool_part(shared: Path, judge: LLMContaminationJudge) -> None:
+    """The tool as a user runs it: the judge answers its probes first and is used only if it gets them right."""
     frame = build(shared)
     specs = [str(p) for p in benchmark_paths(shared).values()]
     data = dataset(frame["text"].tolist(), frame["row_id"].tolist())
     variant = frame["variant"].to_numpy()
     main = ~np.isin(variant, list(STRETCH))
     truth = variant != "clean"
-    print("\n| judge | judged | acted | precision | recall | F1 |\n|---|---|---|---|---|---|")
-    for label, helper in (("none (offline)", None), ("local LLM", judge)):
+    threshold = DecontamParams.model_fields["threshold"].default
+    print("\n| judge | rows in the band | acted | precision | recall | F1 | wall time |\n|---|---|---|---|---|---|---|")
+    for label, helper in (("none (offline)", None), ("local LLM, ungated", _Ungated(judge)), ("local LLM", judge)):
         started = time.perf_counter()
-        result = run(data, DecontamParams(benchmark=specs), ToolContext(cache_dir=CACHE, contamination_judge=helper))
-        flagged = frame["row_id"].isin({f.row_id for f in result.findings}).to_numpy()
+        params = DecontamParams(benchmark=specs, threshold=1e-6)  # every scored row, so acted verdicts are seen
+        result = run(data, params, ToolContext(cache_dir=CACHE, contamination_judge=helper))
+        flagged = frame["row_id"].isin({f.row_id for f in result.findings if f.score >= threshold}).to_numpy()
         acts = sum(bool(f.evidence.judge and f.evidence.judge.get("acted")) for f in result.findings)
         m = metrics(truth[main], flagged[main])
         print(
             f"| {label} | {result.report['judged']} | {acts} | {m['precision']:.3f} | {m['recall']:.3f} | "
-            f"{m['F1']:.3f} | ({time.perf_counter() - started:.0f} s)"
+            f"{m['F1']:.3f} | {time.perf_counter() - started:.0f} s |"
         )
+    print(f"probes: {judge.client.usage.judge_probes}")
+
+
+class _Ungated:
+    """The judge without its probe gate: what its verdicts would do if they were trusted."""
+
+    def __init__(self, judge: LLMContaminationJudge) -> None:
+        self.judge = judge
+
+    def judge_contamination(self, questions: list[ContaminationQuestion]) -> list:
+        return [v for v in map(self.judge.verdict, questions) if v is not None]
 
 
 def main() -> None:

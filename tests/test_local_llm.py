@@ -182,7 +182,7 @@ def test_a_run_planned_by_the_real_model_meets_the_heuristic_targets(local_endpo
 
 
 @pytest.mark.slow
-def test_the_real_model_judges_a_label_step_and_acts_only_where_both_orders_agree(local_endpoint, tmp_path):
+def test_the_real_model_judges_a_label_step_only_after_passing_its_probes(local_endpoint, tmp_path):
     from copilot.config import Settings
     from copilot.llm.client import LLMClient
     from copilot.llm.judge import LLMLabelJudge
@@ -200,16 +200,21 @@ def test_the_real_model_judges_a_label_step_and_acts_only_where_both_orders_agre
     )
     ctx.judge = LLMLabelJudge(LLMClient(settings))
     judged = run(data, LabelErrorParams(judge_top=3), ctx)
-    assert judged.report["judged"] == 3 and ctx.judge.client.usage.calls >= 6  # two prompt orders per row
-    for finding in judged.findings:
-        verdict = getattr(finding.evidence, "judge", None)
-        if verdict is None:
-            assert finding.score == plain[finding.row_id].score
-            continue
-        assert len(verdict["votes"]) == 2
-        agreed = len(set(verdict["votes"])) == 1 and verdict["confidence"] >= LabelErrorParams().judge_min_confidence
-        assert verdict["acted"] is agreed
-        if not agreed:  # a verdict the two orders do not share changes nothing
+    usage = ctx.judge.client.usage
+    assert judged.report["judged"] == 3 and usage.calls >= 8  # the four probes in both orders, first
+    passed = usage.judge_probes["label_judge"] == "passed 4 of 4"
+    verdicts = [f for f in judged.findings if getattr(f.evidence, "judge", None)]
+    assert len(verdicts) == 3
+    for finding in verdicts:
+        verdict = finding.evidence.judge
+        if not passed:  # the 0.5B fails them (it picks option A): no row is sent, nothing changes
+            assert "probe questions" in verdict["note"] and verdict["acted"] is False
+        else:
+            agreed = (
+                len(set(verdict["votes"])) == 1 and verdict["confidence"] >= LabelErrorParams().judge_min_confidence
+            )
+            assert verdict["acted"] is agreed
+        if not verdict["acted"]:
             assert finding.score == plain[finding.row_id].score and finding.action == plain[finding.row_id].action
 
 

@@ -83,6 +83,20 @@ def with_data_params(choice: BaseModel, context: PlanningContext) -> Plan:
     return Plan(steps=steps, rationale=choice.rationale)  # type: ignore[attr-defined]
 
 
+def earliest_stage(plan: Plan) -> Plan:
+    """Only the steps of the plan's earliest stage: copies go before labels are judged, whatever the model's order
+    (the 0.5B ran label-errors beside dedup). Later-stage tools are offered again next round."""
+    specs = available_tools()
+    if not plan.steps:
+        return plan
+    first = min(specs[step.tool].stage for step in plan.steps)
+    later = [step.tool for step in plan.steps if specs[step.tool].stage > first]
+    if not later:
+        return plan
+    steps = [step for step in plan.steps if specs[step.tool].stage == first]
+    return plan.model_copy(update={"steps": steps, "rationale": f"{plan.rationale} [{', '.join(later)}: next round]"})
+
+
 def _context_summary(context: PlanningContext) -> str:
     """The profile's headline numbers and earlier outcomes: never rows."""
     profile = context.profile
@@ -121,8 +135,12 @@ class LLMPlanner:
             goal=context.goal or "(not given)", round=str(context.round + 1), context=_context_summary(context)
         )
         tools = plannable_tools(context)
-        if not self.sets_params:  # a small model cleans; adding synthetic rows stays a person's (or recipe's) choice
-            tools = [t for t in tools if available_tools()[t].role == "cleaning"]
+        if not self.sets_params:
+            # A small model cleans: adding synthetic rows stays a person's (or recipe's) choice. With the data setting
+            # parameters, running a tool again re-asks the reviewer what they already answered (the 0.5B reran
+            # every tool in round 2: 78 decisions for the heuristic's 61 on an eval task), so each runs once.
+            done = {o.tool for o in context.done}
+            tools = [t for t in tools if available_tools()[t].role == "cleaning" and t not in done]
         system = (
             system.replace("{tools}", _tool_catalogue(tools, with_params=self.sets_params))
             .replace("{param_note}", ", parameters" if self.sets_params else "")
@@ -142,7 +160,7 @@ class LLMPlanner:
             purpose="plan",
             check=lambda c: validate_plan(with_data_params(c, context), context),
         )
-        return with_data_params(choice, context)
+        return earliest_stage(with_data_params(choice, context))
 
     def plan(self, context: PlanningContext) -> Plan:
         try:

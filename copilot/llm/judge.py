@@ -100,7 +100,7 @@ class LLMLabelJudge:
             return ("given" if given else "suggested"), answer.confidence
         return ("other" if answer.choice == "neither" else "unsure"), answer.confidence
 
-    def _verdict(self, question: LabelQuestion) -> LabelVerdict:
+    def verdict(self, question: LabelQuestion) -> LabelVerdict:
         answers = [self._ask(p, question, given_first=i % 2 == 0) for i, p in enumerate(self.prompts)]
         votes = [verdict for verdict, _ in answers]
         agreed = len(set(votes)) == 1
@@ -115,7 +115,7 @@ class LLMLabelJudge:
     def refusal(self) -> str:
         """Asked once, before the first real question: '' if the judge answers every label probe right."""
         right = [
-            self._verdict(
+            self.verdict(
                 LabelQuestion(row_id="probe", text=p.text, given_label=p.given, suggested_label=p.suggested)
             ).verdict
             == p.right
@@ -128,7 +128,7 @@ class LLMLabelJudge:
             return [
                 LabelVerdict(row_id=q.row_id, verdict="unsure", confidence=0.0, note=self.refusal) for q in questions
             ]
-        return [self._verdict(q) for q in questions]
+        return [self.verdict(q) for q in questions]
 
 
 class _ContaminationAnswer(BaseModel):
@@ -158,7 +158,7 @@ class LLMContaminationJudge:
     def prompt_versions(self) -> dict[str, int]:
         return {p.name: p.version for p in self.prompts}
 
-    def _verdict(self, question: ContaminationQuestion) -> ContaminationVerdict | None:
+    def verdict(self, question: ContaminationQuestion) -> ContaminationVerdict | None:
         answers: list[tuple[bool, float]] = []
         for prompt, schema in zip(self.prompts, (_ContaminationAnswer, _IndependenceAnswer), strict=True):
             system, user = prompt.render(train=question.train_text, benchmark=question.benchmark_text)
@@ -184,7 +184,7 @@ class LLMContaminationJudge:
         """Asked once, before the first real question: '' if the judge answers every contamination probe right."""
         right = []
         for p in load_probes().contamination:
-            verdict = self._verdict(
+            verdict = self.verdict(
                 ContaminationQuestion(pair_id="probe", train_text=p.train, benchmark_text=p.benchmark)
             )
             right.append(verdict is not None and verdict.confidence > 0 and verdict.contaminated == p.contaminated)
@@ -196,7 +196,7 @@ class LLMContaminationJudge:
                 ContaminationVerdict(pair_id=q.pair_id, contaminated=False, confidence=0.0, note=self.refusal)
                 for q in questions
             ]
-        return [v for v in map(self._verdict, questions) if v is not None]
+        return [v for v in map(self.verdict, questions) if v is not None]
 
 
 class _Generated(BaseModel):
