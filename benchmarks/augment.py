@@ -146,7 +146,7 @@ def text_part(shared: Path, seed: int) -> None:
     )
 
 
-def llm_part(shared: Path, seed: int, classes: int) -> None:
+def llm_part(shared: Path, seed: int, classes: int, show: int = 20) -> None:
     """The same CLINC150 setup with the configured endpoint's model as the generator (no planted rows, so
     outputs cannot be sorted into good and bad: filter counts, accuracy and LLM usage are reported)."""
     from copilot.config import Settings
@@ -161,7 +161,8 @@ def llm_part(shared: Path, seed: int, classes: int) -> None:
     test = full[full["split"] == "test"]
     thin = list(plan_counts(imbalanced["label"], AugmentParams()))[:classes]
     client = LLMClient(settings)
-    result, _ = _run_tool(imbalanced, test, AugmentParams(), _OnlyClasses(LLMTextGenerator(client), set(thin)), seed)
+    generator = _OnlyClasses(LLMTextGenerator(client), set(thin))
+    result, _ = _run_tool(imbalanced, test, AugmentParams(), generator, seed)
     accepted = pd.DataFrame([f.action.new_row for f in result.findings], columns=["text", "label"])
     before = _accuracy(imbalanced, test, set(thin))
     after = _accuracy(pd.concat([imbalanced[["text", "label"]], accepted]), test, set(thin))
@@ -172,6 +173,13 @@ def llm_part(shared: Path, seed: int, classes: int) -> None:
     )
     print(f"CLINC150 test accuracy on those classes: {before:.3f} without, {after:.3f} with ({after - before:+.3f})")
     print(f"LLM: {usage.calls} calls, {usage.prompt_tokens} prompt + {usage.completion_tokens} completion tokens")
+    kept = set(zip(accepted["label"], accepted["text"], strict=True))
+    rows = [(label, text, (label, text) in kept) for label, text in dict.fromkeys(generator.outputs)]
+    for shown, wanted in (("kept", True), ("stopped", False)):
+        sample = [r for r in rows if r[2] is wanted][:show]
+        print(f"\n{shown} ({sum(r[2] is wanted for r in rows)} distinct), the first {len(sample)}:")
+        for label, text, _ in sample:
+            print(f"- [{label}] {text[:160]!r}")
 
 
 class _OnlyClasses:
@@ -180,9 +188,12 @@ class _OnlyClasses:
     def __init__(self, inner, classes: set[str]) -> None:
         self.inner, self.classes = inner, classes
         self.model, self.prompt_version = inner.model, inner.prompt_version
+        self.outputs: list[tuple[str, str]] = []  # (label, text): everything the model wrote, to read
 
     def generate(self, request: GenerationRequest) -> list[str]:
-        return self.inner.generate(request) if request.label in self.classes else []
+        texts = self.inner.generate(request) if request.label in self.classes else []
+        self.outputs += [(request.label, t) for t in texts]
+        return texts
 
 
 def tune_part(shared: Path, seed: int) -> None:
@@ -257,6 +268,7 @@ def main() -> None:
     parser.add_argument("--parts", default="text,tabular")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--llm-classes", type=int, default=10, help="thin classes the real model writes for")
+    parser.add_argument("--show", type=int, default=20, help="llm: rows shown of those kept and of those stopped")
     args = parser.parse_args()
     if "tabular" in args.parts:
         tabular_part(args.seed)
@@ -265,7 +277,7 @@ def main() -> None:
     if "tune" in args.parts:
         tune_part(args.shared, args.seed)
     if "llm" in args.parts:
-        llm_part(args.shared, args.seed, args.llm_classes)
+        llm_part(args.shared, args.seed, args.llm_classes, args.show)
 
 
 if __name__ == "__main__":

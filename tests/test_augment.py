@@ -55,11 +55,13 @@ def test_filters_stop_planted_bad_outputs_and_keep_good_ones(tmp_path, ctx):
     bench = tmp_path / "bench.jsonl"
     leak = "What is the fee for changing my PIN at a foreign cash machine today?"
     bench.write_text(json.dumps({"id": "b1", "text": leak}) + "\n")
-    bad = ["", existing, existing.upper(), other_class_text, "我想在自动取款机上更改我的密码", leak]
+    second = data.texts()[data.labels() == "change_pin"].iloc[1]
+    stitched = f"{existing.rstrip('.?!')}? {second}"  # two real rows glued, as the local 0.5B wrote them
+    bad = ["", existing, existing.upper(), other_class_text, "我想在自动取款机上更改我的密码", leak, stitched]
     ctx.generator = ScriptedGenerator(GOOD + bad)
     result = run(data, AugmentParams(max_per_class=50, benchmark=[f"{bench}:text"]), ctx)
     rejected = result.report["rejected"]
-    assert rejected["empty_or_length"] == 1 and rejected["script"] == 1
+    assert rejected["empty_or_length"] == 1 and rejected["script"] == 1 and rejected["stitched"] == 1
     assert rejected["duplicate"] == 2 and rejected["contamination"] == 1 and rejected["label_inconsistent"] >= 1
     kept = [f.action.new_row["text"] for f in result.findings]
     assert set(kept) <= set(GOOD) and len(kept) >= 3  # good rows survive (>= 3 of 4)

@@ -20,7 +20,7 @@ from pathlib import Path
 from curation_tools.errors import UserInputError
 from curation_tools.threads import usable_cpus
 
-LOCAL_EXTRA = 'pip install "curation-copilot[local-llm]"'
+LOCAL_EXTRA = 'pip install "curation-copilot[local-llm]" (from a checkout: pip install ./tools ".[local-llm]")'
 
 
 def server_command(model: Path, port: int, context: int, threads: int) -> list[str]:
@@ -82,7 +82,7 @@ def serve(
     """Run the server until it exits or the user interrupts (Ctrl+C stops it and waits for it)."""
     if find_spec("llama_cpp") is None:
         raise UserInputError(
-            f"curate llm serve needs llama-cpp-python's server: {LOCAL_EXTRA} (it builds from source; ~50 min on "
+            f"curate llm serve needs llama-cpp-python's server: {LOCAL_EXTRA} (it builds from source: 12 min on "
             "2 cores). Or point OPENAI_BASE_URL at any OpenAI-compatible server you run (Ollama, vLLM, llama.cpp)."
         )
     cores = threads or usable_cpus()

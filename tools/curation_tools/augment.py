@@ -12,6 +12,7 @@ row's label at least half as likely as its top class). Accepted rows are `add_ro
 
 from __future__ import annotations
 
+import re
 import time
 import unicodedata
 from collections import Counter
@@ -25,7 +26,7 @@ from curation_tools.context import GenerationRequest, ToolContext
 from curation_tools.dataset import Dataset, DataSource, Roles
 from curation_tools.errors import UserInputError
 from curation_tools.schema import Action, Evidence, Finding, Proposal, ToolResult, ToolSpec
-from curation_tools.text import SHORT_TEXT_WORDS
+from curation_tools.text import SHORT_TEXT_WORDS, normalize
 
 
 class AugmentParams(BaseModel):
@@ -101,6 +102,9 @@ def _filter_text(cands: _Candidates, data: Dataset, params: AugmentParams, ctx: 
     from curation_tools.dedup import DedupParams
     from curation_tools.dedup import run as run_dedup
 
+    cands.reject("stitched", _stitched(cands.frame["text"].astype(str), real_texts))
+    if cands.frame.empty:
+        return
     combined = _text_dataset(real_texts.tolist() + cands.frame["text"].tolist())
     dedup = DedupParams(method=["exact", "near", "semantic"], semantic_threshold=params.semantic_threshold)
     dropped = {f.row_id for f in run_dedup(combined, dedup, ctx).findings}
@@ -112,6 +116,23 @@ def _filter_text(cands: _Candidates, data: Dataset, params: AugmentParams, ctx: 
         real = np.asarray(ctx.embedder.embed(real_texts.tolist()), dtype=np.float32)
         new = np.asarray(ctx.embedder.embed(cands.frame["text"].tolist()), dtype=np.float32)
         cands.reject("label_inconsistent", _label_inconsistent(real, data.labels(), new, cands.frame["label"], params))
+
+
+def _sentence_key(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", normalize(text)).split())
+
+
+def _stitched(texts: pd.Series, real_texts: pd.Series) -> np.ndarray:
+    """Rows glued from existing rows: two or more sentences, at least half of them a real row word for word (case
+    and punctuation aside). The local 0.5B wrote "How much will my state taxes be? How much are taxes on this?
+    ..." from four of its exemplars; each sentence alone is a copy, so the near-duplicate check misses it."""
+    known = {_sentence_key(t) for t in real_texts}
+
+    def glued(text: str) -> bool:
+        parts = [key for key in map(_sentence_key, re.split(r"(?<=[.?!])\s+", text.strip())) if key]
+        return len(parts) >= 2 and 2 * sum(key in known for key in parts) >= len(parts)
+
+    return texts.map(glued).to_numpy(dtype=bool)
 
 
 def _contaminated(texts: pd.Series, params: AugmentParams, ctx: ToolContext) -> np.ndarray:
