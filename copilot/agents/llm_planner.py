@@ -151,7 +151,7 @@ class LLMPlanner:
                 system, user, Plan, repairs=self.repairs, purpose="plan", check=lambda p: validate_plan(p, context)
             )
         if not tools:
-            return Plan(rationale="every cleaning tool has run as often as a run allows")
+            return Plan(rationale="every cleaning tool has run")
         choice = self.client.chat_json(
             system,
             user,
