@@ -64,6 +64,9 @@ CREATE TABLE IF NOT EXISTS operations (
     op_id INTEGER PRIMARY KEY, op TEXT NOT NULL CHECK (op IN ('apply', 'undo', 'redo')),
     decision_id INTEGER NOT NULL REFERENCES decisions(decision_id), version_before INTEGER NOT NULL,
     version_after INTEGER NOT NULL, at TEXT NOT NULL, by TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS exports (
+    export_id INTEGER PRIMARY KEY, path TEXT NOT NULL, sha256 TEXT NOT NULL, version_id INTEGER NOT NULL,
+    at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS finding_decisions (
     decision_id INTEGER NOT NULL REFERENCES decisions(decision_id), finding_id TEXT NOT NULL,
     approve INTEGER NOT NULL, new_label TEXT NOT NULL, decided_by TEXT NOT NULL, reason TEXT NOT NULL,
@@ -126,6 +129,13 @@ class CellChange(BaseModel):
     column: str
     old: Any
     new: Any
+
+
+class ExportInfo(BaseModel):
+    path: str
+    sha256: str
+    version_id: int
+    at: str
 
 
 class VersionDiff(BaseModel):
@@ -871,15 +881,25 @@ class Ledger:
             raise UserInputError(f"Refusing to overwrite the input file {path}; choose another --out path.")
         version = version_id or self.head()
         original = self._source_rows() if can_write_back(self.source.format, fmt) else None
+        written = False
         if original is not None:
             try:
                 write_back(original, self._output_rows(version), path, fmt, compressed)
-                return path
+                written = True
             except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
                 pass  # an edit changed a Parquet column's type: write the version as pandas types it
-        frame = self.dataset(version).frame
-        write_table(frame.reset_index(drop=True), path, fmt, compressed)
+        if not written:
+            write_table(self.dataset(version).frame.reset_index(drop=True), path, fmt, compressed)
+        with self._transaction():  # what left the workspace, by hash: `curate audit` reports it
+            self._db.execute(
+                "INSERT INTO exports (path, sha256, version_id, at) VALUES (?, ?, ?, ?)",
+                (str(path.resolve()), hashlib.sha256(path.read_bytes()).hexdigest(), version, _now()),
+            )
         return path
+
+    def exports(self) -> list[ExportInfo]:
+        rows = self._db.execute("SELECT path, sha256, version_id, at FROM exports ORDER BY export_id")
+        return [ExportInfo(path=r[0], sha256=r[1], version_id=r[2], at=r[3]) for r in rows]
 
     def _source_rows(self) -> SourceTable | None:
         """The input's rows as read: the workspace's copy, or the input file while it is unchanged."""

@@ -347,6 +347,62 @@ def export(
     err.print(f"Wrote v{version or ledger.head()} to {esc(str(written))}")
 
 
+@app.command()
+def audit(
+    data: OptDataArg = None,
+    benchmark: Annotated[
+        list[str],
+        typer.Option("--benchmark", help="the new benchmark file PATH[:FIELDS|PRESET] (repeatable)"),
+    ] = ...,  # type: ignore[assignment]
+    workspace: WorkspaceOpt = None,
+    out_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="findings file of the drops proposed on the current version (default: "
+            "audit_findings.jsonl in the workspace)",
+        ),
+    ] = None,
+) -> None:
+    """Check every version in the ledger, and every file exported from it, against a benchmark that appeared later;
+    propose dropping the rows that hold its items from the current version. Changes nothing."""
+    from copilot.audit import audit as run_audit
+    from copilot.cli.console import progress_bars
+    from curation_tools.context import ToolContext
+
+    ledger = _ledger(data, workspace)
+    settings = Settings()
+    with progress_bars() as bars:
+        ctx = ToolContext(
+            cache_dir=settings.cache_dir, progress=bars, embedder_spec=settings.embedder, workspace=ledger.root
+        )
+        report = run_audit(ledger, benchmark, ctx)
+    table = Table(title=f"benchmark items per version ({esc(', '.join(benchmark))})")
+    for column in ("version", "rows", "note", "rows holding items", "items"):
+        table.add_column(column)
+    for v in report.versions:
+        current = " (current)" if v.version_id == report.current_version else ""
+        table.add_row(
+            f"v{v.version_id}{current}", str(v.n_rows), esc(v.note), str(v.contaminated_rows), str(len(v.items))
+        )
+    out.print(table)
+    if report.exports:
+        files = Table(title="exported files")
+        for column in ("file", "sha256", "version", "rows holding items"):
+            files.add_column(column)
+        for e in report.exports:
+            files.add_row(esc(e.export.path), e.export.sha256[:12], f"v{e.export.version_id}", str(e.contaminated_rows))
+        out.print(files)
+    target = out_path or ledger.root / "audit_findings.jsonl"
+    write_findings(report.proposal, ledger.dataset(), target)
+    n = len(report.proposal.findings)
+    hint = f"curate apply {esc(ledger.source.path)} {esc(str(target))} --workspace {esc(str(ledger.root))}"
+    err.print(
+        f"{n} row(s) of v{report.current_version} hold benchmark items; the drops are proposed in {esc(str(target))}"
+        + (f". Approve them with: {hint}" if n else ".")
+    )
+
+
 def version_callback(value: bool) -> None:
     if value:
         out.print(f"curate {__version__}")

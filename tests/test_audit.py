@@ -1,0 +1,78 @@
+"""`curate audit`: every version and exported file of a ledger checked against a benchmark that appeared later,
+and the drops proposed on the current version."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from copilot.ledger import Ledger
+
+from .test_run import BENCH, EXAMPLE, TRUTH
+
+
+def _run(cli, out, *extra):
+    result = cli("run", EXAMPLE, *extra, "--policy", "approve-all", "--out", out)
+    assert result.code == 0, result.stderr
+    return out / "workspace" / "ledger"
+
+
+def _audit(cli, workspace, findings):
+    result = cli("audit", "--workspace", workspace, "--benchmark", BENCH, "--out", findings)
+    assert result.code == 0, result.stderr
+    return result
+
+
+def test_the_leaks_are_found_in_version_1_and_not_in_the_curated_version(cli, tmp_path):
+    from copilot.audit import audit
+    from curation_tools.context import ToolContext
+
+    workspace = _run(cli, tmp_path / "run", "--benchmark", BENCH)
+    ledger = Ledger(workspace)
+    report = audit(ledger, [BENCH], ToolContext(cache_dir=tmp_path / "cache"))
+    first, current = report.versions[0], report.versions[-1]
+    assert first.version_id == 1 and current.version_id == report.current_version == ledger.head() > 1
+    held = {row for hit in first.items for row in hit.rows}
+    changes = [json.loads(line) for line in (tmp_path / "run" / "changes.jsonl").read_text().splitlines()]
+    dropped = {c["row_id"] for c in changes if c["issue"] == "contamination"}
+    # the 12 planted leaks and the 7 near copies of eval queries the run dropped ("How old do you have to be to
+    # open an account?"): the same rows the run's decontam step found, found again from the ledger alone
+    assert set(TRUTH["leaks"]) <= held and held == dropped and len(held) == 19
+    assert current.contaminated_rows == 0 and not report.proposal.findings
+    [export] = report.exports  # the run's curated.csv, by hash
+    curated = tmp_path / "run" / "curated.csv"
+    assert export.export.path == str(curated.resolve()) and export.export.version_id == ledger.head()
+    assert export.export.sha256 == hashlib.sha256(curated.read_bytes()).hexdigest() and export.contaminated_rows == 0
+
+    result = _audit(cli, workspace, tmp_path / "audit.jsonl")
+    assert "v1" in result.stdout and "0 row(s) of v" in result.stderr
+
+
+def test_a_benchmark_that_appeared_later_is_proposed_for_dropping_and_applied(cli, tmp_path):
+    workspace = _run(cli, tmp_path / "run")  # no benchmark given: the leaks stay
+    findings = tmp_path / "audit.jsonl"
+    result = _audit(cli, workspace, findings)
+    proposed = [json.loads(line) for line in findings.read_text().splitlines()]
+    assert set(TRUTH["leaks"]) <= {f["row_id"] for f in proposed} and len(proposed) == 19
+    assert {f["action"] for f in proposed} == {"drop"}
+    assert f"{len(proposed)} row(s) of v" in result.stderr and "curate apply" in result.stderr
+    before = Ledger(workspace).head()
+
+    applied = cli("apply", EXAMPLE, findings, "--workspace", workspace)
+    assert applied.code == 0, applied.stderr
+    ledger = Ledger(workspace)
+    assert ledger.head() == before + 1 and not set(TRUTH["leaks"]) & set(ledger.dataset().frame.index)
+
+    from copilot.audit import audit
+    from curation_tools.context import ToolContext
+
+    report = audit(ledger, [BENCH], ToolContext(cache_dir=tmp_path / "cache"))
+    by_version = {v.version_id: v.contaminated_rows for v in report.versions}
+    assert by_version[1] == by_version[before] == len(proposed) and by_version[ledger.head()] == 0
+
+
+def test_audit_needs_a_benchmark_and_a_workspace(cli, tmp_path):
+    result = cli("audit", "--workspace", tmp_path / "nowhere", "--benchmark", BENCH)
+    assert result.code != 0 and "not a curate workspace" in result.stderr
+    result = cli("audit", "--workspace", tmp_path / "nowhere")
+    assert result.code == 2 and "--benchmark" in result.stderr
