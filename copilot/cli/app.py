@@ -403,6 +403,26 @@ def audit(
     )
 
 
+@app.command()
+def card(
+    data: OptDataArg = None,
+    workspace: WorkspaceOpt = None,
+    out_path: Annotated[
+        Path, typer.Option("--out", help="where to write the card (Markdown with a YAML header)")
+    ] = Path("README.md"),
+) -> None:
+    """Write a dataset card (Hugging Face style) from the ledger: source and hash, versions, every decision, the
+    contamination checks, label changes, synthetic rows, LLM use and the curated file's hash."""
+    from copilot.card import card_facts, render_card
+    from curation_tools.atomic_files import write_text_atomic
+
+    ledger = _ledger(data, workspace)
+    if out_path.resolve() == Path(ledger.source.path).resolve():
+        raise UserInputError(f"Refusing to overwrite the input file {out_path}; choose another --out path.")
+    write_text_atomic(out_path, render_card(card_facts(ledger)))
+    err.print(f"Wrote the dataset card of v{ledger.head()} to {esc(str(out_path))}")
+
+
 def version_callback(value: bool) -> None:
     if value:
         out.print(f"curate {__version__}")

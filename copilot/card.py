@@ -1,0 +1,268 @@
+"""A dataset card written from the ledger alone: every number in it is counted from the ledger's versions,
+decisions, edits, proposals and exports (`CardFacts`), then rendered as a Hugging Face-style README with a YAML
+header. Nothing is filled in from outside the ledger: what it does not record, the card says it does not know."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+from copilot.ledger import ExportInfo, Ledger, VersionInfo
+from curation_tools.schema import ActionType
+
+
+class DecisionFacts(BaseModel):
+    decision_id: int
+    tool: str
+    tool_version: str
+    params: dict[str, Any]
+    decided_by: str
+    approved: int
+    rejected: int
+    status: str
+    edits: int
+    edits_by_issue_action: dict[str, int]
+    """'issue / action' -> edits"""
+
+
+class ContaminationFacts(BaseModel):
+    decision_id: int
+    benchmarks: list[str]
+    layers: str
+    found: int
+    removed: int
+    kept: int
+    status: str
+    not_checked: list[str]
+
+
+class CardFacts(BaseModel):
+    name: str
+    source_path: str
+    source_format: str
+    source_sha256: str
+    columns: list[str]
+    task: str
+    rows_in: int
+    rows_out: int
+    current_version: int
+    versions: list[VersionInfo]
+    decisions: list[DecisionFacts]
+    contamination: list[ContaminationFacts]
+    label_changes: dict[str, int]
+    """'from -> to' -> rows, applied decisions only"""
+    synthetic_rows: dict[str, int]
+    """generator ('method model prompt vN') -> rows added, applied decisions only"""
+    llm_models: list[str]
+    """the generators of synthetic rows that came from an LLM"""
+    judged_findings: int
+    """findings that carry an LLM judge's verdict (the ledger does not record the judge's model)"""
+    curated_exports: list[ExportInfo]
+    """exports of the current version, newest last"""
+
+
+def _task(ledger: Ledger) -> str:
+    roles = ledger.roles
+    if roles.label and roles.text:
+        return "text-classification"
+    if roles.label:
+        return "tabular-classification"
+    return "text" if roles.text else "tabular"
+
+
+def _contamination(decision: DecisionFacts, found: int, applied: bool) -> ContaminationFacts:
+    params = decision.params
+    layers = [f"word {params.get('ngram', 8)}-gram overlap (and whole short items)"]
+    not_checked = ["any benchmark not listed here"]
+    if params.get("paraphrase", True):
+        layers.append("TF-IDF and MiniLM embedding similarity (reworded copies)")
+    else:
+        not_checked.append("reworded copies (the paraphrase layer was off: rows too short to tell offline)")
+    if not params.get("full_index", False):
+        not_checked.append("items lexical retrieval did not propose (no full embedding index)")
+    removed = decision.edits_by_issue_action.get("contamination / drop", 0) if applied else 0
+    return ContaminationFacts(
+        decision_id=decision.decision_id,
+        benchmarks=[str(b) for b in params.get("benchmark", [])],
+        layers="; ".join(layers),
+        found=found,
+        removed=removed,
+        kept=decision.rejected,
+        status=decision.status,
+        not_checked=not_checked,
+    )
+
+
+def card_facts(ledger: Ledger) -> CardFacts:
+    versions = ledger.versions()
+    head = ledger.head()
+    decisions, contamination, models, judged = [], [], set(), 0
+    label_changes: Counter[str] = Counter()
+    synthetic: Counter[str] = Counter()
+    for info in ledger.decisions():
+        proposal = ledger.proposal(info.proposal_id)
+        edits = ledger.edits_of(info.decision_id)
+        facts = DecisionFacts(
+            decision_id=info.decision_id,
+            tool=info.tool,
+            tool_version=proposal.tool_version,
+            params=proposal.params,
+            decided_by=info.decided_by,
+            approved=info.approved,
+            rejected=info.rejected,
+            status=info.status,
+            edits=len(edits),
+            edits_by_issue_action=dict(Counter(f"{e.issue} / {e.action.value}" for e in edits)),
+        )
+        decisions.append(facts)
+        judged += sum(bool(getattr(f.evidence, "judge", None)) for f in proposal.findings)
+        if info.tool == "decontam":
+            contamination.append(_contamination(facts, len(proposal.findings), info.status == "applied"))
+        if info.status != "applied":
+            continue
+        origins = {f.finding_id: f.action.origin or {} for f in proposal.findings}
+        for edit in edits:
+            if edit.action == ActionType.relabel:
+                label_changes[f"{edit.old_value} -> {edit.new_value}"] += 1
+            elif edit.action == ActionType.add_rows:
+                origin = origins.get(edit.finding_id, {})
+                generator = " ".join(str(origin[k]) for k in ("method", "model") if origin.get(k)) or "unrecorded"
+                if origin.get("prompt_version"):
+                    generator += f" prompt v{origin['prompt_version']}"
+                if origin.get("method") == "llm" and origin.get("model"):
+                    models.add(str(origin["model"]))
+                synthetic[generator] += 1
+    return CardFacts(
+        name=Path(ledger.source.path).name,
+        source_path=ledger.source.path,
+        source_format=ledger.source.format,
+        source_sha256=ledger.source.sha256,
+        columns=ledger.data_columns,
+        task=_task(ledger),
+        rows_in=versions[0].n_rows,
+        rows_out=next(v.n_rows for v in versions if v.version_id == head),
+        current_version=head,
+        versions=versions,
+        decisions=decisions,
+        contamination=contamination,
+        label_changes=dict(sorted(label_changes.items(), key=lambda kv: (-kv[1], kv[0]))),
+        synthetic_rows=dict(synthetic),
+        llm_models=sorted(models),
+        judged_findings=judged,
+        curated_exports=[e for e in ledger.exports() if e.version_id == head],
+    )
+
+
+def _size_category(rows: int) -> str:
+    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
+        if rows < limit:
+            return name
+    return "n>1M"
+
+
+def _cell(value: object) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def render_card(facts: CardFacts) -> str:
+    curated = facts.curated_exports[-1] if facts.curated_exports else None
+    header = {
+        "pretty_name": f"{facts.name} (curated)",
+        "task_categories": [facts.task],
+        "size_categories": [_size_category(facts.rows_out)],
+        "source_datasets": [facts.name],
+        "tags": ["curated", "curation-copilot"],
+        "curation": {
+            "source_sha256": facts.source_sha256,
+            "rows_in": facts.rows_in,
+            "rows_out": facts.rows_out,
+            "version": facts.current_version,
+            "curated_sha256": curated.sha256 if curated else None,
+            "decisions_applied": sum(d.status == "applied" for d in facts.decisions),
+            "decisions_undone": sum(d.status != "applied" for d in facts.decisions),
+        },
+    }
+    lines = ["---", yaml.safe_dump(header, sort_keys=False).rstrip(), "---", ""]
+    lines += [
+        f"# {facts.name} (curated)",
+        "",
+        "This card was written by `curate card` from the curation ledger alone: every number below is counted from",
+        "its versions, decisions, edits and exports.",
+        "",
+        "## Source",
+        "",
+        f"- file: `{facts.source_path}` ({facts.source_format}), sha256 `{facts.source_sha256}`",
+        f"- columns: {', '.join(f'`{c}`' for c in facts.columns)}; task: {facts.task}",
+        f"- rows: {facts.rows_in} in, {facts.rows_out} in the current version (v{facts.current_version})",
+        "",
+        "## Version lineage",
+        "",
+        "| version | parent | rows | made | note |",
+        "|---|---|---|---|---|",
+    ]
+    for v in facts.versions:
+        parent = f"v{v.parent_id}" if v.parent_id else "-"
+        lines.append(f"| v{v.version_id} | {parent} | {v.n_rows} | {v.created_at} | {_cell(v.note)} |")
+    lines += [
+        "",
+        "## Decisions",
+        "",
+        "| # | tool | tool version | decided by | approved | rejected | status | edits |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for d in facts.decisions:
+        lines.append(
+            f"| {d.decision_id} | {d.tool} | {d.tool_version} | {_cell(d.decided_by)} | {d.approved} | {d.rejected} | "
+            f"{d.status} | {d.edits} |"
+        )
+    lines += ["", "Edits by issue and action:", "", "| # | tool | issue / action | edits |", "|---|---|---|---|"]
+    for d in facts.decisions:
+        lines += [f"| {d.decision_id} | {d.tool} | {key} | {n} |" for key, n in d.edits_by_issue_action.items()]
+    lines += ["", "Parameters of each decision's tool run:", ""]
+    lines += [f"- #{d.decision_id} {d.tool}: `{json.dumps(d.params, sort_keys=True)}`" for d in facts.decisions]
+    lines += ["", "## Contamination", ""]
+    if not facts.contamination:
+        lines.append("No benchmark was checked. Whether this data holds benchmark items is not known.")
+    for c in facts.contamination:
+        lines += [
+            f"- decision #{c.decision_id} ({c.status}): searched {', '.join(f'`{b}`' for b in c.benchmarks)} by "
+            f"{c.layers}. Found {c.found} rows holding benchmark items; removed {c.removed}, kept {c.kept}.",
+            f"  Not checked: {'; '.join(c.not_checked)}.",
+        ]
+    lines += ["", "## Label changes", ""]
+    if facts.label_changes:
+        lines += ["| from -> to | rows |", "|---|---|"]
+        lines += [f"| {_cell(k)} | {n} |" for k, n in facts.label_changes.items()]
+    else:
+        lines.append("No label was changed.")
+    lines += ["", "## Synthetic rows", ""]
+    if facts.synthetic_rows:
+        lines += ["| generator | rows |", "|---|---|"] + [
+            f"| {_cell(k)} | {n} |" for k, n in facts.synthetic_rows.items()
+        ]
+    else:
+        lines.append("None: every row comes from the source file.")
+    lines += ["", "## LLM use", ""]
+    lines.append(
+        "Synthetic rows were written by: " + ", ".join(f"`{m}`" for m in facts.llm_models) + "."
+        if facts.llm_models
+        else "No synthetic row came from an LLM."
+    )
+    lines.append(
+        f"{facts.judged_findings} findings carry an LLM judge's verdict in their evidence (the ledger does not record "
+        "the judge's model)."
+        if facts.judged_findings
+        else "No finding carries an LLM judge's verdict."
+    )
+    lines += ["", "## The curated file", ""]
+    lines.append(
+        f"v{facts.current_version} was exported to `{curated.path}`, sha256 `{curated.sha256}` ({curated.at})."
+        if curated
+        else f"v{facts.current_version} has not been exported yet (`curate export`)."
+    )
+    return "\n".join(lines) + "\n"
