@@ -794,6 +794,13 @@ class Ledger:
             counts.setdefault(by, {"approved": 0, "rejected": 0})["approved" if approve else "rejected"] += n
         return counts
 
+    def approvals(self, decision_id: int) -> dict[str, bool]:
+        """Each finding of a decision: approved or not."""
+        rows = self._db.execute(
+            "SELECT finding_id, approve FROM finding_decisions WHERE decision_id=?", (decision_id,)
+        ).fetchall()
+        return {finding_id: bool(approve) for finding_id, approve in rows}
+
     def proposal(self, proposal_id: str) -> Proposal:
         row = self._db.execute("SELECT body FROM proposals WHERE proposal_id=?", (proposal_id,)).fetchone()
         if row is None:

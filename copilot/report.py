@@ -102,6 +102,10 @@ def write_outputs(
     }
     write_text_atomic(out_dir / "summary.json", json.dumps(summary, indent=2, default=str))
     write_text_atomic(out_dir / "report.md", _report(summary, out_dir / curated_name(ledger)))
+    if config.html_report:
+        from copilot.report_html import write_report_html
+
+        write_report_html(ledger, out_dir / "report.html", Path(config.data).name)
     return summary
 
 

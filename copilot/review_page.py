@@ -69,7 +69,7 @@ def _label_blocks(evidence: dict[str, Any], names: dict[str, str], texts: dict[s
     return blocks
 
 
-def _evidence_blocks(view: str, evidence: dict[str, Any], text: str, names: dict[str, str], texts: dict[str, str]):
+def evidence_blocks(view: str, evidence: dict[str, Any], text: str, names: dict[str, str], texts: dict[str, str]):
     if view == "duplicates" and evidence.get("kept_text") is not None:
         kept = evidence["kept_text"]
         diff = [[{"same": "", "removed": "del", "added": "ins"}[kind], words] for kind, words in diff_parts(kept, text)]
@@ -130,7 +130,7 @@ def page_data(
                 "message": item.get("message") or "",
                 "removed": row is None,
                 "fields": [[str(k), "" if v is None else str(v)] for k, v in (row or {}).items() if str(v) != text],
-                "blocks": _evidence_blocks(view, evidence, text, names, texts),
+                "blocks": evidence_blocks(view, evidence, text, names, texts),
                 "relabel": bool(classes) and (view == "labels" or action.get("new_label") is not None),
                 "suggested": None if action.get("new_label") is None else str(action["new_label"]),
             }

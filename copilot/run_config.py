@@ -22,5 +22,6 @@ class RunConfig(BaseModel):
     llm_judges: bool = False
     skip: list[str] = Field(default_factory=list, description="tools the person said to skip")
     seed: int = 0
+    html_report: bool = Field(True, description="write report.html beside report.md (the eval's many runs skip it)")
     max_llm_calls: int | None = None
     max_cost: float | None = None

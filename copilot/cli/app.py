@@ -423,6 +423,22 @@ def card(
     err.print(f"Wrote the dataset card of v{ledger.head()} to {esc(str(out_path))}")
 
 
+@app.command()
+def report(
+    folder: Annotated[Path, typer.Argument(help="a run folder (curate run/chat --out) or a workspace folder")],
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="where to write it (default: FOLDER/report.html)")
+    ] = None,
+) -> None:
+    """Rebuild report.html, the visual report of what changed and why, for a run or a workspace."""
+    from copilot.report_html import write_report_html
+
+    root = folder / "workspace" / "ledger" if (folder / "workspace" / "ledger").is_dir() else folder
+    ledger = Ledger(root)
+    written = write_report_html(ledger, out_path or folder / "report.html", Path(ledger.source.path).name)
+    err.print(f"Wrote {esc(str(written))} (v{ledger.head()}, {ledger.n_rows()} rows)")
+
+
 def version_callback(value: bool) -> None:
     if value:
         out.print(f"curate {__version__}")

@@ -49,6 +49,7 @@ def _run_system(system: str, task: Task, built: BuiltTask, reviewer_spec: str, f
             policy=load_policy("review"),
             planner=system,
             seed=task.seed,
+            html_report=False,  # tens of runs per suite; results.md is the eval's report
         )
         if folder.exists():
             shutil.rmtree(folder)
