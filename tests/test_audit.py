@@ -44,8 +44,11 @@ def test_the_leaks_are_found_in_version_1_and_not_in_the_curated_version(cli, tm
     assert export.export.path == str(curated.resolve()) and export.export.version_id == ledger.head()
     assert export.export.sha256 == hashlib.sha256(curated.read_bytes()).hexdigest() and export.contaminated_rows == 0
 
-    result = _audit(cli, workspace, tmp_path / "audit.jsonl")
-    assert "v1" in result.stdout and "0 row(s) of v" in result.stderr
+    result = cli("audit", "--workspace", workspace, "--benchmark", BENCH, "--json", tmp_path / "audit.json")
+    assert result.code == 0 and "v1" in result.stdout and "0 row(s) of v" in result.stderr
+    assert "eval-1 (L002)" in result.stdout.replace("\n", "")  # which item, in which row
+    saved = json.loads((tmp_path / "audit.json").read_text())
+    assert {row for hit in saved["versions"][0]["items"] for row in hit["rows"]} == held
 
 
 def test_a_benchmark_that_appeared_later_is_proposed_for_dropping_and_applied(cli, tmp_path):

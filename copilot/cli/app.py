@@ -347,6 +347,9 @@ def export(
     err.print(f"Wrote v{version or ledger.head()} to {esc(str(written))}")
 
 
+AUDIT_ITEMS_SHOWN = 5
+
+
 @app.command()
 def audit(
     data: OptDataArg = None,
@@ -362,6 +365,9 @@ def audit(
             help="findings file of the drops proposed on the current version (default: "
             "audit_findings.jsonl in the workspace)",
         ),
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="also write the whole audit (every version's items and rows) as JSON")
     ] = None,
 ) -> None:
     """Check every version in the ledger, and every file exported from it, against a benchmark that appeared later;
@@ -382,10 +388,15 @@ def audit(
         table.add_column(column)
     for v in report.versions:
         current = " (current)" if v.version_id == report.current_version else ""
+        named = ", ".join(f"{h.item} ({', '.join(h.rows)})" for h in v.items[:AUDIT_ITEMS_SHOWN])
+        more = f" and {len(v.items) - AUDIT_ITEMS_SHOWN} more" if len(v.items) > AUDIT_ITEMS_SHOWN else ""
         table.add_row(
-            f"v{v.version_id}{current}", str(v.n_rows), esc(v.note), str(v.contaminated_rows), str(len(v.items))
+            f"v{v.version_id}{current}", str(v.n_rows), esc(v.note), str(v.contaminated_rows), esc(named + more)
         )
     out.print(table)
+    if json_out:
+        json_out.write_text(report.model_dump_json(indent=2))
+        err.print(f"Every version's items and rows: {esc(str(json_out))}")
     if report.exports:
         files = Table(title="exported files")
         for column in ("file", "sha256", "version", "rows holding items"):
