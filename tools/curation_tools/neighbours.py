@@ -5,30 +5,41 @@ from __future__ import annotations
 import numpy as np
 
 BLOCK = 2048
+BLOCK_BYTES = 256 * 2**20
+"""what one block of queries may hold: its similarities (4 bytes each) and argpartition's indices (8 bytes each)"""
+
+
+def block_rows(n_vectors: int) -> int:
+    """Queries per block so that a block's similarity row against every vector, and its argpartition, fit in
+    BLOCK_BYTES: 2,048 rows against 200,000 vectors took 8 GB (issue 23)."""
+    return max(1, min(BLOCK, BLOCK_BYTES // (12 * max(n_vectors, 1))))
 
 
 def nearest(vectors: np.ndarray, k: int, queries: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Indices and similarities of the k most similar rows of `vectors` for each query, best first.
 
-    Without `queries`, each row of `vectors` is its own query and never its own neighbour.
+    Without `queries`, each row of `vectors` is its own query and never its own neighbour. Memory is the output
+    plus one block (`block_rows`), whatever the number of rows.
     """
     self_query = queries is None
     queries = vectors if queries is None else queries
-    k = min(k, len(vectors) - (1 if self_query else 0))
+    n = len(vectors)
+    k = min(k, n - (1 if self_query else 0))
     idx = np.zeros((len(queries), k), dtype=np.int64)
     sim = np.zeros((len(queries), k), dtype=np.float32)
-    for start in range(0, len(queries), BLOCK):
-        block = queries[start : start + BLOCK] @ vectors.T
+    step = block_rows(n)
+    for start in range(0, len(queries), step):
+        block = queries[start : start + step] @ vectors.T
         if self_query:
             rows = np.arange(block.shape[0])
             block[rows, rows + start] = -np.inf
         top = (
-            np.argpartition(-block, k - 1, axis=1)[:, :k]
-            if k < block.shape[1]
+            np.argpartition(block, n - k, axis=1)[:, n - k :]  # the k largest, without a negated copy
+            if k < n
             else np.tile(np.arange(k), (len(block), 1))
         )
         top_sim = np.take_along_axis(block, top, axis=1)
-        order = np.argsort(-top_sim, axis=1)
+        order = np.argsort(-top_sim, axis=1, kind="stable")
         idx[start : start + len(block)] = np.take_along_axis(top, order, axis=1)
         sim[start : start + len(block)] = np.take_along_axis(top_sim, order, axis=1)
     return idx, sim
