@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel
 
 from copilot.ledger import ExportInfo, Ledger, VersionInfo
+from copilot.markdown import code, md
 from curation_tools.schema import ActionType
 
 
@@ -165,10 +166,6 @@ def _size_category(rows: int) -> str:
     return "n>1M"
 
 
-def _cell(value: object) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
-
-
 def render_card(facts: CardFacts) -> str:
     curated = facts.curated_exports[-1] if facts.curated_exports else None
     header = {
@@ -189,15 +186,15 @@ def render_card(facts: CardFacts) -> str:
     }
     lines = ["---", yaml.safe_dump(header, sort_keys=False).rstrip(), "---", ""]
     lines += [
-        f"# {facts.name} (curated)",
+        f"# {md(facts.name)} (curated)",
         "",
         "This card was written by `curate card` from the curation ledger alone: every number below is counted from",
         "its versions, decisions, edits and exports.",
         "",
         "## Source",
         "",
-        f"- file: `{facts.source_path}` ({facts.source_format}), sha256 `{facts.source_sha256}`",
-        f"- columns: {', '.join(f'`{c}`' for c in facts.columns)}; task: {facts.task}",
+        f"- file: {code(facts.source_path)} ({facts.source_format}), sha256 `{facts.source_sha256}`",
+        f"- columns: {', '.join(code(c) for c in facts.columns)}; task: {facts.task}",
         f"- rows: {facts.rows_in} in, {facts.rows_out} in the current version (v{facts.current_version})",
         "",
         "## Version lineage",
@@ -207,7 +204,7 @@ def render_card(facts: CardFacts) -> str:
     ]
     for v in facts.versions:
         parent = f"v{v.parent_id}" if v.parent_id else "-"
-        lines.append(f"| v{v.version_id} | {parent} | {v.n_rows} | {v.created_at} | {_cell(v.note)} |")
+        lines.append(f"| v{v.version_id} | {parent} | {v.n_rows} | {v.created_at} | {md(v.note)} |")
     lines += [
         "",
         "## Decisions",
@@ -217,39 +214,37 @@ def render_card(facts: CardFacts) -> str:
     ]
     for d in facts.decisions:
         lines.append(
-            f"| {d.decision_id} | {d.tool} | {d.tool_version} | {_cell(d.decided_by)} | {d.approved} | {d.rejected} | "
+            f"| {d.decision_id} | {d.tool} | {d.tool_version} | {md(d.decided_by)} | {d.approved} | {d.rejected} | "
             f"{d.status} | {d.edits} |"
         )
     lines += ["", "Edits by issue and action:", "", "| # | tool | issue / action | edits |", "|---|---|---|---|"]
     for d in facts.decisions:
-        lines += [f"| {d.decision_id} | {d.tool} | {key} | {n} |" for key, n in d.edits_by_issue_action.items()]
+        lines += [f"| {d.decision_id} | {d.tool} | {md(key)} | {n} |" for key, n in d.edits_by_issue_action.items()]
     lines += ["", "Parameters of each decision's tool run:", ""]
-    lines += [f"- #{d.decision_id} {d.tool}: `{json.dumps(d.params, sort_keys=True)}`" for d in facts.decisions]
+    lines += [f"- #{d.decision_id} {d.tool}: {code(json.dumps(d.params, sort_keys=True))}" for d in facts.decisions]
     lines += ["", "## Contamination", ""]
     if not facts.contamination:
         lines.append("No benchmark was checked. Whether this data holds benchmark items is not known.")
     for c in facts.contamination:
         lines += [
-            f"- decision #{c.decision_id} ({c.status}): searched {', '.join(f'`{b}`' for b in c.benchmarks)} by "
+            f"- decision #{c.decision_id} ({c.status}): searched {', '.join(code(b) for b in c.benchmarks)} by "
             f"{c.layers}. Found {c.found} rows holding benchmark items; removed {c.removed}, kept {c.kept}.",
             f"  Not checked: {'; '.join(c.not_checked)}.",
         ]
     lines += ["", "## Label changes", ""]
     if facts.label_changes:
         lines += ["| from -> to | rows |", "|---|---|"]
-        lines += [f"| {_cell(k)} | {n} |" for k, n in facts.label_changes.items()]
+        lines += [f"| {md(k)} | {n} |" for k, n in facts.label_changes.items()]
     else:
         lines.append("No label was changed.")
     lines += ["", "## Synthetic rows", ""]
     if facts.synthetic_rows:
-        lines += ["| generator | rows |", "|---|---|"] + [
-            f"| {_cell(k)} | {n} |" for k, n in facts.synthetic_rows.items()
-        ]
+        lines += ["| generator | rows |", "|---|---|"] + [f"| {md(k)} | {n} |" for k, n in facts.synthetic_rows.items()]
     else:
         lines.append("None: every row comes from the source file.")
     lines += ["", "## LLM use", ""]
     lines.append(
-        "Synthetic rows were written by: " + ", ".join(f"`{m}`" for m in facts.llm_models) + "."
+        "Synthetic rows were written by: " + ", ".join(code(m) for m in facts.llm_models) + "."
         if facts.llm_models
         else "No synthetic row came from an LLM."
     )
@@ -261,7 +256,7 @@ def render_card(facts: CardFacts) -> str:
     )
     lines += ["", "## The curated file", ""]
     lines.append(
-        f"v{facts.current_version} was exported to `{curated.path}`, sha256 `{curated.sha256}` ({curated.at})."
+        f"v{facts.current_version} was exported to {code(curated.path)}, sha256 `{curated.sha256}` ({curated.at})."
         if curated
         else f"v{facts.current_version} has not been exported yet (`curate export`)."
     )

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from copilot.ledger import DecisionInfo, Edit, Ledger
+from copilot.markdown import code, md
 from curation_tools.atomic_files import write_text_atomic
 from curation_tools.schema import ActionType
 
@@ -107,24 +107,6 @@ def write_outputs(
 
         write_report_html(ledger, out_dir / "report.html", Path(config.data).name)
     return summary
-
-
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#!|~])")
-
-
-def md(value: Any) -> str:
-    """Untrusted text (row ids, file names, summaries, LLM rationales) as inert Markdown: no links, images,
-    HTML or table breaks, whatever it holds."""
-    text = " ".join(str(value).split())
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return MARKDOWN_SPECIAL.sub(r"\\\1", text)
-
-
-def code(value: Any) -> str:
-    """Untrusted text as a Markdown code span (shown literally), fenced by more backticks than it holds."""
-    text = " ".join(str(value).split())
-    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
-    return f"{fence} {text} {fence}" if fence != "`" else f"`{text}`"
 
 
 def _planned_by(rounds: list[dict[str, Any]]) -> list[str]:

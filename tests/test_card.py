@@ -27,8 +27,13 @@ def _table(card: str, header: str) -> list[list[str]]:
     for line in lines[start + 2 :]:
         if not line.startswith("|"):
             break
-        rows.append([cell.strip() for cell in line.strip("|").split(" | ")])
+        rows.append([_plain(cell.strip()) for cell in line.strip("|").split(" | ")])
     return rows
+
+
+def _plain(cell: str) -> str:
+    """A cell as the rendered page shows it: the card escapes untrusted text for Markdown (copilot.markdown.md)."""
+    return re.sub(r"\\(.)", r"\1", cell).replace("&gt;", ">").replace("&lt;", "<").replace("&amp;", "&")
 
 
 def _check_card(card: str, workspace) -> dict:
@@ -111,3 +116,17 @@ def test_a_card_never_overwrites_the_input(cli, tmp_path):
     result = cli("card", data, "--out", data)
     assert result.code == 2 and "Refusing to overwrite the input" in result.stderr
     assert data.read_bytes() == EXAMPLE.read_bytes()
+
+
+def test_untrusted_text_in_the_card_stays_text(cli, tmp_path):
+    data = tmp_path / "tickets.csv"
+    data.write_bytes(EXAMPLE.read_bytes())
+    findings = tmp_path / "dups.jsonl"
+    assert cli("tools", "dedup", data, "--out", findings).code == 0
+    hostile = "<img src=x onerror=alert(1)> | [link](http://x) `tick`"
+    assert cli("apply", data, findings, "--by", hostile).code == 0
+    assert cli("card", data, "--out", tmp_path / "card.md").code == 0
+    card = (tmp_path / "card.md").read_text()
+    assert "<img" not in card and "&lt;img" in card and "\\[link\\](http" in card  # no tag, no live link
+    [row] = _table(card, "| # | tool | tool version |")
+    assert len(row) == 8 and row[3] == hostile  # one cell, shown as the text it is

@@ -10,8 +10,8 @@ import pytest
 
 from copilot.cli.run import _show
 from copilot.events import make_event
+from copilot.markdown import code, md
 from copilot.policy import load_policy
-from copilot.report import code, md
 from copilot.run_config import RunConfig
 from copilot.session import Session
 from curation_tools.roles import RoleOverrides
