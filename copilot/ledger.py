@@ -872,11 +872,17 @@ class Ledger:
         if present:
             current = {c: jsonable(v) for c, v in frame.loc[str(row_id)].items() if c not in INTERNAL}
         names = {}
-        label = self.roles.label
-        if label and any(e.column == label for e in events):  # the input's names, and the current ones
-            for version in (self._frame(1), frame):
-                names.update({str(k): str(v) for k, v in class_names(version, label, self.roles.text).items()})
+        if self.roles.label and any(e.column == self.roles.label for e in events):  # the input's and the current
+            names = {**self.label_names(1), **self.label_names()}
         return RowHistory(row_id=str(row_id), present=present, current=current, events=events, label_names=names)
+
+    def label_names(self, version_id: int | None = None) -> dict[str, str]:
+        """class (as text) -> its name in a version (default: current), where a column names the label one-to-one
+        (label + label_name); else {}."""
+        if not self.roles.label:
+            return {}
+        frame = self._frame(version_id or self.head()).drop(columns=list(INTERNAL))
+        return {str(k): str(v) for k, v in class_names(frame, self.roles.label, self.roles.text).items()}
 
     def export(self, path: Path, version_id: int | None = None) -> Path:
         """Write a version (default: current) as a plain data file; format from the file name.

@@ -18,7 +18,6 @@ from typing import Any
 from copilot.ledger import Ledger
 from copilot.review_page import evidence_blocks
 from curation_tools.atomic_files import write_text_atomic
-from curation_tools.label_names import class_names
 from curation_tools.registry import available_tools
 from curation_tools.schema import ActionType, Finding
 
@@ -103,7 +102,7 @@ def report_html(ledger: Ledger, title: str) -> str:
     first, current = ledger.dataset(1), ledger.dataset()
     texts = {**first.texts().to_dict(), **current.texts().to_dict()} if first.roles.text else {}
     label = ledger.roles.label
-    names = {str(k): str(v) for k, v in class_names(first.frame, label, ledger.roles.text).items()} if label else {}
+    names = ledger.label_names(1)
     views = {name: spec.evidence for name, spec in available_tools().items()}
     sections, decisions_rows, plots = [], [], []
     by_tool: dict[str, list[tuple[Finding, bool]]] = {}

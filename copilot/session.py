@@ -41,7 +41,7 @@ from curation_tools.atomic_files import write_text_atomic
 from curation_tools.benchmark_files import load_benchmark, parse_spec
 from curation_tools.errors import ToolCancelled, UserInputError
 from curation_tools.io import load_dataset
-from curation_tools.label_names import class_names, class_values
+from curation_tools.label_names import class_values
 from curation_tools.registry import available_tools
 from curation_tools.schema import Proposal
 from curation_tools.text import natural_key
@@ -230,10 +230,7 @@ class Session:
 
     def label_names(self) -> dict[str, str]:
         """class (as text) -> its name, where a column names the label one-to-one (label + label_name); else {}."""
-        roles = self._ledger.roles
-        if not roles.label:
-            return {}
-        return {k: str(v) for k, v in class_names(self._ledger.dataset().frame, roles.label, roles.text).items()}
+        return self._ledger.label_names()
 
     def row_texts(self, row_ids: set[str]) -> dict[str, str]:
         """The current text of these rows, for a reviewer ({} when the data has no text column)."""
