@@ -122,15 +122,21 @@ def _sentence_key(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", normalize(text)).split())
 
 
+STITCH_MIN_WORDS = 4
+"""a sentence counts as a copied row from this many words: on real SMS, "Ok..." or "I'm home." are rows too"""
+
+
 def _stitched(texts: pd.Series, real_texts: pd.Series) -> np.ndarray:
-    """Rows glued from existing rows: two or more sentences, at least half of them a real row word for word (case
-    and punctuation aside). The local 0.5B wrote "How much will my state taxes be? How much are taxes on this?
-    ..." from four of its exemplars; each sentence alone is a copy, so the near-duplicate check misses it."""
+    """Rows glued from existing rows: at least two sentences of STITCH_MIN_WORDS or more that are real rows word
+    for word (case and punctuation aside), making up at least half the row. The local 0.5B wrote "How much will my
+    state taxes be? How much are taxes on this? ..." from four of its exemplars; each sentence alone is a copy, so
+    the near-duplicate check misses it."""
     known = {_sentence_key(t) for t in real_texts}
 
     def glued(text: str) -> bool:
         parts = [key for key in map(_sentence_key, re.split(r"(?<=[.?!])\s+", text.strip())) if key]
-        return len(parts) >= 2 and 2 * sum(key in known for key in parts) >= len(parts)
+        copied = sum(key in known and len(key.split()) >= STITCH_MIN_WORDS for key in parts)
+        return copied >= 2 and 2 * copied >= len(parts)
 
     return texts.map(glued).to_numpy(dtype=bool)
 
