@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     )
     cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "curation-copilot")
     embedder: str = Field("minilm", description="'minilm' (offline) or 'openai[:MODEL]'")
+    engine: Literal["local", "dask"] = Field(
+        "local", description="where heavy stages run: local (this machine), or dask (a Dask distributed cluster)"
+    )
+    dask_address: str | None = Field(
+        None,
+        description="the scheduler of a running Dask cluster (tcp://HOST:8786); without it, --engine dask "
+        "starts a cluster of local worker processes on 127.0.0.1",
+    )
 
     @property
     def local_endpoint(self) -> bool:
@@ -69,6 +77,11 @@ class Settings(BaseSettings):
     @property
     def planner_sets_params(self) -> bool:
         return self.plan_params == "on" or (self.plan_params == "auto" and not self.local_endpoint)
+
+    @property
+    def engine_spec(self) -> str:
+        """The tools' engine spec (curation_tools.engine): local, dask or dask@ADDRESS."""
+        return f"dask@{self.dask_address}" if self.engine == "dask" and self.dask_address else self.engine
 
     @property
     def llm_configured(self) -> bool:

@@ -94,7 +94,10 @@ class Curator:
             raise UserInputError(f"Unknown tool '{tool}'. Known: {', '.join(sorted(specs))}.")
         spec = specs[tool]
         ctx = ToolContext(
-            cache_dir=self.settings.cache_dir, embedder_spec=self.settings.embedder, workspace=self.ledger.root
+            cache_dir=self.settings.cache_dir,
+            embedder_spec=self.settings.embedder,
+            engine_spec=self.settings.engine_spec,
+            workspace=self.ledger.root,
         )
         result = run_tool(spec, self.ledger.dataset(), spec.params_model(**params), ctx)
         self._pending = {k: p for k, p in self._pending.items() if p.tool != tool}

@@ -170,6 +170,7 @@ def worker(task: dict[str, Any], runtime: Runtime[RunContext]) -> dict[str, Any]
         seed=rc.seed,
         progress=progress,
         embedder_spec=rc.settings.embedder,
+        engine_spec=rc.settings.engine_spec,
         workspace=rc.workspace,
         cancel=rc.cancel,
         threads=max(1, usable_cpus() // task.get("parallel", 1)),

@@ -42,7 +42,15 @@ def make_dataset(frame, **roles):
 @pytest.fixture(autouse=True)
 def offline_environment(monkeypatch):
     """Tests never reach a real LLM endpoint, whatever the machine's environment holds."""
-    for variable in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "CURATE_API_KEY", "CURATE_BASE_URL", "CURATE_EMBEDDER"):
+    for variable in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "CURATE_API_KEY",
+        "CURATE_BASE_URL",
+        "CURATE_EMBEDDER",
+        "CURATE_ENGINE",
+        "CURATE_DASK_ADDRESS",
+    ):
         monkeypatch.delenv(variable, raising=False)
 
 

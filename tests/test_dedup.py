@@ -177,7 +177,7 @@ def test_worker_processes_give_the_same_signatures_and_edges(monkeypatch, tmp_pa
     ctx = ToolContext(cache_dir=tmp_path)
     monkeypatch.setattr(near_dup, "CHUNK", 150)  # several chunks, one of them holding both empty texts
     serial = near_dup.signatures(near_dup.shingle_sets(texts, 5), 128, 0, ctx)
-    parallel = near_dup.parallel_signatures(texts, 5, 128, 0, 2, ctx)
+    parallel = near_dup.engine_signatures(texts, 5, 128, 0, 2, ctx, np.zeros_like(serial))
     assert np.array_equal(serial, parallel)
 
     options = dict(size=5, num_perm=128, bands=42, floor=0.2, threshold=0.76, min_contained=80, ctx=ctx)

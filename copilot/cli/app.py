@@ -380,7 +380,11 @@ def audit(
     settings = Settings()
     with progress_bars() as bars:
         ctx = ToolContext(
-            cache_dir=settings.cache_dir, progress=bars, embedder_spec=settings.embedder, workspace=ledger.root
+            cache_dir=settings.cache_dir,
+            progress=bars,
+            embedder_spec=settings.embedder,
+            engine_spec=settings.engine_spec,
+            workspace=ledger.root,
         )
         report = run_audit(ledger, benchmark, ctx)
     table = Table(title=f"benchmark items per version ({esc(', '.join(benchmark))})")

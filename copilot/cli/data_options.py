@@ -10,6 +10,9 @@ import typer
 from rich.markup import escape
 
 from copilot.cli.console import err
+from copilot.config import Settings
+from curation_tools.engine import ENGINES
+from curation_tools.errors import UserInputError
 
 if TYPE_CHECKING:  # pandas and the readers load when data does, not for `curate --help`
     from curation_tools.dataset import Dataset
@@ -23,10 +26,31 @@ HELP = {
     "split": "column holding train/test split names (default: inferred)",
 }
 
+ENGINE_HELP = (
+    "where heavy stages run: local (default) or dask (CURATE_DASK_ADDRESS's cluster, else worker processes "
+    "started on 127.0.0.1); needs the dask extra"
+)
+
 DATA_OPTIONS = [
     (lambda name=name, help_text=help_text: click.Option([f"--{name}"], type=str, default=None, help=help_text))
     for name, help_text in HELP.items()
 ]
+
+EngineOpt = Annotated[str | None, typer.Option("--engine", help=ENGINE_HELP)]
+
+
+def engine_option() -> click.Option:
+    return click.Option(["--engine"], type=str, default=None, help=ENGINE_HELP)
+
+
+def with_engine(settings: Settings, engine: str | None) -> Settings:
+    """The settings with --engine applied when given (checked here: typer has no choice type for it)."""
+    if engine is not None:
+        if engine not in ENGINES:
+            raise UserInputError(f"Unknown engine '{engine}': use --engine local or --engine dask.")
+        settings.engine = engine  # type: ignore[assignment]
+    return settings
+
 
 IdOpt = Annotated[str | None, typer.Option("--id", help=HELP["id"])]
 TextOpt = Annotated[str | None, typer.Option("--text", help=HELP["text"])]

@@ -12,6 +12,7 @@ from rich.markup import escape as esc
 from copilot.cli.console import err, out, run_progress
 from copilot.cli.data_options import (
     BenchmarkOpt,
+    EngineOpt,
     FeaturesOpt,
     GoalOpt,
     IdOpt,
@@ -19,7 +20,9 @@ from copilot.cli.data_options import (
     SplitOpt,
     TextOpt,
     overrides_from,
+    with_engine,
 )
+from copilot.config import Settings
 from copilot.policy import load_policy
 from copilot.recipe import load_recipe
 from curation_tools.atomic_files import write_text_atomic
@@ -84,6 +87,7 @@ def run(
         Path | None,
         typer.Option(help="with --resume: JSON of finding_id -> approve|reject (or pending.json filled in)"),
     ] = None,
+    engine: EngineOpt = None,
 ) -> None:
     """Run the curation agent headless: plan, run tools, decide by policy, apply, write the curated data.
 
@@ -93,8 +97,9 @@ def run(
     from copilot.run_config import RunConfig
     from copilot.session import Session, benchmark_spec_absolute, read_decisions  # lazy: LangGraph
 
+    settings = with_engine(Settings(), engine)
     if resume:
-        session = Session.resume(resume)
+        session = Session.resume(resume, settings)
         if decisions:
             session.review_with(read_decisions(decisions))
     else:
@@ -114,7 +119,7 @@ def run(
             max_cost=max_cost,
         )
         out_dir.mkdir(parents=True, exist_ok=True)
-        session = Session.start(config, out_dir)
+        session = Session.start(config, out_dir, settings)
     with run_progress() as progress:
         for event in session.events():
             if isinstance(event, Progress):

@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from copilot.cli.console import err, out, progress_bars
-from copilot.cli.data_options import DATA_OPTIONS, load_from_flags
+from copilot.cli.data_options import DATA_OPTIONS, engine_option, load_from_flags, with_engine
 from copilot.config import Settings
 from copilot.findings_file import write_findings
 from copilot.ledger import default_workspace
@@ -93,6 +93,7 @@ def run_with_progress(
             seed=seed,
             progress=bars,
             embedder_spec=settings.embedder,
+            engine_spec=settings.engine_spec,
             workspace=workspace,
             **helpers,
         )
@@ -109,7 +110,7 @@ def print_summary(spec: ToolSpec, result: ToolResult) -> None:
 
 def _make_command(spec: ToolSpec) -> click.Command:
     def callback(**values: Any) -> None:
-        settings = Settings()
+        settings = with_engine(Settings(), values["engine"])
         if values["embedder"]:
             settings.embedder = values["embedder"]
         data = load_from_flags(values)
@@ -140,6 +141,7 @@ def _make_command(spec: ToolSpec) -> click.Command:
         click.Option(
             ["--embedder"], type=str, default=None, help="embedder: minilm (offline, default) or openai[:MODEL]"
         ),
+        engine_option(),
     ]
     return click.Command(spec.name, callback=callback, params=params, help=spec.summary)
 

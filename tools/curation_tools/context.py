@@ -10,6 +10,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+from curation_tools.engine import Engine, engine_for
 from curation_tools.errors import ToolCancelled
 from curation_tools.progress import ProgressFn, no_progress
 from curation_tools.threads import usable_cpus
@@ -86,6 +87,8 @@ class ToolContext:
     contamination_judge: ContaminationJudge | None = None
     generator: TextGenerator | None = None
     embedder_spec: str = "minilm"
+    engine_spec: str = "local"
+    """where heavy stages run: local, dask (a cluster on 127.0.0.1) or dask@SCHEDULER_ADDRESS (see engine.py)"""
     workspace: Path | None = None
     """where persistent indexes live (the session workspace); the cache folder when None"""
     threads: int = field(default_factory=usable_cpus)
@@ -97,10 +100,20 @@ class ToolContext:
         return (self.workspace or self.cache_dir) / "benchmark_index"
 
     @cached_property
+    def engine(self) -> Engine:
+        return engine_for(self.engine_spec, self.threads, self.cache_dir)
+
+    @cached_property
     def embedder(self):
         from curation_tools.embed import make_embedder
 
-        return make_embedder(self.embedder_spec, cache_dir=self.cache_dir, progress=self.progress, threads=self.threads)
+        return make_embedder(
+            self.embedder_spec,
+            cache_dir=self.cache_dir,
+            progress=self.progress,
+            threads=self.threads,
+            engine=self.engine,
+        )
 
     def check_cancelled(self) -> None:
         if self.cancel.is_set():

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import cache
 from importlib.metadata import PackageNotFoundError, distribution, entry_points
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from curation_tools.engine import Engine, LocalEngine, TextShard
 from curation_tools.errors import UserInputError
 from curation_tools.progress import ProgressFn, no_progress
 from curation_tools.threads import usable_cpus
@@ -146,38 +148,99 @@ class EmbeddingCache:
             )
 
 
-class CachedEmbedder:
-    """Any embedder plus the disk cache: each distinct text is embedded once, ever."""
+EMBED_SHARD = 4096
+"""texts per unit of embedding work: one task, one cache write and one progress step (5 s of short texts on
+2 cores); the cut does not depend on the engine, so neither do the vectors"""
 
-    def __init__(self, inner: Embedder, cache: EmbeddingCache) -> None:
+
+class CachedEmbedder:
+    """Any embedder plus the disk cache: each distinct text is embedded once, ever. Texts not in the cache are
+    embedded a shard at a time on the engine, and each shard is written to the cache as it arrives (an
+    interrupted run keeps what it embedded); memory is the output plus a shard."""
+
+    def __init__(
+        self,
+        inner: Embedder,
+        cache: EmbeddingCache,
+        spec: str | None = None,
+        engine: Engine | None = None,
+        progress: ProgressFn = no_progress,
+    ) -> None:
         self.inner = inner
         self.cache = cache
         self.name = inner.name
+        self.spec = spec
+        self.engine = engine or LocalEngine(usable_cpus())
+        self._progress = progress
 
     @property
     def dim(self) -> int:
         return self.inner.dim
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        keys = [EmbeddingCache.key(self.name, t) for t in texts]
-        known = self.cache.get_many(list(dict.fromkeys(keys)))
-        missing = list({k: t for k, t in zip(keys, texts, strict=True) if k not in known}.items())
+        out = np.zeros((len(texts), self.inner.dim), dtype=np.float32)
+        first: dict[bytes, int] = {}
+        source = np.array([first.setdefault(EmbeddingCache.key(self.name, t), i) for i, t in enumerate(texts)])
+        missing = self._fill_known(out, first)
         if missing:
-            vectors = self.inner.embed([t for _, t in missing])
-            self.cache.put_many([(k, v) for (k, _), v in zip(missing, vectors, strict=True)])
-            known.update({k: v for (k, _), v in zip(missing, vectors, strict=True)})
-        if not keys:
-            return np.zeros((0, self.inner.dim), dtype=np.float32)
-        return np.vstack([known[key] for key in keys]).astype(np.float32, copy=False)
+            self._embed_missing(out, missing, texts)
+        copies = np.flatnonzero(source != np.arange(len(texts)))
+        out[copies] = out[source[copies]]
+        return out
+
+    def _fill_known(self, out: np.ndarray, first: dict[bytes, int]) -> list[tuple[bytes, int]]:
+        """Write the cached vectors into `out`; the (key, row) of each distinct text not in the cache."""
+        missing = []
+        keys = list(first)
+        for start in range(0, len(keys), 50_000):
+            chunk = keys[start : start + 50_000]
+            found = self.cache.get_many(chunk)
+            for key in chunk:
+                if key in found:
+                    out[first[key]] = found[key]
+                else:
+                    missing.append((key, first[key]))
+        return missing
+
+    def _embed_missing(self, out: np.ndarray, missing: list[tuple[bytes, int]], texts: Sequence[str]) -> None:
+        if self.engine.name == "local" or self.spec is None:  # no spec: workers could not build this embedder
+            work: Callable[..., np.ndarray] = lambda shard: self.inner.embed(shard.texts())  # noqa: E731
+            args: tuple = ()
+        else:
+            work, args = embed_shard, (self.spec, self.engine.task_threads)
+        done = 0
+        with self.engine.shards([texts[row] for _, row in missing], EMBED_SHARD) as shards:
+            for position, vectors in self.engine.map(work, shards, *args, stage="embed"):
+                part = missing[shards[position].start : shards[position].start + shards[position].count]
+                out[[row for _, row in part]] = vectors
+                self.cache.put_many([(key, vector) for (key, _), vector in zip(part, vectors, strict=True)])
+                done += len(part)
+                self._progress("embed", done, len(missing))
+
+
+def embed_shard(shard: TextShard, spec: str, threads: int) -> np.ndarray:
+    """A shard's vectors, computed wherever the engine runs the task (the embedder is built once per process)."""
+    return _process_embedder(spec, threads).embed(shard.texts())
+
+
+@cache
+def _process_embedder(spec: str, threads: int) -> Embedder:
+    return make_embedder(spec, cache_dir=None, threads=threads)
 
 
 def make_embedder(
-    spec: str, cache_dir: Path | None, progress: ProgressFn = no_progress, threads: int | None = None
+    spec: str,
+    cache_dir: Path | None,
+    progress: ProgressFn = no_progress,
+    threads: int | None = None,
+    engine: Engine | None = None,
 ) -> Embedder:
-    """Build an embedder from a spec: 'minilm' (offline default) or 'NAME[:ARG]' from a plug-in."""
+    """Build an embedder from a spec: 'minilm' (offline default) or 'NAME[:ARG]' from a plug-in. With a cache
+    folder, texts not in the cache are embedded shard by shard on `engine` (local when None)."""
     name, _, arg = spec.partition(":")
     if name == "minilm":
-        inner: Embedder = MiniLMEmbedder(threads=threads, progress=progress)
+        # with a cache, progress is counted per shard across the whole call, not per batch of one shard
+        inner: Embedder = MiniLMEmbedder(threads=threads, progress=progress if cache_dir is None else no_progress)
     else:
         plugins = {ep.name: ep for ep in entry_points(group="curation_tools.embedders")}
         if name not in plugins:
@@ -186,4 +249,4 @@ def make_embedder(
         inner = plugins[name].load()(arg)
     if cache_dir is None:
         return inner
-    return CachedEmbedder(inner, EmbeddingCache(Path(cache_dir) / "embeddings.sqlite"))
+    return CachedEmbedder(inner, EmbeddingCache(Path(cache_dir) / "embeddings.sqlite"), spec, engine, progress)

@@ -179,7 +179,10 @@ def ensemble_probabilities(data: Dataset, params: LabelErrorParams, ctx: ToolCon
     subset = data.with_frame(data.frame[keep])
     views = build_views(subset, y, len(classes), params.folds, ctx)
     weights = view_weights(views, y)
-    probs = class_calibrated(sum(weights[name] * view.probs for name, view in views.items()), y)
+    mixed = np.zeros((len(y), len(classes)), dtype=np.float32)
+    for name, view in views.items():  # one n x classes temporary at a time
+        mixed += np.float32(weights[name]) * view.probs
+    probs = class_calibrated(mixed, y)
     return Ensemble(rows=subset.row_ids, classes=classes, y=y, probs=probs, views=views, weights=weights)
 
 
@@ -188,11 +191,14 @@ def class_calibrated(probs: np.ndarray, y: np.ndarray) -> np.ndarray:
     per-class threshold), renormalised. Models trained on imbalanced labels give a minority class less
     probability even on its own rows; without this, a 13%-spam set has its odd spam flagged as ham and its
     mislabelled spam missed."""
-    thresholds = np.array(
-        [probs[y == j, j].mean() if np.any(y == j) else 1.0 for j in range(probs.shape[1])], dtype=np.float64
+    given = probs[np.arange(len(y)), y].astype(np.float64)
+    counts = np.bincount(y, minlength=probs.shape[1])
+    thresholds = np.where(
+        counts > 0, np.bincount(y, weights=given, minlength=probs.shape[1]) / np.maximum(counts, 1), 1.0
     )
-    scaled = probs / np.clip(thresholds, 1e-6, None)
-    return scaled / scaled.sum(axis=1, keepdims=True)
+    scaled = probs / np.clip(thresholds, 1e-6, None).astype(probs.dtype)
+    scaled /= scaled.sum(axis=1, keepdims=True)
+    return scaled
 
 
 def flag_rows(ensemble: Ensemble, params: LabelErrorParams) -> np.ndarray:

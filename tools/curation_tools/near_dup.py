@@ -10,12 +10,8 @@ is long enough that "contained" means "copied" (truncated or boilerplate-wrapped
 
 from __future__ import annotations
 
-import multiprocessing
 import tempfile
 import unicodedata
-import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +20,7 @@ from rensa import RMinHash
 
 from curation_tools.arrays import shared_count, sorted_unique
 from curation_tools.context import ToolContext
+from curation_tools.engine import TextShard
 
 CHUNK = 20_000
 PARALLEL_MIN_ROWS = 100_000  # below this, starting worker processes costs more than they save (measured)
@@ -138,39 +135,23 @@ def signatures(
     return out
 
 
-def _sketch_chunk(texts: list[str], first: int, size: int, num_perm: int, seed: int) -> np.ndarray:
-    """Signatures of raw texts: the unit of work of a worker process."""
-    shingles = shingle_sets(texts, size, first)
+def _sketch_shard(shard: TextShard, size: int, num_perm: int, seed: int) -> np.ndarray:
+    """A shard's signatures from its raw texts: the unit of work an engine runs."""
+    shingles = shingle_sets(shard.texts(), size, shard.start)
     return _digest(shingles.flat, shingles.offsets, num_perm, seed)
 
 
-def parallel_signatures(
-    texts: list[str], size: int, num_perm: int, seed: int, workers: int, ctx: ToolContext, out: np.ndarray | None = None
+def engine_signatures(
+    texts: list[str], size: int, num_perm: int, seed: int, workers: int, ctx: ToolContext, out: np.ndarray
 ) -> np.ndarray:
-    """Signatures computed by `workers` processes, CHUNK texts at a time; the same values as in-process."""
-    out = np.zeros((len(texts), num_perm), dtype=np.uint32) if out is None else out
-    # spawn, not fork: the parent may hold threads (rensa's and ONNX Runtime's pools) that fork would copy
-    spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
-        futures = {
-            pool.submit(_sketch_chunk, texts[start : start + CHUNK], start, size, num_perm, seed): start
-            for start in range(0, len(texts), CHUNK)
-        }
-        try:
-            done = 0
-            for future in as_completed(futures):
-                chunk = future.result()
-                out[futures[future] : futures[future] + len(chunk)] = chunk
-                done += len(chunk)
-                ctx.progress("minhash", done, len(texts))
-                ctx.check_cancelled()
-        except BrokenProcessPool:
-            # typically a script without the `if __name__ == "__main__":` guard that spawned workers need
-            warnings.warn("worker processes failed to start; hashing in this process instead", stacklevel=2)
-            return signatures(shingle_sets(texts, size), num_perm, seed, ctx, out)
-        except BaseException:
-            pool.shutdown(cancel_futures=True)
-            raise
+    """Signatures computed CHUNK texts at a time on the engine (locally: by `workers` processes); the same
+    values as in-process."""
+    with ctx.engine.shards(texts, CHUNK) as shards:
+        for position, chunk in ctx.engine.map(
+            _sketch_shard, shards, size, num_perm, seed, stage="minhash", progress=ctx.progress, processes=workers
+        ):
+            out[shards[position].start : shards[position].start + len(chunk)] = chunk
+            ctx.check_cancelled()
     return out
 
 
@@ -267,8 +248,8 @@ def near_edges(
     with tempfile.TemporaryDirectory(prefix="near-stages-", dir=ctx.cache_dir) as scratch:
         stages = Path(scratch)
         sigs = open_memmap(stages / "signatures.npy", mode="w+", dtype=np.uint32, shape=(len(texts), num_perm))
-        if workers > 1 and len(texts) >= PARALLEL_MIN_ROWS:
-            parallel_signatures(texts, size, num_perm, ctx.seed, workers, ctx, sigs)
+        if ctx.engine.name != "local" or (workers > 1 and len(texts) >= PARALLEL_MIN_ROWS):
+            engine_signatures(texts, size, num_perm, ctx.seed, workers, ctx, sigs)
             shingles = None
         else:
             shingles = shingle_sets(texts, size)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from curation_tools.progress import ProgressFn, no_progress
+
 BLOCK = 2048
 BLOCK_BYTES = 256 * 2**20
 """what one block of queries may hold: its similarities (4 bytes each) and argpartition's indices (8 bytes each)"""
@@ -42,6 +44,44 @@ def nearest(vectors: np.ndarray, k: int, queries: np.ndarray | None = None) -> t
         order = np.argsort(-top_sim, axis=1, kind="stable")
         idx[start : start + len(block)] = np.take_along_axis(top, order, axis=1)
         sim[start : start + len(block)] = np.take_along_axis(top_sim, order, axis=1)
+    return idx, sim
+
+
+def clustered_nearest(
+    vectors: np.ndarray, k: int, rows_per_cluster: int, seed: int, progress: ProgressFn = no_progress
+) -> tuple[np.ndarray, np.ndarray]:
+    """Like `nearest` (each row its own query), searched within k-means clusters: each row is in its two nearest
+    clusters and keeps the best k of the neighbours found in both. Rows of clusters too small to give k
+    neighbours are searched against every row. Time is about rows x 2 x 2 x rows_per_cluster instead of rows^2."""
+    n = len(vectors)
+    k = min(k, n - 1)
+    idx = np.full((n, 2 * k), -1, dtype=np.int64)
+    sim = np.full((n, 2 * k), -np.inf, dtype=np.float32)
+    filled = np.zeros(n, dtype=np.int64)  # clusters already searched for each row: 0, 1 or 2
+    groups = _clusters(vectors, rows_per_cluster, seed)
+    for number, members in enumerate(groups, start=1):
+        if len(members) > 1:
+            found, scores = nearest(vectors[members], k)
+            columns = filled[members, None] * k + np.arange(found.shape[1])
+            idx[members[:, None], columns] = members[found]
+            sim[members[:, None], columns] = scores
+            filled[members] += 1
+        progress("neighbours", number, len(groups))
+    # a neighbour met in both clusters counts once
+    by_id = np.argsort(idx, axis=1, kind="stable")
+    ids, sims = np.take_along_axis(idx, by_id, axis=1), np.take_along_axis(sim, by_id, axis=1)
+    repeated = np.zeros_like(ids, dtype=bool)
+    repeated[:, 1:] = (ids[:, 1:] == ids[:, :-1]) & (ids[:, 1:] >= 0)
+    sims[repeated] = -np.inf
+    best = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+    idx, sim = np.take_along_axis(ids, best, axis=1), np.take_along_axis(sims, best, axis=1)
+    short = np.flatnonzero(~np.isfinite(sim).all(axis=1))
+    if len(short):
+        found, scores = nearest(vectors, k + 1, queries=vectors[short])
+        own = found == short[:, None]
+        own[:, -1] |= ~own.any(axis=1)  # a row that is not its own nearest (ties) drops its last neighbour
+        idx[short] = found[~own].reshape(len(short), k)
+        sim[short] = scores[~own].reshape(len(short), k)
     return idx, sim
 
 
