@@ -22,8 +22,6 @@ import argparse
 import contextlib
 import json
 import random
-import subprocess
-import sys
 import threading
 import time
 from collections import defaultdict
@@ -199,27 +197,40 @@ def _datasketch(texts: list[str]) -> str:
 
 
 def run(path: Path, out: Path, engine: str) -> None:
-    command = [sys.executable, "-m", "copilot.cli", "run", str(path), "--policy", "approve-all", "--out", str(out)]
+    """`curate run --policy approve-all` through the Session API in this process, so every progress event (the
+    ones events.jsonl keeps and the ones it does not) is timed."""
+    from copilot.config import Settings
+    from copilot.policy import load_policy
+    from copilot.run_config import RunConfig
+    from copilot.session import Session
+
+    settings = Settings()
+    settings.engine = engine  # type: ignore[assignment]
+    config = RunConfig(data=str(path.resolve()), policy=load_policy("approve-all", None))
+    out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    process = subprocess.Popen([*command, "--engine", engine], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    with Memory(process.pid) as memory:
-        _, stderr = process.communicate()
+    times, tools = [], {}
+    with Memory() as memory:
+        session = Session.start(config, out, settings)
+        for event in session.events():
+            times.append(time.perf_counter() - started)
+            if event.kind == "progress":
+                memory.stage = f"{event.data.tool}: {event.data.stage}"
+            elif event.kind == "proposal_ready":
+                tools[event.data.tool] = (event.data.elapsed_s, event.data.findings)
         elapsed = time.perf_counter() - started
-    if process.returncode:
-        sys.exit(f"curate run failed ({process.returncode}): {stderr.decode()[-2000:]}")
-    events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
-    times = [pd.Timestamp(e["at"]).timestamp() for e in events]
-    gaps = np.diff(times)
+    gaps = np.diff([0.0, *times])
     summary = json.loads((out / "summary.json").read_text())
     print(
         f"| curate run (approve-all) | {summary['rows_in']:,} | {engine} | {elapsed:.0f} s "
         f"| {memory.peak / 2**30:.2f} GB |"
     )
-    print(f"    {len(events):,} events, longest gap between two {gaps.max():.0f} s; changes {summary['changes']}")
-    for event in events:
-        if event["kind"] == "proposal_ready":
-            ready = event["data"]
-            print(f"    {ready['tool']}: {ready['elapsed_s']:.0f} s, {ready['findings']:,} findings")
+    worst = int(gaps.argmax())
+    print(f"    {len(times):,} events, longest gap {gaps.max():.0f} s (before event {worst}); {summary['changes']}")
+    for tool_name, (seconds, findings) in tools.items():
+        print(f"    {tool_name}: {seconds:.0f} s, {findings:,} findings")
+    for stage, peak in memory.stage_peak.items():
+        print(f"    {stage}: peak {peak / 2**30:.2f} GB")
 
 
 def main() -> None:

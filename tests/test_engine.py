@@ -30,10 +30,12 @@ def cluster(tmp_path_factory):
 
 @pytest.fixture
 def small_shards(monkeypatch):
-    from curation_tools import embed, near_dup
+    from curation_tools import decontam, embed, near_dup
 
     monkeypatch.setattr(embed, "EMBED_SHARD", 128)
     monkeypatch.setattr(near_dup, "CHUNK", 100)
+    monkeypatch.setattr(near_dup, "VERIFY_PAIRS", 3)
+    monkeypatch.setattr(decontam, "NGRAM_SHARD", 100)
 
 
 def test_every_connection_is_on_loopback(cluster):

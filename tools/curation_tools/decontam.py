@@ -26,10 +26,22 @@ from curation_tools import __version__
 from curation_tools.benchmark_files import BenchmarkItems, load_benchmark
 from curation_tools.context import ContaminationQuestion, ToolContext
 from curation_tools.dataset import Dataset
+from curation_tools.engine import TextShard, in_order
 from curation_tools.errors import UserInputError
 from curation_tools.lexical import TfidfRetrieval
 from curation_tools.neighbours import nearest
-from curation_tools.ngram_index import SHORT_KEY_TOKENS, TokenStream, index_items, overlap, shared_spans, tokenize
+from curation_tools.ngram_index import (
+    SHORT_KEY_TOKENS,
+    ItemGrams,
+    Overlap,
+    TokenStream,
+    gram_hits,
+    index_items,
+    overlap,
+    overlap_of_hits,
+    shared_spans,
+    tokenize,
+)
 from curation_tools.schema import Action, Evidence, Finding, PlanHint, Proposal, ToolResult, ToolSpec
 from curation_tools.text import SHORT_TEXT_WORDS
 from curation_tools.vector_store import BenchmarkVectors
@@ -222,9 +234,6 @@ def _nearest_other(store: BenchmarkVectors, vectors: np.ndarray, k: int) -> np.n
 
 def pair_features(texts: list[str], corpus: Corpus, params: DecontamParams, ctx: ToolContext) -> pd.DataFrame:
     """One row per (row, item) candidate pair: n-gram coverage, lexical cosine, embedding (NaN: not computed)."""
-    ctx.progress("tokenizing", 0, len(texts))
-    doc_tokens = [tokenize(t) for t in texts]
-    ctx.progress("tokenizing", len(texts), len(texts))
     index = index_items(
         [tokenize(k) for k in corpus.keys],
         [tokenize(t) for t in corpus.texts],
@@ -233,7 +242,13 @@ def pair_features(texts: list[str], corpus: Corpus, params: DecontamParams, ctx:
         params.max_item_spread,
     )
     max_doc_freq = max(20, int(params.max_doc_fraction * len(texts)))
-    grams = overlap(TokenStream.from_tokens(doc_tokens), index, params.ngram, max_doc_freq)
+    if ctx.engine.name == "local":
+        ctx.progress("tokenizing", 0, len(texts))
+        stream = TokenStream.from_tokens([tokenize(t) for t in texts])
+        ctx.progress("tokenizing", len(texts), len(texts))
+        grams = overlap(stream, index, params.ngram, max_doc_freq)
+    else:
+        grams = _engine_overlap(texts, index, params.ngram, max_doc_freq, ctx)
     ctx.check_cancelled()
     by_ngram = pd.DataFrame({"row": grams.docs, "item": grams.items, "coverage": grams.coverage})
 
@@ -261,6 +276,28 @@ def pair_features(texts: list[str], corpus: Corpus, params: DecontamParams, ctx:
     pairs["coverage"] = pairs["coverage"].fillna(0.0)
     pairs["lexical"] = pairs["lexical"].fillna(0.0)
     return pairs.groupby(["row", "item"], as_index=False).max()
+
+
+NGRAM_SHARD = 20_000  # rows per n-gram task on a distributed engine
+
+
+def _shard_hits(shard: TextShard, index: ItemGrams, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """A shard's benchmark gram hits: the unit of work an engine runs."""
+    return gram_hits(TokenStream.from_tokens([tokenize(t) for t in shard.texts()]), index, n, shard.start)
+
+
+def _engine_overlap(texts: list[str], index: ItemGrams, n: int, max_doc_freq: int, ctx: ToolContext) -> Overlap:
+    """`overlap` with the rows read shard by shard on the engine; only candidate rows are tokenized here."""
+    shared = ctx.engine.share(index)
+    with ctx.engine.shards(texts, NGRAM_SHARD) as shards:
+        found = in_order(
+            ctx.engine.map(_shard_hits, shards, shared, n, stage="n-grams", progress=ctx.progress), len(shards)
+        )
+    grams = np.concatenate([g for g, _ in found]) if found else np.zeros(0, dtype=np.uint64)
+    docs = np.concatenate([d for _, d in found]) if found else np.zeros(0, dtype=np.int64)
+    return overlap_of_hits(
+        grams, docs, lambda ids: TokenStream.from_tokens([tokenize(texts[d]) for d in ids]), index, max_doc_freq
+    )
 
 
 _STORES: dict[str, BenchmarkVectors] = {}

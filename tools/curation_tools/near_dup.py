@@ -20,9 +20,10 @@ from rensa import RMinHash
 
 from curation_tools.arrays import shared_count, sorted_unique
 from curation_tools.context import ToolContext
-from curation_tools.engine import TextShard
+from curation_tools.engine import TextShard, in_order
 
 CHUNK = 20_000
+VERIFY_PAIRS = 100_000  # candidate pairs per verification task on a distributed engine
 PARALLEL_MIN_ROWS = 100_000  # below this, starting worker processes costs more than they save (measured)
 
 
@@ -209,19 +210,61 @@ def similarity(a: np.ndarray, b: np.ndarray, min_contained: int) -> float:
 
 
 def verified_edges(
-    pairs: np.ndarray, hashes: ShingleSets, threshold: float, min_contained: int, ctx: ToolContext
+    pairs: np.ndarray, hashes: ShingleSets, threshold: float, min_contained: int, ctx: ToolContext | None
 ) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs whose true similarity reaches `threshold`, and their scores (`ctx` None: no progress)."""
     keep, scores = [], []
     for n, (i, j) in enumerate(pairs):
         score = similarity(hashes[i], hashes[j], min_contained)
         if score >= threshold:
             keep.append(n)
             scores.append(score)
-        if n % 50_000 == 0:
+        if n % 50_000 == 0 and ctx is not None:
             ctx.check_cancelled()
             ctx.progress("verify", n, len(pairs))
-    ctx.progress("verify", len(pairs), len(pairs))
+    if ctx is not None:
+        ctx.progress("verify", len(pairs), len(pairs))
     return pairs[keep], np.asarray(scores, dtype=np.float32)
+
+
+def _verify_chunk(
+    chunk: tuple[np.ndarray, list[str]], size: int, threshold: float, min_contained: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Verified edges among pairs numbering the chunk's texts: the unit of work an engine runs."""
+    pairs, texts = chunk
+    return verified_edges(pairs, shingle_sets(texts, size), threshold, min_contained, None)
+
+
+def _candidate_texts(pairs: np.ndarray, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The candidates' documents, the pairs renumbered over them, and their texts."""
+    docs, local = np.unique(pairs, return_inverse=True)
+    return docs, local.reshape(pairs.shape), [texts[d] for d in docs]
+
+
+def engine_verified_edges(
+    pairs: np.ndarray, texts: list[str], size: int, threshold: float, min_contained: int, ctx: ToolContext
+) -> tuple[np.ndarray, np.ndarray]:
+    """`verified_edges` VERIFY_PAIRS candidates per task on the engine, each task sent its pairs' texts only."""
+    chunks = [
+        _candidate_texts(pairs[start : start + VERIFY_PAIRS], texts) for start in range(0, len(pairs), VERIFY_PAIRS)
+    ]
+    found = in_order(
+        ctx.engine.map(
+            _verify_chunk,
+            [(local, chunk_texts) for _, local, chunk_texts in chunks],
+            size,
+            threshold,
+            min_contained,
+            stage="verify",
+            progress=ctx.progress,
+        ),
+        len(chunks),
+    )
+    edges = [docs[local_edges] for (docs, _, _), (local_edges, _) in zip(chunks, found, strict=True)]
+    scores = [chunk_scores for _, chunk_scores in found]
+    if not edges:
+        return np.zeros((0, 2), dtype=np.int64), np.zeros(0, dtype=np.float32)
+    return np.concatenate(edges), np.concatenate(scores)
 
 
 def near_edges(
@@ -258,10 +301,12 @@ def near_edges(
         keys = open_memmap(stages / "band_keys.npy", mode="w+", dtype=np.uint64, shape=(bands, len(texts)))
         pairs = plausible(candidate_pairs(sigs, bands, ctx, keys), sigs, floor)
         del sigs, keys  # the stage files' maps, closed before the folder goes
-        if shingles is None:
-            docs, local = np.unique(pairs, return_inverse=True)
+        if ctx.engine.name != "local":
+            edges, scores = engine_verified_edges(pairs, texts, size, threshold, min_contained, ctx)
+        elif shingles is None:
+            docs, local, candidate_texts = _candidate_texts(pairs, texts)
             local_edges, scores = verified_edges(
-                local.reshape(pairs.shape), shingle_sets([texts[d] for d in docs], size), threshold, min_contained, ctx
+                local, shingle_sets(candidate_texts, size), threshold, min_contained, ctx
             )
             edges = docs[local_edges]
         else:

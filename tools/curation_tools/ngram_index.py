@@ -19,6 +19,7 @@ item's coverage.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,6 +57,13 @@ class TokenStream:
     def doc(self, d: int) -> np.ndarray:
         """Document d's token hashes."""
         return self.hashes[self.offsets[d] : self.offsets[d + 1]]
+
+    def select(self, docs: np.ndarray) -> TokenStream:
+        """The stream of these documents only, in the order given."""
+        lengths = self.lengths()[docs]
+        parts = [self.doc(int(d)) for d in docs]
+        hashes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+        return TokenStream(hashes, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
 
     def grams(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(gram hash, doc index, start position within the doc) of every n-gram inside one document."""
@@ -139,6 +147,13 @@ class Overlap:
 
 def overlap(stream: TokenStream, index: ItemGrams, n: int, max_doc_freq: int) -> Overlap:
     """Coverage = max(shared grams / item's grams, shared key grams / item's key grams)."""
+    grams, docs = gram_hits(stream, index, n)
+    return overlap_of_hits(grams, docs, stream.select, index, max_doc_freq)
+
+
+def gram_hits(stream: TokenStream, index: ItemGrams, n: int, first_doc: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(gram, document) of each informative benchmark gram found in these documents, numbered from `first_doc`:
+    the part of `overlap` that reads every document, so it can run shard by shard on an engine."""
     known = pd.Index(sorted_unique(index.grams))  # its hash table is built once, used for every length
     doc_lengths = stream.lengths()
     hit_grams, hit_docs = [], []
@@ -150,13 +165,28 @@ def overlap(stream: TokenStream, index: ItemGrams, n: int, max_doc_freq: int) ->
         else:
             found = known.get_indexer(grams) >= 0
         hit_grams.append(grams[found])
-        hit_docs.append(docs[found])
-    hits = pd.DataFrame({"gram": np.concatenate(hit_grams), "doc": np.concatenate(hit_docs)}).drop_duplicates()
+        hit_docs.append(docs[found] + first_doc)
+    return np.concatenate(hit_grams), np.concatenate(hit_docs)
+
+
+def overlap_of_hits(
+    hit_grams: np.ndarray,
+    hit_docs: np.ndarray,
+    tokens_of: Callable[[np.ndarray], TokenStream],
+    index: ItemGrams,
+    max_doc_freq: int,
+) -> Overlap:
+    """`overlap` from every document's hits: the global part (document frequencies, postings, the short-item
+    checks). `tokens_of(docs)` gives the token stream of those documents (sorted ids), the candidates only."""
+    hits = pd.DataFrame({"gram": hit_grams, "doc": hit_docs}).drop_duplicates()
     doc_freq = hits.groupby("gram")["doc"].transform("size")
     boilerplate = hits.loc[doc_freq > max_doc_freq, "gram"].nunique()
     hits = hits[doc_freq <= max_doc_freq]
     postings = pd.DataFrame({"gram": index.grams, "item": index.items, "key": index.is_key})
     pairs = hits.merge(postings, on="gram")
+    candidates = np.unique(pairs["doc"].to_numpy())
+    stream = tokens_of(candidates)
+    pairs["doc"] = np.searchsorted(candidates, pairs["doc"].to_numpy())  # positions in `stream`
     pairs = pairs[_whole_item_where_short(pairs, stream, index)]
     if pairs.empty:
         empty = np.zeros(0, dtype=np.int64)
@@ -168,7 +198,7 @@ def overlap(stream: TokenStream, index: ItemGrams, n: int, max_doc_freq: int) ->
     key = np.where(index.n_key[items] > 0, counts["key"].to_numpy() / np.maximum(index.n_key[items], 1), 0.0)
     coverage = _short_items_as_near_copies(counts["doc"].to_numpy(), items, np.maximum(full, key), stream, index)
     held = coverage > 0
-    return Overlap(counts["doc"].to_numpy()[held], items[held], coverage[held], boilerplate)
+    return Overlap(candidates[counts["doc"].to_numpy()[held]], items[held], coverage[held], boilerplate)
 
 
 SHORT_ITEM_WORDS = 0.8  # share of a short item's distinct words a row longer than twice its key must hold
