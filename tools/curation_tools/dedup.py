@@ -12,6 +12,7 @@ from __future__ import annotations
 import heapq
 import math
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Literal
 
@@ -226,6 +227,20 @@ def run(data: Dataset, params: DedupParams, ctx: ToolContext) -> ToolResult:
     return ToolResult(proposal=proposal, report=report, elapsed_s=time.perf_counter() - started)
 
 
+NOTED_MEMBERS = 10
+"""other members a conflicting-labels finding names: a cluster of 50,000 rows once gave each of its rows
+every other's label, 2.5 billion notes (issue 23)"""
+
+
+def _other_members(members: list[int], row: int, row_ids: list[str], labels: list[str]) -> list[str]:
+    """The first NOTED_MEMBERS other members of a cluster, with their labels."""
+    return [f"{row_ids[o]}: {labels[o]}" for o in members[: NOTED_MEMBERS + 1] if o != row][:NOTED_MEMBERS]
+
+
+def _cut(text: str, limit: int = 500) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _findings(
     data: Dataset, texts: list[str], n_own: int, protected: np.ndarray, graph: _Graph, params: DedupParams
 ) -> list[Finding]:
@@ -247,6 +262,8 @@ def _findings(
         cluster_id = f"c{members[0]}"
         own_members = [m for m in members if m < n_own]
         if labels is not None and len({labels[m] for m in own_members}) > 1:
+            tally = Counter(labels[m] for m in own_members).most_common()
+            summary = f"labels in the cluster's {len(own_members)} rows: " + ", ".join(f"{k} x{v}" for k, v in tally)
             for m in own_members:
                 findings.append(
                     Finding(
@@ -257,7 +274,7 @@ def _findings(
                         evidence=Evidence(
                             cluster_id=cluster_id,
                             given_label=labels[m],
-                            notes=[f"{row_ids[o]}: {labels[o]}" for o in own_members if o != m],
+                            notes=[_cut(summary), *_other_members(own_members, m, row_ids, labels)],
                         ),
                         message=f"duplicates in cluster {cluster_id} disagree on the label; review before dropping",
                     )
