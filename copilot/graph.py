@@ -33,6 +33,7 @@ from curation_tools.context import ToolContext
 from curation_tools.errors import UserInputError
 from curation_tools.profile import ProfileParams
 from curation_tools.profile import run as run_profile
+from curation_tools.progress import ProgressFn
 from curation_tools.registry import get_tool, run_tool
 from curation_tools.schema import Proposal
 from curation_tools.threads import usable_cpus
@@ -85,7 +86,8 @@ class RunContext:
     benchmarks: list[str]
     goal: str
     seed: int
-    finish: Callable[[RunState], dict[str, Any]]
+    finish: Callable[[RunState, ProgressFn], dict[str, Any]]
+    """writes the run's outputs, reporting each file it writes"""
     judges: dict[str, Any] = field(default_factory=dict)
     skip: list[str] = field(default_factory=list)
     cancel: threading.Event = field(default_factory=threading.Event)
@@ -290,7 +292,11 @@ def apply(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
 
 def finish(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     status = state.get("status") or "finished"
-    runtime.context.finish({**state, "status": status})
+
+    def progress(stage: str, done: int, total: int | None) -> None:
+        _say(runtime, "progress", tool="outputs", stage=stage, done=done, total=total)
+
+    runtime.context.finish({**state, "status": status}, progress)
     _say(runtime, "finished", status=status)
     return {"status": status}
 

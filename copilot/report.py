@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from copilot.ledger import DecisionInfo, Edit, Ledger
 from copilot.markdown import code, md
 from curation_tools.atomic_files import write_text_atomic
+from curation_tools.progress import ProgressFn, no_progress
 from curation_tools.schema import ActionType
 
 if TYPE_CHECKING:
@@ -50,8 +51,15 @@ def _flag_records(ledger: Ledger, info: DecisionInfo, flag_edits: list[Edit]) ->
 
 
 def write_outputs(
-    out_dir: Path, ledger: Ledger, state: dict[str, Any], config: RunConfig, usage: dict[str, Any] | None
+    out_dir: Path,
+    ledger: Ledger,
+    state: dict[str, Any],
+    config: RunConfig,
+    usage: dict[str, Any] | None,
+    progress: ProgressFn = no_progress,
 ) -> dict[str, Any]:
+    steps = 5 if config.html_report else 4  # a million-row run spends a minute here: say where it is
+    progress("changes", 0, steps)
     changes = []
     flags: list[dict[str, Any]] = []
     for info in sorted(ledger.decisions(), key=lambda d: d.decision_id):
@@ -74,7 +82,9 @@ def write_outputs(
                     "new_value": _public(edit.new_value),
                 }
             )
+    progress(curated_name(ledger), 1, steps)
     ledger.export(out_dir / curated_name(ledger))
+    progress("changes.jsonl", 2, steps)
     write_text_atomic(out_dir / "changes.jsonl", "".join(json.dumps(c, default=str) + "\n" for c in changes))
     dropped = {c["row_id"] for c in changes if c["action"] == ActionType.drop.value}
     flags = [f for f in flags if f["row_id"] not in dropped]  # a flagged row a later step dropped is gone
@@ -100,12 +110,15 @@ def write_outputs(
         "decided_by": ledger.deciders(),
         "llm_usage": usage,
     }
+    progress("report.md", 3, steps)
     write_text_atomic(out_dir / "summary.json", json.dumps(summary, indent=2, default=str))
     write_text_atomic(out_dir / "report.md", _report(summary, out_dir / curated_name(ledger)))
     if config.html_report:
         from copilot.report_html import write_report_html
 
+        progress("report.html", 4, steps)
         write_report_html(ledger, out_dir / "report.html", Path(config.data).name)
+    progress("done", steps, steps)
     return summary
 
 

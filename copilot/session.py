@@ -42,6 +42,7 @@ from curation_tools.benchmark_files import load_benchmark, parse_spec
 from curation_tools.errors import ToolCancelled, UserInputError
 from curation_tools.io import load_dataset
 from curation_tools.label_names import class_values
+from curation_tools.progress import ProgressFn
 from curation_tools.registry import available_tools
 from curation_tools.schema import Proposal
 from curation_tools.text import natural_key
@@ -451,10 +452,10 @@ class Session:
         return tool_helpers(self.llm_client(), judges=self.config.llm_judges, generator=self.config.planner == "llm")
 
     def _run_context(self) -> RunContext:
-        def finish(state: RunState) -> dict[str, Any]:
+        def finish(state: RunState, progress: ProgressFn) -> dict[str, Any]:
             usage = self.llm.usage.model_dump() if self.llm is not None else None
             with Ledger(self.workspace / "ledger") as ledger:
-                return write_outputs(self.out_dir, ledger, state, self.config, usage)
+                return write_outputs(self.out_dir, ledger, state, self.config, usage, progress)
 
         return RunContext(
             workspace=self.workspace,

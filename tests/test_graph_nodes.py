@@ -33,7 +33,7 @@ def runtime(tmp_path):
         benchmarks=[],
         goal="",
         seed=0,
-        finish=lambda state: {},
+        finish=lambda state, progress: {},
         cancel=threading.Event(),
     )
     return Runtime(context=context, stream_writer=events.append), events
