@@ -160,12 +160,14 @@ def peer(name: str, path: Path, rows: int | None) -> None:
     texts = data.texts().tolist()
     started = time.perf_counter()
     with Memory() as memory:
-        found = _cleanlab(texts, data.labels().to_numpy()) if name == "cleanlab" else _datasketch(texts)
+        found = (
+            _cleanlab(texts, data.labels().to_numpy(), data.row_ids, path) if name == "cleanlab" else _datasketch(texts)
+        )
         elapsed = time.perf_counter() - started
     print(f"| {name} recipe | {len(texts):,} | - | {elapsed:.0f} s | {memory.peak / 2**30:.2f} GB | {found}")
 
 
-def _cleanlab(texts: list[str], labels: np.ndarray) -> str:
+def _cleanlab(texts: list[str], labels: np.ndarray, row_ids: list[str], path: Path) -> str:
     """cleanlab's documented text recipe: out-of-fold probabilities of logistic regression on TF-IDF (5 folds),
     then find_label_issues."""
     from cleanlab.filter import find_label_issues
@@ -177,7 +179,12 @@ def _cleanlab(texts: list[str], labels: np.ndarray) -> str:
     x = TfidfVectorizer().fit_transform(texts)
     probs = cross_val_predict(LogisticRegression(max_iter=500), x, y, cv=5, method="predict_proba")
     flags = find_label_issues(y, probs)
-    return f"{int(flags.sum()):,} flagged"
+    truth = set(json.loads(path.with_suffix(".truth.json").read_text())) & set(row_ids)
+    flagged = {row_ids[i] for i in np.flatnonzero(flags)}
+    hits = len(flagged & truth)
+    return (
+        f"{len(flagged):,} flagged: precision {hits / max(len(flagged), 1):.3f}, recall {hits / max(len(truth), 1):.3f}"
+    )
 
 
 def _datasketch(texts: list[str]) -> str:
