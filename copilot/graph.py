@@ -294,7 +294,7 @@ def finish(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     status = state.get("status") or "finished"
 
     def progress(stage: str, done: int, total: int | None) -> None:
-        _say(runtime, "progress", tool="outputs", stage=stage, done=done, total=total)
+        _say(runtime, "progress", tool="run", stage=stage, done=done, total=total)
 
     runtime.context.finish({**state, "status": status}, progress)
     _say(runtime, "finished", status=status)

@@ -59,7 +59,7 @@ def write_outputs(
     progress: ProgressFn = no_progress,
 ) -> dict[str, Any]:
     steps = 5 if config.html_report else 4  # a million-row run spends a minute here: say where it is
-    progress("changes", 0, steps)
+    progress("reading the decisions", 0, steps)
     changes = []
     flags: list[dict[str, Any]] = []
     for info in sorted(ledger.decisions(), key=lambda d: d.decision_id):
@@ -82,9 +82,9 @@ def write_outputs(
                     "new_value": _public(edit.new_value),
                 }
             )
-    progress(curated_name(ledger), 1, steps)
+    progress(f"writing {curated_name(ledger)}", 1, steps)
     ledger.export(out_dir / curated_name(ledger))
-    progress("changes.jsonl", 2, steps)
+    progress("writing changes.jsonl", 2, steps)
     write_text_atomic(out_dir / "changes.jsonl", "".join(json.dumps(c, default=str) + "\n" for c in changes))
     dropped = {c["row_id"] for c in changes if c["action"] == ActionType.drop.value}
     flags = [f for f in flags if f["row_id"] not in dropped]  # a flagged row a later step dropped is gone
@@ -110,15 +110,15 @@ def write_outputs(
         "decided_by": ledger.deciders(),
         "llm_usage": usage,
     }
-    progress("report.md", 3, steps)
+    progress("writing report.md", 3, steps)
     write_text_atomic(out_dir / "summary.json", json.dumps(summary, indent=2, default=str))
     write_text_atomic(out_dir / "report.md", _report(summary, out_dir / curated_name(ledger)))
     if config.html_report:
         from copilot.report_html import write_report_html
 
-        progress("report.html", 4, steps)
+        progress("writing report.html", 4, steps)
         write_report_html(ledger, out_dir / "report.html", Path(config.data).name)
-    progress("done", steps, steps)
+    progress("outputs written", steps, steps)
     return summary
 
 
