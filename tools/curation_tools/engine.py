@@ -87,10 +87,8 @@ class LocalEngine:
 
     @contextmanager
     def shards(self, texts: Sequence[str], rows: int) -> Iterator[list[TextShard]]:
-        yield [
-            TextShard(start, len(texts[start : start + rows]), inline=tuple(texts[start : start + rows]))
-            for start in range(0, len(texts), rows)
-        ]
+        chunks = [tuple(texts[start : start + rows]) for start in range(0, len(texts), rows)]
+        yield [TextShard(n * rows, len(chunk), inline=chunk) for n, chunk in enumerate(chunks)]
 
     def map(
         self,
