@@ -23,7 +23,10 @@ class Settings(BaseSettings):
     )
     usd_per_1k_completion: float = Field(0.0, description="price of 1,000 completion tokens")
     timeout_s: float | None = Field(
-        None, gt=0, description="per-request timeout; default 60 s for a remote endpoint, 900 s for a local one"
+        None,
+        gt=0,
+        description="each request's deadline from its start to its last byte, however slowly the server sends; "
+        "default 60 s for a remote endpoint, 900 s for a local one",
     )
     max_retries: int | None = Field(
         None, ge=0, description="the SDK's retries on 429/5xx/timeouts; default 4 remote, 1 local"

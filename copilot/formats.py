@@ -14,7 +14,7 @@ RUN = 1  # run.json
 WORKSPACE = 1  # workspace.json
 PROPOSAL = 1  # proposals in the ledger
 EVENTS = 1  # each events.jsonl line
-LEDGER = 1  # ledger.sqlite's user_version
+LEDGER = 2  # ledger.sqlite's user_version (2: versions record their file's sha256)
 REVIEW_DRAFT = 1  # review_draft.json
 
 KEY = "format_version"

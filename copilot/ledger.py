@@ -14,6 +14,7 @@ names, so killing the process at any moment leaves the previous state intact.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -32,7 +33,18 @@ from pydantic import BaseModel, Field
 
 from copilot import formats
 from copilot.decisions import Decision, FindingDecision
+from copilot.integrity import (
+    DamagedFile,
+    WriteFailed,
+    check_hash,
+    check_sqlite_file,
+    check_sqlite_integrity,
+    file_sha256,
+    is_write_failure,
+    unwritable,
+)
 from copilot.locks import folder_lock
+from copilot.output_paths import check_output, is_run_folder
 from curation_tools.atomic_files import write_text_atomic
 from curation_tools.dataset import Dataset, DataSource, Roles
 from curation_tools.errors import UserInputError
@@ -47,7 +59,7 @@ INTERNAL = (ROW_COL, ORD_COL)
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS versions (
     version_id INTEGER PRIMARY KEY, parent_id INTEGER, file TEXT NOT NULL, n_rows INTEGER NOT NULL,
-    created_at TEXT NOT NULL, note TEXT NOT NULL);
+    created_at TEXT NOT NULL, note TEXT NOT NULL, sha256 TEXT);
 CREATE TABLE IF NOT EXISTS proposals (
     proposal_id TEXT PRIMARY KEY, tool TEXT NOT NULL, body TEXT NOT NULL, created_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS decisions (
@@ -209,19 +221,57 @@ def _cells_differ(left: pd.Series, right: pd.Series, nested: bool) -> pd.Series:
     return (left != right) & ~(left.isna() & right.isna())
 
 
-def _connect(root: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(root / "ledger.sqlite", isolation_level=None, timeout=600)  # a writer waits its turn
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version > formats.LEDGER:
-        db.close()
-    formats.check("ledger", version or formats.LEDGER, formats.LEDGER, root / "ledger.sqlite")
-    if version == 0:  # new, or made before the ledger had a version (the same schema)
-        db.execute(f"PRAGMA user_version = {formats.LEDGER}")
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    db.execute("PRAGMA foreign_keys=ON")
-    db.executescript(SCHEMA_SQL)
+def _connect(root: Path, existing: bool = True) -> sqlite3.Connection:
+    """Open (or, for a new workspace, create) ledger.sqlite. An existing ledger is checked first: the file's
+    structure, SQLite's quick_check (once per process) and version 1's record, so a damaged, emptied or deleted
+    ledger is refused by name instead of read as an empty history."""
+    path = root / "ledger.sqlite"
+    if unwritable(root):
+        raise UserInputError(
+            f"{root}: the workspace folder is read-only. curate writes there even to read the history (the "
+            f"ledger's journal and lock): make it writable, or copy the workspace and pass --workspace COPY."
+        )
+    if existing:
+        check_sqlite_file(path, "the ledger")
+    try:
+        db = sqlite3.connect(path, isolation_level=None, timeout=600)  # a writer waits its turn
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > formats.LEDGER:
+            db.close()
+        formats.check("ledger", version or formats.LEDGER, formats.LEDGER, path)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA foreign_keys=ON")
+        if existing:
+            check_sqlite_integrity(db, path, "the ledger")
+        db.executescript(SCHEMA_SQL)
+        if version and version < formats.LEDGER:
+            _upgrade(db, root, version)
+        elif version == 0:  # new
+            db.execute(f"PRAGMA user_version = {formats.LEDGER}")
+        if existing and db.execute("SELECT 1 FROM versions WHERE version_id=1").fetchone() is None:
+            raise DamagedFile(path, "the ledger has no record of the input (version 1): it was emptied or replaced")
+    except sqlite3.OperationalError as error:
+        raise UserInputError(
+            f"{path}: cannot open the ledger ({error}). Check that the disk has free space and the workspace is "
+            f"writable, then run the command again; nothing was changed."
+        ) from None
+    except sqlite3.DatabaseError as error:
+        raise DamagedFile(path, f"the ledger is damaged ({error})") from None
     return db
+
+
+def _upgrade(db: sqlite3.Connection, root: Path, version: int) -> None:
+    """Ledger format 1 -> 2: versions gain the sha256 of their file, recorded from the files as they are now."""
+    with contextlib.suppress(sqlite3.OperationalError):  # a concurrent opener added it first
+        db.execute("ALTER TABLE versions ADD COLUMN sha256 TEXT")
+    db.execute("BEGIN IMMEDIATE")
+    for version_id, name in db.execute("SELECT version_id, file FROM versions WHERE sha256 IS NULL").fetchall():
+        file = root / "versions" / name
+        if file.is_file():
+            db.execute("UPDATE versions SET sha256=? WHERE version_id=?", (file_sha256(file), version_id))
+    db.execute(f"PRAGMA user_version = {formats.LEDGER}")
+    db.execute("COMMIT")
 
 
 JSON_PREFIX = "__json__:"
@@ -353,6 +403,7 @@ class Ledger:
         self.ids_generated: bool = meta["ids_generated"]
         self.data_columns: list[str] = meta["columns"]
         self.source_copy: str | None = meta.get("source_copy")  # workspaces made before it existed lack it
+        self._verified: dict[Path, tuple[int, int, int]] = {}  # files whose hash matched, by their state on disk
         self._db = _connect(self.root)
 
     # ---- creation -------------------------------------------------------------------------
@@ -385,8 +436,11 @@ class Ledger:
         frame[ORD_COL] = np.arange(len(frame), dtype=np.float64)
         first = root / "versions" / f"v{1:06d}.parquet"
         write_version(frame, first)
-        db = _connect(root)
-        db.execute("INSERT INTO versions VALUES (1, NULL, ?, ?, ?, 'input')", (first.name, len(frame), _now()))
+        db = _connect(root, existing=False)
+        db.execute(
+            "INSERT INTO versions VALUES (1, NULL, ?, ?, ?, 'input', ?)",
+            (first.name, len(frame), _now(), file_sha256(first)),
+        )
         db.close()
         copy = None
         if Path(data.source.path).is_file():  # the rows as read: untouched cells are exported from this copy
@@ -412,9 +466,27 @@ class Ledger:
         return int(row[0]) if row else 1
 
     def _frame(self, version_id: int) -> pd.DataFrame:
-        if not self._db.execute("SELECT 1 FROM versions WHERE version_id=?", (version_id,)).fetchone():
+        row = self._db.execute("SELECT sha256 FROM versions WHERE version_id=?", (version_id,)).fetchone()
+        if row is None:
             raise UserInputError(f"No version v{version_id} in {self.root} (see `curate log`).")
-        return read_version(self._version_file(version_id)).set_index(ROW_COL, drop=False)
+        path = self._version_file(version_id)
+        self._check_file(path, row[0], f"version v{version_id}")
+        try:
+            frame = read_version(path)
+        except (OSError, ValueError, pa.ArrowException) as error:  # only reached by a ledger older than its hashes
+            raise DamagedFile(path, f"version v{version_id} cannot be read ({error})") from None
+        return frame.set_index(ROW_COL, drop=False)
+
+    def _check_file(self, path: Path, sha256: str | None, what: str) -> None:
+        """The file is what the ledger recorded (checked again only when the file has changed on disk)."""
+        if not path.is_file():
+            raise DamagedFile(path, f"{what} is missing")
+        stat = path.stat()
+        key = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        if sha256 is None or self._verified.get(path) == key:
+            return
+        check_hash(path, sha256, what)
+        self._verified[path] = key
 
     def dataset(self, version_id: int | None = None) -> Dataset:
         """A version (default: the current one) as a Dataset for tools."""
@@ -432,10 +504,11 @@ class Ledger:
         """Write a new version after the head; returns (before, after). Caller holds the transaction."""
         before = self.head()
         after = int(self._db.execute("SELECT MAX(version_id) FROM versions").fetchone()[0]) + 1
-        write_version(frame.reset_index(drop=True), self._version_file(after))
+        file = self._version_file(after)
+        write_version(frame.reset_index(drop=True), file)
         self._db.execute(
-            "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?)",
-            (after, before, self._version_file(after).name, len(frame), _now(), note),
+            "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (after, before, file.name, len(frame), _now(), note, file_sha256(file)),
         )
         return before, after
 
@@ -656,14 +729,22 @@ class Ledger:
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
-        """One SQLite write transaction: committed whole, or rolled back (also on KeyboardInterrupt)."""
-        self._db.execute("BEGIN IMMEDIATE")
+        """One SQLite write transaction: committed whole, or rolled back (also on KeyboardInterrupt). A write the
+        disk refuses (full, read-only) is a WriteFailed naming the workspace: nothing of it is current."""
         try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                self._db.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                raise
+        except (sqlite3.OperationalError, OSError) as error:
+            if not is_write_failure(error):
+                raise
+            raise WriteFailed(self.root, "the workspace", error) from None
 
     def _record_op(self, op: str, decision_id: int, before: int, after: int, by: str) -> None:
         self._db.execute(
@@ -884,14 +965,18 @@ class Ledger:
         frame = self._frame(version_id or self.head()).drop(columns=list(INTERNAL))
         return {str(k): str(v) for k, v in class_names(frame, self.roles.label, self.roles.text).items()}
 
-    def export(self, path: Path, version_id: int | None = None) -> Path:
-        """Write a version (default: current) as a plain data file; format from the file name.
+    def run_folder(self) -> Path | None:
+        """The run folder this ledger belongs to (`RUN/workspace/ledger`), or None for a data file's workspace."""
+        folder = self.root.resolve().parent.parent
+        return folder if self.root.resolve().parent.name == "workspace" and is_run_folder(folder) else None
+
+    def export(self, path: Path, version_id: int | None = None, what: str = "--out") -> Path:
+        """Write a version (default: current) as a plain data file; format from the file name. The path is checked
+        by `check_output`: never the input, the workspace, another run's files or a run's records.
 
         In the input's format, every cell no applied edit changed is written exactly as it was read."""
-        path = Path(path)
+        path = check_output(Path(path), reads=[self.source.path], owner=self.run_folder(), what=what)
         fmt, compressed = detect_format(path)
-        if path.resolve() == Path(self.source.path).resolve():
-            raise UserInputError(f"Refusing to overwrite the input file {path}; choose another --out path.")
         version = version_id or self.head()
         original = self._source_rows() if can_write_back(self.source.format, fmt) else None
         written = False
@@ -917,7 +1002,8 @@ class Ledger:
     def _source_rows(self) -> SourceTable | None:
         """The input's rows as read: the workspace's copy, or the input file while it is unchanged."""
         copy = self.root / self.source_copy if self.source_copy else None
-        if copy is not None and copy.is_file():
+        if copy is not None:
+            self._check_file(copy, self.source.sha256, "the workspace's copy of the input")
             return read_source(copy)
         original = Path(self.source.path)
         if original.is_file() and hashlib.sha256(original.read_bytes()).hexdigest() == self.source.sha256:

@@ -111,13 +111,14 @@ def write_outputs(
         "llm_usage": usage,
     }
     progress("writing report.md", 3, steps)
-    write_text_atomic(out_dir / "summary.json", json.dumps(summary, indent=2, default=str))
     write_text_atomic(out_dir / "report.md", _report(summary, out_dir / curated_name(ledger)))
     if config.html_report:
         from copilot.report_html import write_report_html
 
         progress("writing report.html", 4, steps)
         write_report_html(ledger, out_dir / "report.html", Path(config.data).name)
+    # last: a summary says the outputs beside it are whole (a full disk before here leaves the previous one)
+    write_text_atomic(out_dir / "summary.json", json.dumps(summary, indent=2, default=str))
     progress("outputs written", steps, steps)
     return summary
 

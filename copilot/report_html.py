@@ -9,12 +9,13 @@ request), small, and readable in any browser or mail client. Every row text is H
 
 from __future__ import annotations
 
+import html
 import io
 from collections import Counter
-from html import escape
 from pathlib import Path
 from typing import Any
 
+from copilot.control_chars import visible
 from copilot.ledger import Ledger
 from copilot.review_page import evidence_blocks
 from curation_tools.atomic_files import write_text_atomic
@@ -33,6 +34,11 @@ table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:
 .block{margin:4px 0;white-space:pre-wrap}.title{color:#666;font-size:13px}
 mark{background:#ffe27a}del{background:#fbd0d0}ins{background:#cdf3cd;text-decoration:none}small{color:#777}
 """
+
+
+def escape(text: str) -> str:
+    """Untrusted text as HTML: markup escaped, control characters and bidirectional overrides shown as symbols."""
+    return html.escape(visible(text))
 
 
 def _svg(figure) -> str:

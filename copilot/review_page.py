@@ -15,6 +15,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from copilot.control_chars import visible
 from copilot.evidence_marks import diff_parts, overlap_ranges
 from curation_tools.atomic_files import write_text_atomic
 from curation_tools.label_names import named_label
@@ -146,8 +147,14 @@ def page_data(
 
 
 def script_json(data: Any) -> str:
-    """JSON that cannot end the <script> element holding it, whatever the rows say."""
-    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    """JSON that cannot end the <script> element holding it, whatever the rows say; C1 controls and bidirectional
+    overrides (which JSON leaves as they are) shown as symbols."""
+    return (
+        visible(json.dumps(data, ensure_ascii=False))
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+    )
 
 
 def write_review_html(data: dict[str, Any], path: Path) -> Path:

@@ -107,12 +107,19 @@ def read_review_csv(path: Path) -> dict[str, str | dict[str, Any]]:
     if missing:
         raise UserInputError(f"{path}: not a review sheet (no {', '.join(sorted(missing))} column).")
     answers: dict[str, str | dict[str, Any]] = {}
+    lines: dict[str, int] = {}
     for number, row in enumerate(reader, start=2):
         decision = (row.get("decision") or "").strip().lower()
         if not decision:
             continue
         if decision not in ("approve", "reject"):
             raise UserInputError(f"{path}: line {number}: decision is approve, reject or empty, not {decision!r}.")
+        if row["finding_id"] in lines:
+            raise UserInputError(
+                f"{path}: finding {row['finding_id']} is decided on line {lines[row['finding_id']]} and again on line "
+                f"{number}; keep one decision for it. Nothing was decided."
+            )
+        lines[row["finding_id"]] = number
         new_label = (row.get("new_label") or "").strip()
         answers[row["finding_id"]] = (
             {"approve": decision == "approve", "new_label": new_label} if new_label else decision

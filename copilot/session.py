@@ -30,12 +30,13 @@ from copilot.config import Settings
 from copilot.decisions import HUMAN, AnswersReviewer, FindingDecision, ReviewDraft, Reviewer, as_decision
 from copilot.events import Event, make_event
 from copilot.graph import RunContext, RunState, build_graph, emit
+from copilot.integrity import WriteFailed, check_sqlite_file, is_write_failure, unwritable
 from copilot.ledger import DecisionInfo, Edit, Ledger, OperationResult, RowHistory, jsonable
 from copilot.llm.budget import Budget
 from copilot.locks import FolderLock, folder_lock
+from copilot.output_paths import RUN_OUTPUTS, check_output_folder
 from copilot.recipe import check_steps
 from copilot.report import write_outputs
-from copilot.review_sheet import read_review_csv
 from copilot.run_config import RunConfig
 from curation_tools.atomic_files import write_text_atomic
 from curation_tools.benchmark_files import load_benchmark, parse_spec
@@ -46,7 +47,6 @@ from curation_tools.progress import ProgressFn
 from curation_tools.registry import available_tools
 from curation_tools.schema import Proposal
 from curation_tools.text import natural_key
-from curation_tools.validation import nearest
 
 Status = Literal["ready", "running", "waiting", "finished", "budget_reached", "plan_rejected", "cancelled"]
 THREAD = {"configurable": {"thread_id": "run"}}
@@ -76,12 +76,15 @@ class Session:
         self.status: Status = "ready"
         self._cancel = threading.Event()
         self._writer = FolderLock(self.out_dir, "this run")
+        self._held = False
         self._open_ledger: Ledger | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------------
     @classmethod
     def start(cls, config: RunConfig, out_dir: Path, settings: Settings | None = None) -> Session:
         out_dir = Path(out_dir)
+        reads = [config.data, *(parse_spec(b)[0] for b in config.benchmarks)]
+        check_output_folder(out_dir, reads=reads, outputs=[*RUN_OUTPUTS, "workspace"])
         with folder_lock(out_dir, "a run"):  # two `curate run --out DIR` at once: the second exits 2
             if (out_dir / "run.json").exists():
                 raise UserInputError(
@@ -201,10 +204,19 @@ class Session:
             self._open_ledger = Ledger(self.workspace / "ledger")
         return self._open_ledger
 
+    def hold(self) -> None:
+        """Be the run folder's one writer until `close()` (a live chat: while a person reviews, no other process
+        may decide or apply what is on their screen). A second holder exits 2 naming this process."""
+        self._writer.acquire()
+        self._held = True
+
     def close(self) -> None:
         if self._open_ledger is not None:
             self._open_ledger.close()
             self._open_ledger = None
+        if self._held:
+            self._writer.release()
+            self._held = False
 
     def state(self) -> SessionState:
         return SessionState(
@@ -323,8 +335,13 @@ class Session:
         self._writer.acquire()
         try:
             yield from self._run()
+        except (sqlite3.OperationalError, OSError) as error:
+            if not is_write_failure(error):
+                raise
+            raise WriteFailed(self.out_dir, "the run folder", error) from None
         finally:
-            self._writer.release()
+            if not self._held:
+                self._writer.release()
 
     def _run(self) -> Iterator[Event]:
         with self._graph() as graph:
@@ -474,7 +491,16 @@ class Session:
     @contextmanager
     def _graph(self) -> Iterator[Any]:
         self.workspace.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.workspace / "checkpoints.sqlite", check_same_thread=False)
+        path = self.workspace / "checkpoints.sqlite"
+        for folder in (self.out_dir, self.workspace):
+            if unwritable(folder):
+                raise UserInputError(
+                    f"{folder}: the run folder is read-only. curate writes there even to show a run (its checkpoints' "
+                    f"journal and its lock): make it writable, or copy the run folder and use the copy."
+                )
+        if path.exists():
+            check_sqlite_file(path, "the run's checkpoint database")
+        conn = sqlite3.connect(path, check_same_thread=False)
         try:
             yield build_graph(SqliteSaver(conn))
         finally:
@@ -490,61 +516,3 @@ def benchmark_spec_absolute(spec: str) -> str:
     """Benchmark specs are stored with absolute paths, so a resumed run finds them from any folder."""
     path, fields = parse_spec(spec)
     return str(path.resolve()) + (f":{fields}" if fields else "")
-
-
-DECISION_KEYS = (
-    "finding_id",
-    "decision",
-    "new_label",
-    "proposal_id",
-    "tool",
-    "row_id",
-    "issue",
-    "action",
-    "score",
-    "message",
-    "row",
-    "evidence",
-)
-
-
-def _answer(where: str, value: Any, new_label: Any = None) -> str | dict[str, Any]:
-    if value in ("approve", "reject"):
-        return value if new_label is None else {"approve": value == "approve", "new_label": new_label}
-    if isinstance(value, dict):
-        unknown = set(value) - {"approve", "new_label"}
-        if unknown or not isinstance(value.get("approve"), bool):
-            raise UserInputError(
-                f'{where}: a decision object is {{"approve": true|false, "new_label": ...}}, not {value!r}.'
-            )
-        return value
-    raise UserInputError(f"{where}: a decision is 'approve' or 'reject', not {value!r}.")
-
-
-def read_decisions(path: Path) -> AnswersReviewer:
-    """A decisions file as a reviewer: {finding_id: 'approve'|'reject'|{"approve": bool, "new_label": X}}, or the
-    pending.json list with 'decision' filled in (null leaves that finding undecided), or a filled-in review sheet
-    (a .csv from `curate review`). Validated strictly."""
-    if path.suffix.lower() == ".csv":
-        return AnswersReviewer(read_review_csv(path))
-    try:
-        raw = json.loads(path.read_bytes().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
-        raise UserInputError(f"{path}: cannot read decisions: {error}") from None
-    if isinstance(raw, dict):
-        return AnswersReviewer({str(k): _answer(f"{path}: finding {k}", v) for k, v in raw.items()})
-    if not isinstance(raw, list):
-        raise UserInputError(f"{path}: expected a JSON object or the pending.json list.")
-    answers: dict[str, Any] = {}
-    for number, item in enumerate(raw, start=1):
-        where = f"{path}: item {number}"
-        if not isinstance(item, dict):
-            raise UserInputError(f"{where} is a {type(item).__name__}, not an object from pending.json.")
-        unknown = [k for k in item if k not in DECISION_KEYS]
-        if unknown:
-            raise UserInputError(f"{where}: unknown key '{unknown[0]}' ({nearest(unknown[0], list(DECISION_KEYS))}).")
-        if not isinstance(item.get("finding_id"), str):
-            raise UserInputError(f"{where} has no finding_id; keep the items as pending.json lists them.")
-        if item.get("decision") is not None:
-            answers[item["finding_id"]] = _answer(where, item["decision"], item.get("new_label"))
-    return AnswersReviewer(answers)

@@ -114,7 +114,7 @@ def test_a_card_never_overwrites_the_input(cli, tmp_path):
     assert cli("tools", "dedup", data, "--out", findings).code == 0
     assert cli("apply", data, findings).code == 0  # the workspace beside the data
     result = cli("card", data, "--out", data)
-    assert result.code == 2 and "Refusing to overwrite the input" in result.stderr
+    assert result.code == 2 and "never writes over its input" in result.stderr
     assert data.read_bytes() == EXAMPLE.read_bytes()
 
 

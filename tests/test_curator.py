@@ -30,7 +30,7 @@ def test_the_readme_example_runs_and_the_ledger_holds_what_it_did(tmp_path, monk
     assert [d.tool for d in decisions] == ["dedup", "label-errors"]
     assert [d.status for d in decisions] == ["applied", "undone"] and decisions[1].decided_by == "me"
     assert decisions[0].approved > 0 and decisions[0].approved + decisions[0].rejected > 0
-    curated = pd.read_csv(tmp_path / "runs" / "notebook" / "curated.csv")
+    curated = pd.read_csv(tmp_path / "runs" / "notebook.curated.csv")
     assert len(curated) == ledger.n_rows() == 512 - decisions[0].approved
     assert f"{len(curated)} rows now" in printed
     assert [e.version_id for e in ledger.exports()] == [ledger.head()]

@@ -8,6 +8,8 @@ import sqlite3
 
 import pytest
 
+from copilot import formats
+
 from .conftest import EXAMPLE
 
 
@@ -41,7 +43,7 @@ def test_every_persisted_format_says_its_version(finished_run):
     events = [json.loads(line) for line in (finished_run / "events.jsonl").read_text().splitlines()]
     assert {e["format_version"] for e in events} == {1} and all("kind" in e for e in events)
     db = sqlite3.connect(finished_run / "workspace" / "ledger" / "ledger.sqlite")
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert db.execute("PRAGMA user_version").fetchone()[0] == formats.LEDGER
     bodies = [json.loads(body) for (body,) in db.execute("SELECT body FROM proposals")]
     assert bodies and {b["format_version"] for b in bodies} == {1}
 

@@ -238,7 +238,7 @@ def test_export_formats(ledger, tmp_path, name):
 
 
 def test_export_refuses_to_overwrite_input(ledger, data_path):
-    with pytest.raises(UserInputError, match="Refusing to overwrite the input"):
+    with pytest.raises(UserInputError, match="never writes over its input"):
         ledger.export(data_path)
 
 

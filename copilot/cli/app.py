@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import difflib
+import errno
 import json
+import sqlite3
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,6 +27,8 @@ from copilot.config import Settings
 from copilot.decisions import Decision, FindingDecision
 from copilot.findings_file import read_findings, write_findings
 from copilot.ledger import Ledger, OperationResult, default_workspace
+from copilot.output_paths import check_output, check_output_folder
+from curation_tools.benchmark_files import parse_spec
 from curation_tools.errors import UserInputError
 from curation_tools.registry import available_tools
 from curation_tools.text import natural_key
@@ -68,6 +72,12 @@ def scan(
     values = dict(data=data, id=id, text=text, label=label, features=features, split=split)
     dataset = load_from_flags(values)
     settings = Settings()
+    if out_dir:
+        names = [f"{spec.name}.json{'' if spec.output == 'report' else 'l'}" for spec in available_tools().values()]
+        reads = [data, *(parse_spec(b)[0] for b in benchmark or [])]
+        check_output_folder(out_dir, reads=reads, outputs=names)
+        for name in names:
+            check_output(out_dir / name, reads=reads)
     lines: list[str] = []
     for spec in available_tools().values():
         missing = [r for r in spec.required_roles if not getattr(dataset.roles, r)]
@@ -343,7 +353,7 @@ def export(
         source = Path(ledger.source.path)
         suffix = "".join(source.suffixes)
         out_path = source.with_name(source.name[: -len(suffix)] + ".curated" + suffix)
-    written = ledger.export(out_path, version)
+    written = ledger.export(out_path, version)  # refuses the input, the workspace and other runs' files
     err.print(f"Wrote v{version or ledger.head()} to {esc(str(written))}")
 
 
@@ -377,6 +387,10 @@ def audit(
     from curation_tools.context import ToolContext
 
     ledger = _ledger(data, workspace)
+    reads = [ledger.source.path, *(parse_spec(b)[0] for b in benchmark)]
+    for path, flag in ((out_path, "--out"), (json_out, "--json")):
+        if path is not None:
+            check_output(path, reads=reads, owner=ledger.run_folder(), what=flag)
     settings = Settings()
     with progress_bars() as bars:
         ctx = ToolContext(
@@ -432,8 +446,7 @@ def card(
     from curation_tools.atomic_files import write_text_atomic
 
     ledger = _ledger(data, workspace)
-    if out_path.resolve() == Path(ledger.source.path).resolve():
-        raise UserInputError(f"Refusing to overwrite the input file {out_path}; choose another --out path.")
+    check_output(out_path, reads=[ledger.source.path], owner=ledger.run_folder())
     write_text_atomic(out_path, render_card(card_facts(ledger)))
     err.print(f"Wrote the dataset card of v{ledger.head()} to {esc(str(out_path))}")
 
@@ -450,6 +463,8 @@ def report(
 
     root = folder / "workspace" / "ledger" if (folder / "workspace" / "ledger").is_dir() else folder
     ledger = Ledger(root)
+    if out_path is not None:
+        check_output(out_path, reads=[ledger.source.path], owner=ledger.run_folder())
     written = write_report_html(ledger, out_path or folder / "report.html", Path(ledger.source.path).name)
     err.print(f"Wrote {esc(str(written))} (v{ledger.head()}, {ledger.n_rows()} rows)")
 
@@ -487,6 +502,8 @@ def review(
     if out_path is not None and out_path.suffix.lower() not in (".html", ".csv"):
         raise UserInputError(f"--out {out_path}: a review sheet is a .html or a .csv file.")
     session = Session.resume(folder)
+    if out_path is not None:
+        check_output(out_path, reads=[session.config.data], owner=folder)
     if not session.pending:
         raise UserInputError(f"{folder}: no finding waits for a decision; nothing to review.")
     details = session.pending_details()
@@ -530,9 +547,21 @@ def main() -> None:
         fail(str(error), error.exit_code)
     except OSError as error:  # an unwritable, missing or wrong-kind path the user named (or the cache folder)
         where = f"{error.filename}: " if error.filename else ""
+        full = error.errno == errno.ENOSPC or "[Errno 28]" in str(error)
         fail(
-            f"{where}{error.strerror or error}. Check that the path exists, is a folder where a folder is meant, and "
-            f"is writable; or choose another one (--out, --workspace, CURATE_CACHE_DIR)."
+            f"{where}{error.strerror or error}. "
+            + (
+                "The disk is full: free space and run the command again (files are written whole, so nothing "
+                "half-written was left)."
+                if full
+                else "Check that the path exists, is a folder where a folder is meant, and is writable; or choose "
+                "another one (--out, --workspace, CURATE_CACHE_DIR)."
+            )
+        )
+    except sqlite3.DatabaseError as error:  # a cache or checkpoint database the layers above did not name
+        fail(
+            f"A curate database could not be used ({error}). If the disk is full or read-only, free space or make "
+            f"it writable and run the command again; if a file was damaged, remove the cache (CURATE_CACHE_DIR)."
         )
     except click.exceptions.Exit as done:  # --help of the plain click commands under `tools`
         raise SystemExit(done.exit_code) from None

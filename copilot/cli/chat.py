@@ -54,9 +54,12 @@ def chat(
             policy=load_policy("review"),
             planner=planner,
         )
-        folder.mkdir(parents=True, exist_ok=True)
         session = Session.start(config, folder)
     from copilot.tui.app import CurateApp  # lazy: the rest of the CLI never loads Textual
 
-    CurateApp(session).run()
+    session.hold()  # a live chat is the run's one writer: nothing else applies what a person is reviewing
+    try:
+        CurateApp(session).run()
+    finally:
+        session.close()
     typer.echo(f"Session saved in {session.out_dir}; return with: curate chat --resume {session.out_dir}")

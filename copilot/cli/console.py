@@ -6,6 +6,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -18,9 +19,22 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+from copilot.control_chars import visible
+
+
+class InertConsole(Console):
+    """A console that shows control characters in any text it prints (messages, table cells, panels) as visible
+    symbols (`copilot.control_chars`): a cell, id or LLM reply holding a terminal escape cannot clear the screen or
+    set the window title. Rich escapes markup; this covers what markup escaping leaves alone."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        return super().render_str(visible(text), **kwargs)
+
+
+err = InertConsole(stderr=True, highlight=False)
+out = InertConsole(highlight=False)
 
 
 def fail(message: str, code: int = 2) -> None:

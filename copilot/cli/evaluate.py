@@ -9,6 +9,7 @@ import typer
 
 from copilot.cli.console import err, out
 from copilot.config import Settings
+from copilot.output_paths import check_output_folder
 from curation_tools.errors import UserInputError
 
 eval_app = typer.Typer(help="Benchmark the agent: suites of tasks with planted issues and ground truth.")
@@ -43,6 +44,7 @@ def run_eval(
     if planner == "llm" and not settings.llm_configured:
         raise UserInputError("--planner llm needs an endpoint: set OPENAI_BASE_URL (and OPENAI_API_KEY if needed).")
     loaded = load_suite(suite)
+    check_output_folder(out_dir, outputs=["results.json", "results.md"])
     run_suite(loaded, systems_for(settings, planner), reviewer, out_dir, progress=lambda m: err.print(m, markup=False))
     out.print((out_dir / "results.md").read_text(), markup=False)
 

@@ -93,9 +93,10 @@ def run(
 
     Exit codes: 0 done, 2 bad input, 3 waiting for decisions (see DIR/pending.json), 4 budget reached.
     """
+    from copilot.decision_files import read_decisions
     from copilot.events import Progress
     from copilot.run_config import RunConfig
-    from copilot.session import Session, benchmark_spec_absolute, read_decisions  # lazy: LangGraph
+    from copilot.session import Session, benchmark_spec_absolute  # lazy: LangGraph
 
     settings = with_engine(Settings(), engine)
     if resume:
@@ -118,7 +119,6 @@ def run(
             max_llm_calls=max_llm_calls,
             max_cost=max_cost,
         )
-        out_dir.mkdir(parents=True, exist_ok=True)
         session = Session.start(config, out_dir, settings)
     with run_progress() as progress:
         for event in session.events():

@@ -20,6 +20,7 @@ from copilot.cli.data_options import DATA_OPTIONS, engine_option, load_from_flag
 from copilot.config import Settings
 from copilot.findings_file import write_findings
 from copilot.ledger import default_workspace
+from copilot.output_paths import check_output
 from curation_tools.context import ToolContext
 from curation_tools.errors import UserInputError
 from curation_tools.registry import available_tools, run_tool
@@ -100,6 +101,14 @@ def run_with_progress(
         return run_tool(spec, data, params, ctx)
 
 
+def _files_read(params: BaseModel) -> list[Path]:
+    """The benchmark files a tool's parameters name (`PATH[:FIELDS]`)."""
+    from curation_tools.benchmark_files import parse_spec
+
+    specs = getattr(params, "benchmark", None) or []
+    return [parse_spec(spec)[0] for spec in ([specs] if isinstance(specs, str) else specs)]
+
+
 def print_summary(spec: ToolSpec, result: ToolResult) -> None:
     counts = result.proposal.counts_by_issue()
     detail = ", ".join(f"{n} {issue}" for issue, n in counts.items()) or "no findings"
@@ -115,9 +124,11 @@ def _make_command(spec: ToolSpec) -> click.Command:
             settings.embedder = values["embedder"]
         data = load_from_flags(values)
         params = _params(spec, values)
+        target = values["out"]
+        if target:  # before the work: a refused path should not cost a long run
+            check_output(target, reads=[data.source.path, *_files_read(params)])
         workspace = default_workspace(Path(data.source.path))
         result = run_with_progress(spec, data, params, settings, seed=values["seed"], workspace=workspace)
-        target = values["out"]
         if target:
             if spec.output == "report":
                 Path(target).write_text(json.dumps(result.report, indent=2, default=str))

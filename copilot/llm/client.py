@@ -7,11 +7,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import openai
-from openai import OpenAI
 from pydantic import BaseModel, Field, ValidationError
 
 from copilot.config import Settings
 from copilot.llm.budget import Budget
+from copilot.llm.connection import openai_client
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -60,13 +60,7 @@ def _content(response: object) -> str:
 
 class LLMClient:
     def __init__(self, settings: Settings, budget: Budget | None = None) -> None:
-        key = settings.api_key.get_secret_value() if settings.api_key else "not-needed"
-        self._client = OpenAI(
-            api_key=key,
-            base_url=settings.base_url,
-            timeout=settings.request_timeout_s,
-            max_retries=settings.request_retries,
-        )
+        self._client = openai_client(settings)
         self.settings = settings
         self.model = settings.model
         self.max_reply_tokens = settings.max_reply_tokens
@@ -76,6 +70,26 @@ class LLMClient:
         self.budget = budget or Budget(
             usd_per_1k_prompt=settings.usd_per_1k_prompt, usd_per_1k_completion=settings.usd_per_1k_completion
         )
+
+    def _token_counts(self, response: object) -> tuple[int, int] | None:
+        """(prompt, completion) tokens of a reply, or None where the server reports none. Counts that are missing,
+        negative or not whole numbers make the reply a failed call: a cost built on them would be false, and
+        --max-cost could never trip. Without any counts --max-cost cannot be kept, so the run stops using the LLM."""
+        usage = getattr(response, "usage", None)
+        if usage is None:
+            if self.budget.max_cost is not None:
+                self.usage.degraded = (
+                    "the LLM endpoint reports no token counts, so --max-cost cannot be kept; no further LLM calls in "
+                    "this run. Drop --max-cost (and use --max-llm-calls) to use this endpoint."
+                )
+                raise LLMCallFailed(self.usage.degraded)
+            return None
+        counts = (getattr(usage, "prompt_tokens", None), getattr(usage, "completion_tokens", None))
+        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
+            raise LLMCallFailed(
+                f"the reply's token counts are not counts ({counts[0]!r} prompt, {counts[1]!r} completion)"
+            )
+        return counts  # type: ignore[return-value]
 
     def _response_format(self, schema: dict[str, Any] | None) -> dict[str, Any]:
         if self.send_schema and schema is not None:
@@ -99,6 +113,7 @@ class LLMClient:
                     max_tokens=min(self.max_reply_tokens, REPLY_TOKENS.get(purpose, self.max_reply_tokens)),
                 )
                 content = _content(response)
+                tokens = self._token_counts(response)
             except (openai.AuthenticationError, openai.PermissionDeniedError) as error:
                 self.usage.failed_calls += 1
                 self.usage.degraded = (
@@ -118,15 +133,17 @@ class LLMClient:
                 raise
             except (LLMCallFailed, json.JSONDecodeError, TypeError, AttributeError, ValueError) as error:
                 self.usage.failed_calls += 1  # a 200 whose body is not JSON, or JSON without a choice
+                if self.usage.degraded:
+                    raise
                 problem = error
                 continue
             self.usage.calls += 1
             self.usage.json_schema = self.send_schema and schema is not None
             self.usage.by_node[purpose] = self.usage.by_node.get(purpose, 0) + 1
-            if getattr(response, "usage", None):
-                self.usage.prompt_tokens += response.usage.prompt_tokens
-                self.usage.completion_tokens += response.usage.completion_tokens
-                self.usage.cost_usd += self.budget.cost(response.usage.prompt_tokens, response.usage.completion_tokens)
+            if tokens is not None:
+                self.usage.prompt_tokens += tokens[0]
+                self.usage.completion_tokens += tokens[1]
+                self.usage.cost_usd += self.budget.cost(*tokens)
             return content
         raise LLMCallFailed(f"the endpoint's replies were not usable completions ({problem})")
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from openai import OpenAI
 
 from copilot.config import Settings
+from copilot.llm.connection import openai_client
 from curation_tools.errors import UserInputError
 
 BATCH = 256
@@ -25,13 +25,7 @@ class OpenAIEmbedder:
                 "non-OpenAI server such as vLLM, Ollama or llama.cpp)."
             )
         self.model = model or settings.embedding_model
-        key = settings.api_key.get_secret_value() if settings.api_key else "not-needed"
-        self._client = OpenAI(
-            api_key=key,
-            base_url=settings.base_url,
-            timeout=settings.request_timeout_s,
-            max_retries=settings.request_retries,
-        )
+        self._client = openai_client(settings)
         self.name = f"openai:{self.model}@{settings.base_url or 'api.openai.com'}"
         self.dim = 0  # known after the first call
 

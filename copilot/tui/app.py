@@ -30,6 +30,7 @@ from copilot.events import (
 from copilot.session import Session
 from copilot.tui.help import HelpScreen
 from copilot.tui.history import HistoryScreen
+from copilot.tui.plain import inert, plain
 from copilot.tui.review import ReviewScreen
 from curation_tools.errors import UserInputError
 
@@ -160,22 +161,22 @@ class CurateApp(App[None]):
             self.stage_started = time.monotonic()
         bar.update(total=d.total or None, progress=d.done)
         elapsed = time.monotonic() - self.stage_started
-        self.query_one("#progress-label", Static).update(Text(f"{d.tool}: {d.stage} {elapsed:.0f}s"))
+        self.query_one("#progress-label", Static).update(plain(f"{d.tool}: {d.stage} {elapsed:.0f}s"))
 
     # ---- views ---------------------------------------------------------------------------------
     def say(self, who: str, text: str) -> None:
         """Add a line to the conversation. Both parts are plain text: rows, file names and LLM replies may
         hold markup such as "[/]" or "[@click=app.quit]", which must show as typed, never act."""
-        self.query_one("#conversation", RichLog).write(Text.assemble((who, "bold"), ": ", text))
+        self.query_one("#conversation", RichLog).write(inert(Text.assemble((who, "bold"), ": ", text)))
 
     def _refresh_plan(self) -> None:
-        rows = [[Text(tool), Text(state)] for tool, state in self.steps.items()]
+        rows = [[plain(tool), plain(state)] for tool, state in self.steps.items()]
         fill_table(self.query_one("#plan", DataTable), [Text("step"), Text("state")], rows)
 
     def _refresh_preview(self) -> None:
         frame = self.session.preview(5)
-        rows = [[Text(str(v)[:40]) for v in row] for row in frame.itertuples(index=False)]
-        fill_table(self.query_one("#preview", DataTable), [Text(str(c)) for c in frame.columns], rows)
+        rows = [[plain(str(v)[:40]) for v in row] for row in frame.itertuples(index=False)]
+        fill_table(self.query_one("#preview", DataTable), [plain(c) for c in frame.columns], rows)
 
     def _refresh_status(self) -> None:
         state = self.session.state()

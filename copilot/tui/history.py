@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
@@ -12,6 +11,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.widgets.data_table import CellDoesNotExist
 
+from copilot.control_chars import visible
+from copilot.tui.plain import plain
 from copilot.tui.prompt import Ask
 from curation_tools.errors import UserInputError
 
@@ -50,12 +51,12 @@ class HistoryScreen(Screen[None]):
         for d in self.session.history():
             table.add_row(
                 str(d.decision_id),
-                Text(d.tool),
+                plain(d.tool),
                 d.status,
                 str(d.approved),
                 str(d.rejected),
                 str(d.n_edits),
-                Text(d.decided_by),
+                plain(d.decided_by),
                 key=str(d.decision_id),
             )
         state = self.session.state()
@@ -77,7 +78,7 @@ class HistoryScreen(Screen[None]):
         try:
             result = self.session.undo(decision) if op == "undo" else self.session.redo(decision)
         except UserInputError as error:
-            self.notify(str(error), severity="warning", markup=False)
+            self.notify(visible(str(error)), severity="warning", markup=False)
             return
         self.notify(f"{op} decision #{decision}: {len(result.edits)} edits, {len(result.conflicts)} conflicts")
         self.refresh_table()
@@ -93,6 +94,6 @@ class HistoryScreen(Screen[None]):
 
         def done(row: str | None) -> None:
             if row:
-                self.query_one("#explain", Static).update(Text(ChatCommands(self.session).handle(f"why {row}").text))
+                self.query_one("#explain", Static).update(plain(ChatCommands(self.session).handle(f"why {row}").text))
 
         self.app.push_screen(Ask("Explain which row id?"), done)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
@@ -17,6 +16,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from copilot.control_chars import visible
+from copilot.tui.plain import plain
 from curation_tools.label_names import named_label
 
 
@@ -38,7 +39,7 @@ class LabelPicker(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="ask"):
-            yield Static(Text(self.question))  # it may quote a row id
+            yield Static(plain(self.question))  # it may quote a row id
             yield Input(value=self.suggested, placeholder="type to search the classes", id="answer")
             yield OptionList(id="classes")
 
@@ -58,7 +59,7 @@ class LabelPicker(ModalScreen[str | None]):
         options = self.query_one("#classes", OptionList)
         options.clear_options()
         # class names are plain text, never markup
-        options.add_options([Option(Text(self._label(c)), id=c) for c in self._matches(typed)])
+        options.add_options([Option(plain(self._label(c)), id=c) for c in self._matches(typed)])
         if options.option_count:
             options.highlighted = 0
 
@@ -78,7 +79,7 @@ class LabelPicker(ModalScreen[str | None]):
         event.stop()  # the answer is for whoever asked, not for the chat prompt
         options = self.query_one("#classes", OptionList)
         if options.highlighted is None:
-            self.notify(f"No class matches {event.value!r}.", severity="warning", markup=False)
+            self.notify(visible(f"No class matches {event.value!r}."), severity="warning", markup=False)
             return
         self.dismiss(options.get_option_at_index(options.highlighted).id)
 

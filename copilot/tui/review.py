@@ -20,6 +20,7 @@ from textual.widgets.data_table import CellDoesNotExist
 from copilot.decisions import HUMAN, FindingDecision, ReviewDraft, as_decision
 from copilot.evidence_marks import diff_parts, overlap_ranges
 from copilot.tui.label_picker import LabelPicker
+from copilot.tui.plain import inert, plain
 from copilot.tui.prompt import Ask
 from curation_tools.schema import Finding, Proposal
 from curation_tools.text import natural_key
@@ -29,7 +30,7 @@ Answer = str | dict[str, Any]  # while reviewing: "approve" | "reject" | {"appro
 
 def highlight_overlap(text: str, spans: list[str]) -> Text:
     """The text with the overlapping spans (normalised words) shown in reverse video."""
-    out = Text(text)
+    out = plain(text)  # one symbol per control character: the ranges found in `text` still fit
     for start, end in overlap_ranges(text, spans):
         out.stylize("reverse", start, end)
     return out
@@ -43,7 +44,7 @@ def side_by_side_diff(kept: str, dropped: str) -> Text:
     out = Text()
     for kind, words in diff_parts(kept, dropped):
         out.append(words + " ", style=DIFF_STYLES[kind])
-    return out
+    return inert(out)
 
 
 def evidence_text(finding: Finding, row_text: str, view: str = "text", texts: dict[str, str] | None = None) -> Text:
@@ -81,7 +82,7 @@ def evidence_text(finding: Finding, row_text: str, view: str = "text", texts: di
         out.append(highlight_overlap(row_text, spans))
     else:
         out.append(row_text)
-    return out
+    return inert(out)
 
 
 class ReviewScreen(Screen[dict[str, FindingDecision]]):
@@ -180,7 +181,7 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
         table.clear()
         for f in self._visible():
             cells = (self._mark(f), f.row_id, f.issue, f"{f.score:.2f}", self._action_text(f))
-            table.add_row(*map(Text, cells), key=f.finding_id)  # rows, labels: plain text, never markup
+            table.add_row(*map(plain, cells), key=f.finding_id)  # rows, labels: plain text, never markup
         if table.row_count:
             table.move_cursor(row=min(keep_row, table.row_count - 1))
         self._summarise()
@@ -190,8 +191,8 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
     def _changed(self, finding: Finding) -> None:
         """One answer changed: redraw its row (not the whole table: 500 rows per key press would lag) and save."""
         table = self.query_one("#findings", DataTable)
-        table.update_cell(finding.finding_id, self.mark_column, Text(self._mark(finding)))
-        table.update_cell(finding.finding_id, self.action_column, Text(self._action_text(finding)))
+        table.update_cell(finding.finding_id, self.mark_column, plain(self._mark(finding)))
+        table.update_cell(finding.finding_id, self.action_column, plain(self._action_text(finding)))
         self._summarise()
         self._save()
 
@@ -208,10 +209,12 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
         shown = len(self._shown())  # counted on every key press: no sort
         decided = len([f for f in self.proposal.findings if f.finding_id in self.answers])
         self.query_one("#summary", Static).update(  # the counts first: they must never be the part cut off
-            Text.assemble(
-                (f"{self.proposal.tool} ({self.index + 1}/{len(self.proposals)})", "bold"),
-                f" · {approved} of {decided} approved · {shown} shown"
-                f"{f' · filter: {self.issue_filter}' if self.issue_filter else ''}\n{self.proposal.summary}",
+            inert(
+                Text.assemble(
+                    (f"{self.proposal.tool} ({self.index + 1}/{len(self.proposals)})", "bold"),
+                    f" · {approved} of {decided} approved · {shown} shown"
+                    f"{f' · filter: {self.issue_filter}' if self.issue_filter else ''}\n{self.proposal.summary}",
+                )
             )
         )
 

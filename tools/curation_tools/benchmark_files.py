@@ -106,6 +106,11 @@ def load_benchmark(spec: str) -> BenchmarkItems:
     texts = keys
     for column in columns[1:]:
         texts = [f"{t}\n{_cell_text(v)}".strip() for t, v in zip(texts, frame[column].tolist(), strict=True)]
+    if not any(text.strip() for text in texts):
+        raise UserInputError(
+            f"{path}: the field(s) {', '.join(columns)} hold no text in any of its {len(texts)} item(s), so nothing "
+            f"could be searched for. Name the fields that hold the items: --benchmark {path}:FIELD[,FIELD]."
+        )
     id_column = next((c for c in _ID_COLUMNS if c in frame.columns and frame[c].is_unique), None)
     ids = frame[id_column].astype(str).tolist() if id_column else [str(i) for i in range(len(frame))]
     digest = hashlib.blake2b(digest_size=16)

@@ -119,13 +119,24 @@ class MiniLMEmbedder:
 
 
 class EmbeddingCache:
-    """Vectors on disk keyed by (embedder name, text) hash, in one SQLite file."""
+    """Vectors on disk keyed by (embedder name, text) hash, in one SQLite file. The cache only saves time: where
+    its folder cannot be written (full, read-only) or its file is damaged, vectors are kept in memory instead and
+    the work goes on."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vec BLOB NOT NULL)")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = self._open(path)
+        except (OSError, sqlite3.Error):
+            self._db = self._open(":memory:")
+
+    @staticmethod
+    def _open(path: Path | str) -> sqlite3.Connection:
+        db = sqlite3.connect(path, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vec BLOB NOT NULL)")
+        db.execute("SELECT 1 FROM vectors LIMIT 1").fetchall()  # a damaged file fails here, not mid-run
+        return db
 
     @staticmethod
     def key(model: str, text: str) -> bytes:
@@ -141,11 +152,15 @@ class EmbeddingCache:
         return found
 
     def put_many(self, items: list[tuple[bytes, np.ndarray]]) -> None:
-        with self._db:
-            self._db.executemany(
-                "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
-                [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items],
-            )
+        rows = [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items]
+        try:
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
+        except sqlite3.OperationalError:  # the disk filled up mid-run: the rest of the run caches in memory
+            self._db.close()
+            self._db = self._open(":memory:")
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
 
 
 EMBED_SHARD = 4096

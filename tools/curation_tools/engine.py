@@ -155,6 +155,11 @@ class DaskEngine:
                 self.client = Client(address, timeout=f"{timeout_s}s")
             except OSError as error:
                 raise UserInputError(f"Could not reach the Dask scheduler at {address}: {error}") from None
+            except (ValueError, TypeError) as error:  # distributed's parse of a malformed address
+                raise UserInputError(
+                    f"{address!r} is not a Dask scheduler address ({error}). Give it as tcp://HOST:PORT "
+                    f"(CURATE_DASK_ADDRESS)."
+                ) from None
         else:
             self._cluster = LocalCluster(
                 n_workers=workers,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import hashlib
@@ -19,7 +20,7 @@ import pyarrow.parquet as pq
 from curation_tools.atomic_files import atomic_path
 from curation_tools.dataset import Dataset, DataSource
 from curation_tools.errors import UserInputError
-from curation_tools.roles import RoleOverrides, infer_roles
+from curation_tools.roles import RoleOverrides, id_candidates, infer_roles
 
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 SUPPORTED = ".csv, .tsv, .jsonl, .ndjson (each optionally .gz) and .parquet"
@@ -65,6 +66,8 @@ class SourceTable:
     frame: pd.DataFrame
     source: DataSource
     raw: Any
+    bom: bool = False
+    """the text file began with a UTF-8 byte order mark (written back with it)"""
 
 
 @dataclass
@@ -78,6 +81,7 @@ class CsvCells:
 class JsonLines:
     lines: list[str]
     records: list[dict[str, Any]]
+    line_end: str = "\n"
 
 
 def _csv_rows(path: Path, reader: Any) -> Iterator[list[str]]:
@@ -156,7 +160,7 @@ def _read_jsonl(path: Path, text: str) -> tuple[pd.DataFrame, JsonLines]:
         records.append(record)
     if not records:
         raise UserInputError(f"{path}: the file is empty. Point curate at a file with one JSON object per line.")
-    return pd.DataFrame.from_records(records), JsonLines(lines=lines, records=records)
+    return pd.DataFrame.from_records(records), JsonLines(lines=lines, records=records, line_end=_line_end(text))
 
 
 def read_source(path: Path) -> SourceTable:
@@ -189,15 +193,20 @@ def read_source(path: Path) -> SourceTable:
         except (OSError, EOFError) as err:
             raise UserInputError(f"{path}: named .gz but not a valid gzip file ({err}).") from None
     text = _decode(path, raw)
+    bom = raw.startswith(codecs.BOM_UTF8)
     if not text.strip():
         raise UserInputError(f"{path}: the file is empty. Point curate at a file with data rows.")
     if fmt == "jsonl":
         frame, lines = _read_jsonl(path, text)
-        return SourceTable(frame, source, lines)
+        return SourceTable(frame, source, lines, bom)
     frame, cells = _read_csv(path, text, "," if fmt == "csv" else "\t")
+    return SourceTable(frame, source, CsvCells(cells, _line_end(text)), bom)
+
+
+def _line_end(text: str) -> str:
+    """The file's line ending, from its first line: CRLF or LF."""
     first_line_end = text.find("\n")
-    line_end = "\r\n" if first_line_end > 0 and text[first_line_end - 1] == "\r" else "\n"
-    return SourceTable(frame, source, CsvCells(cells, line_end))
+    return "\r\n" if first_line_end > 0 and text[first_line_end - 1] == "\r" else "\n"
 
 
 def read_table(path: Path) -> tuple[pd.DataFrame, DataSource]:
@@ -236,16 +245,17 @@ def load_dataset(path: str | Path, overrides: RoleOverrides | None = None) -> tu
     table = read_source(Path(path))
     frame, source = table.frame, table.source
     frame.columns = [str(c) for c in frame.columns]
+    if isinstance(table.raw, CsvCells):  # CSV ids as written: '007' is not '7'; '1', '1.0' and '01' are three ids
+        for column in id_candidates(frame, overrides):
+            ids = table.raw.cells[column]
+            frame[column] = ids.where(ids != "", None)
     roles, notes = infer_roles(frame, overrides)
-    if roles.id is not None and isinstance(table.raw, CsvCells):  # CSV ids as written: '007' is not '7'
-        ids = table.raw.cells[roles.id]
-        frame[roles.id] = ids.where(ids != "", None)
     frame = assign_row_ids(frame, roles.id, source.path)
     return Dataset(frame=frame, roles=roles, source=source, ids_generated=roles.id is None), notes
 
 
-def encode_text(text: str, compressed: bool) -> bytes:
-    data = text.encode("utf-8")
+def encode_text(text: str, compressed: bool, bom: bool = False) -> bytes:
+    data = (codecs.BOM_UTF8 if bom else b"") + text.encode("utf-8")
     return gzip.compress(data, mtime=0) if compressed else data
 
 

@@ -104,10 +104,23 @@ def _lower_map(frame: pd.DataFrame, taken: set[str]) -> dict[str, str]:
     return {str(c).lower(): str(c) for c in frame.columns if str(c) not in taken}
 
 
-def _infer_id(frame: pd.DataFrame, notes: list[str]) -> str | None:
+def _named_ids(frame: pd.DataFrame) -> list[str]:
     lower = _lower_map(frame, set())
     named = [lower[n] for n in ID_NAMES if n in lower] + [c for lc, c in lower.items() if lc.endswith("_id")]
-    for col in dict.fromkeys(named):
+    return list(dict.fromkeys(named))
+
+
+def id_candidates(frame: pd.DataFrame, overrides: RoleOverrides | None = None) -> list[str]:
+    """The columns that may become the id: the one --id names, else those named like an id. A reader keeps them
+    as written (ids are codes, not numbers) before the roles are inferred."""
+    chosen = (overrides or RoleOverrides()).id
+    if _explicit(chosen):
+        return [chosen] if chosen in frame.columns else []  # type: ignore[list-item]
+    return _named_ids(frame)
+
+
+def _infer_id(frame: pd.DataFrame, notes: list[str]) -> str | None:
+    for col in _named_ids(frame):
         values = frame[col]
         if values.isna().any() or not _hashable(values).astype(str).is_unique:
             notes.append(f"id: '{col}' looks like an id but is not unique; row ids are row positions instead")

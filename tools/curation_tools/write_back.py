@@ -1,14 +1,17 @@
 """Write a curated version back in its input's format, every cell no edit touched exactly as it was read.
 
-CSV/TSV cells keep their text ('00501', '1.50', 'TRUE' stay as written), JSONL rows no edit touched are
-the input's lines byte for byte (an edited row keeps its key order and the keys it lacked), and Parquet
-keeps its Arrow schema and the untouched rows' values.
+CSV/TSV cells keep their text ('00501', '1.50', 'TRUE' stay as written), JSONL rows no edit touched are the
+input's lines byte for byte, and an edited JSONL row changes only the text of its edited values (its other
+values, key order and spacing stay as written; a key it lacked is added at its end). An edited cell is written
+in the column's own spelling where another row holds the same value ('1.50', not '1.5'). A byte order mark and
+the line ending are kept. Parquet keeps its Arrow schema and the untouched rows' values.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,9 +45,27 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _csv(source: CsvCells, rows: list[OutputRow], sep: str) -> str:
+def _spellings(typed: pd.Series, texts: list[str]) -> dict[Any, str]:
+    """A column's value -> the text the file first writes it as (1.5 -> '1.50'), for writing an edited cell as the
+    column spells that value."""
+    spelled: dict[Any, str] = {}
+    for value, text in zip(typed.tolist(), texts, strict=True):
+        if not _missing(value) and isinstance(value, str | int | float | bool):
+            spelled.setdefault((type(value) is bool, value), text)
+    return spelled
+
+
+def _spelled(spellings: dict[Any, str], value: Any, default: str) -> str:
+    if isinstance(value, str | int | float | bool) and not _missing(value):
+        return spellings.get((type(value) is bool, value), default)
+    return default
+
+
+def _csv(source: CsvCells, typed: pd.DataFrame, rows: list[OutputRow], sep: str) -> str:
     cells = source.cells
     columns = list(cells.columns)
+    edited = {c for r in rows if r.position is not None for c in r.values}
+    spellings = {c: _spellings(typed[c], cells[c].tolist()) for c in edited}
     where = {c: i for i, c in enumerate(columns)}
     out = np.empty((len(rows), len(columns)), dtype=object)
     kept = [(i, r.position) for i, r in enumerate(rows) if r.position is not None]
@@ -54,25 +75,78 @@ def _csv(source: CsvCells, rows: list[OutputRow], sep: str) -> str:
         if row.position is None:
             out[i] = [_cell_text(row.values.get(c)) for c in columns]
         for column, value in row.values.items() if row.position is not None else ():
-            out[i, where[column]] = _cell_text(value)
+            out[i, where[column]] = _spelled(spellings[column], value, _cell_text(value))
     line_end = source.line_end
     if line_end == "\n" and any("\r" in c for c in out.ravel() if isinstance(c, str)):
         line_end = "\r\n"  # only then is a lone "\r" in a cell quoted, and so read back as data
     return pd.DataFrame(out, columns=columns).to_csv(index=False, sep=sep, lineterminator=line_end)
 
 
+_DECODER = json.JSONDecoder()
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _value_spans(line: str) -> dict[str, tuple[int, int]]:
+    """Where each top-level value of a JSON object line is written: key -> (start, end) in the line."""
+    spans: dict[str, tuple[int, int]] = {}
+    at = _SPACE.match(line, line.index("{") + 1).end()
+    while line[at] != "}":
+        key, at = _DECODER.raw_decode(line, at)
+        at = _SPACE.match(line, at).end() + 1  # the colon
+        start = _SPACE.match(line, at).end()
+        _, end = _DECODER.raw_decode(line, start)
+        spans[key] = (start, end)
+        at = _SPACE.match(line, end).end()
+        if line[at] == ",":
+            at = _SPACE.match(line, at + 1).end()
+    return spans
+
+
+def _json_spellings(source: JsonLines, key: str) -> dict[Any, str]:
+    """A key's value -> the JSON text the file first writes it as (1.5 -> '1.50')."""
+    spelled: dict[Any, str] = {}
+    for line, record in zip(source.lines, source.records, strict=True):
+        value = record.get(key)
+        if isinstance(value, str | int | float | bool) and (type(value) is bool, value) not in spelled:
+            start, end = _value_spans(line)[key]
+            spelled[(type(value) is bool, value)] = line[start:end]
+    return spelled
+
+
+def _edited_line(line: str, values: dict[str, Any], spellings: dict[str, dict[Any, str]]) -> str:
+    """The line with only its edited values' text replaced; keys it lacked are added before its closing brace."""
+    spans = _value_spans(line)
+
+    def text(key: str, value: Any) -> str:
+        return _spelled(spellings[key], value, json.dumps(value, ensure_ascii=False))
+
+    replaced = sorted((spans[k], text(k, v)) for k, v in values.items() if k in spans)
+    added = [f"{json.dumps(k, ensure_ascii=False)}: {text(k, v)}" for k, v in values.items() if k not in spans]
+    pieces, at = [], 0
+    for (start, end), new in replaced:
+        pieces += [line[at:start], new]
+        at = end
+    edited = "".join(pieces) + line[at:]
+    if not added:
+        return edited
+    close = edited.rindex("}")
+    head = edited[:close].rstrip()
+    return head + ("" if head.endswith("{") else ", ") + ", ".join(added) + edited[close:]
+
+
 def _jsonl(source: JsonLines, rows: list[OutputRow]) -> str:
+    edited = {k for r in rows if r.position is not None for k in r.values}
+    spellings = {k: _json_spellings(source, k) for k in edited}
     lines = []
     for row in rows:
         if row.position is None:
             record = {k: v for k, v in row.values.items() if not _missing(v)}
+            lines.append(json.dumps(record, ensure_ascii=False))
         elif not row.values:
             lines.append(source.lines[row.position])
-            continue
         else:
-            record = {**source.records[row.position], **row.values}
-        lines.append(json.dumps(record, ensure_ascii=False))
-    return "".join(line + "\n" for line in lines)
+            lines.append(_edited_line(source.lines[row.position], row.values, spellings))
+    return "".join(line + source.line_end for line in lines)
 
 
 def _parquet(table: pa.Table, rows: list[OutputRow]) -> pa.Table:
@@ -101,9 +175,10 @@ def write_back(source: SourceTable, rows: list[OutputRow], path: Path, fmt: str,
         if fmt == "parquet":
             pq.write_table(_parquet(source.raw, rows), tmp)
         elif fmt == "jsonl":
-            tmp.write_bytes(encode_text(_jsonl(source.raw, rows), compressed))
+            tmp.write_bytes(encode_text(_jsonl(source.raw, rows), compressed, source.bom))
         else:
-            tmp.write_bytes(encode_text(_csv(source.raw, rows, "," if fmt == "csv" else "\t"), compressed))
+            text = _csv(source.raw, source.frame, rows, "," if fmt == "csv" else "\t")
+            tmp.write_bytes(encode_text(text, compressed, source.bom))
 
 
 def can_write_back(source_format: str, fmt: str) -> bool:
