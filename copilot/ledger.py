@@ -79,6 +79,7 @@ CREATE TABLE IF NOT EXISTS operations (
 CREATE TABLE IF NOT EXISTS exports (
     export_id INTEGER PRIMARY KEY, path TEXT NOT NULL, sha256 TEXT NOT NULL, version_id INTEGER NOT NULL,
     at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS workspace_files (name TEXT PRIMARY KEY, sha256 TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS finding_decisions (
     decision_id INTEGER NOT NULL REFERENCES decisions(decision_id), finding_id TEXT NOT NULL,
     approve INTEGER NOT NULL, new_label TEXT NOT NULL, decided_by TEXT NOT NULL, reason TEXT NOT NULL,
@@ -262,7 +263,8 @@ def _connect(root: Path, existing: bool = True) -> sqlite3.Connection:
 
 
 def _upgrade(db: sqlite3.Connection, root: Path, version: int) -> None:
-    """Ledger format 1 -> 2: versions gain the sha256 of their file, recorded from the files as they are now."""
+    """Ledger format 1 -> 2: versions gain the sha256 of their file, and workspace.json's is recorded, from the
+    files as they are now."""
     with contextlib.suppress(sqlite3.OperationalError):  # a concurrent opener added it first
         db.execute("ALTER TABLE versions ADD COLUMN sha256 TEXT")
     db.execute("BEGIN IMMEDIATE")
@@ -270,6 +272,11 @@ def _upgrade(db: sqlite3.Connection, root: Path, version: int) -> None:
         file = root / "versions" / name
         if file.is_file():
             db.execute("UPDATE versions SET sha256=? WHERE version_id=?", (file_sha256(file), version_id))
+    if (root / "workspace.json").is_file():
+        db.execute(
+            "INSERT OR IGNORE INTO workspace_files VALUES ('workspace.json', ?)",
+            (file_sha256(root / "workspace.json"),),
+        )
     db.execute(f"PRAGMA user_version = {formats.LEDGER}")
     db.execute("COMMIT")
 
@@ -397,14 +404,17 @@ class Ledger:
                 f"{self.root} is not a curate workspace (no workspace.json). Run a curate command on the "
                 f"data file first, or pass the right --workspace."
             )
-        meta = formats.load_json(meta_path, "workspace", formats.WORKSPACE)
+        self._db = _connect(self.root)
+        meta = formats.load_json(meta_path, "workspace", formats.WORKSPACE)  # a newer format: said so first
+        recorded = self._db.execute("SELECT sha256 FROM workspace_files WHERE name='workspace.json'").fetchone()
+        if recorded is not None:
+            check_hash(meta_path, recorded[0], "the workspace's description")
         self.source = DataSource.model_validate(meta["source"])
         self.roles = Roles.model_validate(meta["roles"])
         self.ids_generated: bool = meta["ids_generated"]
         self.data_columns: list[str] = meta["columns"]
         self.source_copy: str | None = meta.get("source_copy")  # workspaces made before it existed lack it
         self._verified: dict[Path, tuple[int, int, int]] = {}  # files whose hash matched, by their state on disk
-        self._db = _connect(self.root)
 
     # ---- creation -------------------------------------------------------------------------
     @classmethod
@@ -436,12 +446,6 @@ class Ledger:
         frame[ORD_COL] = np.arange(len(frame), dtype=np.float64)
         first = root / "versions" / f"v{1:06d}.parquet"
         write_version(frame, first)
-        db = _connect(root, existing=False)
-        db.execute(
-            "INSERT INTO versions VALUES (1, NULL, ?, ?, ?, 'input', ?)",
-            (first.name, len(frame), _now(), file_sha256(first)),
-        )
-        db.close()
         copy = None
         if Path(data.source.path).is_file():  # the rows as read: untouched cells are exported from this copy
             copy = "source" + "".join(Path(data.source.path).suffixes[-2:])
@@ -455,7 +459,17 @@ class Ledger:
             "columns": list(data.frame.columns),
             "created_at": _now(),
         }
-        write_text_atomic(meta_path, json.dumps(meta, indent=2))
+        text = json.dumps(meta, indent=2)
+        db = _connect(root, existing=False)
+        db.execute(
+            "INSERT INTO versions VALUES (1, NULL, ?, ?, ?, 'input', ?)",
+            (first.name, len(frame), _now(), file_sha256(first)),
+        )
+        db.execute(
+            "INSERT INTO workspace_files VALUES ('workspace.json', ?)", (hashlib.sha256(text.encode()).hexdigest(),)
+        )
+        db.close()
+        write_text_atomic(meta_path, text)
 
     # ---- versions ---------------------------------------------------------------------------
     def _version_file(self, version_id: int) -> Path:

@@ -76,10 +76,11 @@ def _score_plot(tool: str, scores: list[float], threshold: float | None) -> str:
 def _bars(title: str, counts: dict[str, list[int]], series: list[str], xlabel: str = "") -> str:
     figure, axes = _figure(title)
     names = list(counts)
+    shown = [visible(str(name)) for name in names]  # class names are data: no control character in a chart
     width = 0.8 / len(series)
     for k, name in enumerate(series):
         axes.bar([i + k * width for i in range(len(names))], [counts[n][k] for n in names], width, label=name)
-    axes.set_xticks([i + width * (len(series) - 1) / 2 for i in range(len(names))], names, rotation=45, ha="right")
+    axes.set_xticks([i + width * (len(series) - 1) / 2 for i in range(len(names))], shown, rotation=45, ha="right")
     axes.tick_params(axis="x", labelsize=8)
     axes.set_xlabel(xlabel)
     if len(series) > 1:

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 from pydantic import BaseModel
 
@@ -26,11 +25,19 @@ from copilot import formats
 from copilot.agents.heuristic import RecipePlanner
 from copilot.agents.plan import Planner
 from copilot.agents.registry import PlannerDeps, check_planner, make_planner
+from copilot.checkpoints import DamagedCheckpoint, checkpointer, damaged
 from copilot.config import Settings
 from copilot.decisions import HUMAN, AnswersReviewer, FindingDecision, ReviewDraft, Reviewer, as_decision
 from copilot.events import Event, make_event
 from copilot.graph import RunContext, RunState, build_graph, emit
-from copilot.integrity import WriteFailed, check_sqlite_file, is_write_failure, unwritable
+from copilot.integrity import (
+    DamagedFile,
+    WriteFailed,
+    check_sqlite_file,
+    check_sqlite_integrity,
+    is_write_failure,
+    unwritable,
+)
 from copilot.ledger import DecisionInfo, Edit, Ledger, OperationResult, RowHistory, jsonable
 from copilot.llm.budget import Budget
 from copilot.locks import FolderLock, folder_lock
@@ -71,7 +78,7 @@ class Session:
         self.workspace = self.out_dir / "workspace"
         self.pending: list[dict[str, Any]] = []
         self._answers: dict[str, dict[str, Any]] | None = None
-        self._seq = sum(1 for _ in self._events_path.open()) if self._events_path.exists() else 0
+        self._seq = self._events_path.read_bytes().count(b"\n") if self._events_path.exists() else 0
         self.llm = None
         self.status: Status = "ready"
         self._cancel = threading.Event()
@@ -274,7 +281,7 @@ class Session:
         if not (self.out_dir / "summary.json").exists():
             return
         with self._graph() as graph:
-            snapshot = graph.get_state(THREAD)
+            snapshot = self._snapshot(graph)
         if snapshot.next or snapshot.interrupts:  # still running or waiting: the outputs come at its end
             return
         state = snapshot.values
@@ -335,6 +342,8 @@ class Session:
         self._writer.acquire()
         try:
             yield from self._run()
+        except DamagedCheckpoint as error:  # a task write read back while the run continues
+            raise damaged(self.workspace / "checkpoints.sqlite", error) from None
         except (sqlite3.OperationalError, OSError) as error:
             if not is_write_failure(error):
                 raise
@@ -345,7 +354,7 @@ class Session:
 
     def _run(self) -> Iterator[Event]:
         with self._graph() as graph:
-            snapshot = graph.get_state(THREAD)
+            snapshot = self._snapshot(graph)
             if snapshot.interrupts:
                 if self._answers is None:
                     self.status = "waiting"
@@ -415,7 +424,7 @@ class Session:
         if not self._events_path.exists():
             return []
         events = []
-        for line in self._events_path.read_text(encoding="utf-8").splitlines():
+        for line in self._events_path.read_text(encoding="utf-8", errors="replace").splitlines():
             try:
                 record = json.loads(line)
                 events.append(make_event(record["seq"], record["at"], record["kind"], record["data"]))
@@ -498,18 +507,36 @@ class Session:
                     f"{folder}: the run folder is read-only. curate writes there even to show a run (its checkpoints' "
                     f"journal and its lock): make it writable, or copy the run folder and use the copy."
                 )
-        if path.exists():
+        if path.exists() or self._seq:  # events were recorded, so the run had begun to checkpoint
             check_sqlite_file(path, "the run's checkpoint database")
         conn = sqlite3.connect(path, check_same_thread=False)
         try:
-            yield build_graph(SqliteSaver(conn))
+            if path.stat().st_size:
+                check_sqlite_integrity(conn, path, "the run's checkpoint database")
+            yield build_graph(checkpointer(conn))
         finally:
             conn.close()
 
     def _pending_from_checkpoint(self) -> list[dict[str, Any]]:
         with self._graph() as graph:
-            snapshot = graph.get_state(THREAD)
+            snapshot = self._snapshot(graph)
             return snapshot.interrupts[0].value["pending"] if snapshot.interrupts else []
+
+    def _snapshot(self, graph: Any) -> Any:
+        """The run's latest checkpoint, checked: a damaged one is a DamagedFile naming the checkpoint database, never
+        a run resumed from state that was not saved."""
+        path = self.workspace / "checkpoints.sqlite"
+        try:
+            snapshot = graph.get_state(THREAD)
+            for interrupt in snapshot.interrupts:
+                pending = interrupt.value["pending"]
+                if not isinstance(pending, list) or not all(isinstance(p, dict) and "finding_id" in p for p in pending):
+                    raise ValueError("a waiting run's pending findings are not a list of findings")
+        except (DamagedCheckpoint, ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
+            raise damaged(path, error) from None
+        except sqlite3.DatabaseError as error:
+            raise DamagedFile(path, f"the run's checkpoint database is damaged ({error})") from None
+        return snapshot
 
 
 def benchmark_spec_absolute(spec: str) -> str:

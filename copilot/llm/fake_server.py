@@ -7,12 +7,13 @@ every request (headers included) so tests can check what the client sent.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 
 @dataclass
@@ -24,6 +25,8 @@ class FakeReply:
     delay_s: float = 0.0
     raw: str | None = None
     """sent as the whole HTTP body instead of a chat completion (a malformed reply)"""
+    usage: dict[str, Any] | Literal["count"] | None = "count"
+    """the token counts sent: counted from the words ("count"), these (a lying server), or none at all (None)"""
 
 
 EmbedFn = Callable[[str], list[float]]
@@ -100,19 +103,21 @@ class FakeOpenAIServer:
                 return reply.status, {"error": {"message": reply.content or "scripted error", "type": "server_error"}}
             content = reply.content
             message = {"role": "assistant", "content": content}
-            usage = {
-                "prompt_tokens": sum(len(str(m.get("content", "")).split()) for m in body["messages"]),
-                "completion_tokens": len(content.split()),
-            }
-            usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
-            return 200, {
+            usage: dict[str, Any] | None = reply.usage if reply.usage != "count" else None
+            if reply.usage == "count":
+                usage = {
+                    "prompt_tokens": sum(len(str(m.get("content", "")).split()) for m in body["messages"]),
+                    "completion_tokens": len(content.split()),
+                }
+                usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+            completion = {
                 "id": f"chatcmpl-{len(self.requests)}",
                 "object": "chat.completion",
                 "created": 0,
                 "model": body.get("model", ""),
-                "usage": usage,
                 "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
             }
+            return 200, completion if usage is None else {**completion, "usage": usage}
         return 404, {"error": {"message": f"no route for {path}", "type": "invalid_request_error"}}
 
     def __enter__(self) -> FakeOpenAIServer:
@@ -122,3 +127,55 @@ class FakeOpenAIServer:
     def __exit__(self, *exc: object) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+class TricklingServer:
+    """A loopback server that answers every request one byte a second, for as long as the client reads or for
+    `lifetime` seconds: a body in chunks ("chunked"), a body of a declared 100 MB ("length"), or endless headers
+    ("headers"). Only a deadline on the whole request ends such a call."""
+
+    HEADS: ClassVar[dict[str, bytes]] = {
+        "chunked": b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "length": b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n",
+        "headers": b"HTTP/1.1 200 OK\r\nX-Slow: ",
+    }
+    DRIPS: ClassVar[dict[str, bytes]] = {"chunked": b"1\r\n \r\n", "length": b" ", "headers": b"X"}
+
+    def __init__(self, mode: str, lifetime: float = 30) -> None:
+        self.mode, self.lifetime = mode, lifetime
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self._server.settimeout(0.5)
+        self._stop = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.getsockname()[1]}/v1"
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._server.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        started = time.monotonic()
+        try:
+            conn.recv(65536)
+            conn.sendall(self.HEADS[self.mode])
+            while not self._stop.is_set() and time.monotonic() - started < self.lifetime:
+                conn.sendall(self.DRIPS[self.mode])
+                self._stop.wait(1)
+        except OSError:  # the client gave up
+            pass
+        finally:
+            conn.close()
+
+    def __enter__(self) -> TricklingServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._server.close()
