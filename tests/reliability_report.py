@@ -68,6 +68,18 @@ CATEGORIES = [
         ("test_bad_inputs.py", "test_io.py::test_bad_input"),
     ),
     Category(
+        "Integrity review (wave 3): overwrites, read-back checks, deadlines, decisions, terminals, formats",
+        "a test per defect an independent review found; each failed before the fix",
+        "silent changes",
+        ("test_integrity.py",),
+    ),
+    Category(
+        "Fault injection script (damaged files, read-only mount, full disk, trickling and lying LLM servers)",
+        "exit 0 with the undamaged result, or exit 2 with one paragraph; never different data",
+        "silent changes",
+        ("test_fault_injection.py",),
+    ),
+    Category(
         "LLM endpoint faults (real SDK, local HTTP server)",
         "retried, repaired or fallen back; counted",
         "tracebacks",

@@ -84,6 +84,20 @@ def test_run_progress_lines_print_llm_and_data_text_literally(capsys, bad):
     assert printed.count(visible.split("\x1b")[0][:6]) >= 5
 
 
+def _control_characters(app) -> list[str]:
+    """Every rendered line of every widget on screen that would send a control character to the terminal
+    (Textual writes a cell's text as it is)."""
+    found = []
+    for widget in app.screen.walk_children():
+        if not widget.display or not widget.size.height:
+            continue
+        for y in range(widget.size.height):
+            text = "".join(segment.text for segment in widget.render_line(y))
+            if any(ord(c) < 32 and c not in "\n\t" for c in text):
+                found.append(f"{type(widget).__name__}: {text.strip()[:80]!r}")
+    return found
+
+
 @pytest.mark.slow
 def test_every_tui_screen_shows_hostile_strings_and_never_acts_on_them(data, tmp_path):
     from copilot.tui.app import CurateApp
@@ -95,6 +109,8 @@ def test_every_tui_screen_shows_hostile_strings_and_never_acts_on_them(data, tmp
     config = RunConfig(data=str(data), roles=RoleOverrides(label=LABEL_COLUMN), policy=load_policy("review"))
     session = Session.start(config, tmp_path / "session")
     app = CurateApp(session)
+
+    escapes: list[str] = []
 
     async def walk() -> list[str]:
         seen = []
@@ -113,6 +129,7 @@ def test_every_tui_screen_shows_hostile_strings_and_never_acts_on_them(data, tmp
                     table.move_cursor(row=index)
                     await pilot.pause()
                     seen.append(screen_text(app))
+                    escapes.extend(_control_characters(app))
             while isinstance(app.screen, ReviewScreen):
                 await pilot.press("enter")
                 await pilot.pause(0.2)
@@ -126,6 +143,7 @@ def test_every_tui_screen_shows_hostile_strings_and_never_acts_on_them(data, tmp
                 await pilot.press("enter")
                 await pilot.pause(0.2)
             seen.append(screen_text(app))
+            escapes.extend(_control_characters(app))
             await pilot.press("escape", "h")  # leave the command box, then the history key
             await _until(pilot, lambda: isinstance(app.screen, HistoryScreen))
             await pilot.press("e")
@@ -134,6 +152,7 @@ def test_every_tui_screen_shows_hostile_strings_and_never_acts_on_them(data, tmp
             await pilot.press("enter")
             await pilot.pause(0.3)
             seen.append(screen_text(app))
+            escapes.extend(_control_characters(app))
             assert app.is_running, "a hostile string made the app quit"
         return seen
 
@@ -142,3 +161,5 @@ def test_every_tui_screen_shows_hostile_strings_and_never_acts_on_them(data, tmp
     assert "INJ[/]" in everything and "closing tag [/] here" in everything
     assert "[@click=app.quit]" in everything
     assert json.loads((tmp_path / "session" / "summary.json").read_text())["status"] == "finished"
+    assert not escapes, f"control characters reached the terminal: {escapes[:5]}"
+    assert "␛[31mred␛[0m" in everything  # shown as symbols
