@@ -98,13 +98,14 @@ def check_sqlite_file(path: Path, what: str) -> None:
         raise DamagedFile(path, f"{what} is truncated ({size} of {pages * page_size} bytes)")
 
 
-_CHECKED: dict[tuple[str, int, int, int], None] = {}  # SQLite files that passed quick_check in this process
+_CHECKED: set[tuple[str, int]] = set()  # SQLite files that passed quick_check in this process
 
 
 def check_sqlite_integrity(db: sqlite3.Connection, path: Path, what: str) -> None:
-    """SQLite's own `quick_check` on an open database, once per process for each state of the file."""
-    stat = os.stat(path)
-    key = (str(path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    """SQLite's own `quick_check` on an open database, once per file per process: it reads every page (a second
+    or two for a ledger of a million rows' proposals), and within one process the file changes only by this
+    process's own writes."""
+    key = (str(path.resolve()), os.stat(path).st_ino)
     if key in _CHECKED:
         return
     try:
@@ -113,7 +114,23 @@ def check_sqlite_integrity(db: sqlite3.Connection, path: Path, what: str) -> Non
         raise DamagedFile(path, f"{what} is damaged ({error})") from None
     if problems != ["ok"]:
         raise DamagedFile(path, f"{what} fails SQLite's integrity check ({'; '.join(problems)})")
-    _CHECKED[key] = None
+    _CHECKED.add(key)
+
+
+_HASHED: dict[Path, tuple[int, int, int]] = {}  # files whose sha256 matched, by their state on disk then
+
+
+def check_recorded(path: Path, sha256: str | None, what: str) -> None:
+    """The file is there and, where a hash was recorded, has it; hashed again only when the file has changed on
+    disk since it last matched in this process."""
+    if not path.is_file():
+        raise DamagedFile(path, f"{what} is missing")
+    stat = path.stat()
+    state = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    if sha256 is None or _HASHED.get(path) == state:
+        return
+    check_hash(path, sha256, what)
+    _HASHED[path] = state
 
 
 def unwritable(folder: Path) -> bool:

@@ -37,6 +37,7 @@ from copilot.integrity import (
     DamagedFile,
     WriteFailed,
     check_hash,
+    check_recorded,
     check_sqlite_file,
     check_sqlite_integrity,
     file_sha256,
@@ -414,7 +415,6 @@ class Ledger:
         self.ids_generated: bool = meta["ids_generated"]
         self.data_columns: list[str] = meta["columns"]
         self.source_copy: str | None = meta.get("source_copy")  # workspaces made before it existed lack it
-        self._verified: dict[Path, tuple[int, int, int]] = {}  # files whose hash matched, by their state on disk
 
     # ---- creation -------------------------------------------------------------------------
     @classmethod
@@ -484,23 +484,12 @@ class Ledger:
         if row is None:
             raise UserInputError(f"No version v{version_id} in {self.root} (see `curate log`).")
         path = self._version_file(version_id)
-        self._check_file(path, row[0], f"version v{version_id}")
+        check_recorded(path, row[0], f"version v{version_id}")
         try:
             frame = read_version(path)
         except (OSError, ValueError, pa.ArrowException) as error:  # only reached by a ledger older than its hashes
             raise DamagedFile(path, f"version v{version_id} cannot be read ({error})") from None
         return frame.set_index(ROW_COL, drop=False)
-
-    def _check_file(self, path: Path, sha256: str | None, what: str) -> None:
-        """The file is what the ledger recorded (checked again only when the file has changed on disk)."""
-        if not path.is_file():
-            raise DamagedFile(path, f"{what} is missing")
-        stat = path.stat()
-        key = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
-        if sha256 is None or self._verified.get(path) == key:
-            return
-        check_hash(path, sha256, what)
-        self._verified[path] = key
 
     def dataset(self, version_id: int | None = None) -> Dataset:
         """A version (default: the current one) as a Dataset for tools."""
@@ -1017,7 +1006,7 @@ class Ledger:
         """The input's rows as read: the workspace's copy, or the input file while it is unchanged."""
         copy = self.root / self.source_copy if self.source_copy else None
         if copy is not None:
-            self._check_file(copy, self.source.sha256, "the workspace's copy of the input")
+            check_recorded(copy, self.source.sha256, "the workspace's copy of the input")
             return read_source(copy)
         original = Path(self.source.path)
         if original.is_file() and hashlib.sha256(original.read_bytes()).hexdigest() == self.source.sha256:

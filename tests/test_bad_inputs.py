@@ -87,7 +87,11 @@ CASES: dict[str, tuple[Callable[[Path], list[str]], int, str]] = {
         2,
         "Not a directory",
     ),
-    "out is a file": (lambda f: ["run", str(tickets(f)), "--out", str(tickets(f, "x.csv"))], 2, "File exists"),
+    "out is a file": (
+        lambda f: ["run", str(tickets(f)), "--out", str(tickets(f, "x.csv"))],
+        2,
+        "is a file, not a folder",
+    ),
     "workspace under a file": (
         lambda f: ["log", "--workspace", str(tickets(f) / "ws")],
         2,

@@ -359,14 +359,13 @@ def test_a_malformed_dask_address_is_exit_2(cli, work, monkeypatch):
     assert result.code == 2 and "not a Dask scheduler address" in result.stderr
 
 
-def test_the_embedding_cache_on_an_unwritable_folder_keeps_working(tmp_path):
+def test_a_disk_that_fills_up_mid_run_stops_only_the_embedding_cache(tmp_path):
     import numpy as np
 
     from curation_tools.embed import EmbeddingCache
 
-    blocked = tmp_path / "file"
-    blocked.write_text("a file where the cache folder should be")
-    cache = EmbeddingCache(blocked / "cache.sqlite")
+    cache = EmbeddingCache(tmp_path / "cache.sqlite")
+    cache._db.execute("PRAGMA query_only = ON")  # every write refused from here on, as by a full disk
     cache.put_many([(b"k", np.ones(3, dtype=np.float32))])
     assert cache.get_many([b"k"])[b"k"].tolist() == [1.0, 1.0, 1.0]
 

@@ -119,16 +119,19 @@ class MiniLMEmbedder:
 
 
 class EmbeddingCache:
-    """Vectors on disk keyed by (embedder name, text) hash, in one SQLite file. The cache only saves time: where
-    its folder cannot be written (full, read-only) or its file is damaged, vectors are kept in memory instead and
-    the work goes on."""
+    """Vectors on disk keyed by (embedder name, text) hash, in one SQLite file. A cache folder that cannot be used
+    at the start is the user's to fix (exit 2 naming it); a disk that fills up during a run only stops the caching:
+    the rest of the run keeps its vectors in memory."""
 
     def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)  # an unusable folder: OSError naming it
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             self._db = self._open(path)
-        except (OSError, sqlite3.Error):
-            self._db = self._open(":memory:")
+        except sqlite3.Error as error:
+            raise UserInputError(
+                f"{path}: the embedding cache cannot be opened ({error}). Free disk space, or point CURATE_CACHE_DIR "
+                f"at a writable folder."
+            ) from None
 
     @staticmethod
     def _open(path: Path | str) -> sqlite3.Connection:
