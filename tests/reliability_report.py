@@ -69,7 +69,7 @@ CATEGORIES = [
     ),
     Category(
         "Integrity review (wave 3): overwrites, read-back checks, deadlines, decisions, terminals, formats",
-        "a test per defect an independent review found; each failed before the fix",
+        "a test per defect an independent review found (most failed on the code before the fix)",
         "silent changes",
         ("test_integrity.py",),
     ),
