@@ -33,6 +33,19 @@ class CostData(_Data):
     model_config = ConfigDict(extra="allow")
     text: str | None = None
 
+    def shown(self) -> str:
+        """One line a person reads: the budget stop, or the usage ("LLM: 3 calls (1 failed), 1,204 prompt + 96
+        completion tokens, $0.0012")."""
+        if self.text:
+            return self.text
+        usage = self.model_dump()
+        failed = f" ({usage.get('failed_calls', 0)} failed)" if usage.get("failed_calls") else ""
+        line = (
+            f"LLM: {usage.get('calls', 0)} calls{failed}, {usage.get('prompt_tokens', 0):,} prompt + "
+            f"{usage.get('completion_tokens', 0):,} completion tokens, ${usage.get('cost_usd', 0.0):.4f}"
+        )
+        return line + (f"; {usage['degraded']}" if usage.get("degraded") else "")
+
 
 class PlanData(_Data):
     round: int

@@ -123,7 +123,8 @@ def test_escape_on_a_review_keeps_its_changes_and_r_and_a_resumed_chat_return_to
 
     async def walk(app, first_visit: bool) -> tuple[dict, int]:
         async with app.run_test(size=(80, 24)) as pilot:
-            await until(pilot, lambda: isinstance(app.screen, ReviewScreen))
+            # mounted, not only pushed: the table filled and the cursor where the draft left it
+            await until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.ready)
             review = app.screen
             if first_visit:
                 await pilot.press("space", "down", "down")  # one change, then two rows on
@@ -133,7 +134,7 @@ def test_escape_on_a_review_keeps_its_changes_and_r_and_a_resumed_chat_return_to
                 assert app.focused is app.query_one("#prompt")  # typing goes to the command box, no Tab needed
                 await pilot.press("escape")  # leave the box: single keys act again
                 await pilot.press("r")
-                await until(pilot, lambda: isinstance(app.screen, ReviewScreen))
+                await until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.ready)
                 review = app.screen
             seen = dict(review.answers), review.query_one("#findings").cursor_row
             await pilot.press("ctrl+q")

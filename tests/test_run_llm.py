@@ -360,3 +360,22 @@ def test_a_local_model_picks_tools_and_the_data_sets_their_parameters(cli, endpo
     assert sorted(plans[0]) == ["decontam", "dedup"] and plans[1] == ["label-errors"]
     decontam = next(s for e in events if e["kind"] == "plan" for s in e["data"]["steps"] if s["tool"] == "decontam")
     assert decontam["params"]["paraphrase"] is False  # the data's choice for 9-word tickets, as offline
+
+
+def test_a_models_reason_that_the_data_contradicts_is_never_shown_as_the_plans_reason(cli, endpoint, tmp_path):
+    """The local 1.5B planned label-errors "because the dataset does not contain any labels, so no steps are
+    proposed": the steps are the model's, the reasons shown are what the profile says of each chosen tool."""
+    false = "The dataset does not contain any labels, so no steps are proposed for this round"
+    choice = json.dumps({"steps": [{"tool": "dedup", "reason": false}], "rationale": false})
+    labels = json.dumps({"steps": [{"tool": "label-errors", "reason": false}], "rationale": false})
+    endpoint([choice, labels])
+    out = tmp_path / "run"
+    result = cli("run", EXAMPLE, "--planner", "llm", "--policy", "approve-all", "--out", out)
+    assert result.code == 0, result.stderr
+    assert false not in result.stderr
+    events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+    plans = [e["data"] for e in events if e["kind"] == "plan" and e["data"]["steps"]]
+    assert [s["tool"] for p in plans for s in p["steps"]][:2] == ["dedup", "label-errors"]
+    for data in plans:
+        assert false not in data["rationale"] and all(false not in s["reason"] for s in data["steps"])
+    assert false not in (out / "report.md").read_text()

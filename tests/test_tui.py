@@ -82,6 +82,7 @@ SIZES = [pytest.param((80, 24), "", id="80x24"), pytest.param((120, 35), "_120x3
 def test_a_whole_session_review_apply_undo_export(tmp_path, size, suffix):
     from copilot.tui.app import CurateApp
     from copilot.tui.history import HistoryScreen
+    from copilot.tui.prompt import Confirm
     from copilot.tui.review import ReviewScreen
 
     session = _session(tmp_path)
@@ -131,8 +132,16 @@ def test_a_whole_session_review_apply_undo_export(tmp_path, size, suffix):
             await pilot.press("escape", "h")  # leave the box, then the history key
             await _until(pilot, lambda: isinstance(app.screen, HistoryScreen))
             check_snapshot("history" + suffix, await settled_text(pilot, app))
-            await pilot.press("u")  # undo the selected (first) decision: the dedup drops come back
-            await pilot.pause()
+            version = session.state().version
+            await pilot.press("u")  # undo the selected (first) decision: asked first
+            await _until(pilot, lambda: isinstance(app.screen, Confirm))
+            await pilot.press("y", "escape")  # a typed key never confirms; escape keeps things as they are
+            await _until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+            assert session.state().version == version
+            await pilot.press("u")
+            await _until(pilot, lambda: isinstance(app.screen, Confirm))
+            await pilot.press("enter")  # yes: the dedup drops come back
+            await _until(pilot, lambda: session.state().version == version + 1)
             await pilot.press("escape")
             await pilot.pause()
             seen["plan_after_undo"] = dict(app.steps)
@@ -245,7 +254,7 @@ def test_help_screen_lists_the_keys(tmp_path, size, suffix):
     async def walk() -> str:
         async with app.run_test(size=size) as pilot:
             await _until(pilot, lambda: session.status == "finished" and not app.running)
-            await pilot.press("question_mark")
+            await pilot.press("escape", "question_mark")  # leave the command box: "?" there is text
             await _until(pilot, lambda: isinstance(app.screen, HelpScreen))
             shown = await settled_text(pilot, app)
             check_snapshot("help" + suffix, shown)
@@ -272,3 +281,100 @@ def test_free_questions_go_to_the_llm(tmp_path, monkeypatch):
         reply = ChatCommands(session).handle("why did you flag row T0028?")
     script.assert_complete()
     assert reply.text.startswith("Row T0028's label") and "<data>" in script.calls[0]["messages"][1]["content"]
+
+
+def test_typed_text_after_a_resume_never_acts_as_keys(tmp_path):
+    """`why x` and `hy` typed into a resumed chat: into the command box while it has the focus; and with the
+    focus elsewhere, `h` may open the history but `y` there only asks, and a review's `x` only asks too."""
+    from copilot.tui.app import CurateApp
+    from copilot.tui.history import HistoryScreen
+    from copilot.tui.prompt import Confirm
+    from copilot.tui.review import ReviewScreen
+
+    data = tmp_path / "tickets.csv"
+    shutil.copy(EXAMPLE, data)
+    folder = tmp_path / "session"
+    finished = Session.start(RunConfig(data=str(data), policy=load_policy("approve-all")), folder)
+    for _ in finished.events():
+        pass
+    finished.undo()  # an undone decision: a stray `y` in the history would redo it
+    finished.close()
+    resumed = Session.resume(folder)
+    version = resumed.state().version
+    app = CurateApp(resumed)
+
+    async def walk() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _until(pilot, lambda: not app.running and resumed.status == "finished")
+            await pilot.press(*"why x", "h", "y")
+            assert app.query_one("#prompt").value == "why xhy" and len(app.screen_stack) == 1
+            await pilot.press("tab", *"hy")  # Tab stays in the box: nothing else takes the focus
+            assert app.query_one("#prompt").value == "why xhyhy"
+            await pilot.press("escape", "h")  # the box left on purpose: h opens the history
+            await _until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+            await pilot.press(*"why x")  # y asks first; the rest are not keys there
+            await _until(pilot, lambda: isinstance(app.screen, Confirm))
+            await pilot.press("h", "y", "escape", "escape")
+            await _until(pilot, lambda: len(app.screen_stack) == 1)
+            await pilot.press("ctrl+q")
+
+    asyncio.run(walk())
+    assert resumed.state().version == version
+
+    (tmp_path / "w").mkdir()
+    waiting = _session(tmp_path / "w")
+    app = CurateApp(waiting)
+
+    async def review() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.ready)
+            before = dict(app.screen.answers)
+            await pilot.press(*"why")  # no screen opens from a review, nothing changes
+            assert isinstance(app.screen, ReviewScreen) and app.screen.answers == before
+            await pilot.press("x")  # reject all: asked first
+            await _until(pilot, lambda: isinstance(app.screen, Confirm))
+            await pilot.press("escape")
+            await _until(pilot, lambda: isinstance(app.screen, ReviewScreen))
+            assert app.screen.answers == before
+            await pilot.press("ctrl+q")
+
+    asyncio.run(review())
+    assert waiting.state().version == 1
+
+
+def test_the_label_picker_shows_its_list_and_the_chosen_label_whole_at_80x24(tmp_path):
+    from textual.widgets import OptionList
+
+    from copilot.tui.app import CurateApp
+    from copilot.tui.label_picker import LabelPicker
+    from copilot.tui.review import ReviewScreen
+
+    session = _session(tmp_path)
+    app = CurateApp(session)
+
+    async def walk() -> tuple[int, str, str, int]:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.proposal.tool == "dedup")
+            await pilot.press("enter")
+            await _until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.proposal.tool != "dedup")
+            review = app.screen
+            finding = next(f for f in review.proposal.findings if f.issue == "label_error")
+            table = review.query_one("#findings")
+            table.move_cursor(row=table.get_row_index(finding.finding_id))
+            await pilot.press("l")
+            await _until(pilot, lambda: isinstance(app.screen, LabelPicker))
+            app.screen.query_one("#answer").value = "apple_pay"  # narrows to the longest class name
+            await pilot.pause(0.2)
+            rows = app.screen.query_one("#classes", OptionList).size.height
+            await pilot.press("enter")
+            await _until(pilot, lambda: app.screen is review)
+            await pilot.pause(0.2)
+            cell = table.get_cell(finding.finding_id, review.action_column).plain
+            column = table.columns[review.action_column]
+            evidence = str(review.query_one("#evidence").content)
+            return rows, evidence, cell, column.content_width if column.auto_width else column.width
+
+    rows, shown, cell, width = asyncio.run(walk())
+    assert rows >= 3, f"the class list is {rows} row(s) high at 80x24"
+    assert cell == "relabel → apple_pay_or_google_pay" and width >= len(cell)  # the column grew to hold it
+    assert shown.startswith("your answer: ✓ relabel → apple_pay_or_google_pay")  # and the evidence says it whole

@@ -158,8 +158,8 @@ class LLMPlanner:
             if made.steps:
                 return made
             left = [step.tool for step in self.fallback.plan(context).steps]
-            if not left:
-                return made
+            if not left:  # the model's own words are not shown: a small model's can contradict the data
+                return made.model_copy(update={"rationale": "every applicable tool has run"})
             reason = f"the model finished with {', '.join(left)} not run"  # never a run worse than offline
         except InvalidLLMOutput as error:
             reason = f"the LLM planner gave no valid plan ({error})"

@@ -93,21 +93,25 @@ def data_hint(spec: ToolSpec, context: PlanningContext) -> PlanHint | None:
 
 def keep_data_rules(plan: Plan, context: PlanningContext) -> Plan:
     """A model's plan with the parameters the data decides (each tool's plan hint's `fixed`, the rules the
-    heuristic planner follows) set back to the data's values, and each such step's reason saying so: on 9-word
-    tickets a model turning decontam's paraphrase layer on dropped clean rows as benchmark copies."""
+    heuristic planner follows) set back to the data's values, and its reasons the data's: on 9-word tickets a model
+    turning decontam's paraphrase layer on dropped clean rows as benchmark copies, and a small model's own sentence
+    can contradict the data ("the dataset does not contain any labels", printed as label-errors started). The
+    model chooses the steps; what is shown as why is what the profile says of each chosen tool."""
     specs = available_tools()
-    steps = []
+    steps, reasons = [], []
     for step in plan.steps:
         spec = specs.get(step.tool)
         hint = data_hint(spec, context) if spec else None
         fixed = {k: hint.params[k] for k in hint.fixed} if hint else {}
         overridden = {k: v for k, v in fixed.items() if k in step.params and step.params[k] != v}
-        reason = step.reason
+        reason = hint.reason if hint else (spec.summary if spec else step.reason)
         if overridden:
             kept = ", ".join(f"{k}={v}" for k, v in overridden.items())
-            reason = f"{reason} [the data keeps {kept}: {hint.reason}]" if hint else reason
+            reason = f"{reason} [the data keeps {kept}]"
         steps.append(step.model_copy(update={"params": {**step.params, **fixed}, "reason": reason}))
-    return plan.model_copy(update={"steps": steps})
+        reasons.append(f"{step.tool}: {reason}")
+    rationale = "; ".join(reasons) if reasons else plan.rationale
+    return plan.model_copy(update={"steps": steps, "rationale": rationale})
 
 
 def validate_plan(plan: Plan, context: PlanningContext) -> Plan:

@@ -209,43 +209,24 @@ def log(data: OptDataArg = None, workspace: WorkspaceOpt = None) -> None:
     """List the versions and the decisions (who, when, why, how many edits)."""
     ledger = _ledger(data, workspace)
     head = ledger.head()
-    versions = Table("version", "rows", "created", "what", box=None, title="versions")
+    out.print("[bold]versions[/]")
     for v in ledger.versions():
-        versions.add_row(
-            f"v{v.version_id}" + (" (current)" if v.version_id == head else ""),
-            str(v.n_rows),
-            v.created_at,
-            esc(v.note),
-        )
-    decisions = Table(
-        "#",
-        "tool",
-        "status",
-        "approved",
-        "rejected",
-        "edits",
-        "conflicts",
-        "by",
-        "when",
-        "why",
-        box=None,
-        title="decisions",
-    )
+        name = f"v{v.version_id}" + (" (current)" if v.version_id == head else "")
+        out.print(f"  {name:<14}{v.n_rows:>9,} rows  {_when(v.created_at)}  {esc(v.note)}")
+    out.print("[bold]decisions[/]")
     for d in ledger.decisions():
-        decisions.add_row(
-            str(d.decision_id),
-            esc(d.tool),
-            d.status,
-            str(d.approved),
-            str(d.rejected),
-            str(d.n_edits),
-            str(len(d.conflicts)),
-            esc(d.decided_by),
-            d.decided_at,
-            esc(d.reason),
+        conflicts = f" · {len(d.conflicts)} conflicts" if d.conflicts else ""
+        out.print(
+            f"  #{d.decision_id} {esc(d.tool)} · {d.status} · {d.approved} approved, {d.rejected} rejected · "
+            f"{d.n_edits} edits{conflicts}"
         )
-    out.print(versions)
-    out.print(decisions)
+        why = f": {esc(d.reason)}" if d.reason else ""
+        out.print(f"     by {esc(d.decided_by)} at {_when(d.decided_at)}{why}")
+
+
+def _when(stamp: str) -> str:
+    """An ISO time as a person reads it in a log: 2026-12-04 16:52 (UTC)."""
+    return stamp[:16].replace("T", " ")
 
 
 @app.command()

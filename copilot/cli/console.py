@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -23,6 +23,8 @@ from rich.text import Text
 
 from copilot.control_chars import visible
 
+PIPE_WIDTH = 4096
+
 
 class InertConsole(Console):
     """A console that shows control characters in any text it prints (messages, table cells, panels) as visible
@@ -31,6 +33,15 @@ class InertConsole(Console):
 
     def render_str(self, text: str, **kwargs: Any) -> Text:
         return super().render_str(visible(text), **kwargs)
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        """Written to a pipe or a file, lines are as long as what they say (rich would wrap them at 80 columns,
+        mid-sentence); a terminal, or COLUMNS, sets the width as usual."""
+        size = super().size
+        if self._width is None and not self.is_terminal and "COLUMNS" not in os.environ:
+            return ConsoleDimensions(PIPE_WIDTH, size.height)
+        return size
 
 
 err = InertConsole(stderr=True, highlight=False)

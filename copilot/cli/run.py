@@ -50,7 +50,7 @@ def _show(event: Event) -> None:
         case Message(data=d):
             err.print(f"  {d.text}", markup=False)
         case Cost(data=d):
-            err.print(f"  {d.text or d.model_dump()}", markup=False)
+            err.print(f"  {d.shown()}", markup=False)
         case Finished(data=d):
             err.print(f"[bold]{d.status}[/]")
 

@@ -9,7 +9,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
-from textual.binding import BindingType
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Input, ProgressBar, RichLog, Static
 
@@ -45,7 +45,7 @@ CSS = """
 #prompt { height: 3; }
 #findings { width: 60%; }
 #evidence-box { width: 1fr; border-left: solid $primary; padding: 0 1; }
-#summary { height: auto; max-height: 3; }
+#summary { height: auto; max-height: 4; }
 #ask { width: 60; height: 7; border: thick $primary; background: $surface; padding: 1; }
 Ask { align: center middle; }
 #help { border: thick $primary; background: $surface; padding: 0 1; }
@@ -65,7 +65,11 @@ class CurateApp(App[None]):
         ("question_mark", "help", "help"),
         ("escape", "keys", "keys"),
         ("ctrl+q", "quit", "quit"),
+        Binding("pageup", "scroll_conversation(-1)", "scroll up", show=False),
+        Binding("pagedown", "scroll_conversation(1)", "scroll down", show=False),
     ]
+
+    MAIN_SCREEN_ACTIONS: ClassVar[set[str]] = {"review", "history", "cancel", "keys"}
 
     def __init__(self, session: Session) -> None:
         super().__init__()
@@ -77,13 +81,15 @@ class CurateApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="status")
-        with Horizontal(id="top"):
-            yield DataTable(id="plan", cursor_type="none")
-            yield DataTable(id="preview", cursor_type="none")
+        with Horizontal(id="top"):  # shown, not focused: Tab and typing go to the command box
+            yield _shown_table("plan")
+            yield _shown_table("preview")
         with Horizontal(id="progress-row"):
             yield Static("", id="progress-label")
             yield ProgressBar(id="progress", show_eta=True)
-        yield RichLog(id="conversation", wrap=True, markup=True)
+        conversation = RichLog(id="conversation", wrap=True, markup=True)
+        conversation.can_focus = False  # the command box is the one place typing goes; pageup/pagedown scroll this
+        yield conversation
         yield Input(placeholder="a command (help lists them), or a question", id="prompt")
         yield Footer()
 
@@ -98,7 +104,13 @@ class CurateApp(App[None]):
         self._refresh_plan()
         self._refresh_preview()
         self._refresh_status()
+        self.query_one("#prompt", Input).focus()  # typed text goes into the box, never to a single-key binding
         self.run_session()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The main screen's single keys (r, h, c) act on the main screen only: on a review or the history,
+        an `h` or `y` typed by mistake must not open another screen or reach its keys."""
+        return not (action in self.MAIN_SCREEN_ACTIONS and len(self.screen_stack) > 1)
 
     # ---- the run, in a thread ------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, name="session")
@@ -146,7 +158,7 @@ class CurateApp(App[None]):
             case Message(data=d):
                 self.say("coordinator", d.text)
             case Cost(data=d):
-                self.say("coordinator", d.text or str(d.model_dump()))
+                self.say("coordinator", d.shown())
             case Finished(data=d):
                 self.say("coordinator", f"Run {d.status}.")
                 for tool, state in self.steps.items():
@@ -226,15 +238,23 @@ class CurateApp(App[None]):
     def action_keys(self) -> None:
         """Escape in the command box: leave it, so the single keys (r, h, c, ?) act again."""
         if self.focused is self.query_one("#prompt", Input):
-            self.query_one("#plan", DataTable).focus()
+            self.set_focus(None)
 
     def _after_history(self) -> None:
-        for info in self.session.history():  # oldest first: the latest decision of a tool shows
-            self.steps[info.tool] = f"applied {info.n_edits}" if info.status == "applied" else info.status
-        self._refresh_plan()
+        self._steps_from_history()
         self._refresh_preview()
         self._refresh_status()
         self.query_one("#prompt", Input).focus()
+
+    def _steps_from_history(self) -> None:
+        """Each tool's state as the ledger has it now (an undo in the history or by command shows at once)."""
+        for info in self.session.history():  # oldest first: the latest decision of a tool shows
+            self.steps[info.tool] = f"applied {info.n_edits}" if info.status == "applied" else info.status
+        self._refresh_plan()
+
+    def action_scroll_conversation(self, step: int) -> None:
+        log = self.query_one("#conversation", RichLog)
+        log.scroll_relative(y=step * max(log.size.height - 2, 1), animate=False)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
@@ -261,8 +281,15 @@ class CurateApp(App[None]):
             self.action_history()
         elif reply.action == "quit":
             self.exit()
+        self._steps_from_history()
         self._refresh_preview()
         self._refresh_status()
+
+
+def _shown_table(name: str) -> DataTable:
+    table: DataTable = DataTable(id=name, cursor_type="none")
+    table.can_focus = False
+    return table
 
 
 def fill_table(table: DataTable, header: list[Text], rows: list[list[Text]]) -> None:

@@ -16,14 +16,17 @@ from copilot.chat_commands import HELP
 KEYS = """Keys
  Main     r  review pending          h  history
           c  cancel running tool     ?  help          ctrl+q  quit
-          type a command in the box below and press enter;
-          escape leaves the box, so the single keys act again
- Review   a  approve all             x  reject all
+          type a command in the box below and press enter (the box has
+          the focus: typing there never acts as these keys); escape
+          leaves the box, so the single keys act again
+          pageup/pagedown  scroll the conversation
+ Review   a  approve all             x  reject all    (both ask first)
           space  toggle row          l  change label (pick a class)
           s  approve above a score   o  sort (score / row id)
-          f  filter by issue         enter  confirm    escape  back
- History  u  undo selected           y  redo selected
-          e  explain a row           escape  back
+          f  filter by issue         shift+up/down  scroll the evidence
+          enter  confirm             escape  back
+ History  u  undo selected           y  redo selected (both ask first:
+          enter says yes)            e  explain a row    escape  back
  escape closes this help
 """
 

@@ -13,7 +13,7 @@ from textual.widgets.data_table import CellDoesNotExist
 
 from copilot.control_chars import visible
 from copilot.tui.plain import plain
-from copilot.tui.prompt import Ask
+from copilot.tui.prompt import Ask, Confirm
 from curation_tools.errors import UserInputError
 
 
@@ -75,6 +75,11 @@ class HistoryScreen(Screen[None]):
         decision = self._selected()
         if decision is None:
             return
+        info = next(d for d in self.session.history() if d.decision_id == decision)
+        question = f"{op.capitalize()} decision #{decision} ({info.tool}, {info.n_edits} edits, by {info.decided_by})?"
+        self.app.push_screen(Confirm(question), lambda yes: self._carry_out(op, decision) if yes else None)
+
+    def _carry_out(self, op: str, decision: int) -> None:
         try:
             result = self.session.undo(decision) if op == "undo" else self.session.redo(decision)
         except UserInputError as error:

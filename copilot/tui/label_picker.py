@@ -22,6 +22,12 @@ from curation_tools.label_names import named_label
 
 
 class LabelPicker(ModalScreen[str | None]):
+    DEFAULT_CSS = """
+    LabelPicker { align: center middle; }
+    #pick { width: 70; height: 90%; max-height: 22; border: thick $primary; background: $surface; padding: 0 1; }
+    #pick Static { height: auto; }
+    #classes { height: 1fr; min-height: 3; }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
         ("escape", "cancel", "cancel"),
         ("down", "move(1)", "next"),
@@ -38,7 +44,7 @@ class LabelPicker(ModalScreen[str | None]):
         self.suggested = self.names.get(suggested, suggested)
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="ask"):
+        with Vertical(id="pick"):  # not the one-line #ask box: the list needs its rows, even at 80x24
             yield Static(plain(self.question))  # it may quote a row id
             yield Input(value=self.suggested, placeholder="type to search the classes", id="answer")
             yield OptionList(id="classes")

@@ -1,4 +1,4 @@
-"""A one-line question in a modal: used for a new label, a score cut-off, a row id."""
+"""Questions in a modal: one line of text (a score cut-off, a row id), or yes or no before a change."""
 
 from __future__ import annotations
 
@@ -32,3 +32,24 @@ class Ask(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class Confirm(ModalScreen[bool]):
+    """A yes-or-no question before an action that replaces what is there (undo, redo, every answer at once): only
+    Enter says yes, so text typed by mistake never confirms it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        ("enter", "answer(True)", "yes"),
+        ("escape", "answer(False)", "no"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="ask"):
+            yield Static(plain(self.question + "\n\nEnter: yes · Escape: no"))
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)

@@ -21,7 +21,8 @@ from copilot.decisions import HUMAN, FindingDecision, ReviewDraft, as_decision
 from copilot.evidence_marks import diff_parts, overlap_ranges
 from copilot.tui.label_picker import LabelPicker
 from copilot.tui.plain import inert, plain
-from copilot.tui.prompt import Ask
+from copilot.tui.prompt import Ask, Confirm
+from curation_tools.label_names import named_label
 from curation_tools.schema import Finding, Proposal
 from curation_tools.text import natural_key
 
@@ -47,27 +48,38 @@ def side_by_side_diff(kept: str, dropped: str) -> Text:
     return inert(out)
 
 
-def evidence_text(finding: Finding, row_text: str, view: str = "text", texts: dict[str, str] | None = None) -> Text:
+def evidence_text(
+    finding: Finding,
+    row_text: str,
+    view: str = "text",
+    texts: dict[str, str] | None = None,
+    names: dict[str, str] | None = None,
+) -> Text:
     """What a reviewer needs to judge one finding, in the view its tool's spec declares (labels, duplicates,
-    overlap, or the row's text); `texts` holds other rows' texts (the neighbours')."""
+    overlap, or the row's text); `texts` holds other rows' texts (the neighbours'), `names` the label column's
+    class names where a column names coded labels."""
     e = finding.evidence
+
+    def named(label: Any, name: Any = None) -> str:
+        return named_label(str(label), (names or {}).get(str(label), name))
+
     out = Text()
     out.append(f"{finding.issue} · row {finding.row_id} · score {finding.score:.2f}\n", style="bold")
     out.append((finding.message or "") + "\n\n")
     if view == "labels":
-        given_name, suggested_name = getattr(e, "given_label_name", None), getattr(e, "suggested_label_name", None)
-        out.append(f"given:     {e.given_label}" + (f" {given_name}" if given_name is not None else "") + "\n")
+        out.append("row: ", style="bold")
+        out.append(row_text + "\n\n")
+        out.append(f"given:     {named(e.given_label, getattr(e, 'given_label_name', None))}\n")
         confidence = f" ({e.suggested_confidence:.0%})" if e.suggested_confidence is not None else ""
-        named = f" {suggested_name}" if suggested_name is not None else ""
-        out.append(f"suggested: {e.suggested_label}{named}{confidence}\n", style="bold")
+        suggested = named(e.suggested_label, getattr(e, "suggested_label_name", None))
+        out.append(f"suggested: {suggested}{confidence}\n", style="bold")
         for c in e.top_classes or []:
-            out.append(f"  {c.label}: {c.probability:.0%}\n")
+            out.append(f"  {c.probability:>4.0%}  {named(c.label)}\n")
         if e.neighbours:
-            out.append("neighbours:\n")
+            out.append("nearest rows:\n")
             for n in e.neighbours:
-                out.append(f"  {n.row_id} [{n.label}] {n.similarity:.2f}  ")
+                out.append(f"  {n.row_id} [{named(n.label)}] {n.similarity:.2f}  ")
                 out.append((texts or {}).get(n.row_id, "")[:120] + "\n", style="dim")
-        out.append("\n" + row_text + "\n")
     elif view == "duplicates":
         out.append(f"duplicate of row {e.duplicate_of}\nkept:    ")
         out.append((e.kept_text or "") + "\n")
@@ -85,10 +97,15 @@ def evidence_text(finding: Finding, row_text: str, view: str = "text", texts: di
     return inert(out)
 
 
+PRESET = "pre-set: drops and relabels ✓, flags ✗ · nothing changes before enter"
+
+
 class ReviewScreen(Screen[dict[str, FindingDecision]]):
     BINDINGS: ClassVar[list[BindingType]] = [
         ("a", "approve_all", "all"),
         ("x", "reject_all", "none"),
+        Binding("shift+down", "scroll_evidence(1)", "evidence ↓", show=False),
+        Binding("shift+up", "scroll_evidence(-1)", "evidence ↑", show=False),
         ("space", "toggle", "toggle"),
         ("l", "label", "label"),
         ("s", "above", "≥ score"),
@@ -129,6 +146,7 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
         self.save_draft = save
         self.sort_by_score = True
         self.issue_filter: str | None = None
+        self.ready = False  # set once mounted: the table filled and the cursor where the draft left it
 
     @property
     def proposal(self) -> Proposal:
@@ -148,6 +166,7 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
         self._fill()
         if self.resume_at is not None and self.resume_at in table.rows:
             table.move_cursor(row=table.get_row_index(self.resume_at))
+        self.ready = True
 
     def _shown(self) -> list[Finding]:
         """This proposal's findings under the filter, in no particular order."""
@@ -164,10 +183,12 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
         return self.label_names.get(str(label), str(label))
 
     def _mark(self, finding: Finding) -> str:
-        answer = self.answers[finding.finding_id]
-        if isinstance(answer, dict):
-            return f"✓→{self._named(answer['new_label'])}"
-        return "✓" if answer == "approve" else "✗"
+        return "✗" if self.answers[finding.finding_id] == "reject" else "✓"  # a label of yours: the action says it
+
+    def _answer_text(self, finding: Finding) -> str:
+        if self.answers[finding.finding_id] == "reject":
+            return "✗ reject (the row stays as it is)"
+        return f"✓ {self._action_text(finding)}"
 
     def _action_text(self, finding: Finding) -> str:
         answer = self.answers[finding.finding_id]
@@ -191,9 +212,10 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
     def _changed(self, finding: Finding) -> None:
         """One answer changed: redraw its row (not the whole table: 500 rows per key press would lag) and save."""
         table = self.query_one("#findings", DataTable)
-        table.update_cell(finding.finding_id, self.mark_column, plain(self._mark(finding)))
-        table.update_cell(finding.finding_id, self.action_column, plain(self._action_text(finding)))
+        table.update_cell(finding.finding_id, self.mark_column, plain(self._mark(finding)), update_width=True)
+        table.update_cell(finding.finding_id, self.action_column, plain(self._action_text(finding)), update_width=True)
         self._summarise()
+        self._show_evidence()
         self._save()
 
     def _save(self) -> None:
@@ -213,7 +235,8 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
                 Text.assemble(
                     (f"{self.proposal.tool} ({self.index + 1}/{len(self.proposals)})", "bold"),
                     f" · {approved} of {decided} approved · {shown} shown"
-                    f"{f' · filter: {self.issue_filter}' if self.issue_filter else ''}\n{self.proposal.summary}",
+                    f"{f' · filter: {self.issue_filter}' if self.issue_filter else ''}\n{self.proposal.summary}"
+                    f"\n{PRESET}",
                 )
             )
         )
@@ -230,7 +253,10 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
         finding = self._selected()
         view = self.views.get(self.proposal.tool, "text")
         text = (
-            evidence_text(finding, self.row_texts.get(finding.row_id, ""), view, self.row_texts)
+            Text.assemble(
+                (f"your answer: {self._answer_text(finding)}\n", "bold"),
+                evidence_text(finding, self.row_texts.get(finding.row_id, ""), view, self.row_texts, self.label_names),
+            )
             if finding
             else Text("no findings")
         )
@@ -244,15 +270,26 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
         return self.query_one("#findings", DataTable).cursor_row
 
     def _set_all(self, value: str) -> None:
-        for f in self._shown():
-            self.answers[f.finding_id] = value
-        self._fill(self._cursor())
+        shown = self._shown()
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                for f in shown:
+                    self.answers[f.finding_id] = value
+                self._fill(self._cursor())
+
+        verb = "Approve" if value == "approve" else "Reject"
+        self.app.push_screen(Confirm(f"{verb} all {len(shown)} shown finding(s) of {self.proposal.tool}?"), done)
 
     def action_approve_all(self) -> None:
         self._set_all("approve")
 
     def action_reject_all(self) -> None:
         self._set_all("reject")
+
+    def action_scroll_evidence(self, step: int) -> None:
+        box = self.query_one("#evidence-box", VerticalScroll)
+        box.scroll_relative(y=step * max(box.size.height - 2, 1), animate=False)
 
     def action_toggle(self) -> None:
         finding = self._selected()
