@@ -1,6 +1,8 @@
-"""A dataset card written from the ledger alone: every number in it is counted from the ledger's versions,
-decisions, edits, proposals and exports (`CardFacts`), then rendered as a Hugging Face-style README with a YAML
-header. Nothing is filled in from outside the ledger: what it does not record, the card says it does not know."""
+"""A dataset card written from the ledger: every number in it is counted from the ledger's versions, decisions,
+edits, proposals and exports (`CardFacts`), then rendered as a Hugging Face dataset card (a YAML header
+`huggingface_hub.DatasetCard` parses, and Markdown). What the ledger does not record, the card says it does not know;
+what only a person can say (licence, description, intended use) comes from `CardText`, or stays a marked
+placeholder. Paths are written relative to the card, labels by name."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from pydantic import BaseModel
 
 from copilot.ledger import ExportInfo, Ledger, VersionInfo
 from copilot.markdown import code, md
+from curation_tools.benchmark_files import parse_spec
+from curation_tools.label_names import named_label
 from curation_tools.schema import ActionType
 
 
@@ -55,8 +59,10 @@ class CardFacts(BaseModel):
     versions: list[VersionInfo]
     decisions: list[DecisionFacts]
     contamination: list[ContaminationFacts]
-    label_changes: dict[str, int]
-    """'from -> to' -> rows, applied decisions only"""
+    label_changes: list[tuple[str, str, int]]
+    """(from, to, rows), applied decisions only, most rows first"""
+    label_names: dict[str, str]
+    """class (as text) -> its name, where a column names coded labels"""
     synthetic_rows: dict[str, int]
     """generator ('method model prompt vN') -> rows added, applied decisions only"""
     llm_models: list[str]
@@ -103,7 +109,7 @@ def card_facts(ledger: Ledger) -> CardFacts:
     versions = ledger.versions()
     head = ledger.head()
     decisions, contamination, models, judged = [], [], set(), 0
-    label_changes: Counter[str] = Counter()
+    label_changes: Counter[tuple[str, str]] = Counter()
     synthetic: Counter[str] = Counter()
     for info in ledger.decisions():
         proposal = ledger.proposal(info.proposal_id)
@@ -129,7 +135,7 @@ def card_facts(ledger: Ledger) -> CardFacts:
         origins = {f.finding_id: f.action.origin or {} for f in proposal.findings}
         for edit in edits:
             if edit.action == ActionType.relabel:
-                label_changes[f"{edit.old_value} -> {edit.new_value}"] += 1
+                label_changes[(str(edit.old_value), str(edit.new_value))] += 1
             elif edit.action == ActionType.add_rows:
                 origin = origins.get(edit.finding_id, {})
                 generator = " ".join(str(origin[k]) for k in ("method", "model") if origin.get(k)) or "unrecorded"
@@ -151,12 +157,26 @@ def card_facts(ledger: Ledger) -> CardFacts:
         versions=versions,
         decisions=decisions,
         contamination=contamination,
-        label_changes=dict(sorted(label_changes.items(), key=lambda kv: (-kv[1], kv[0]))),
+        label_changes=[(a, b, n) for (a, b), n in sorted(label_changes.items(), key=lambda kv: (-kv[1], kv[0]))],
+        label_names={**ledger.label_names(1), **ledger.label_names()},
         synthetic_rows=dict(synthetic),
         llm_models=sorted(models),
         judged_findings=judged,
         curated_exports=[e for e in ledger.exports() if e.version_id == head],
     )
+
+
+def _benchmark(spec: str, card_dir: Path) -> str:
+    """A benchmark spec (`PATH[:FIELDS]`) with its path relative to the card."""
+    path, fields = parse_spec(spec)
+    return _relative(str(path), card_dir) + (f":{fields}" if fields else "")
+
+
+def _portable(params: dict[str, Any], card_dir: Path) -> dict[str, Any]:
+    """A tool run's parameters with the benchmark files it was given named relative to the card."""
+    if not params.get("benchmark"):
+        return params
+    return {**params, "benchmark": [_benchmark(str(b), card_dir) for b in params["benchmark"]]}
 
 
 def _size_category(rows: int) -> str:
@@ -166,9 +186,34 @@ def _size_category(rows: int) -> str:
     return "n>1M"
 
 
-def render_card(facts: CardFacts) -> str:
+class CardText(BaseModel):
+    """What only a person can say of the data: given by `curate card --license/--description/--intended-use`, or
+    left as placeholders the card marks."""
+
+    license: str | None = None
+    description: str | None = None
+    intended_use: str | None = None
+
+
+TODO = "**To be written:**"
+
+
+def _relative(path: str, card_dir: Path) -> str:
+    """A path as seen from the card's folder where the file lies within it, else the file's name alone: no
+    machine's absolute path in a card that travels (the hashes beside say which file it is)."""
+    target, folder = Path(path).resolve(), card_dir.resolve()
+    return str(target.relative_to(folder)) if target.is_relative_to(folder) else target.name
+
+
+def render_card(facts: CardFacts, card_dir: Path, text: CardText | None = None) -> str:
+    text = text or CardText()
     curated = facts.curated_exports[-1] if facts.curated_exports else None
+
+    def label(value: str) -> str:
+        return named_label(value, facts.label_names.get(value))
+
     header = {
+        "license": text.license or "unknown",
         "pretty_name": f"{facts.name} (curated)",
         "task_categories": [facts.task],
         "size_categories": [_size_category(facts.rows_out)],
@@ -184,20 +229,37 @@ def render_card(facts: CardFacts) -> str:
             "decisions_undone": sum(d.status != "applied" for d in facts.decisions),
         },
     }
-    lines = ["---", yaml.safe_dump(header, sort_keys=False).rstrip(), "---", ""]
+    lines = ["---", yaml.safe_dump(header, sort_keys=False, allow_unicode=True).rstrip(), "---", ""]
     lines += [
         f"# {md(facts.name)} (curated)",
         "",
-        "This card was written by `curate card` from the curation ledger alone: every number below is counted from",
-        "its versions, decisions, edits and exports.",
+        md(text.description) if text.description else f"{TODO} what the data is (`curate card --description TEXT`).",
         "",
-        "## Source",
+        "## Intended use",
         "",
-        f"- file: {code(facts.source_path)} ({facts.source_format}), sha256 `{facts.source_sha256}`",
+        md(text.intended_use)
+        if text.intended_use
+        else f"{TODO} what the data is for, and not for (`curate card --intended-use TEXT`).",
+        "",
+        "## Licence",
+        "",
+        f"{code(text.license)}."
+        if text.license
+        else f"{TODO} the licence (`curate card --license ID`); `unknown` for now.",
+        "",
+        "## How it was curated",
+        "",
+        "Written by `curate card` from the curation ledger: every number below is counted from its versions,",
+        "decisions, edits and exports.",
+        "",
+        "### Source",
+        "",
+        f"- file: {code(_relative(facts.source_path, card_dir))} ({facts.source_format}), "
+        f"sha256 `{facts.source_sha256}`",
         f"- columns: {', '.join(code(c) for c in facts.columns)}; task: {facts.task}",
         f"- rows: {facts.rows_in} in, {facts.rows_out} in the current version (v{facts.current_version})",
         "",
-        "## Version lineage",
+        "### Version lineage",
         "",
         "| version | parent | rows | made | note |",
         "|---|---|---|---|---|",
@@ -207,42 +269,48 @@ def render_card(facts: CardFacts) -> str:
         lines.append(f"| v{v.version_id} | {parent} | {v.n_rows} | {v.created_at} | {md(v.note)} |")
     lines += [
         "",
-        "## Decisions",
+        "### Decisions",
         "",
         "| # | tool | tool version | decided by | approved | rejected | status | edits |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for d in facts.decisions:
         lines.append(
-            f"| {d.decision_id} | {d.tool} | {d.tool_version} | {md(d.decided_by)} | {d.approved} | {d.rejected} | "
+            f"| {d.decision_id} | {md(d.tool)} | {d.tool_version} | {md(d.decided_by)} | {d.approved} | {d.rejected} | "
             f"{d.status} | {d.edits} |"
         )
     lines += ["", "Edits by issue and action:", "", "| # | tool | issue / action | edits |", "|---|---|---|---|"]
     for d in facts.decisions:
-        lines += [f"| {d.decision_id} | {d.tool} | {md(key)} | {n} |" for key, n in d.edits_by_issue_action.items()]
+        lines += [f"| {d.decision_id} | {md(d.tool)} | {md(key)} | {n} |" for key, n in d.edits_by_issue_action.items()]
     lines += ["", "Parameters of each decision's tool run:", ""]
-    lines += [f"- #{d.decision_id} {d.tool}: {code(json.dumps(d.params, sort_keys=True))}" for d in facts.decisions]
-    lines += ["", "## Contamination", ""]
+    lines += [
+        f"- #{d.decision_id} {md(d.tool)}: {code(json.dumps(_portable(d.params, card_dir), sort_keys=True))}"
+        for d in facts.decisions
+    ]
+    lines += ["", "### Contamination", ""]
     if not facts.contamination:
         lines.append("No benchmark was checked. Whether this data holds benchmark items is not known.")
     for c in facts.contamination:
         lines += [
-            f"- decision #{c.decision_id} ({c.status}): searched {', '.join(code(b) for b in c.benchmarks)} by "
+            f"- decision #{c.decision_id} ({c.status}): searched "
+            f"{', '.join(code(_benchmark(b, card_dir)) for b in c.benchmarks)} by "
             f"{c.layers}. Found {c.found} rows holding benchmark items; removed {c.removed}, kept {c.kept}.",
             f"  Not checked: {'; '.join(c.not_checked)}.",
         ]
-    lines += ["", "## Label changes", ""]
+    lines += ["", "### Label changes", ""]
     if facts.label_changes:
-        lines += ["| from -> to | rows |", "|---|---|"]
-        lines += [f"| {md(k)} | {n} |" for k, n in facts.label_changes.items()]
+        lines += ["| from | to | rows |", "|---|---|---|"]
+        lines += [
+            f"| {code(label(a), cell=True)} | {code(label(b), cell=True)} | {n} |" for a, b, n in facts.label_changes
+        ]
     else:
         lines.append("No label was changed.")
-    lines += ["", "## Synthetic rows", ""]
+    lines += ["", "### Synthetic rows", ""]
     if facts.synthetic_rows:
         lines += ["| generator | rows |", "|---|---|"] + [f"| {md(k)} | {n} |" for k, n in facts.synthetic_rows.items()]
     else:
         lines.append("None: every row comes from the source file.")
-    lines += ["", "## LLM use", ""]
+    lines += ["", "### LLM use", ""]
     lines.append(
         "Synthetic rows were written by: " + ", ".join(code(m) for m in facts.llm_models) + "."
         if facts.llm_models
@@ -254,9 +322,10 @@ def render_card(facts: CardFacts) -> str:
         if facts.judged_findings
         else "No finding carries an LLM judge's verdict."
     )
-    lines += ["", "## The curated file", ""]
+    lines += ["", "### The curated file", ""]
     lines.append(
-        f"v{facts.current_version} was exported to {code(curated.path)}, sha256 `{curated.sha256}` ({curated.at})."
+        f"v{facts.current_version} was exported to {code(_relative(curated.path, card_dir))}, sha256 "
+        f"`{curated.sha256}` ({curated.at})."
         if curated
         else f"v{facts.current_version} has not been exported yet (`curate export`)."
     )

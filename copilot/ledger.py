@@ -50,7 +50,7 @@ from curation_tools.atomic_files import write_text_atomic
 from curation_tools.dataset import Dataset, DataSource, Roles
 from curation_tools.errors import UserInputError
 from curation_tools.io import ROW_ID, SourceTable, detect_format, read_source, write_table
-from curation_tools.label_names import class_names, class_values, naming_columns
+from curation_tools.label_names import class_names, class_values, named_label, naming_columns
 from curation_tools.schema import ActionType, Finding, Proposal
 from curation_tools.write_back import OutputRow, can_write_back, write_back
 
@@ -884,6 +884,35 @@ class Ledger:
             "SELECT finding_id, approve FROM finding_decisions WHERE decision_id=?", (decision_id,)
         ).fetchall()
         return {finding_id: bool(approve) for finding_id, approve in rows}
+
+    def outcomes(self, info: DecisionInfo, names: dict[str, str] | None = None) -> dict[str, str]:
+        """What became of each finding of a decision, as a person reads it: rejected (the row stays), dropped,
+        relabelled to X (by name where `names` has it), kept and listed (an approved flag), not applied (a
+        conflict), or undone."""
+        approvals = self.approvals(info.decision_id)
+        done: dict[str, str] = {}
+        for edit in self.edits_of(info.decision_id):
+            if edit.action == ActionType.drop:
+                done[edit.finding_id] = "dropped"
+            elif edit.action == ActionType.relabel:
+                label = str(edit.new_value)
+                done[edit.finding_id] = f"relabelled to {named_label(label, (names or {}).get(label))}"
+            elif edit.action == ActionType.flag:
+                done[edit.finding_id] = "kept and listed for a person (flagged.jsonl)"
+            elif edit.finding_id not in done:
+                done[edit.finding_id] = {ActionType.add_rows: "added", ActionType.edit_cell: "edited"}[edit.action]
+        conflicts = {c.finding_id: c.reason for c in info.conflicts}
+        outcomes = {}
+        for finding_id, approved in approvals.items():
+            if not approved:
+                outcomes[finding_id] = "rejected: the row stays as it was"
+            elif finding_id in conflicts:
+                outcomes[finding_id] = f"approved, not applied: {conflicts[finding_id]}"
+            else:
+                outcomes[finding_id] = done.get(finding_id, "approved")
+            if info.status == "undone" and approved:
+                outcomes[finding_id] += " (then undone)"
+        return outcomes
 
     def proposal(self, proposal_id: str) -> Proposal:
         row = self._db.execute("SELECT body FROM proposals WHERE proposal_id=?", (proposal_id,)).fetchone()

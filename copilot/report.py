@@ -29,6 +29,7 @@ def curated_name(ledger: Ledger) -> str:
 
 
 FLAGGED = "flagged.jsonl"
+FLAG_OUTCOME = {ActionType.drop: "dropped", ActionType.relabel: "relabelled", ActionType.flag: "listed"}
 
 
 def _flag_records(ledger: Ledger, info: DecisionInfo, flag_edits: list[Edit]) -> list[dict[str, Any]]:
@@ -62,12 +63,17 @@ def write_outputs(
     progress("reading the decisions", 0, steps)
     changes = []
     flags: list[dict[str, Any]] = []
+    flag_outcomes = {"dropped": 0, "relabelled": 0, "listed": 0}
     for info in sorted(ledger.decisions(), key=lambda d: d.decision_id):
         if info.status != "applied":
             continue
         edits = ledger.edits_of(info.decision_id)
         if flag_edits := [edit for edit in edits if edit.action == ActionType.flag]:
             flags += _flag_records(ledger, info, flag_edits)
+        flagged = {f.finding_id for f in ledger.proposal(info.proposal_id).findings if f.action.type == ActionType.flag}
+        for edit in edits:
+            if edit.finding_id in flagged and edit.action != ActionType.edit_cell:  # a relabel's name column: once
+                flag_outcomes[FLAG_OUTCOME[edit.action]] += 1
         for edit in edits:
             changes.append(
                 {
@@ -106,6 +112,7 @@ def write_outputs(
             action: sum(c["action"] == action for c in changes) for action in sorted({c["action"] for c in changes})
         },
         "flagged": len(flags),
+        "approved_flags": {**flag_outcomes, "listed": len(flags)},
         "notes": state.get("notes", []),
         "decided_by": ledger.deciders(),
         "llm_usage": usage,
@@ -130,6 +137,17 @@ def _planned_by(rounds: list[dict[str, Any]]) -> list[str]:
     return ["- planned by: " + "; ".join(f"round {r['round']} {md(r['planner'])}" for r in rounds)]
 
 
+def _flags_line(summary: dict[str, Any]) -> str:
+    """What became of the approved flags: the policy's (or a person's) choice, said where the count is."""
+    became = summary.get("approved_flags") or {"listed": summary["flagged"]}
+    dropped, relabelled, listed = (became.get(k, 0) for k in ("dropped", "relabelled", "listed"))
+    return (
+        f"- approved flags: **{dropped}** dropped, **{relabelled}** relabelled to the suggestion, **{listed}** kept "
+        f"unchanged and listed for a person to look at in `{FLAGGED}` (what an approved flag does is the policy's "
+        f"`flags:` choice, or `curate run --flags`)"
+    )
+
+
 def _report(summary: dict[str, Any], curated: Path) -> str:
     lines = [
         "# Curation run report",
@@ -139,8 +157,7 @@ def _report(summary: dict[str, Any], curated: Path) -> str:
         f"policy {code(summary['policy'])}, seed {summary['seed']}",
         *_planned_by(summary.get("planned_by", [])),
         f"- curated data: `{curated.name}`; every change with its tool, score and decider: `changes.jsonl`",
-        f"- rows approved as flagged (kept unchanged in the curated data, listed for a person to look at): "
-        f"**{summary['flagged']}**, in `{FLAGGED}`",
+        _flags_line(summary),
         "",
         "| round | tool | findings | approved | rejected | edits applied | summary |",
         "|---|---|---|---|---|---|---|",

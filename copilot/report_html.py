@@ -23,16 +23,17 @@ from curation_tools.registry import available_tools
 from curation_tools.schema import ActionType, Finding
 
 TOP = 10
+MAX_BARS = 30  # classes in the balance chart; beyond, the most changed
 THRESHOLDS = {"decontam": "threshold", "dedup": "near_threshold"}  # the parameter a tool's score is cut at
 TAGS = {"mark": "mark", "del": "del", "ins": "ins", "b": "b", "dim": "small"}
 STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:0 20px 60px;color:#222}
 h1{margin-top:28px}h2{border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:36px}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}
-.plots{display:flex;flex-wrap:wrap;gap:16px}.plots svg{width:420px;height:auto}
+.plots{display:flex;flex-wrap:wrap;gap:16px}.plots svg{max-width:100%;height:auto}
 .finding{border:1px solid #ddd;border-radius:6px;padding:8px 12px;margin:10px 0}
 .block{margin:4px 0;white-space:pre-wrap}.title{color:#666;font-size:13px}
-mark{background:#ffe27a}del{background:#fbd0d0}ins{background:#cdf3cd;text-decoration:none}small{color:#777}
+.outcome{font-weight:600;color:#2a5d9f}mark{background:#ffe27a}del{background:#fbd0d0}ins{background:#cdf3cd;text-decoration:none}small{color:#777}
 """
 
 
@@ -51,13 +52,13 @@ def _svg(figure) -> str:
     return svg[svg.index("<svg") :]  # without the XML prolog and doctype
 
 
-def _figure(title: str):
+def _figure(title: str, width: float = 5.2):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(5.2, 3.0))
+    figure, axes = plt.subplots(figsize=(width, 3.0))
     axes.set_title(title, fontsize=11)
     return figure, axes
 
@@ -74,7 +75,7 @@ def _score_plot(tool: str, scores: list[float], threshold: float | None) -> str:
 
 
 def _bars(title: str, counts: dict[str, list[int]], series: list[str], xlabel: str = "") -> str:
-    figure, axes = _figure(title)
+    figure, axes = _figure(title, max(5.2, 0.28 * len(counts) * len(series) ** 0.5))
     names = list(counts)
     shown = [visible(str(name)) for name in names]  # class names are data: no control character in a chart
     width = 0.8 / len(series)
@@ -91,7 +92,8 @@ def _bars(title: str, counts: dict[str, list[int]], series: list[str], xlabel: s
 def _html_blocks(blocks: list[dict[str, Any]]) -> str:
     out = []
     for block in blocks:
-        parts = "".join(
+        joiner = " " if block.get("words") else ""  # a word diff's parts are words: spaced as the page spaces them
+        parts = joiner.join(
             f"<{TAGS[tag]}>{escape(text)}</{TAGS[tag]}>" if tag in TAGS else escape(text)
             for tag, text in block["parts"]
         )
@@ -113,6 +115,7 @@ def report_html(ledger: Ledger, title: str) -> str:
     views = {name: spec.evidence for name, spec in available_tools().items()}
     sections, decisions_rows, plots = [], [], []
     by_tool: dict[str, list[tuple[Finding, bool]]] = {}
+    outcome: dict[str, str] = {}
     added: Counter[str] = Counter()
     thresholds: dict[str, float] = {}
     for info in ledger.decisions():
@@ -120,6 +123,7 @@ def report_html(ledger: Ledger, title: str) -> str:
         approvals = ledger.approvals(info.decision_id)
         decisions_rows.append([info.decision_id, info.tool, info.decided_by, info.approved, info.rejected, info.status])
         by_tool.setdefault(info.tool, []).extend((f, approvals.get(f.finding_id, False)) for f in proposal.findings)
+        outcome.update(ledger.outcomes(info, names))
         if info.status == "applied":
             for edit in ledger.edits_of(info.decision_id):
                 if edit.action == ActionType.add_rows and label and isinstance(edit.new_value, dict):
@@ -143,8 +147,10 @@ def report_html(ledger: Ledger, title: str) -> str:
                 evidence = finding.evidence.model_dump(exclude_none=True)
                 text = texts.get(finding.row_id, "")
                 blocks = evidence_blocks(views.get(tool, "text"), evidence, text, names, texts)
+                became = outcome.get(finding.finding_id, "not decided")
                 cards.append(
                     f'<div class="finding"><b>{escape(finding.row_id)}</b> <small>score {finding.score:.2f}</small> '
+                    f'<span class="outcome">{escape(became)}</span> '
                     f"{escape(finding.message)}{_html_blocks(blocks)}</div>"
                 )
         sections.append(f"<h2>{escape(tool)}</h2><div class='plots'>{''.join(tool_plots)}</div>{''.join(cards)}")
@@ -152,8 +158,14 @@ def report_html(ledger: Ledger, title: str) -> str:
         before = first.labels().astype(str).value_counts()
         after = current.labels().astype(str).value_counts()
         classes = sorted(set(before.index) | set(after.index))
-        shown = {names.get(c, c)[:24]: [int(before.get(c, 0)), int(after.get(c, 0)), added[c]] for c in classes}
-        plots.append(_bars("class balance", shown, ["before", "after", "added rows"]))
+        counts = {c: [int(before.get(c, 0)), int(after.get(c, 0)), added[c]] for c in classes}
+        chart = "class balance"
+        if len(classes) > MAX_BARS:  # 151 classes of bars are unreadable: the ones that changed most
+            changed = sorted(classes, key=lambda c: (-abs(counts[c][1] - counts[c][0]) - counts[c][2], c))
+            classes = sorted(changed[:MAX_BARS])
+            chart = f"class balance: the {MAX_BARS} of {len(counts)} classes that changed most"
+        shown = {names.get(c, c)[:24]: counts[c] for c in classes}
+        plots.append(_bars(chart, shown, ["before", "after", "added rows"]))
     clusters = Counter(f.evidence.duplicate_of for f, ok in by_tool.get("dedup", []) if f.evidence.duplicate_of)
     if clusters:
         sizes = Counter(n + 1 for n in clusters.values())  # the kept row and its copies

@@ -33,7 +33,9 @@ def _table(card: str, header: str) -> list[list[str]]:
 
 def _plain(cell: str) -> str:
     """A cell as the rendered page shows it: the card escapes untrusted text for Markdown (copilot.markdown.md)."""
-    return re.sub(r"\\(.)", r"\1", cell).replace("&gt;", ">").replace("&lt;", "<").replace("&amp;", "&")
+    if cell.startswith("`") and cell.endswith("`"):  # a code span: literal but for its fences and `\|`
+        return cell.strip("`").strip().replace("\\|", "|")
+    return re.sub(r"\\(.)", r"\1", cell)
 
 
 def _check_card(card: str, workspace) -> dict:
@@ -59,7 +61,7 @@ def _check_card(card: str, workspace) -> dict:
         (d, f"{issue} / {action}", n) for d, issue, action, n in by_issue
     )
     relabels = Counter(
-        f"{json.loads(old)} -> {json.loads(new)}"
+        (str(json.loads(old)), str(json.loads(new)))
         for old, new in _sql(
             workspace,
             "SELECT e.old_value, e.new_value FROM edits e JOIN decisions d USING (decision_id) "
@@ -67,7 +69,7 @@ def _check_card(card: str, workspace) -> dict:
         )
     )
     if relabels:
-        assert {r[0]: int(r[1]) for r in _table(card, "| from -> to | rows |")} == dict(relabels)
+        assert {(r[0], r[1]): int(r[2]) for r in _table(card, "| from | to | rows |")} == dict(relabels)
     else:
         assert "No label was changed." in card
     return head_yaml
@@ -127,6 +129,56 @@ def test_untrusted_text_in_the_card_stays_text(cli, tmp_path):
     assert cli("apply", data, findings, "--by", hostile).code == 0
     assert cli("card", data, "--out", tmp_path / "card.md").code == 0
     card = (tmp_path / "card.md").read_text()
-    assert "<img" not in card and "&lt;img" in card and "\\[link\\](http" in card  # no tag, no live link
+    assert not re.search(r"(?<!\\)<img", card) and "\\<img" in card and "\\[link\\](http" in card  # no tag or link
+    assert not re.search(r"&[a-z]+;", card)  # inert without HTML entities
     [row] = _table(card, "| # | tool | tool version |")
     assert len(row) == 8 and row[3] == hostile  # one cell, shown as the text it is
+
+
+def test_the_bundled_runs_card_is_a_hub_card_with_a_licence_and_no_absolute_path(cli, tmp_path):
+    from huggingface_hub import DatasetCard
+
+    out = tmp_path / "runs" / "example"
+    assert cli("run", EXAMPLE, "--benchmark", BENCH, "--policy", "approve-all", "--out", out).code == 0
+    workspace = out / "workspace" / "ledger"
+    assert cli("card", "--workspace", workspace, "--out", out / "README.md").code == 0
+    text = (out / "README.md").read_text()
+    card = DatasetCard(text)
+    assert card.data.license == "unknown" and card.data.pretty_name == "support_tickets.csv (curated)"
+    assert text.count("**To be written:**") == 3  # description, intended use, licence: marked, not invented
+    absolute = [line for line in text.splitlines() if str(tmp_path) in line or str(EXAMPLE.parent) in line]
+    assert not absolute and not re.search(r"&[a-z]+;", text), absolute
+    assert "`curated.csv`" in text  # the export, relative to the card
+    assert text.endswith("\n") and "support\\_tickets" not in text
+
+    flags = ("--license", "cc-by-4.0", "--description", "Banking support tickets.", "--intended-use", "Training.")
+    assert cli("card", "--workspace", workspace, "--out", out / "README.md", *flags).code == 0
+    card = DatasetCard((out / "README.md").read_text())
+    assert (
+        card.data.license == "cc-by-4.0"
+        and "Banking support tickets." in card.text
+        and "To be written" not in card.text
+    )
+
+
+def test_label_changes_are_named_where_a_column_names_coded_labels(cli, tmp_path):
+    import pandas as pd
+
+    frame = pd.read_csv(EXAMPLE)
+    codes = {name: i for i, name in enumerate(sorted(frame["intent"].unique()))}
+    coded = pd.DataFrame(
+        {
+            "ticket_id": frame["ticket_id"],
+            "text": frame["text"],
+            "label": frame["intent"].map(codes),
+            "label_name": frame["intent"],
+        }
+    )
+    data = tmp_path / "coded.csv"
+    coded.to_csv(data, index=False)
+    assert cli("run", data, "--policy", "approve-all", "--out", tmp_path / "run").code == 0
+    assert (
+        cli("card", "--workspace", tmp_path / "run" / "workspace" / "ledger", "--out", tmp_path / "card.md").code == 0
+    )
+    rows = _table((tmp_path / "card.md").read_text(), "| from | to | rows |")
+    assert rows and all(re.fullmatch(r"[a-z_]+ \(\d+\)", cell) for r in rows for cell in r[:2]), rows

@@ -59,7 +59,10 @@ def test_the_report_renders_no_link_image_or_html_from_data(cli, data, tmp_path)
     report = (folder / "report.md").read_text()
     for raw in ("<script>", "![x](", "](http", "[link="):
         assert raw not in report
-    assert md("![x](http://a.invalid/p.png) <b>") == "\\!\\[x\\](http://a.invalid/p.png) &lt;b&gt;"
+    assert md("![x](http://a.invalid/p.png) <b>") == "\\!\\[x\\](http://a.invalid/p.png) \\<b\\>"
+    assert (
+        md("support_tickets.csv _x_ a&amp;b") == "support_tickets.csv \\_x\\_ a\\&amp;b"
+    )  # no entity, no over-escaping
     assert code("a`b") == "`` a`b ``"
 
 

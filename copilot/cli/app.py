@@ -420,15 +420,22 @@ def card(
     out_path: Annotated[
         Path, typer.Option("--out", help="where to write the card (Markdown with a YAML header)")
     ] = Path("README.md"),
+    license: Annotated[
+        str | None, typer.Option("--license", help="the data's licence, as a Hub licence id (e.g. cc-by-4.0)")
+    ] = None,
+    description: Annotated[str | None, typer.Option(help="what the data is, in a sentence or two")] = None,
+    intended_use: Annotated[str | None, typer.Option(help="what the data is for, and not for")] = None,
 ) -> None:
-    """Write a dataset card (Hugging Face style) from the ledger: source and hash, versions, every decision, the
-    contamination checks, label changes, synthetic rows, LLM use and the curated file's hash."""
-    from copilot.card import card_facts, render_card
+    """Write a Hugging Face dataset card from the ledger: source and hash, versions, every decision, the
+    contamination checks, label changes, synthetic rows, LLM use and the curated file's hash. Licence, description
+    and intended use come from the flags, or stay marked placeholders."""
+    from copilot.card import CardText, card_facts, render_card
     from curation_tools.atomic_files import write_text_atomic
 
     ledger = _ledger(data, workspace)
     check_output(out_path, reads=[ledger.source.path], owner=ledger.run_folder())
-    write_text_atomic(out_path, render_card(card_facts(ledger)))
+    text = CardText(license=license, description=description, intended_use=intended_use)
+    write_text_atomic(out_path, render_card(card_facts(ledger), out_path.resolve().parent, text))
     err.print(f"Wrote the dataset card of v{ledger.head()} to {esc(str(out_path))}")
 
 
