@@ -23,6 +23,9 @@ from curation_tools.text import content_key
 class ItemHit(BaseModel):
     benchmark: str
     item: str
+    """the item's id in the benchmark file (its id field), or its 0-based line where it has none"""
+    text: str
+    """the item's text, as the benchmark holds it"""
     rows: list[str]
 
 
@@ -81,16 +84,17 @@ def audit(ledger: Ledger, benchmarks: list[str], ctx: ToolContext) -> AuditRepor
             for row_id, text in data.texts().items()
             if (key := _pair_key(str(row_id), text)) in hits
         ]
-        by_item: dict[tuple[str, str], list[str]] = {}
+        by_item: dict[tuple[str, str, str], list[str]] = {}
         for row_id, finding in found:
-            by_item.setdefault((finding.evidence.benchmark, str(finding.evidence.benchmark_item)), []).append(row_id)
+            e = finding.evidence
+            by_item.setdefault((e.benchmark, str(e.benchmark_item), e.benchmark_text or ""), []).append(row_id)
         audits.append(
             VersionAudit(
                 version_id=info.version_id,
                 n_rows=info.n_rows,
                 note=info.note,
                 contaminated_rows=len(found),
-                items=[ItemHit(benchmark=b, item=i, rows=rows) for (b, i), rows in sorted(by_item.items())],
+                items=[ItemHit(benchmark=b, item=i, text=t, rows=rows) for (b, i, t), rows in sorted(by_item.items())],
             )
         )
     by_version = {a.version_id: a for a in audits}

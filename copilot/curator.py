@@ -5,12 +5,13 @@ undo and export, on the same workspace and ledger the `curate` commands use.
 
     cur = Curator("examples/support_tickets.csv", workspace="runs/nb")
     found = cur.find("dedup")                       # one row per finding, pending
-    cur.apply(approve=found["score"] >= 0.9)        # the rest are rejected; one ledger decision
+    cur.apply(approve=found["score"] >= 0.9)        # the rest of dedup's findings are rejected; one decision
     cur.undo()                                      # or cur.redo(), cur.history(), cur.data, cur.export(path)
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +23,51 @@ from copilot.ledger import Ledger, OperationResult, default_workspace
 from curation_tools.context import ToolContext
 from curation_tools.errors import UserInputError
 from curation_tools.io import load_dataset
+from curation_tools.label_names import named_label
 from curation_tools.registry import available_tools, run_tool
 from curation_tools.roles import RoleOverrides
-from curation_tools.schema import Proposal
+from curation_tools.schema import Finding, Proposal
 
-FINDING_COLUMNS = ["tool", "row_id", "issue", "score", "action", "suggested", "message"]
+FINDING_COLUMNS = [
+    "tool",
+    "row_id",
+    "text",
+    "issue",
+    "score",
+    "action",
+    "given",
+    "suggested",
+    "confidence",
+    "message",
+    "duplicate_of",
+    "kept_text",
+    "benchmark",
+    "benchmark_item",
+    "benchmark_text",
+]
+"""One frame for every tool, as cleanlab's Datalab.get_issues() gives one: the row's text, labels by name (a coded
+label as "name (code)"), the model's confidence in its suggestion, and what a finding points to (the kept row of a
+duplicate, the benchmark item a row copies); a column a finding has nothing for is empty."""
+
+
+@dataclass(frozen=True, repr=False)
+class Outcome:
+    """An apply, undo or redo as a line: the decision, its tool, edits, conflicts and versions. The whole ledger
+    result (every edit) is `.result`."""
+
+    result: OperationResult
+    tool: str
+
+    def __repr__(self) -> str:
+        r = self.result
+        rejected = f", {r.rejected} rejected" if r.rejected else ""
+        return (
+            f"<{r.op} decision #{r.decision_id} ({self.tool}): {len(r.edits)} edits{rejected}, "
+            f"{len(r.conflicts)} conflicts, v{r.version_before} -> v{r.version_after}>"
+        )
+
+    def __getattr__(self, name: str) -> Any:  # decision_id, edits, conflicts, rejected: the ledger result's
+        return getattr(self.result, name)
 
 
 class Curator:
@@ -68,21 +109,38 @@ class Curator:
 
     @property
     def findings(self) -> pd.DataFrame:
-        """Every pending finding (found, not yet applied), indexed by finding id."""
-        rows = [self._row(p.tool, f) for p in self._pending.values() for f in p.findings]
+        """Every pending finding (found, not yet applied), indexed by finding id: see FINDING_COLUMNS."""
+        data = self.ledger.dataset()
+        texts = data.texts().to_dict() if data.roles.text else {}
+        names = self.ledger.label_names()
+        rows = [self._row(p.tool, f, texts, names) for p in self._pending.values() for f in p.findings]
         return pd.DataFrame(rows, columns=["finding_id", *FINDING_COLUMNS]).set_index("finding_id")
 
     @staticmethod
-    def _row(tool: str, finding) -> dict[str, Any]:
+    def _row(tool: str, finding: Finding, texts: dict[str, str], names: dict[str, str]) -> dict[str, Any]:
+        e, action = finding.evidence, finding.action
+
+        def named(label: Any) -> str | None:
+            return None if label is None else named_label(label, names.get(str(label)))
+
+        suggested = action.new_label if action.new_label is not None else e.suggested_label
         return {
             "finding_id": finding.finding_id,
             "tool": tool,
             "row_id": finding.row_id,
+            "text": texts.get(finding.row_id),
             "issue": finding.issue,
             "score": finding.score,
-            "action": finding.action.type.value,
-            "suggested": finding.action.new_label if finding.action.new_label is not None else finding.action.new_value,
+            "action": action.type.value,
+            "given": named(e.given_label),
+            "suggested": named(suggested) if suggested is not None else action.new_value,
+            "confidence": e.suggested_confidence,
             "message": finding.message,
+            "duplicate_of": e.duplicate_of,
+            "kept_text": e.kept_text,
+            "benchmark": e.benchmark,
+            "benchmark_item": e.benchmark_item,
+            "benchmark_text": e.benchmark_text,
         }
 
     # ---- finding --------------------------------------------------------------------------------------------
@@ -107,41 +165,51 @@ class Curator:
     # ---- deciding -------------------------------------------------------------------------------------------
     def apply(
         self, approve: pd.Series | list[str] | None = None, *, by: str = "notebook", reason: str = ""
-    ) -> list[OperationResult]:
-        """Decide every pending finding and apply each tool's proposal as one ledger decision. `approve`: a boolean
-        Series over `findings` (a mask, e.g. `found["score"] >= 0.9`), or finding ids; None approves all. What is
-        not approved is recorded as rejected."""
-        pending = self.findings
+    ) -> list[Outcome]:
+        """Decide pending findings and apply each tool's proposal as one ledger decision. `approve`: a boolean
+        Series (a mask, e.g. `found["score"] >= 0.9` over one tool's `find`), or finding ids; None approves every
+        pending finding. Only the tools the mask or ids come from are decided, whole: their findings not approved
+        are recorded as rejected; other tools' findings stay pending."""
+        pending = set(self._pending_ids())
         if approve is None:
-            chosen = set(pending.index)
+            chosen, covered = pending, pending
         elif isinstance(approve, pd.Series) and approve.dtype == bool:
-            unknown = set(approve.index) - set(pending.index)
-            if unknown:
+            covered = set(approve.index)
+            if unknown := covered - pending:
                 raise UserInputError(f"The mask names {len(unknown)} finding id(s) that are not pending.")
             chosen = set(approve.index[approve.to_numpy()])
         else:
-            chosen = set(approve)
-            if unknown := chosen - set(pending.index):
+            chosen = covered = set(approve)
+            if unknown := chosen - pending:
                 raise UserInputError(f"Not pending: {', '.join(sorted(unknown)[:5])}.")
         results = []
         for proposal in list(self._pending.values()):
+            if not covered & {f.finding_id for f in proposal.findings}:
+                continue  # another tool's findings: not what this mask or list is about
             decided = {
                 f.finding_id: FindingDecision(
                     finding_id=f.finding_id, approve=f.finding_id in chosen, decided_by=by, reason=reason
                 )
                 for f in proposal.findings
             }
-            results.append(
-                self.ledger.apply(proposal, Decision(proposal_id=proposal.proposal_id, findings=decided, reason=reason))
-            )
+            decision = Decision(proposal_id=proposal.proposal_id, findings=decided, reason=reason)
+            results.append(Outcome(self.ledger.apply(proposal, decision), proposal.tool))
             del self._pending[proposal.proposal_id]
         return results
 
-    def undo(self, decision_id: int | None = None, *, by: str = "notebook") -> OperationResult:
-        return self.ledger.undo(decision_id, by=by)
+    def _pending_ids(self) -> list[str]:
+        return [f.finding_id for p in self._pending.values() for f in p.findings]
 
-    def redo(self, decision_id: int | None = None, *, by: str = "notebook") -> OperationResult:
-        return self.ledger.redo(decision_id, by=by)
+    def undo(self, decision_id: int | None = None, *, by: str = "notebook") -> Outcome:
+        result = self.ledger.undo(decision_id, by=by)
+        return Outcome(result, self._tool(result.decision_id))
+
+    def redo(self, decision_id: int | None = None, *, by: str = "notebook") -> Outcome:
+        result = self.ledger.redo(decision_id, by=by)
+        return Outcome(result, self._tool(result.decision_id))
+
+    def _tool(self, decision_id: int) -> str:
+        return next(d.tool for d in self.ledger.decisions() if d.decision_id == decision_id)
 
     def export(self, path: str | Path, version: int | None = None) -> Path:
         """Write the current (or a chosen) version; the extension picks the format."""

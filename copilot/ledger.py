@@ -158,6 +158,9 @@ class VersionDiff(BaseModel):
     removed: list[str]
     added: list[str]
     changed: list[CellChange]
+    texts: dict[str, str] = Field(
+        default_factory=dict, description="each listed row's text (removed: as it was; added and changed: as it is)"
+    )
 
 
 class RowEvent(BaseModel):
@@ -181,6 +184,7 @@ class RowHistory(BaseModel):
     row_id: str
     present: bool
     current: dict[str, Any] | None
+    text: str | None = Field(None, description="the row's text: as it is now, or as it was when it was removed")
     events: list[RowEvent]
     label_names: dict[str, str] = Field(
         default_factory=dict, description="the label column's classes (as text) -> names, where a column names them"
@@ -942,7 +946,18 @@ class Ledger:
         removed = [r for r in a.index if r not in b.index]
         added = [r for r in b.index if r not in a.index]
         changed = self._changed_cells(a, b, a.index.intersection(b.index, sort=False))
-        return VersionDiff(version_a=version_a, version_b=version_b, removed=removed, added=added, changed=changed)
+        texts = {**self._texts(a, removed), **self._texts(b, added + [c.row_id for c in changed])}
+        return VersionDiff(
+            version_a=version_a, version_b=version_b, removed=removed, added=added, changed=changed, texts=texts
+        )
+
+    def _texts(self, frame: pd.DataFrame, rows: list[str]) -> dict[str, str]:
+        """These rows' texts in a version's frame ({} without a text column)."""
+        if not self.roles.text or not rows:
+            return {}
+        picked = frame.loc[list(dict.fromkeys(rows))].drop(columns=list(INTERNAL)).rename_axis(ROW_ID)
+        data = Dataset(frame=picked, roles=self.roles, source=self.source, ids_generated=self.ids_generated)
+        return {str(k): v for k, v in data.texts().items()}
 
     def explain(self, row_id: str) -> RowHistory:
         """Everything that happened to one row: each edit, who decided, why, with the tool's evidence."""
@@ -984,10 +999,17 @@ class Ledger:
         current = None
         if present:
             current = {c: jsonable(v) for c, v in frame.loc[str(row_id)].items() if c not in INTERNAL}
+        text = self._texts(frame, [str(row_id)]).get(str(row_id)) if present else None
+        removed = [e for e in events if e.action == ActionType.drop.value and isinstance(e.old_value, dict)]
+        if text is None and removed:  # as it was when it was removed
+            record = pd.DataFrame([removed[-1].old_value]).set_index(ROW_COL, drop=False)
+            text = self._texts(record.assign(**{ORD_COL: 0.0}), [str(row_id)]).get(str(row_id))
         names = {}
         if self.roles.label and any(e.column == self.roles.label for e in events):  # the input's and the current
             names = {**self.label_names(1), **self.label_names()}
-        return RowHistory(row_id=str(row_id), present=present, current=current, events=events, label_names=names)
+        return RowHistory(
+            row_id=str(row_id), present=present, current=current, text=text, events=events, label_names=names
+        )
 
     def label_names(self, version_id: int | None = None) -> dict[str, str]:
         """class (as text) -> its name in a version (default: current), where a column names the label one-to-one

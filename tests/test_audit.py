@@ -46,7 +46,7 @@ def test_the_leaks_are_found_in_version_1_and_not_in_the_curated_version(cli, tm
 
     result = cli("audit", "--workspace", workspace, "--benchmark", BENCH, "--json", tmp_path / "audit.json")
     assert result.code == 0 and "v1" in result.stdout and "0 row(s) of v" in result.stderr
-    assert "eval-1 (L002)" in result.stdout.replace("\n", "")  # which item, in which row
+    assert "item eval-1 “What exchange rates do you offer?” in row(s) L002" in result.stdout  # item, text, row
     saved = json.loads((tmp_path / "audit.json").read_text())
     assert {row for hit in saved["versions"][0]["items"] for row in hit["rows"]} == held
 
@@ -79,3 +79,14 @@ def test_audit_needs_a_benchmark_and_a_workspace(cli, tmp_path):
     assert result.code != 0 and "not a curate workspace" in result.stderr
     result = cli("audit", "--workspace", tmp_path / "nowhere")
     assert result.code == 2 and "--benchmark" in result.stderr
+
+
+def test_a_benchmark_item_is_named_by_the_files_own_id_field(tmp_path):
+    from curation_tools.benchmark_files import load_benchmark
+
+    rows = [{"qid": f"Q-{i}", "n": i % 2, "question": f"what is item {i}?"} for i in range(4)]
+    path = tmp_path / "bench.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert load_benchmark(f"{path}:question").ids == ["Q-0", "Q-1", "Q-2", "Q-3"]
+    (tmp_path / "plain.jsonl").write_text("".join(json.dumps({"question": r["question"]}) + "\n" for r in rows))
+    assert load_benchmark(f"{tmp_path / 'plain.jsonl'}:question").ids == ["0", "1", "2", "3"]  # no id: the line

@@ -33,6 +33,8 @@ def test_the_readme_example_runs_and_the_ledger_holds_what_it_did(tmp_path, monk
     curated = pd.read_csv(tmp_path / "runs" / "notebook.curated.csv")
     assert len(curated) == ledger.n_rows() == 512 - decisions[0].approved
     assert f"{len(curated)} rows now" in printed
+    assert all(word in printed for word in ("text", "given", "suggested", "confidence", "duplicate_of"))
+    assert "exchange_rate" in printed  # labels by name, rows by their text
     assert [e.version_id for e in ledger.exports()] == [ledger.head()]
 
 
@@ -49,3 +51,27 @@ def test_masks_must_be_over_pending_findings(tmp_path, monkeypatch):
         cur.find("dedupe")
     [result] = cur.apply(approve=list(dups.index[:2]))
     assert len(result.edits) == 2 and result.rejected == len(dups) - 2 and cur.findings.empty
+
+
+def test_findings_carry_text_names_and_evidence_and_a_mask_decides_only_its_tool(tmp_path, monkeypatch):
+    from copilot import Curator
+
+    monkeypatch.setenv("CURATE_CACHE_DIR", str(tmp_path / "cache"))
+    frame = pd.read_csv(Path(__file__).parents[1] / "examples" / "support_tickets.csv")
+    codes = {name: i for i, name in enumerate(sorted(frame["intent"].unique()))}
+    frame = frame.assign(label=frame["intent"].map(codes)).rename(columns={"intent": "label_name"})
+    data = tmp_path / "coded.csv"
+    frame.to_csv(data, index=False)
+    cur = Curator(data, label="label", workspace=tmp_path / "ws")
+    labels = cur.find("label-errors")
+    dups = cur.find("dedup")
+    relabel = labels[labels["action"] == "relabel"].iloc[0]
+    assert relabel["text"] == frame.set_index("ticket_id").at[relabel["row_id"], "text"]
+    assert relabel["given"].endswith(")") and " (" in relabel["suggested"] and 0 < relabel["confidence"] <= 1
+    copy = dups[dups["issue"] == "exact_duplicate"].iloc[0]
+    assert copy["duplicate_of"] and copy["kept_text"]
+    [outcome] = cur.apply(approve=dups["score"] >= 0.95)
+    assert outcome.tool == "dedup" and set(cur.findings["tool"]) == {"label-errors"}  # labels still pending
+    shown = repr(outcome)
+    assert shown.startswith("<apply decision #1 (dedup): ") and len(shown) < 120
+    assert repr(cur.undo()).startswith("<undo decision #1 (dedup)")

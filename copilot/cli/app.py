@@ -6,6 +6,7 @@ import difflib
 import errno
 import json
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,7 +14,6 @@ import click
 import typer
 from rich.markup import escape as esc
 from rich.panel import Panel
-from rich.table import Table
 
 from copilot import __version__
 from copilot.cli.chat import chat as chat_command
@@ -249,15 +249,19 @@ def diff(
         f"v{result.version_a} -> v{result.version_b}: {len(result.removed)} removed, "
         f"{len(result.added)} added, {len(result.changed)} cells changed"
     )
+
+    def text(row: str) -> str:
+        return f"  “{esc(_snippet(result.texts[row]))}”" if row in result.texts else ""
+
     for row in result.removed[:limit]:
-        out.print(f"  [red]- {esc(row)}[/]")
+        out.print(f"  [red]- {esc(row)}[/]{text(row)}")
     _more(len(result.removed), limit, "removed rows")
     for row in result.added[:limit]:
-        out.print(f"  [green]+ {esc(row)}[/]")
+        out.print(f"  [green]+ {esc(row)}[/]{text(row)}")
     _more(len(result.added), limit, "added rows")
     for change in result.changed[:limit]:
         cell = f"{change.column}: {change.old!r} -> {change.new!r}"
-        out.print(f"  [yellow]~ {esc(change.row_id)}[/] {esc(cell)}")
+        out.print(f"  [yellow]~ {esc(change.row_id)}[/] {esc(cell)}{text(change.row_id)}")
     _more(len(result.changed), limit, "changed cells")
 
 
@@ -280,6 +284,8 @@ def explain(
         return
     state = "present in the current version" if history.present else "not in the current version"
     out.print(f"row {esc(history.row_id)}: {state}")
+    if history.text is not None:
+        out.print(f"  text{'' if history.present else ' (when it was removed)'}: “{esc(_snippet(history.text, 200))}”")
     if not history.events:
         out.print("  no decision has touched this row")
 
@@ -294,6 +300,26 @@ def explain(
         out.print(f"     decided by {esc(e.decided_by)} at {e.decided_at}" + (f": {esc(e.reason)}" if e.reason else ""))
         if e.message:
             out.print(f"     {esc(e.message)}")
+        for line in _evidence_lines(e.evidence, shown):
+            out.print(f"     {esc(line)}")
+
+
+def _evidence_lines(evidence: dict[str, Any], shown: Callable[[Any], str]) -> list[str]:
+    """What a finding points to, in words: the kept row of a duplicate, the benchmark item a row copies."""
+    lines = []
+    if evidence.get("duplicate_of") is not None:
+        kept = f": “{_snippet(evidence['kept_text'], 200)}”" if evidence.get("kept_text") else ""
+        lines.append(f"kept row {evidence['duplicate_of']}{kept}")
+    if evidence.get("benchmark") is not None:
+        item = f"{evidence['benchmark']} item {evidence.get('benchmark_item')}"
+        text = f": “{_snippet(evidence['benchmark_text'], 200)}”" if evidence.get("benchmark_text") else ""
+        lines.append(f"benchmark {item}{text}")
+    if evidence.get("suggested_label") is not None and evidence.get("suggested_confidence") is not None:
+        lines.append(
+            f"the models: {shown(evidence['suggested_label'])} at {evidence['suggested_confidence']:.0%}, "
+            f"given {shown(evidence.get('given_label'))}"
+        )
+    return lines
 
 
 @app.command()
@@ -339,6 +365,13 @@ def export(
 
 
 AUDIT_ITEMS_SHOWN = 5
+SNIPPET = 60
+
+
+def _snippet(text: str, limit: int = SNIPPET) -> str:
+    """A text on one line, cut at `limit` characters."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 @app.command()
@@ -382,27 +415,24 @@ def audit(
             workspace=ledger.root,
         )
         report = run_audit(ledger, benchmark, ctx)
-    table = Table(title=f"benchmark items per version ({esc(', '.join(benchmark))})")
-    for column in ("version", "rows", "note", "rows holding items", "items"):
-        table.add_column(column)
+    out.print(f"[bold]benchmark items per version[/] ({esc(', '.join(benchmark))})")
     for v in report.versions:
-        current = " (current)" if v.version_id == report.current_version else ""
-        named = ", ".join(f"{h.item} ({', '.join(h.rows)})" for h in v.items[:AUDIT_ITEMS_SHOWN])
-        more = f" and {len(v.items) - AUDIT_ITEMS_SHOWN} more" if len(v.items) > AUDIT_ITEMS_SHOWN else ""
-        table.add_row(
-            f"v{v.version_id}{current}", str(v.n_rows), esc(v.note), str(v.contaminated_rows), esc(named + more)
-        )
-    out.print(table)
+        name = f"v{v.version_id}" + (" (current)" if v.version_id == report.current_version else "")
+        out.print(f"  {name:<14}{v.n_rows:>9,} rows  {esc(v.note)}: {v.contaminated_rows} row(s) hold items")
+        for h in v.items[:AUDIT_ITEMS_SHOWN]:
+            out.print(f"      item {esc(h.item)} “{esc(_snippet(h.text))}” in row(s) {esc(', '.join(h.rows))}")
+        if len(v.items) > AUDIT_ITEMS_SHOWN:
+            out.print(f"      and {len(v.items) - AUDIT_ITEMS_SHOWN} more item(s) (--json lists every one)")
     if json_out:
         json_out.write_text(report.model_dump_json(indent=2))
         err.print(f"Every version's items and rows: {esc(str(json_out))}")
     if report.exports:
-        files = Table(title="exported files")
-        for column in ("file", "sha256", "version", "rows holding items"):
-            files.add_column(column)
+        out.print("[bold]exported files[/]")
         for e in report.exports:
-            files.add_row(esc(e.export.path), e.export.sha256[:12], f"v{e.export.version_id}", str(e.contaminated_rows))
-        out.print(files)
+            out.print(
+                f"  {esc(e.export.path)}  sha256 {e.export.sha256[:12]}  v{e.export.version_id}: "
+                f"{e.contaminated_rows} row(s) hold items"
+            )
     target = out_path or ledger.root / "audit_findings.jsonl"
     write_findings(report.proposal, ledger.dataset(), target)
     n = len(report.proposal.findings)

@@ -31,7 +31,7 @@ _SIGNATURES: list[tuple[str, set[str]]] = [
     ("mmlu", {"question", "choices"}),
     ("gsm8k", {"question", "answer"}),
 ]
-_ID_COLUMNS = ("task_id", "id", "idx", "question_id")
+_ID_COLUMNS = ("task_id", "id", "question_id", "qid", "uid", "guid", "item_id", "example_id", "sample_id", "idx")
 
 
 class BenchmarkItems(BaseModel):
@@ -111,7 +111,10 @@ def load_benchmark(spec: str) -> BenchmarkItems:
             f"{path}: the field(s) {', '.join(columns)} hold no text in any of its {len(texts)} item(s), so nothing "
             f"could be searched for. Name the fields that hold the items: --benchmark {path}:FIELD[,FIELD]."
         )
-    id_column = next((c for c in _ID_COLUMNS if c in frame.columns and frame[c].is_unique), None)
+    named = [c for c in _ID_COLUMNS if c in frame.columns] + [
+        c for c in map(str, frame.columns) if c.lower().endswith(("_id", "id")) and c not in _ID_COLUMNS
+    ]  # an item is named by its id wherever the file has one, else by its line (0-based)
+    id_column = next((c for c in named if frame[c].notna().all() and frame[c].astype(str).is_unique), None)
     ids = frame[id_column].astype(str).tolist() if id_column else [str(i) for i in range(len(frame))]
     digest = hashlib.blake2b(digest_size=16)
     for text in texts:
