@@ -82,11 +82,12 @@ class Curator:
         label: str | None = None,
         id: str | None = None,
         features: list[str] | None = None,
+        sep: str | None = None,
         workspace: str | Path | None = None,
         settings: Settings | None = None,
     ) -> None:
         overrides = RoleOverrides(id=id, text=[text] if isinstance(text, str) else text, label=label, features=features)
-        self.source, self.role_notes = load_dataset(data, overrides)
+        self.source, self.role_notes = load_dataset(data, overrides, sep)
         self.settings = settings or Settings()
         self.ledger = Ledger.open_or_create(
             Path(workspace) if workspace else default_workspace(Path(data)), self.source

@@ -1058,10 +1058,10 @@ class Ledger:
         copy = self.root / self.source_copy if self.source_copy else None
         if copy is not None:
             check_recorded(copy, self.source.sha256, "the workspace's copy of the input")
-            return read_source(copy)
+            return read_source(copy, self.source.sep)
         original = Path(self.source.path)
         if original.is_file() and hashlib.sha256(original.read_bytes()).hexdigest() == self.source.sha256:
-            return read_source(original)
+            return read_source(original, self.source.sep)
         return None
 
     def _output_rows(self, version_id: int) -> list[OutputRow]:

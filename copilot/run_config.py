@@ -14,6 +14,7 @@ class RunConfig(BaseModel):
     format_version: int = formats.RUN
     data: str
     roles: RoleOverrides = Field(default_factory=RoleOverrides)
+    sep: str | None = Field(None, description="a CSV's field separator given by --sep (None: sniffed)")
     benchmarks: list[str] = Field(default_factory=list)
     goal: str = ""
     recipe: Recipe = Field(default_factory=Recipe)

@@ -101,7 +101,7 @@ class Session:
                 load_benchmark(spec)
             check_steps(config.recipe, config.benchmarks)
             check_planner(config.planner)
-            data, _ = load_dataset(config.data, config.roles)
+            data, _ = load_dataset(config.data, config.roles, config.sep)
             session = cls(out_dir, config, settings)
             Ledger.open_or_create(session.workspace / "ledger", data)
             session._save_config()

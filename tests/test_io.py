@@ -12,6 +12,8 @@ from curation_tools.errors import UserInputError
 from curation_tools.io import load_dataset, write_table
 from curation_tools.roles import RoleOverrides
 
+from .conftest import EXAMPLE
+
 
 def write(path, text: str | bytes):
     path.write_bytes(text if isinstance(text, bytes) else text.encode())
@@ -175,3 +177,49 @@ def test_gz_that_is_not_gzip(tmp_path):
     good = tmp_path / "ok.jsonl.gz"
     good.write_bytes(gzip.compress(b'{"text": "a b c", "label": 1}\n{"text": "d e", "label": 2}\n'))
     assert len(load_dataset(good)[0]) == 2
+
+
+def _semicolon_sheet(path, rows=40):
+    """A spreadsheet's CSV in a `;` locale: BOM, CRLF, decimal commas, commas inside the text."""
+    texts = pd.read_csv(EXAMPLE)["text"].str.replace(";", " ").head(rows).tolist()
+    lines = ["id;text;amount;label"] + [
+        f"r{i};{t.replace(chr(34), '')}, right?;{i},5;{'pin' if i % 2 else 'card'}" for i, t in enumerate(texts)
+    ]
+    return write(path, b"\xef\xbb\xbf" + "\r\n".join(lines).encode() + b"\r\n")
+
+
+def test_a_semicolon_csv_with_a_bom_profiles_as_its_real_columns(tmp_path):
+    data, _ = load_dataset(_semicolon_sheet(tmp_path / "sheet.csv"))
+    assert list(data.frame.columns) == ["id", "text", "amount", "label"]
+    assert data.source.sep == ";" and data.roles.label == "label"
+    assert data.frame["amount"].tolist()[:3] == [0.5, 1.5, 2.5]  # decimal commas read as numbers
+    assert data.frame.loc["r1", "text"].endswith(", right?")
+
+
+def test_a_semicolon_csv_exports_with_its_separator_bom_and_line_ends(cli, tmp_path):
+    path = _semicolon_sheet(tmp_path / "sheet.csv")
+    findings = tmp_path / "f.jsonl"
+    copy = path.read_bytes().split(b"\r\n")[2].replace(b"r1;", b"r99;", 1) + b"\r\n"  # row r1 again
+    original = path.read_bytes()
+    write(path, original + copy)
+    assert cli("tools", "dedup", path, "--out", findings).code == 0
+    assert cli("apply", path, findings).code == 0
+    assert cli("export", path, "--out", tmp_path / "out.csv").code == 0
+    out = (tmp_path / "out.csv").read_bytes()
+    assert out == original  # the copy dropped; every other byte as written
+
+
+def test_sep_overrides_the_sniffed_separator_and_a_wrong_one_says_which_to_pass(cli, tmp_path):
+    path = _semicolon_sheet(tmp_path / "sheet.csv")
+    forced = cli("tools", "profile", path, "--sep", ",")
+    assert forced.code == 2 and "pass --sep ';'" in forced.stderr
+    assert cli("tools", "profile", path, "--sep", "semicolon").code == 0
+    assert "give one of" in cli("tools", "profile", path, "--sep", "::").stderr
+
+
+def test_label_flag_suggests_label_like_columns(cli, tmp_path):
+    path = write(
+        tmp_path / "d.jsonl", "".join(json.dumps({"text": f"t {i}", "label": i % 3}) + "\n" for i in range(30))
+    )
+    result = cli("tools", "profile", path, "--label", "intent")
+    assert result.code == 2 and "look like a label: 'label'" in result.stderr and "'text'" not in result.stderr

@@ -288,3 +288,31 @@ def test_findings_name_coded_labels_by_their_names(ctx):
     for f in findings:
         assert f.message.startswith(("labelled 'positive' (1)", "labelled 'negative' (0)")), f.message
         assert {f.evidence.given_label_name, f.evidence.suggested_label_name} == {"positive", "negative"}
+
+
+def test_missing_labels_are_never_a_class_and_scan_counts_them(cli, ctx, tmp_path):
+    frame = pd.read_csv(EXAMPLE)
+    frame.loc[frame.index % 9 == 0, "intent"] = ""
+    path = tmp_path / "gaps.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({"text": t, "label": lab}) + "\n" for t, lab in zip(frame["text"], frame["intent"], strict=True)
+        )
+    )
+    from curation_tools.io import load_dataset
+
+    data, _ = load_dataset(path)
+    found = run(data, LabelErrorParams(), ctx).proposal.findings
+    blank = {f.row_id for f in found if f.evidence.given_label == "" or f.action.new_label == ""}
+    assert found and not blank
+    scan = cli("scan", path)
+    assert f"unlabelled: {int((frame['intent'] == '').sum())} rows" in scan.stdout
+
+
+def test_a_label_column_of_names_and_numbers_is_refused_not_relabelled(ctx, tmp_path):
+    frame = pd.read_csv(EXAMPLE)
+    codes = {name: i for i, name in enumerate(sorted(frame["intent"].unique()))}
+    mixed = [name if i % 10 == 0 else codes[name] for i, name in enumerate(frame["intent"])]
+    data = make(pd.DataFrame({"text": frame["text"], "label": mixed}))
+    with pytest.raises(UserInputError, match="mixes names and numbers"):
+        run(data, LabelErrorParams(), ctx)

@@ -18,7 +18,16 @@ from rich.panel import Panel
 from copilot import __version__
 from copilot.cli.chat import chat as chat_command
 from copilot.cli.console import err, fail, out
-from copilot.cli.data_options import FeaturesOpt, IdOpt, LabelOpt, SplitOpt, TextOpt, WorkspaceOpt, load_from_flags
+from copilot.cli.data_options import (
+    FeaturesOpt,
+    IdOpt,
+    LabelOpt,
+    SepOpt,
+    SplitOpt,
+    TextOpt,
+    WorkspaceOpt,
+    load_from_flags,
+)
 from copilot.cli.evaluate import eval_app
 from copilot.cli.llm import llm_app
 from copilot.cli.run import run as run_command
@@ -60,6 +69,7 @@ def scan(
     label: LabelOpt = None,
     features: FeaturesOpt = None,
     split: SplitOpt = None,
+    sep: SepOpt = None,
     out_dir: Annotated[
         Path | None, typer.Option("--out", help="folder for profile.json and one findings file per tool")
     ] = None,
@@ -69,7 +79,7 @@ def scan(
     ] = None,
 ) -> None:
     """Profile a dataset and run every applicable tool with default settings. Changes nothing."""
-    values = dict(data=data, id=id, text=text, label=label, features=features, split=split)
+    values = dict(data=data, id=id, text=text, label=label, features=features, split=split, sep=sep)
     dataset = load_from_flags(values)
     settings = Settings()
     if out_dir:
@@ -120,6 +130,13 @@ def _report_lines(report: dict) -> list[str]:
         lines.append(
             f"  labels: {labels['n_classes']} classes, imbalance {labels['imbalance_ratio']:.1f}x (largest: {largest})"
         )
+        if labels.get("unlabelled"):
+            lines.append(f"  unlabelled: {labels['unlabelled']} rows (no label; no tool learns from or proposes one)")
+        if mixed := labels.get("mixed_kinds"):
+            lines.append(
+                f"  mixed labels: {mixed['names']} rows named, {mixed['numbers']} numbered: two encodings? "
+                "label-errors will not run until they are one"
+            )
     if length := report.get("text_length"):
         lines.append(
             f"  text: mean {length['chars_mean']:.0f} chars (median {length['chars_median']:.0f}, "
@@ -179,11 +196,12 @@ def apply(
     label: LabelOpt = None,
     features: FeaturesOpt = None,
     split: SplitOpt = None,
+    sep: SepOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """Approve a findings file (all rows, or --only / --reject some) and apply it as a new version."""
     dataset = load_from_flags(
-        dict(data=data, id=id, text=text, label=label, features=features, split=split), quiet=True
+        dict(data=data, id=id, text=text, label=label, features=features, split=split, sep=sep), quiet=True
     )
     ledger = Ledger.open_or_create(workspace or default_workspace(data), dataset)
     proposal = read_findings(findings, dataset)

@@ -13,9 +13,11 @@ from copilot.cli.data_options import (
     GoalOpt,
     IdOpt,
     LabelOpt,
+    SepOpt,
     SplitOpt,
     TextOpt,
     overrides_from,
+    separator,
 )
 from copilot.policy import load_policy
 from curation_tools.errors import UserInputError
@@ -28,6 +30,7 @@ def chat(
     label: LabelOpt = None,
     features: FeaturesOpt = None,
     split: SplitOpt = None,
+    sep: SepOpt = None,
     benchmark: BenchmarkOpt = None,
     goal: GoalOpt = "",
     planner: Annotated[str, typer.Option(help="heuristic (offline) or llm")] = "heuristic",
@@ -49,6 +52,7 @@ def chat(
         config = RunConfig(
             data=str(data.resolve()),
             roles=overrides_from(dict(id=id, text=text, label=label, features=features, split=split)),
+            sep=separator(sep),
             benchmarks=[benchmark_spec_absolute(b) for b in benchmark or []],
             goal=goal,
             policy=load_policy("review"),

@@ -24,6 +24,7 @@ HELP = {
     "label": "label column (default: inferred; 'none' if there is no label)",
     "features": "feature columns for tabular data, comma-separated (default: inferred)",
     "split": "column holding train/test split names (default: inferred)",
+    "sep": "a CSV's field separator: , ; | or tab (default: sniffed from the first lines)",
 }
 
 ENGINE_HELP = (
@@ -57,6 +58,7 @@ TextOpt = Annotated[str | None, typer.Option("--text", help=HELP["text"])]
 LabelOpt = Annotated[str | None, typer.Option("--label", help=HELP["label"])]
 FeaturesOpt = Annotated[str | None, typer.Option("--features", help=HELP["features"])]
 SplitOpt = Annotated[str | None, typer.Option("--split", help=HELP["split"])]
+SepOpt = Annotated[str | None, typer.Option("--sep", help=HELP["sep"])]
 BenchmarkOpt = Annotated[
     list[str] | None, typer.Option("--benchmark", help="benchmark file PATH[:FIELDS|PRESET] (repeatable)")
 ]
@@ -82,11 +84,23 @@ def overrides_from(values: dict[str, Any]) -> RoleOverrides:
     )
 
 
+SEPARATOR_NAMES = {"tab": "\t", "\\t": "\t", "\t": "\t", ",": ",", ";": ";", "|": "|", "comma": ",", "semicolon": ";"}
+
+
+def separator(value: str | None) -> str | None:
+    """--sep as the character it names (tab, \\t, ',', ';', '|'), or None to sniff it."""
+    if value is None:
+        return None
+    if value.lower() not in SEPARATOR_NAMES:
+        raise UserInputError(f"--sep {value!r}: give one of , ; | or tab.")
+    return SEPARATOR_NAMES[value.lower()]
+
+
 def load_from_flags(values: dict[str, Any], quiet: bool = False) -> Dataset:
     """Load the data file named by `values['data']`, printing how column roles were decided."""
     from curation_tools.io import load_dataset
 
-    data, notes = load_dataset(values["data"], overrides_from(values))
+    data, notes = load_dataset(values["data"], overrides_from(values), separator(values.get("sep")))
     if not quiet:
         err.print(f"[bold]{escape(data.source.path)}[/]: {len(data)} rows. Column roles:")
         for note in notes:

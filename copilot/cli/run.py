@@ -17,9 +17,11 @@ from copilot.cli.data_options import (
     GoalOpt,
     IdOpt,
     LabelOpt,
+    SepOpt,
     SplitOpt,
     TextOpt,
     overrides_from,
+    separator,
     with_engine,
 )
 from copilot.config import Settings
@@ -63,6 +65,7 @@ def run(
     label: LabelOpt = None,
     features: FeaturesOpt = None,
     split: SplitOpt = None,
+    sep: SepOpt = None,
     benchmark: BenchmarkOpt = None,
     goal: GoalOpt = "",
     recipe: Annotated[Path | None, typer.Option(help="recipe YAML: 'plan: auto' or an ordered 'steps:' list")] = None,
@@ -109,6 +112,7 @@ def run(
         config = RunConfig(
             data=str(data.resolve()),
             roles=overrides_from(dict(id=id, text=text, label=label, features=features, split=split)),
+            sep=separator(sep),
             benchmarks=[benchmark_spec_absolute(b) for b in benchmark or []],
             goal=goal,
             recipe=load_recipe(recipe),

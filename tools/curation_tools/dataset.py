@@ -33,6 +33,7 @@ class DataSource(BaseModel):
     format: str  # csv | tsv | jsonl | parquet
     compressed: bool = False
     sha256: str = ""
+    sep: str | None = None  # a CSV/TSV's field separator as read (given, or sniffed)
 
 
 def _render_value(value: Any) -> str:

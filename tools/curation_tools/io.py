@@ -75,6 +75,7 @@ class CsvCells:
     cells: pd.DataFrame
     """every cell's text as written ("" for an empty field), columns named exactly as the header"""
     line_end: str
+    sep: str = ","
 
 
 @dataclass
@@ -94,6 +95,26 @@ def _csv_rows(path: Path, reader: Any) -> Iterator[list[str]]:
         ) from None
 
 
+SEPARATORS = (",", ";", "\t", "|")
+SNIFF_LINES = 50
+
+
+def sniff_separator(text: str) -> str:
+    """The field separator of a delimited text: of `,` `;` tab `|`, the one that splits the header and the first
+    lines into the same number of fields, more than one (the most fields wins; ',' on a tie). A spreadsheet's CSV in
+    many locales is `;`-separated with decimal commas: read with ',' it is one column, or ragged."""
+    sample = "\n".join(text.splitlines()[:SNIFF_LINES])
+    best, best_fields = ",", 1
+    for sep in SEPARATORS:
+        try:
+            counts = {len(row) for row in csv.reader(io.StringIO(sample), delimiter=sep) if row}
+        except csv.Error:
+            continue
+        if len(counts) == 1 and (fields := counts.pop()) > best_fields:
+            best, best_fields = sep, fields
+    return best
+
+
 def _read_csv(path: Path, text: str, sep: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(typed frame, cell texts). Numbers, booleans and empties are typed for the tools; the texts keep
     '00501', '1.50', 'TRUE' and 20-digit integers as written, for ids and for writing the file back."""
@@ -109,10 +130,12 @@ def _read_csv(path: Path, text: str, sep: str) -> tuple[pd.DataFrame, pd.DataFra
             continue
         n_rows += 1
         if len(fields) != len(header):
+            other = next((s for s in SEPARATORS if s != sep and s in "".join(header)), None)
+            hint = f" If the file's fields are separated by {other!r}, pass --sep {other!r}." if other else ""
             raise UserInputError(
                 f"{path}: line {reader.line_num} has {len(fields)} fields but the header has "
-                f"{len(header)} ({', '.join(header)}). A field likely contains an unquoted "
-                f"{'comma' if sep == ',' else 'separator'} or a stray quote; quote that field or fix the row."
+                f"{len(header)} ({', '.join(header)}), reading {sep!r} as the separator. A field likely contains "
+                f"an unquoted separator or a stray quote; quote that field or fix the row.{hint}"
             )
     if header is None:
         raise UserInputError(f"{path}: the file is empty. Point curate at a file with a header and rows.")
@@ -126,7 +149,8 @@ def _read_csv(path: Path, text: str, sep: str) -> tuple[pd.DataFrame, pd.DataFra
         )
     options = {"sep": sep, "names": header, "header": 0, "keep_default_na": False}
     cells = pd.read_csv(io.StringIO(text), dtype=str, **options)
-    typed = pd.read_csv(io.StringIO(text), na_values=[""], **options)
+    decimal = "," if sep == ";" else "."  # ';' between fields: the locales that write 1,5 for one and a half
+    typed = pd.read_csv(io.StringIO(text), na_values=[""], decimal=decimal, **options)
     for column in typed.columns:
         untypable = typed[column].dtype == object  # 20-digit integers, mixed values
         zero_padded = typed[column].dtype.kind in "iu" and cells[column].str.match(r"[+-]?0\d").any()  # 007, 00501
@@ -163,8 +187,9 @@ def _read_jsonl(path: Path, text: str) -> tuple[pd.DataFrame, JsonLines]:
     return pd.DataFrame.from_records(records), JsonLines(lines=lines, records=records, line_end=_line_end(text))
 
 
-def read_source(path: Path) -> SourceTable:
-    """Read a table, validating it row by row so errors can name the line."""
+def read_source(path: Path, sep: str | None = None) -> SourceTable:
+    """Read a table, validating it row by row so errors can name the line. A CSV's separator is `sep`, else
+    sniffed (`sniff_separator`); a TSV's is a tab."""
     path = Path(path)
     if not path.exists():
         raise UserInputError(f"{path}: no such file (resolved from {Path.cwd()}). Check the path and its spelling.")
@@ -199,8 +224,10 @@ def read_source(path: Path) -> SourceTable:
     if fmt == "jsonl":
         frame, lines = _read_jsonl(path, text)
         return SourceTable(frame, source, lines, bom)
-    frame, cells = _read_csv(path, text, "," if fmt == "csv" else "\t")
-    return SourceTable(frame, source, CsvCells(cells, _line_end(text)), bom)
+    sep = sep or (sniff_separator(text) if fmt == "csv" else "\t")
+    frame, cells = _read_csv(path, text, sep)
+    source = source.model_copy(update={"sep": sep})
+    return SourceTable(frame, source, CsvCells(cells, _line_end(text), sep), bom)
 
 
 def _line_end(text: str) -> str:
@@ -240,9 +267,11 @@ def assign_row_ids(frame: pd.DataFrame, id_col: str | None, path: str) -> pd.Dat
     return frame.set_axis(ids, axis=0)
 
 
-def load_dataset(path: str | Path, overrides: RoleOverrides | None = None) -> tuple[Dataset, list[str]]:
+def load_dataset(
+    path: str | Path, overrides: RoleOverrides | None = None, sep: str | None = None
+) -> tuple[Dataset, list[str]]:
     """Read a data file, infer column roles and assign row ids. Returns the dataset and role notes."""
-    table = read_source(Path(path))
+    table = read_source(Path(path), sep)
     frame, source = table.frame, table.source
     frame.columns = [str(c) for c in frame.columns]
     if isinstance(table.raw, CsvCells):  # CSV ids as written: '007' is not '7'; '1', '1.0' and '01' are three ids

@@ -31,7 +31,7 @@ from curation_tools import __version__
 from curation_tools.context import LabelQuestion, ToolContext
 from curation_tools.dataset import Dataset
 from curation_tools.errors import UserInputError
-from curation_tools.label_names import class_names, plain
+from curation_tools.label_names import class_names, missing_labels, mixed_kinds, plain
 from curation_tools.label_views import Views, build_views, regression_predictions
 from curation_tools.schema import (
     Action,
@@ -130,6 +130,24 @@ def _check_classes(labels: pd.Series, folds: int, column: str) -> None:
         )
 
 
+def _check_kinds(labels: pd.Series, column: str) -> None:
+    """A column of names and numbers ("alarm" and 2) holds two encodings, not one set of classes: learning from it
+    would propose relabelling "alarm" to 2."""
+    mixed = mixed_kinds(labels)
+    if mixed is None:
+        return
+    numbers, names = mixed
+
+    def shown(counts: dict[str, int]) -> str:
+        return ", ".join(f"'{k}' ({v})" for k, v in list(counts.items())[:4]) + (", ..." if len(counts) > 4 else "")
+
+    raise UserInputError(
+        f"The label column '{column}' mixes names and numbers: {sum(names.values())} rows are named ({shown(names)}) "
+        f"and {sum(numbers.values())} are numbered ({shown(numbers)}). These look like two encodings of the labels; "
+        f"map one onto the other (or pass --label COLUMN for a column that uses one) before checking labels."
+    )
+
+
 def _neighbour_evidence(view: Views, row: int, row_ids: list[str], labels: list, k: int = 5) -> list[Neighbour]:
     idx, sim = view.neighbours
     return [
@@ -171,7 +189,8 @@ def view_weights(views: dict[str, Views], y: np.ndarray) -> dict[str, float]:
 def ensemble_probabilities(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -> Ensemble:
     """The classification pipeline up to the probabilities (public so benchmarks can score every row)."""
     labels = data.labels()
-    keep = labels.notna().to_numpy()
+    keep = (~missing_labels(labels)).to_numpy()  # unlabelled rows: neither learnt from nor a class to propose
+    _check_kinds(labels, data.roles.label or "")
     _check_classes(labels[keep], params.folds, data.roles.label or "")
     classes = sorted(labels[keep].unique(), key=str)
     index = {c: i for i, c in enumerate(classes)}

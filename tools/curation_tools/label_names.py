@@ -61,3 +61,39 @@ def class_names(frame: pd.DataFrame, label: str, exclude: list[str]) -> dict[str
     """The label's names from the first column (not in `exclude`, e.g. the text) that names it; {} if none."""
     found = naming_columns(frame, label, [c for c in frame.columns if c not in exclude])
     return next(iter(found.values()), {})
+
+
+def missing_labels(labels: pd.Series) -> pd.Series:
+    """Rows with no label: null, or text that is empty or only spaces (a JSONL `"label": ""`). Never a class: a
+    tool neither learns from them nor proposes them as a label."""
+    blank = labels.map(lambda v: isinstance(v, str) and not v.strip())
+    return labels.isna() | blank.astype(bool)
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    text = str(value).strip()
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return bool(text)
+
+
+def mixed_kinds(labels: pd.Series) -> tuple[dict[str, int], dict[str, int]] | None:
+    """(numbers, names) with their row counts, largest first, when a label column holds both ("alarm" and 2: two
+    encodings of one label, not classes of one), else None. Multi-label lists are not checked."""
+    present = labels[~missing_labels(labels)]
+    if present.map(lambda v: isinstance(v, list | tuple) or hasattr(v, "tolist")).any():
+        return None
+    numeric = present.map(_is_number).astype(bool)
+    if numeric.all() or not numeric.any():
+        return None
+
+    def counts(values: pd.Series) -> dict[str, int]:
+        return {str(k): int(v) for k, v in values.map(str).value_counts().items()}
+
+    return counts(present[numeric]), counts(present[~numeric])

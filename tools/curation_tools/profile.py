@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from curation_tools import __version__
 from curation_tools.context import ToolContext
 from curation_tools.dataset import Dataset, Roles
+from curation_tools.label_names import missing_labels, mixed_kinds
 from curation_tools.schema import Proposal, ToolResult, ToolSpec
 from curation_tools.text import content_key
 
@@ -46,7 +47,10 @@ class LabelProfile(BaseModel):
     counts: dict[str, int] = Field(description="largest classes first (top_labels of them)")
     smallest: dict[str, int]
     imbalance_ratio: float = Field(description="largest class count / smallest class count")
-    unlabelled: int
+    unlabelled: int = Field(description="rows with no label: null, or empty text")
+    mixed_kinds: dict[str, int] | None = Field(
+        None, description="rows labelled with numbers and with names, where the column holds both"
+    )
 
 
 class DuplicateProfile(BaseModel):
@@ -132,7 +136,9 @@ def _lengths(texts: pd.Series) -> LengthStats:
 
 def _labels(labels: pd.Series, top: int) -> LabelProfile:
     multi = bool(labels.dropna().map(lambda v: isinstance(v, list | tuple) or hasattr(v, "tolist")).any())
-    present = labels.dropna()
+    missing = missing_labels(labels)
+    present = labels[~missing]
+    mixed = mixed_kinds(labels)
     keys = present.explode().map(str) if multi else present.map(_label_key)
     counts = keys.value_counts()
     return LabelProfile(
@@ -141,7 +147,8 @@ def _labels(labels: pd.Series, top: int) -> LabelProfile:
         counts={str(k): int(v) for k, v in counts.head(top).items()},
         smallest={str(k): int(v) for k, v in counts.tail(min(5, len(counts))).items()},
         imbalance_ratio=float(counts.max() / counts.min()) if len(counts) else 0.0,
-        unlabelled=int(labels.isna().sum()),
+        unlabelled=int(missing.sum()),
+        mixed_kinds={"numbers": sum(mixed[0].values()), "names": sum(mixed[1].values())} if mixed else None,
     )
 
 

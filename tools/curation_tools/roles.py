@@ -57,12 +57,30 @@ class RoleOverrides(BaseModel):
     split: str | None = None
 
 
+def _label_like(frame: pd.DataFrame) -> list[str]:
+    """Columns that could be a label: named like one first, then any with few distinct values (2 to half the rows,
+    at most 1,000) that is not long text."""
+    lower = _lower_map(frame, set())
+    named = [c for lc, c in lower.items() if lc in LABEL_NAMES or any(n in lc for n in LABEL_NAMES)]
+    few = []
+    for column in map(str, frame.columns):
+        values = _hashable(frame[column])
+        distinct = values.nunique(dropna=True)
+        long_text = _is_stringy(values) and values.dropna().astype(str).str.len().mean() > 40
+        if 2 <= distinct <= min(1_000, max(2, len(frame) // 2)) and not long_text and column not in named:
+            few.append(column)
+    return named + few
+
+
 def _check_column(frame: pd.DataFrame, name: str, flag: str) -> str:
     if name in frame.columns:
         return name
     columns = [str(c) for c in frame.columns]
     close = difflib.get_close_matches(name, columns, n=1)
     hint = f" Did you mean '{close[0]}'?" if close else ""
+    if flag == "label" and (candidates := _label_like(frame)):  # a label-like column, not a similar spelling
+        shown = " or ".join(f"'{c}'" for c in candidates[:3])
+        hint = f" Columns that look like a label: {shown}."
     raise UserInputError(
         f"--{flag} names a column '{name}' that is not in the data (columns: {', '.join(columns)}).{hint}"
     )

@@ -177,7 +177,8 @@ def write_back(source: SourceTable, rows: list[OutputRow], path: Path, fmt: str,
         elif fmt == "jsonl":
             tmp.write_bytes(encode_text(_jsonl(source.raw, rows), compressed, source.bom))
         else:
-            text = _csv(source.raw, source.frame, rows, "," if fmt == "csv" else "\t")
+            same = fmt == source.source.format  # CSV -> TSV, or back, takes the new format's separator
+            text = _csv(source.raw, source.frame, rows, source.raw.sep if same else ("," if fmt == "csv" else "\t"))
             tmp.write_bytes(encode_text(text, compressed, source.bom))
 
 
