@@ -88,7 +88,9 @@ def test_approved_flags_are_listed_beside_the_curated_file(flagging_run):
     assert all(f["tool"] == "label-errors" and f["message"] and f["suggested_label"] for f in flagged)
     summary = json.loads((flagging_run / "summary.json").read_text())
     assert summary["flagged"] == len(flagged)
-    assert f"**{len(flagged)}**, in `flagged.jsonl`" in (flagging_run / "report.md").read_text()
+    report = (flagging_run / "report.md").read_text()
+    assert f"**{len(flagged)}** kept unchanged and listed for a person to look at in `flagged.jsonl`" in report
+    assert summary["approved_flags"]["listed"] == len(flagged)
 
 
 @pytest.mark.parametrize("flags", ["drop", "relabel"])

@@ -14,12 +14,10 @@ from textual.widgets import Static
 from copilot.chat_commands import HELP
 
 KEYS = """Keys
- Main     r  review pending          h  history
-          c  cancel running tool     ?  help          ctrl+q  quit
-          type a command in the box below and press enter (the box has
-          the focus: typing there never acts as these keys); escape
-          leaves the box, so the single keys act again
-          pageup/pagedown  scroll the conversation
+ Main     r  review pending          h  history       ?  help
+          c  cancel running tool     ctrl+q  quit     pgup/pgdn  scroll
+          typing goes to the command box (enter runs it), never to these
+          keys; escape leaves the box, so the single keys act again
  Review   a  approve all             x  reject all    (both ask first)
           space  toggle row          l  change label (pick a class)
           s  approve above a score   o  sort (score / row id)

@@ -78,8 +78,8 @@ def _check_column(frame: pd.DataFrame, name: str, flag: str) -> str:
     columns = [str(c) for c in frame.columns]
     close = difflib.get_close_matches(name, columns, n=1)
     hint = f" Did you mean '{close[0]}'?" if close else ""
-    if flag == "label" and (candidates := _label_like(frame)):  # a label-like column, not a similar spelling
-        shown = " or ".join(f"'{c}'" for c in candidates[:3])
+    if flag == "label" and (candidates := _label_like(frame)) and not (close and close[0] in candidates):
+        shown = " or ".join(f"'{c}'" for c in candidates[:3])  # a label-like column, not a similar spelling
         hint = f" Columns that look like a label: {shown}."
     raise UserInputError(
         f"--{flag} names a column '{name}' that is not in the data (columns: {', '.join(columns)}).{hint}"
