@@ -149,7 +149,7 @@ def text_part(shared: Path, seed: int) -> None:
 def llm_part(shared: Path, seed: int, classes: int, show: int = 20) -> None:
     """The same CLINC150 setup with the configured endpoint's model as the generator (no planted rows, so
     outputs cannot be sorted into good and bad: filter counts, accuracy and LLM usage are reported)."""
-    from copilot.config import Settings
+    from copilot.core.config import Settings
     from copilot.llm.client import LLMClient
     from copilot.llm.judge import LLMTextGenerator
 

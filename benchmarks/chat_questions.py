@@ -14,8 +14,8 @@ import re
 import time
 from pathlib import Path
 
-from copilot.chat_commands import ChatCommands
-from copilot.session import Session
+from copilot.api.chat_commands import ChatCommands
+from copilot.run.session import Session
 
 
 def first_set(session: Session) -> list[tuple[str, list[str]]]:

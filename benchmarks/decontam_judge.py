@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from decontam import CACHE, dataset, metrics
 from decontam_corpus import STRETCH, benchmark_paths, build
 
-from copilot.config import Settings
+from copilot.core.config import Settings
 from copilot.llm.client import LLMClient
 from copilot.llm.judge import LLMContaminationJudge
 from curation_tools.benchmark_files import load_benchmark

@@ -150,7 +150,7 @@ def _quality(result, path: Path, data) -> None:
 
 
 def _cache() -> Path:
-    from copilot.config import Settings
+    from copilot.core.config import Settings
 
     return Settings().cache_dir
 
@@ -206,10 +206,10 @@ def _datasketch(texts: list[str]) -> str:
 def run(path: Path, out: Path, engine: str) -> None:
     """`curate run --policy approve-all` through the Session API in this process, so every progress event (the
     ones events.jsonl keeps and the ones it does not) is timed."""
-    from copilot.config import Settings
-    from copilot.policy import load_policy
-    from copilot.run_config import RunConfig
-    from copilot.session import Session
+    from copilot.core.config import Settings
+    from copilot.review.policy import load_policy
+    from copilot.run.run_config import RunConfig
+    from copilot.run.session import Session
 
     settings = Settings()
     settings.engine = engine  # type: ignore[assignment]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from copilot.decisions import Decision
+from copilot.core.decisions import Decision
 from copilot.ledger import Ledger
 from curation_tools.io import load_dataset
 from curation_tools.schema import Action, Finding, Proposal

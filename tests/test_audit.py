@@ -24,7 +24,7 @@ def _audit(cli, workspace, findings):
 
 
 def test_the_leaks_are_found_in_version_1_and_not_in_the_curated_version(cli, tmp_path):
-    from copilot.audit import audit
+    from copilot.outputs.audit import audit
     from curation_tools.context import ToolContext
 
     workspace = _run(cli, tmp_path / "run", "--benchmark", BENCH)
@@ -66,7 +66,7 @@ def test_a_benchmark_that_appeared_later_is_proposed_for_dropping_and_applied(cl
     ledger = Ledger(workspace)
     assert ledger.head() == before + 1 and not set(TRUTH["leaks"]) & set(ledger.dataset().frame.index)
 
-    from copilot.audit import audit
+    from copilot.outputs.audit import audit
     from curation_tools.context import ToolContext
 
     report = audit(ledger, [BENCH], ToolContext(cache_dir=tmp_path / "cache"))

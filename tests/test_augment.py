@@ -99,7 +99,7 @@ def test_offline_text_says_so_and_adds_nothing(tmp_path, ctx):
 def test_tabular_smote_rows_with_provenance_applied_through_the_ledger(tmp_path, ctx):
     from sklearn.datasets import load_wine
 
-    from copilot.decisions import Decision
+    from copilot.core.decisions import Decision
     from copilot.ledger import Ledger
 
     wine = load_wine(as_frame=True).frame
@@ -136,7 +136,7 @@ def test_bad_parameters_are_rejected(bad):
 
 
 def test_llm_generator_over_http(tmp_path, ctx):
-    from copilot.config import Settings
+    from copilot.core.config import Settings
     from copilot.llm.client import LLMClient
     from copilot.llm.fake_server import FakeOpenAIServer
     from copilot.llm.judge import LLMTextGenerator

@@ -32,7 +32,7 @@ def _table(card: str, header: str) -> list[list[str]]:
 
 
 def _plain(cell: str) -> str:
-    """A cell as the rendered page shows it: the card escapes untrusted text for Markdown (copilot.markdown.md)."""
+    """A cell as the rendered page shows it: the card escapes untrusted text for Markdown (copilot.core.markdown.md)."""
     if cell.startswith("`") and cell.endswith("`"):  # a code span: literal but for its fences and `\|`
         return cell.strip("`").strip().replace("\\|", "|")
     return re.sub(r"\\(.)", r"\1", cell)

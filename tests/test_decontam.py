@@ -209,7 +209,7 @@ def test_the_llm_judge_asks_both_ways_after_its_probes_and_a_model_that_does_not
     that reads agrees with itself and acts. One that answers the same word whatever it reads contradicts itself;
     one that always says "clean" (as the local 0.5B did) agrees with itself but fails the probes and is not asked
     about rows. Either way the pair keeps its offline score."""
-    from copilot.config import Settings
+    from copilot.core.config import Settings
     from copilot.llm.client import LLMClient
     from copilot.llm.fake_server import FakeOpenAIServer
     from copilot.llm.judge import LLMContaminationJudge

@@ -8,7 +8,7 @@ import random
 import numpy as np
 import pytest
 
-from copilot.config import Settings
+from copilot.core.config import Settings
 from copilot.llm.embeddings import OpenAIEmbedder
 from copilot.llm.fake_server import FakeOpenAIServer
 from curation_tools.embed import CachedEmbedder, EmbeddingCache, MiniLMEmbedder, make_embedder

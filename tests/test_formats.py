@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from copilot import formats
+from copilot.core import formats
 
 from .conftest import EXAMPLE
 

@@ -8,12 +8,12 @@ import threading
 import pytest
 from langgraph.runtime import Runtime
 
-from copilot import graph
 from copilot.agents.heuristic import HeuristicPlanner
-from copilot.config import Settings
-from copilot.graph import RunContext
+from copilot.core.config import Settings
 from copilot.ledger import Ledger
-from copilot.policy import load_policy
+from copilot.review.policy import load_policy
+from copilot.run import graph
+from copilot.run.graph import RunContext
 from curation_tools.io import load_dataset
 
 from .conftest import EXAMPLE

@@ -9,11 +9,11 @@ import json
 import pytest
 
 from copilot.cli.run import _show
-from copilot.events import make_event
-from copilot.markdown import code, md
-from copilot.policy import load_policy
-from copilot.run_config import RunConfig
-from copilot.session import Session
+from copilot.core.markdown import code, md
+from copilot.review.policy import load_policy
+from copilot.run.events import make_event
+from copilot.run.run_config import RunConfig
+from copilot.run.session import Session
 from curation_tools.roles import RoleOverrides
 
 from .hostile import HOSTILE, LABEL_COLUMN, hostile_csv

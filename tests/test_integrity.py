@@ -24,10 +24,10 @@ from pathlib import Path
 
 import pytest
 
-from copilot.config import Settings
+from copilot.core.config import Settings
 from copilot.llm.client import LLMCallFailed, LLMClient
 from copilot.llm.fake_server import FakeOpenAIServer, FakeReply, TricklingServer
-from copilot.session import Session
+from copilot.run.session import Session
 from curation_tools.errors import UserInputError
 
 from .conftest import EXAMPLE
@@ -373,7 +373,7 @@ def test_a_disk_that_fills_up_mid_run_stops_only_the_embedding_cache(tmp_path):
 # ---- 7: control characters ------------------------------------------------------------------------------------
 def test_control_characters_never_reach_the_terminal_or_a_report(cli, tmp_path, monkeypatch, capsys):
     from copilot.cli.run import _show
-    from copilot.events import make_event
+    from copilot.run.events import make_event
 
     monkeypatch.chdir(tmp_path)
     clear, title = "\x1b[2J", "\x1b]0;owned\x07"

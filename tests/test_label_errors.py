@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.datasets import load_wine
 
-from copilot.config import Settings
+from copilot.core.config import Settings
 from copilot.llm.client import LLMClient
 from copilot.llm.fake_server import FakeOpenAIServer
 from copilot.llm.judge import LLMLabelJudge

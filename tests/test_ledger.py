@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from copilot.decisions import Decision, FindingDecision
+from copilot.core.decisions import Decision, FindingDecision
 from copilot.ledger import Ledger
 from curation_tools.errors import UserInputError
 from curation_tools.io import load_dataset, write_table

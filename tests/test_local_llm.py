@@ -122,7 +122,7 @@ def test_the_real_local_model_serves_json_answers(tmp_path, stop):
     model = _real_model()
     from pydantic import BaseModel
 
-    from copilot.config import Settings
+    from copilot.core.config import Settings
     from copilot.llm.client import LLMClient
 
     server, port = _start_server(model, tmp_path / "cache", 2048)
@@ -183,7 +183,7 @@ def test_a_run_planned_by_the_real_model_meets_the_heuristic_targets(local_endpo
 
 @pytest.mark.slow
 def test_the_real_model_judges_a_label_step_only_after_passing_its_probes(local_endpoint, tmp_path):
-    from copilot.config import Settings
+    from copilot.core.config import Settings
     from copilot.llm.client import LLMClient
     from copilot.llm.judge import LLMLabelJudge
     from curation_tools.context import ToolContext
@@ -220,8 +220,8 @@ def test_the_real_model_judges_a_label_step_only_after_passing_its_probes(local_
 
 @pytest.mark.slow
 def test_the_real_model_answers_a_chat_question_from_the_session(local_endpoint, tmp_path, monkeypatch):
-    from copilot.chat_commands import ChatCommands
-    from copilot.session import Session
+    from copilot.api.chat_commands import ChatCommands
+    from copilot.run.session import Session
 
     from .test_run import BENCH, EXAMPLE, _curate
 

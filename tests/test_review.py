@@ -9,9 +9,9 @@ import shutil
 import pandas as pd
 import pytest
 
-from copilot.policy import load_policy
-from copilot.run_config import RunConfig
-from copilot.session import Session
+from copilot.review.policy import load_policy
+from copilot.run.run_config import RunConfig
+from copilot.run.session import Session
 from curation_tools.errors import UserInputError
 from curation_tools.text import natural_key
 
@@ -284,7 +284,7 @@ def test_diff_says_how_many_lines_it_left_out(cli, tmp_path):
 
 
 def test_the_plan_panel_shows_a_cancelled_step_as_cancelled(tmp_path):
-    from copilot.events import make_event
+    from copilot.run.events import make_event
     from copilot.tui.app import CurateApp
 
     data = tmp_path / "tickets.csv"
@@ -416,7 +416,7 @@ def test_a_review_sheet_is_filled_in_a_spreadsheet_and_resumes_the_run(cli, tmp_
 def test_review_sheet_cells_never_run_as_spreadsheet_formulas(tmp_path):
     import csv
 
-    from copilot.review_sheet import write_review_csv
+    from copilot.review.sheet import write_review_csv
 
     item = {
         "finding_id": "f1",

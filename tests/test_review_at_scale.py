@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 from textual import events
 
-from copilot.policy import load_policy
-from copilot.recipe import Recipe, RecipeStep
-from copilot.run_config import RunConfig
-from copilot.session import Session
+from copilot.agents.recipe import Recipe, RecipeStep
+from copilot.review.policy import load_policy
+from copilot.run.run_config import RunConfig
+from copilot.run.session import Session
 
 from .conftest import shared_file
 from .test_review import until

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from copilot.review_page import page_data, script_json, write_review_html
+from copilot.review.page import page_data, script_json, write_review_html
 
 from .conftest import EXAMPLE, REPO
 

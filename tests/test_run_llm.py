@@ -227,7 +227,7 @@ def test_a_step_that_fails_on_the_data_is_replaced_and_resume_does_not_fail(cli,
 def test_a_local_endpoint_gets_a_patient_timeout_and_no_retry_storm(monkeypatch):
     """A CPU model on localhost reads a long prompt for minutes: 60 s and 4 retries made every call time out and
     the server kept computing the abandoned requests. Local endpoints get 900 s and one retry by default."""
-    from copilot.config import Settings
+    from copilot.core.config import Settings
     from copilot.llm.client import LLMClient
 
     for url, timeout, retries in [
@@ -274,7 +274,7 @@ def test_the_planner_prompt_is_short_enough_for_a_cpu_model():
     catalogue gives each parameter in a few words (type, bounds, default, description), not its JSON schema."""
     from copilot.agents.llm_planner import _context_summary, _tool_catalogue
     from copilot.agents.plan import PlanningContext, plannable_tools
-    from copilot.prompts import load_prompt
+    from copilot.core.prompts import load_prompt
     from curation_tools.io import load_dataset
     from curation_tools.profile import profile_dataset
 
@@ -297,7 +297,7 @@ def test_a_local_server_gets_each_answers_schema_and_one_that_refuses_it_gets_pl
     again without it, and for the rest of the run."""
     from pydantic import BaseModel
 
-    from copilot.config import Settings
+    from copilot.core.config import Settings
     from copilot.llm.client import LLMClient
 
     class Answer(BaseModel):

@@ -60,7 +60,7 @@ def test_the_embedder_gets_the_budget(tmp_path):
 
 
 def test_a_rounds_parallel_steps_split_the_cores():
-    from copilot.graph import dispatch
+    from copilot.run.graph import dispatch
 
     sends = dispatch({"plan": [{"tool": "dedup"}, {"tool": "decontam"}], "round": 0})
     assert {s.arg["parallel"] for s in sends} == {2}

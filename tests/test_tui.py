@@ -16,9 +16,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from copilot.policy import load_policy
-from copilot.run_config import RunConfig
-from copilot.session import Session
+from copilot.review.policy import load_policy
+from copilot.run.run_config import RunConfig
+from copilot.run.session import Session
 
 from .conftest import EXAMPLE
 
@@ -165,7 +165,7 @@ def test_a_whole_session_review_apply_undo_export(tmp_path, size, suffix):
 
 
 def test_offline_commands_say_what_needs_an_llm(tmp_path):
-    from copilot.chat_commands import ChatCommands
+    from copilot.api.chat_commands import ChatCommands
 
     session = _session(tmp_path)
     coordinator = ChatCommands(session)
@@ -271,7 +271,7 @@ def test_help_screen_lists_the_keys(tmp_path, size, suffix):
 def test_free_questions_go_to_the_llm(tmp_path, monkeypatch):
     import json as jsonlib
 
-    from copilot.chat_commands import ChatCommands
+    from copilot.api.chat_commands import ChatCommands
     from copilot.llm.fake_server import FakeOpenAIServer, ScriptedChat
 
     script = ScriptedChat([jsonlib.dumps({"reply": "Row T0028's label disagrees with its 5 nearest neighbours."})])

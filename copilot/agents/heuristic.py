@@ -4,8 +4,8 @@ then finish), a recipe's fixed steps, and the all-tools baseline."""
 from __future__ import annotations
 
 from copilot.agents.plan import Plan, Planner, PlanningContext, PlanStep, applicable_tools, data_hint
+from copilot.agents.recipe import RecipeStep
 from copilot.agents.registry import PlannerDeps
-from copilot.recipe import RecipeStep
 from curation_tools.registry import available_tools
 from curation_tools.schema import PlanHint
 

@@ -22,8 +22,8 @@ from copilot.agents.plan import (
     validate_plan,
 )
 from copilot.agents.registry import PlannerDeps
+from copilot.core.prompts import load_prompt
 from copilot.llm.client import InvalidLLMOutput, LLMClient
-from copilot.prompts import load_prompt
 from curation_tools.registry import available_tools
 
 

@@ -32,11 +32,11 @@ from copilot.cli.evaluate import eval_app
 from copilot.cli.llm import llm_app
 from copilot.cli.run import run as run_command
 from copilot.cli.tools import run_with_progress, tools_group
-from copilot.config import Settings
-from copilot.decisions import Decision, FindingDecision
-from copilot.findings_file import read_findings, write_findings
+from copilot.core.config import Settings
+from copilot.core.decisions import Decision, FindingDecision
+from copilot.core.findings_file import read_findings, write_findings
+from copilot.core.output_paths import check_output, check_output_folder
 from copilot.ledger import Ledger, OperationResult, default_workspace
-from copilot.output_paths import check_output, check_output_folder
 from curation_tools.benchmark_files import parse_spec
 from curation_tools.errors import UserInputError
 from curation_tools.registry import available_tools
@@ -414,8 +414,8 @@ def audit(
 ) -> None:
     """Check every version in the ledger, and every file exported from it, against a benchmark that appeared later;
     propose dropping the rows that hold its items from the current version. Changes nothing."""
-    from copilot.audit import audit as run_audit
     from copilot.cli.console import progress_bars
+    from copilot.outputs.audit import audit as run_audit
     from curation_tools.context import ToolContext
 
     ledger = _ledger(data, workspace)
@@ -477,7 +477,7 @@ def card(
     """Write a Hugging Face dataset card from the ledger: source and hash, versions, every decision, the
     contamination checks, label changes, synthetic rows, LLM use and the curated file's hash. Licence, description
     and intended use come from the flags, or stay marked placeholders."""
-    from copilot.card import CardText, card_facts, render_card
+    from copilot.outputs.card import CardText, card_facts, render_card
     from curation_tools.atomic_files import write_text_atomic
 
     ledger = _ledger(data, workspace)
@@ -495,7 +495,7 @@ def report(
     ] = None,
 ) -> None:
     """Rebuild report.html, the visual report of what changed and why, for a run or a workspace."""
-    from copilot.report_html import write_report_html
+    from copilot.outputs.report_html import write_report_html
 
     root = folder / "workspace" / "ledger" if (folder / "workspace" / "ledger").is_dir() else folder
     ledger = Ledger(root)
@@ -531,9 +531,9 @@ def review(
     """Write review sheets of a waiting run's findings: review.html (open it in a browser, decide, export
     decisions.json) and review.csv (fill in `decision` and `new_label`); then
     `curate run --resume DIR --decisions decisions.json` (or the filled-in .csv)."""
-    from copilot.review_page import page_data, write_review_html
-    from copilot.review_sheet import write_review_csv
-    from copilot.session import Session  # lazy: LangGraph
+    from copilot.review.page import page_data, write_review_html
+    from copilot.review.sheet import write_review_csv
+    from copilot.run.session import Session  # lazy: LangGraph
 
     if out_path is not None and out_path.suffix.lower() not in (".html", ".csv"):
         raise UserInputError(f"--out {out_path}: a review sheet is a .html or a .csv file.")

@@ -19,7 +19,7 @@ from copilot.cli.data_options import (
     overrides_from,
     separator,
 )
-from copilot.policy import load_policy
+from copilot.review.policy import load_policy
 from curation_tools.errors import UserInputError
 
 
@@ -40,8 +40,8 @@ def chat(
     resume: Annotated[Path | None, typer.Option(help="return to the session in this folder")] = None,
 ) -> None:
     """Curate in a terminal UI: watch the plan, review every proposal with its evidence, undo anything."""
-    from copilot.run_config import RunConfig
-    from copilot.session import Session, benchmark_spec_absolute  # lazy: LangGraph
+    from copilot.run.run_config import RunConfig
+    from copilot.run.session import Session, benchmark_spec_absolute  # lazy: LangGraph
 
     if resume:
         session = Session.resume(resume)

@@ -21,14 +21,14 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from copilot.control_chars import visible
+from copilot.core.control_chars import visible
 
 PIPE_WIDTH = 4096
 
 
 class InertConsole(Console):
     """A console that shows control characters in any text it prints (messages, table cells, panels) as visible
-    symbols (`copilot.control_chars`): a cell, id or LLM reply holding a terminal escape cannot clear the screen or
+    symbols (`copilot.core.control_chars`): a cell, id or LLM reply holding a terminal escape cannot clear the screen or
     set the window title. Rich escapes markup; this covers what markup escaping leaves alone."""
 
     def render_str(self, text: str, **kwargs: Any) -> Text:

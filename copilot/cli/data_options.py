@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from copilot.cli.console import err
-from copilot.config import Settings
+from copilot.core.config import Settings
 from curation_tools.engine import ENGINES
 from curation_tools.errors import UserInputError
 

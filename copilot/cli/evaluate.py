@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from copilot.cli.console import err, out
-from copilot.config import Settings
-from copilot.output_paths import check_output_folder
+from copilot.core.config import Settings
+from copilot.core.output_paths import check_output_folder
 from curation_tools.errors import UserInputError
 
 eval_app = typer.Typer(help="Benchmark the agent: suites of tasks with planted issues and ground truth.")

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from copilot.cli.console import err, out
-from copilot.config import Settings
+from copilot.core.config import Settings
 from copilot.llm.local_models import KNOWN_MODELS, install_command, missing_parts, model_path
 
 llm_app = typer.Typer(help="Run a local LLM for the co-pilot: no account, no network, nothing downloaded.")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape as esc
 
+from copilot.agents.recipe import load_recipe
 from copilot.cli.console import err, out, run_progress
 from copilot.cli.data_options import (
     BenchmarkOpt,
@@ -24,20 +25,19 @@ from copilot.cli.data_options import (
     separator,
     with_engine,
 )
-from copilot.config import Settings
-from copilot.policy import load_policy
-from copilot.recipe import load_recipe
+from copilot.core.config import Settings
+from copilot.review.policy import load_policy
 from curation_tools.atomic_files import write_text_atomic
 from curation_tools.errors import UserInputError
 
 if TYPE_CHECKING:
-    from copilot.events import Event
+    from copilot.run.events import Event
 
 EXIT = {"finished": 0, "waiting": 3, "budget_reached": 4, "plan_rejected": 1}
 
 
 def _show(event: Event) -> None:
-    from copilot.events import Applied, Cost, Finished, Message, PlanMade, ProposalReady, StepStarted
+    from copilot.run.events import Applied, Cost, Finished, Message, PlanMade, ProposalReady, StepStarted
 
     match event:
         case PlanMade(data=d):
@@ -96,10 +96,10 @@ def run(
 
     Exit codes: 0 done, 2 bad input, 3 waiting for decisions (see DIR/pending.json), 4 budget reached.
     """
-    from copilot.decision_files import read_decisions
-    from copilot.events import Progress
-    from copilot.run_config import RunConfig
-    from copilot.session import Session, benchmark_spec_absolute  # lazy: LangGraph
+    from copilot.review.decision_files import read_decisions
+    from copilot.run.events import Progress
+    from copilot.run.run_config import RunConfig
+    from copilot.run.session import Session, benchmark_spec_absolute  # lazy: LangGraph
 
     settings = with_engine(Settings(), engine)
     if resume:

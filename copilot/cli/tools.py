@@ -17,10 +17,10 @@ from rich.table import Table
 
 from copilot.cli.console import err, out, progress_bars
 from copilot.cli.data_options import DATA_OPTIONS, engine_option, load_from_flags, with_engine
-from copilot.config import Settings
-from copilot.findings_file import write_findings
+from copilot.core.config import Settings
+from copilot.core.findings_file import write_findings
+from copilot.core.output_paths import check_output
 from copilot.ledger import default_workspace
-from copilot.output_paths import check_output
 from curation_tools.context import ToolContext
 from curation_tools.errors import UserInputError
 from curation_tools.registry import available_tools, run_tool

@@ -18,7 +18,7 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from copilot.resources import resource_dir
+from copilot.core.resources import resource_dir
 from curation_tools.errors import UserInputError
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"

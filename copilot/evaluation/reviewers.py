@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from copilot.decisions import FindingDecision
+from copilot.core.decisions import FindingDecision
 from copilot.evaluation.builders import Truth
 from curation_tools.schema import ActionType, Finding
 

@@ -12,14 +12,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from copilot.config import Settings
+from copilot.core.config import Settings
 from copilot.evaluation.builders import BuiltTask, build
 from copilot.evaluation.reviewers import SimulatedReviewer
 from copilot.evaluation.scoring import downstream_accuracy, score
 from copilot.evaluation.suite import Suite, Task
-from copilot.policy import load_policy
-from copilot.run_config import RunConfig
-from copilot.session import Session
+from copilot.review.policy import load_policy
+from copilot.run.run_config import RunConfig
+from copilot.run.session import Session
 from curation_tools.roles import RoleOverrides
 
 SYSTEMS = ("no-op", "all-tools", "heuristic", "llm")

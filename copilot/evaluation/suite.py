@@ -7,8 +7,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
+from copilot.core.resources import resource_dir
 from copilot.evaluation.builders import Plants, Source
-from copilot.resources import resource_dir
 from curation_tools.errors import UserInputError
 
 

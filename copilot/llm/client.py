@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import openai
 from pydantic import BaseModel, Field, ValidationError
 
-from copilot.config import Settings
+from copilot.core.config import Settings
 from copilot.llm.budget import Budget
 from copilot.llm.connection import openai_client
 

@@ -14,7 +14,7 @@ from typing import Any
 import httpx2
 from openai import DefaultHttpxClient, OpenAI
 
-from copilot.config import Settings
+from copilot.core.config import Settings
 
 
 class DeadlineHttpClient(DefaultHttpxClient):  # type: ignore[misc, valid-type]

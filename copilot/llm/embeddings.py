@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from copilot.config import Settings
+from copilot.core.config import Settings
 from copilot.llm.connection import openai_client
 from curation_tools.errors import UserInputError
 

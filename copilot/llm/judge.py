@@ -9,10 +9,10 @@ from typing import Literal
 import openai
 from pydantic import BaseModel, Field
 
+from copilot.core.prompts import load_prompt
+from copilot.core.resources import resource_dir
+from copilot.core.yaml_files import read_yaml_mapping
 from copilot.llm.client import InvalidLLMOutput, LLMClient, Usage
-from copilot.prompts import load_prompt
-from copilot.resources import resource_dir
-from copilot.yaml_files import read_yaml_mapping
 from curation_tools.context import (
     ContaminationQuestion,
     ContaminationVerdict,

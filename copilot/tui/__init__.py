@@ -1,1 +1,1 @@
-"""The Textual terminal UI: a thin client of copilot.session.Session (no curation logic here)."""
+"""The Textual terminal UI: a thin client of copilot.run.session.Session (no curation logic here)."""

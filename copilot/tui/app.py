@@ -13,9 +13,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Input, ProgressBar, RichLog, Static
 
-from copilot.chat_commands import ChatCommands
-from copilot.decisions import AnswersReviewer, FindingDecision
-from copilot.events import (
+from copilot.api.chat_commands import ChatCommands
+from copilot.core.decisions import AnswersReviewer, FindingDecision
+from copilot.run.events import (
     Applied,
     Cost,
     Event,
@@ -27,7 +27,7 @@ from copilot.events import (
     ProposalReady,
     StepStarted,
 )
-from copilot.session import Session
+from copilot.run.session import Session
 from copilot.tui.help import HelpScreen
 from copilot.tui.history import HistoryScreen
 from copilot.tui.plain import inert, plain

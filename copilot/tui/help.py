@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from copilot.chat_commands import HELP
+from copilot.api.chat_commands import HELP
 
 KEYS = """Keys
  Main     r  review pending          h  history       ?  help

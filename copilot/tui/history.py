@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.widgets.data_table import CellDoesNotExist
 
-from copilot.control_chars import visible
+from copilot.core.control_chars import visible
 from copilot.tui.plain import plain
 from copilot.tui.prompt import Ask, Confirm
 from curation_tools.errors import UserInputError
@@ -95,7 +95,7 @@ class HistoryScreen(Screen[None]):
         self._run("redo")
 
     def action_explain(self) -> None:
-        from copilot.chat_commands import ChatCommands
+        from copilot.api.chat_commands import ChatCommands
 
         def done(row: str | None) -> None:
             if row:

@@ -16,7 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from copilot.control_chars import visible
+from copilot.core.control_chars import visible
 from copilot.tui.plain import plain
 from curation_tools.label_names import named_label
 

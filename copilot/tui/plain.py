@@ -1,12 +1,12 @@
 """Untrusted text (cells, ids, labels, file names, LLM replies) for Textual widgets: never markup, and control
-characters shown as symbols (`copilot.control_chars`): Textual would write an escape sequence in a cell to the
+characters shown as symbols (`copilot.core.control_chars`): Textual would write an escape sequence in a cell to the
 terminal as it is."""
 
 from __future__ import annotations
 
 from rich.text import Text
 
-from copilot.control_chars import visible
+from copilot.core.control_chars import visible
 
 
 def plain(text: object, style: str = "") -> Text:

@@ -17,8 +17,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.widgets.data_table import CellDoesNotExist
 
-from copilot.decisions import HUMAN, FindingDecision, ReviewDraft, as_decision
-from copilot.evidence_marks import diff_parts, overlap_ranges
+from copilot.core.decisions import HUMAN, FindingDecision, ReviewDraft, as_decision
+from copilot.review.marks import diff_parts, overlap_ranges
 from copilot.tui.label_picker import LabelPicker
 from copilot.tui.plain import inert, plain
 from copilot.tui.prompt import Ask, Confirm

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from copilot.locks import FolderLock
+from copilot.core.locks import FolderLock
 
 lock = FolderLock(Path(sys.argv[1]), "a run").acquire()
 print("locked", flush=True)

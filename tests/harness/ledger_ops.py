@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from copilot.decisions import Decision
+from copilot.core.decisions import Decision
 from copilot.ledger import Ledger
 from curation_tools.errors import UserInputError
 from curation_tools.io import load_dataset

@@ -15,8 +15,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from copilot.control_chars import visible
-from copilot.evidence_marks import diff_parts, overlap_ranges
+from copilot.core.control_chars import visible
+from copilot.review.marks import diff_parts, overlap_ranges
 from curation_tools.atomic_files import write_text_atomic
 from curation_tools.label_names import named_label
 
@@ -158,6 +158,6 @@ def script_json(data: Any) -> str:
 
 
 def write_review_html(data: dict[str, Any], path: Path) -> Path:
-    template = files("copilot").joinpath("review_page.html").read_text(encoding="utf-8")
+    template = files("copilot.review").joinpath("page.html").read_text(encoding="utf-8")
     write_text_atomic(path, template.replace("__REVIEW_DATA__", script_json(data), 1))
     return path

@@ -7,7 +7,7 @@ from functools import cache
 
 from pydantic import BaseModel
 
-from copilot.resources import resource_dir
+from copilot.core.resources import resource_dir
 
 _SECTION = re.compile(r"^## (system|user)\s*$", re.M)
 

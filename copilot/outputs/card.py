@@ -14,8 +14,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
+from copilot.core.markdown import code, md
 from copilot.ledger import ExportInfo, Ledger, VersionInfo
-from copilot.markdown import code, md
 from curation_tools.benchmark_files import parse_spec
 from curation_tools.label_names import named_label
 from curation_tools.schema import ActionType

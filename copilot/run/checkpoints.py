@@ -12,7 +12,7 @@ from langgraph.checkpoint.serde.encrypted import EncryptedSerializer
 from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 
-from copilot.integrity import DamagedFile
+from copilot.core.integrity import DamagedFile
 
 DIGEST = 16
 SCHEME = "blake2b"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from copilot import formats
-from copilot.policy import Policy
-from copilot.recipe import Recipe
+from copilot.agents.recipe import Recipe
+from copilot.core import formats
+from copilot.review.policy import Policy
 from curation_tools.roles import RoleOverrides
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from copilot.control_chars import visible
+from copilot.core.control_chars import visible
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]#!|~<>&])")
 EDGE_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")  # intraword `_` is literal in CommonMark

@@ -22,13 +22,13 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import Send, interrupt
 
-from copilot import formats
 from copilot.agents.plan import InvalidPlan, Planner, PlanningContext, StepOutcome, validate_plan
-from copilot.config import Settings
-from copilot.decisions import Decision, FindingDecision
+from copilot.core import formats
+from copilot.core.config import Settings
+from copilot.core.decisions import Decision, FindingDecision
 from copilot.ledger import Ledger
 from copilot.llm.budget import BudgetExceeded
-from copilot.policy import Policy, PolicyReviewer
+from copilot.review.policy import Policy, PolicyReviewer
 from curation_tools.context import ToolContext
 from curation_tools.errors import UserInputError
 from curation_tools.profile import ProfileParams

@@ -31,9 +31,9 @@ import pandas as pd
 import pyarrow as pa
 from pydantic import BaseModel, Field
 
-from copilot import formats
-from copilot.decisions import Decision, FindingDecision
-from copilot.integrity import (
+from copilot.core import formats
+from copilot.core.decisions import Decision, FindingDecision
+from copilot.core.integrity import (
     DamagedFile,
     WriteFailed,
     check_hash,
@@ -44,8 +44,8 @@ from copilot.integrity import (
     is_write_failure,
     unwritable,
 )
-from copilot.locks import folder_lock
-from copilot.output_paths import check_output, is_run_folder
+from copilot.core.locks import folder_lock
+from copilot.core.output_paths import check_output, is_run_folder
 from curation_tools.atomic_files import write_text_atomic
 from curation_tools.dataset import Dataset, DataSource, Roles
 from curation_tools.errors import UserInputError

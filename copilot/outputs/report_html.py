@@ -15,9 +15,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from copilot.control_chars import visible
+from copilot.core.control_chars import visible
 from copilot.ledger import Ledger
-from copilot.review_page import evidence_blocks
+from copilot.review.page import evidence_blocks
 from curation_tools.atomic_files import write_text_atomic
 from curation_tools.registry import available_tools
 from curation_tools.schema import ActionType, Finding

@@ -18,7 +18,7 @@ from curation_tools.errors import UserInputError
 from curation_tools.registry import available_tools
 
 if TYPE_CHECKING:
-    from copilot.session import Session
+    from copilot.run.session import Session
 
 HELP = """Commands:
   continue (or run)   go on with the plan
@@ -138,7 +138,7 @@ class ChatCommands:
                 text="Without an LLM I understand only the commands below; free questions need an "
                 "OpenAI-compatible endpoint (OPENAI_BASE_URL).\n" + HELP
             )
-        from copilot.prompts import load_prompt
+        from copilot.core.prompts import load_prompt
 
         system, user = load_prompt("chat").render(question=line, context=self._context())
         answer = self.session.llm_client().chat_json(system, user, _Answer, purpose="chat")

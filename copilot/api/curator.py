@@ -17,8 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from copilot.config import Settings
-from copilot.decisions import Decision, FindingDecision
+from copilot.core.config import Settings
+from copilot.core.decisions import Decision, FindingDecision
 from copilot.ledger import Ledger, OperationResult, default_workspace
 from curation_tools.context import ToolContext
 from curation_tools.errors import UserInputError

@@ -6,14 +6,14 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from copilot.core.markdown import code, md
 from copilot.ledger import DecisionInfo, Edit, Ledger
-from copilot.markdown import code, md
 from curation_tools.atomic_files import write_text_atomic
 from curation_tools.progress import ProgressFn, no_progress
 from curation_tools.schema import ActionType
 
 if TYPE_CHECKING:
-    from copilot.run_config import RunConfig
+    from copilot.run.run_config import RunConfig
 
 
 def _public(value: Any) -> Any:
@@ -120,7 +120,7 @@ def write_outputs(
     progress("writing report.md", 3, steps)
     write_text_atomic(out_dir / "report.md", _report(summary, out_dir / curated_name(ledger)))
     if config.html_report:
-        from copilot.report_html import write_report_html
+        from copilot.outputs.report_html import write_report_html
 
         progress("writing report.html", 4, steps)
         write_report_html(ledger, out_dir / "report.html", Path(config.data).name)

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from copilot.yaml_files import read_yaml_mapping
+from copilot.core.yaml_files import read_yaml_mapping
 from curation_tools.errors import UserInputError
 from curation_tools.validation import explain
 

@@ -10,8 +10,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from copilot.decisions import AnswersReviewer
-from copilot.review_sheet import read_review_csv
+from copilot.core.decisions import AnswersReviewer
+from copilot.review.sheet import read_review_csv
 from curation_tools.errors import UserInputError
 from curation_tools.validation import nearest
 

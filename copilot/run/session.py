@@ -21,16 +21,14 @@ import pandas as pd
 from langgraph.types import Command
 from pydantic import BaseModel
 
-from copilot import formats
 from copilot.agents.heuristic import RecipePlanner
 from copilot.agents.plan import Planner
+from copilot.agents.recipe import check_steps
 from copilot.agents.registry import PlannerDeps, check_planner, make_planner
-from copilot.checkpoints import DamagedCheckpoint, checkpointer, damaged
-from copilot.config import Settings
-from copilot.decisions import HUMAN, AnswersReviewer, FindingDecision, ReviewDraft, Reviewer, as_decision
-from copilot.events import Event, make_event
-from copilot.graph import RunContext, RunState, build_graph, emit
-from copilot.integrity import (
+from copilot.core import formats
+from copilot.core.config import Settings
+from copilot.core.decisions import HUMAN, AnswersReviewer, FindingDecision, ReviewDraft, Reviewer, as_decision
+from copilot.core.integrity import (
     DamagedFile,
     WriteFailed,
     check_sqlite_file,
@@ -38,13 +36,15 @@ from copilot.integrity import (
     is_write_failure,
     unwritable,
 )
+from copilot.core.locks import FolderLock, folder_lock
+from copilot.core.output_paths import RUN_OUTPUTS, check_output_folder
 from copilot.ledger import DecisionInfo, Edit, Ledger, OperationResult, RowHistory, jsonable
 from copilot.llm.budget import Budget
-from copilot.locks import FolderLock, folder_lock
-from copilot.output_paths import RUN_OUTPUTS, check_output_folder
-from copilot.recipe import check_steps
-from copilot.report import write_outputs
-from copilot.run_config import RunConfig
+from copilot.outputs.report import write_outputs
+from copilot.run.checkpoints import DamagedCheckpoint, checkpointer, damaged
+from copilot.run.events import Event, make_event
+from copilot.run.graph import RunContext, RunState, build_graph, emit
+from copilot.run.run_config import RunConfig
 from curation_tools.atomic_files import write_text_atomic
 from curation_tools.benchmark_files import load_benchmark, parse_spec
 from curation_tools.errors import ToolCancelled, UserInputError

@@ -15,8 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from copilot.decisions import FindingDecision
-from copilot.yaml_files import read_yaml_mapping
+from copilot.core.decisions import FindingDecision
+from copilot.core.yaml_files import read_yaml_mapping
 from curation_tools.errors import UserInputError
 from curation_tools.schema import ActionType, Finding
 from curation_tools.validation import explain

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from copilot import formats
+from copilot.core import formats
 
 
 class _Data(BaseModel):
