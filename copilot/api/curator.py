@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from copilot.core.config import Settings
-from copilot.core.decisions import Decision, FindingDecision
+from copilot.core.decisions import HUMAN, Decision, FindingDecision
 from copilot.ledger import Ledger, OperationResult, default_workspace
 from curation_tools.context import ToolContext
 from curation_tools.errors import UserInputError
@@ -165,7 +165,7 @@ class Curator:
 
     # ---- deciding -------------------------------------------------------------------------------------------
     def apply(
-        self, approve: pd.Series | list[str] | None = None, *, by: str = "notebook", reason: str = ""
+        self, approve: pd.Series | list[str] | None = None, *, by: str = HUMAN, reason: str = ""
     ) -> list[Outcome]:
         """Decide pending findings and apply each tool's proposal as one ledger decision. `approve`: a boolean
         Series (a mask, e.g. `found["score"] >= 0.9` over one tool's `find`), or finding ids; None approves every
@@ -201,11 +201,11 @@ class Curator:
     def _pending_ids(self) -> list[str]:
         return [f.finding_id for p in self._pending.values() for f in p.findings]
 
-    def undo(self, decision_id: int | None = None, *, by: str = "notebook") -> Outcome:
+    def undo(self, decision_id: int | None = None, *, by: str = HUMAN) -> Outcome:
         result = self.ledger.undo(decision_id, by=by)
         return Outcome(result, self._tool(result.decision_id))
 
-    def redo(self, decision_id: int | None = None, *, by: str = "notebook") -> Outcome:
+    def redo(self, decision_id: int | None = None, *, by: str = HUMAN) -> Outcome:
         result = self.ledger.redo(decision_id, by=by)
         return Outcome(result, self._tool(result.decision_id))
 

@@ -33,7 +33,7 @@ from copilot.cli.llm import llm_app
 from copilot.cli.run import run as run_command
 from copilot.cli.tools import run_with_progress, tools_group
 from copilot.core.config import Settings
-from copilot.core.decisions import Decision, FindingDecision
+from copilot.core.decisions import HUMAN, Decision, FindingDecision
 from copilot.core.findings_file import read_findings, write_findings
 from copilot.core.output_paths import check_output, check_output_folder
 from copilot.ledger import Ledger, OperationResult, default_workspace
@@ -189,7 +189,7 @@ def apply(
         str | None, typer.Option(help="row ids to reject, comma-separated; the rest are approved")
     ] = None,
     only: Annotated[str | None, typer.Option(help="approve only these row ids, comma-separated")] = None,
-    by: Annotated[str, typer.Option(help="who decided (recorded in the ledger)")] = "cli-user",
+    by: Annotated[str, typer.Option(help="who decided (recorded in the ledger)")] = HUMAN,
     reason: Annotated[str, typer.Option(help="why (recorded in the ledger)")] = "",
     id: IdOpt = None,
     text: TextOpt = None,

@@ -15,7 +15,17 @@ from pydantic import AliasChoices, BaseModel, Field
 
 from curation_tools.schema import Finding, JsonScalar, Proposal
 
+# Who decided, in one vocabulary: a person (the CLI, the TUI, a decisions file, a notebook) is HUMAN unless they
+# give their name (`--by`, `by=`); a policy and a simulated reviewer are named by these.
 HUMAN = "human"
+
+
+def policy_decider(policy_name: str) -> str:
+    return f"policy:{policy_name}"
+
+
+def simulated_decider(spec: str) -> str:
+    return f"simulated:{spec}"
 
 
 class FindingDecision(BaseModel):

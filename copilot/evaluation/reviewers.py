@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from copilot.core.decisions import FindingDecision
+from copilot.core.decisions import FindingDecision, simulated_decider
 from copilot.evaluation.builders import Truth
 from curation_tools.schema import ActionType, Finding
 
@@ -27,7 +27,7 @@ class SimulatedReviewer:
 
     def __init__(self, spec: str, truth: Truth, seed: int = 0) -> None:
         self.spec = spec
-        self.name = f"simulated:{spec}"
+        self.name = simulated_decider(spec)
         self.truth = truth
         self.rng = random.Random(seed)
         if spec.startswith("noisy:"):

@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from copilot.core.decisions import FindingDecision
+from copilot.core.decisions import FindingDecision, policy_decider
 from copilot.core.yaml_files import read_yaml_mapping
 from curation_tools.errors import UserInputError
 from curation_tools.schema import ActionType, Finding
@@ -68,7 +68,7 @@ class PolicyReviewer:
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
-        self.name = f"policy:{policy.name}"
+        self.name = policy_decider(policy.name)
 
     def decide(self, tool: str, finding: Finding) -> FindingDecision | None:
         verdict = self.policy.decide(tool, finding)

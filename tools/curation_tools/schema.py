@@ -34,6 +34,11 @@ class Action(BaseModel):
     new_label: JsonScalar = Field(None, description="relabel: the label to set")
     column: str | None = Field(None, description="edit_cell: the column to change")
     new_value: JsonScalar = Field(None, description="edit_cell: the value to set")
+    path: list[str | int] | None = Field(
+        None,
+        description="edit_cell: where inside the cell's JSON value the new value goes (a chat's `messages` list: "
+        "[2, 'content']); None: the whole cell",
+    )
     new_row: dict[str, Any] | None = Field(None, description="add_rows: the row's data columns")
     origin: dict[str, Any] | None = Field(
         None, description="add_rows: provenance (origin, method, model, prompt version, seed, ...)"
