@@ -248,6 +248,53 @@ def test_workspace_detects_changed_input(ledger, data_path, tmp_path):
         Ledger.open_or_create(tmp_path / "ws", load_dataset(data_path)[0])
 
 
+def _edit(row: str, column: str, value, path=None) -> Finding:
+    return Finding(
+        row_id=row, issue="edit", score=1.0, action=Action(type="edit_cell", column=column, new_value=value, path=path)
+    )
+
+
+def test_an_edit_cell_is_applied_exported_and_undone(ledger, tmp_path):
+    result = ledger.apply(*(lambda p: (p, decide(p)))(proposal(_edit("r1", "text", "beta TWO"))))
+    assert [(e.column, e.old_value, e.new_value) for e in result.edits] == [("text", "beta two", "beta TWO")]
+    assert ledger.dataset().frame.at["r1", "text"] == "beta TWO"
+    ledger.export(tmp_path / "out.csv")
+    assert "r1,beta TWO,b" in (tmp_path / "out.csv").read_text()
+    ledger.undo()
+    assert ledger.dataset().frame.at["r1", "text"] == "beta two"
+    unknown = ledger.apply(*(lambda p: (p, decide(p)))(proposal(_edit("r1", "nope", "x"))))
+    assert unknown.conflicts and "unknown column 'nope'" in unknown.conflicts[0].reason
+
+
+def test_an_edit_inside_a_chat_cell_changes_one_message_and_undo_restores_it(tmp_path):
+    import json
+
+    rows = [
+        {
+            "id": f"c{i}",
+            "messages": [{"role": "user", "content": f"write to a{i}@x.org"}, {"role": "assistant", "content": "ok"}],
+        }
+        for i in range(4)
+    ]
+    path = tmp_path / "chat.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    data, _ = load_dataset(path)
+    ledger = Ledger.open_or_create(tmp_path / "ws", data)
+    edit = _edit("c1", "messages", "write to [EMAIL]", path=[0, "content"])
+    missing = _edit("c2", "messages", "x", path=[7, "content"])
+    result = ledger.apply(*(lambda p: (p, decide(p)))(proposal(edit, missing)))
+    [done] = result.edits
+    assert done.old_value[0]["content"] == "write to a1@x.org" and done.new_value[0]["content"] == "write to [EMAIL]"
+    assert done.new_value[1] == {"role": "assistant", "content": "ok"}  # the rest of the cell as it was
+    assert [c.reason for c in result.conflicts] == ["row c2's messages has no value at 7"]
+    ledger.export(tmp_path / "out.jsonl")
+    lines = (tmp_path / "out.jsonl").read_text().splitlines()
+    assert json.loads(lines[1])["messages"][0]["content"] == "write to [EMAIL]"
+    assert lines[0] == path.read_text().splitlines()[0]  # untouched rows byte for byte
+    ledger.undo()
+    assert ledger.dataset().frame.at["c1", "messages"][0]["content"] == "write to a1@x.org"
+
+
 def _consistent(workspace: Path, n_input: int) -> int:
     """Open the ledger after a kill and check its invariants; returns the number of applied decisions."""
     if not (workspace / "workspace.json").exists():  # killed while the workspace was being created
