@@ -29,8 +29,8 @@ def _waiting_session(tmp_path) -> Session:
 
 def test_a_label_that_is_not_a_class_is_refused_and_the_session_stays_waiting(tmp_path):
     session = _waiting_session(tmp_path)
-    pending = [dict(p) for p in session.pending]
-    first = pending[0]["finding_id"]
+    pending = list(session.pending)
+    first = pending[0].finding_id
     with pytest.raises(UserInputError, match=r"label 'atm_suport' is not a class .* Did you mean 'atm_support'"):
         session.decide({first: {"approve": True, "new_label": "atm_suport"}})
     assert session.status == "waiting" and session.pending == pending
@@ -99,7 +99,7 @@ def test_an_integer_label_column_takes_a_picked_class_as_an_integer(tmp_path):
     list(session.events())
     assert session.label_classes() == [str(i) for i in range(len(codes))]
     with pytest.raises(UserInputError, match="'spam' is not a class"):
-        session.decide({session.pending[0]["finding_id"]: {"approve": True, "new_label": "spam"}})
+        session.decide({session.pending[0].finding_id: {"approve": True, "new_label": "spam"}})
     assert session.status == "waiting"
 
 
@@ -156,7 +156,7 @@ def test_a_review_that_keeps_no_draft_asks_before_escape_throws_its_changes_away
 
     session = _waiting_session(tmp_path)
     proposal = session.pending_proposals()[0]
-    pending = {p["finding_id"] for p in session.pending}
+    pending = {p.finding_id for p in session.pending}
     left: list[object] = []
 
     class Host(App):
@@ -328,6 +328,7 @@ def test_undo_after_a_finished_run_rewrites_its_curated_file(tmp_path):
 
 
 def test_label_evidence_shows_the_neighbours_texts():
+    from copilot.review.evidence import Display
     from copilot.tui.review import evidence_text
     from curation_tools.schema import Action, Evidence, Finding, Neighbour
 
@@ -342,8 +343,10 @@ def test_label_evidence_shows_the_neighbours_texts():
             neighbours=[Neighbour(row_id="T7", label="card_arrival", similarity=0.91)],
         ),
     )
-    shown = evidence_text(finding, "where is my card?", "labels", {"T7": "my card has not arrived yet"}).plain
-    assert "T7 [card_arrival] 0.91  my card has not arrived yet" in shown
+    shown = evidence_text(
+        finding, "where is my card?", Display(view="labels"), {"T7": "my card has not arrived yet"}
+    ).plain
+    assert "T7 · card_arrival · 0.91   my card has not arrived yet" in shown
 
 
 def test_a_resumed_chat_shows_its_conversation_so_far(tmp_path):
@@ -416,9 +419,11 @@ def test_a_review_sheet_is_filled_in_a_spreadsheet_and_resumes_the_run(cli, tmp_
 def test_review_sheet_cells_never_run_as_spreadsheet_formulas(tmp_path):
     import csv
 
+    from copilot.core.decisions import PendingDetail
     from copilot.review.sheet import write_review_csv
 
     item = {
+        "proposal_id": "p",
         "finding_id": "f1",
         "tool": "dedup",
         "issue": "exact_duplicate",
@@ -429,7 +434,7 @@ def test_review_sheet_cells_never_run_as_spreadsheet_formulas(tmp_path):
         "row": {"text": "=1+1", "label": "a"},
         "evidence": {"given_label": "a", "given_label_name": "=cmd()"},
     }
-    write_review_csv([item], tmp_path / "s.csv", "label")
+    write_review_csv([PendingDetail.model_validate(item)], tmp_path / "s.csv", "label")
     with (tmp_path / "s.csv").open(newline="") as handle:
         row = next(csv.DictReader(handle))
     assert row["row_id"].startswith("'=") and row["message"] == "'+1" and row["row_text"] == "text: =1+1"

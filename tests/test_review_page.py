@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from copilot.core.decisions import PendingDetail
+from copilot.review.evidence import Display
 from copilot.review.page import page_data, script_json, write_review_html
 
 from .conftest import EXAMPLE, REPO
@@ -31,6 +33,7 @@ def test_page_data_cannot_close_its_script_element():
 def test_the_page_marks_overlaps_and_diffs_and_names_labels(tmp_path):
     details = [
         {
+            "proposal_id": "p",
             "finding_id": "d1",
             "tool": "decontam",
             "issue": "contamination",
@@ -46,6 +49,7 @@ def test_the_page_marks_overlaps_and_diffs_and_names_labels(tmp_path):
             },
         },
         {
+            "proposal_id": "p",
             "finding_id": "l1",
             "tool": "label-errors",
             "issue": "label_error",
@@ -57,10 +61,10 @@ def test_the_page_marks_overlaps_and_diffs_and_names_labels(tmp_path):
         },
     ]
     data = page_data(
-        details,
+        [PendingDetail.model_validate(d) for d in details],
         run_dir=tmp_path,
         texts={"r1": "So what exchange rates do you offer?", "r2": "card lost"},
-        views={"decontam": "overlap", "label-errors": "labels"},
+        displays={"decontam": Display(view="overlap"), "label-errors": Display(view="labels")},
         classes=["1", "3"],
         names={"1": "card_arrival", "3": "lost_card"},
         label_column="label",
@@ -158,6 +162,7 @@ def test_a_person_decides_in_the_browser_and_the_export_resumes_the_run(cli, bro
 def test_row_text_is_shown_as_text_and_never_runs(browser, tmp_path):
     details = [
         {
+            "proposal_id": "p",
             "finding_id": "x1",
             "tool": "dedup",
             "issue": "near_duplicate",
@@ -170,10 +175,10 @@ def test_row_text_is_shown_as_text_and_never_runs(browser, tmp_path):
         }
     ]
     data = page_data(
-        details,
+        [PendingDetail.model_validate(d) for d in details],
         run_dir=tmp_path,
         texts={HOSTILE: HOSTILE},
-        views={"dedup": "duplicates"},
+        displays={"dedup": Display(view="duplicates")},
         classes=[],
         names={},
         label_column=None,

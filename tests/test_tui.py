@@ -234,11 +234,11 @@ def test_cancel_a_running_tool_then_continue(tmp_path):
 def test_quit_mid_review_and_resume_returns_to_the_same_decisions(tmp_path):
     session = _session(tmp_path)
     list(session.events())
-    waiting = {p["finding_id"] for p in session.pending}
+    waiting = {p.finding_id for p in session.pending}
     again = Session.resume(session.out_dir)
-    assert {p["finding_id"] for p in again.pending} == waiting
+    assert {p.finding_id for p in again.pending} == waiting
     list(again.events())
-    assert again.status == "waiting" and {p["finding_id"] for p in again.pending} == waiting
+    assert again.status == "waiting" and {p.finding_id for p in again.pending} == waiting
 
 
 @pytest.mark.parametrize(("size", "suffix"), SIZES)

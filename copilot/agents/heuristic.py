@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from copilot.agents.plan import Plan, Planner, PlanningContext, PlanStep, applicable_tools, data_hint
 from copilot.agents.recipe import RecipeStep
-from copilot.agents.registry import PlannerDeps
+from copilot.agents.registry import PlannerDeps, PlannerSpec
 from curation_tools.registry import available_tools
 from curation_tools.schema import PlanHint
 
@@ -73,3 +73,7 @@ def make_heuristic(deps: PlannerDeps) -> Planner:
 
 def make_all_tools(deps: PlannerDeps) -> Planner:
     return AllToolsPlanner()
+
+
+HEURISTIC = PlannerSpec(name="heuristic", make=make_heuristic, summary="offline rules: copies before labels")
+ALL_TOOLS = PlannerSpec(name="all-tools", make=make_all_tools, summary="a baseline: every applicable tool, once")

@@ -21,7 +21,7 @@ from copilot.agents.plan import (
     plannable_tools,
     validate_plan,
 )
-from copilot.agents.registry import PlannerDeps
+from copilot.agents.registry import PlannerDeps, PlannerSpec
 from copilot.core.prompts import load_prompt
 from copilot.llm.client import InvalidLLMOutput, LLMClient
 from curation_tools.registry import available_tools
@@ -180,3 +180,8 @@ def make_llm(deps: PlannerDeps) -> Planner:
     return LLMPlanner(
         client, fallback=HeuristicPlanner(), notify=deps.notify, sets_params=client.settings.planner_sets_params
     )
+
+
+LLM = PlannerSpec(
+    name="llm", make=make_llm, uses_llm=True, generates=True, summary="an LLM picks each round's tools and says why"
+)

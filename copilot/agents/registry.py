@@ -27,16 +27,39 @@ class PlannerDeps:
 PlannerFactory = Callable[[PlannerDeps], Planner]
 
 
+@dataclass(frozen=True)
+class PlannerSpec:
+    """A registered planner and what it needs, read by the Session (an LLM client and the LLM helpers tools get)
+    and by `curate eval` (it runs any registered planner, one that uses an LLM only with an endpoint). An entry
+    point may name a PlannerSpec, or a bare factory: a planner that needs no LLM."""
+
+    name: str
+    make: PlannerFactory
+    uses_llm: bool = False
+    generates: bool = False  # its runs give tools the LLM's text generator (augment writes with it)
+    summary: str = ""
+
+
+def _spec(name: str, loaded: Any) -> PlannerSpec:
+    if isinstance(loaded, PlannerSpec):
+        return loaded
+    return PlannerSpec(name=name, make=loaded)
+
+
 @cache
-def available_planners() -> dict[str, PlannerFactory]:
-    return {entry.name: entry.load() for entry in sorted(entry_points(group=GROUP), key=lambda e: e.name)}
+def available_planners() -> dict[str, PlannerSpec]:
+    return {e.name: _spec(e.name, e.load()) for e in sorted(entry_points(group=GROUP), key=lambda e: e.name)}
+
+
+def planner_spec(name: str) -> PlannerSpec:
+    if name not in available_planners():
+        raise UserInputError(f"No planner named '{name}'. Available: {', '.join(available_planners())}.")
+    return available_planners()[name]
 
 
 def check_planner(name: str) -> str:
-    if name not in available_planners():
-        raise UserInputError(f"No planner named '{name}'. Available: {', '.join(available_planners())}.")
-    return name
+    return planner_spec(name).name
 
 
 def make_planner(name: str, deps: PlannerDeps) -> Planner:
-    return available_planners()[check_planner(name)](deps)
+    return planner_spec(name).make(deps)

@@ -543,23 +543,23 @@ def review(
     if not session.pending:
         raise UserInputError(f"{folder}: no finding waits for a decision; nothing to review.")
     details = session.pending_details()
+    shown = {d.row_id for d in details} | {n.row_id for d in details for n in d.evidence.neighbours or []}
+    texts, displays, names = session.row_texts(shown), session.evidence_displays(), session.label_names()
     written = []
     if out_path is None or out_path.suffix.lower() == ".html":
-        shown = {d["row_id"] for d in details} | {
-            n["row_id"] for d in details for n in (d.get("evidence") or {}).get("neighbours") or []
-        }
         data = page_data(
             details,
             run_dir=folder,
-            texts=session.row_texts(shown),
-            views=session.evidence_views(),
+            texts=texts,
+            displays=displays,
             classes=session.label_classes(),
-            names=session.label_names(),
+            names=names,
             label_column=session.label_column(),
         )
         written.append(write_review_html(data, out_path or folder / "review.html"))
     if out_path is None or out_path.suffix.lower() == ".csv":
-        written.append(write_review_csv(details, out_path or folder / "review.csv", session.label_column()))
+        sheet = out_path or folder / "review.csv"
+        written.append(write_review_csv(details, sheet, session.label_column(), displays, texts, names))
     err.print(
         f"{len(session.pending)} finding(s) in {' and '.join(map(str, written))}.\n"
         "In the page: decide (a/r, l for a label), then export decisions.json; in the CSV: fill in decision "

@@ -41,7 +41,7 @@ def _show(event: Event) -> None:
 
     match event:
         case PlanMade(data=d):
-            steps = ", ".join(s["tool"] for s in d.steps) or "finish"
+            steps = ", ".join(s.tool for s in d.steps) or "finish"
             err.print(f"[bold]plan[/] round {d.round} ({esc(d.planner)}): {esc(steps)} — {esc(d.rationale)}")
         case StepStarted(data=d):
             err.print(f"  [cyan]{esc(d.tool)}[/] started")
@@ -132,7 +132,7 @@ def run(
                 _show(event)
     folder = session.out_dir
     if session.status == "waiting":
-        pending = [{**p, "decision": None} for p in session.pending_details()]
+        pending = [{**p.record(), "decision": None} for p in session.pending_details()]
         write_text_atomic(folder / "pending.json", json.dumps(pending, indent=2, default=str))
         err.print(
             f"{len(pending)} finding(s) wait for a decision; they are listed in {folder / 'pending.json'}.\n"

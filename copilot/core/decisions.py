@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from pydantic import AliasChoices, BaseModel, Field
 
-from curation_tools.schema import Finding, JsonScalar, Proposal
+from curation_tools.schema import Action, Evidence, Finding, JsonScalar, Proposal
 
 # Who decided, in one vocabulary: a person (the CLI, the TUI, a decisions file, a notebook) is HUMAN unless they
 # give their name (`--by`, `by=`); a policy and a simulated reviewer are named by these.
@@ -35,6 +35,49 @@ class FindingDecision(BaseModel):
     drop_row: bool = Field(False, description="approve a flag by removing its row (a policy's `flags: drop`)")
     decided_by: str = Field(validation_alias=AliasChoices("decided_by", "by"))  # "by": checkpoints before this
     reason: str = ""
+
+
+class PendingFinding(BaseModel):
+    """A finding that waits for the next reviewer: what the run's review node interrupts with, `Session.pending`,
+    and what the TUI, the review sheets and the CLI show. Typed from the graph to the screen."""
+
+    proposal_id: str
+    tool: str
+    finding_id: str
+    row_id: str
+    issue: str
+    action: Action
+    score: float
+    message: str = ""
+
+    @classmethod
+    def of(cls, proposal: Proposal, finding: Finding) -> PendingFinding:
+        return cls(
+            proposal_id=proposal.proposal_id,
+            tool=proposal.tool,
+            finding_id=finding.finding_id,
+            row_id=finding.row_id,
+            issue=finding.issue,
+            action=finding.action,
+            score=finding.score,
+            message=finding.message,
+        )
+
+
+class PendingDetail(PendingFinding):
+    """A pending finding with what a person needs to decide it without other files: the row as it is now (None if
+    an earlier decision removed it) and the tool's evidence. pending.json's items are these, as `record()`."""
+
+    row: dict[str, Any] | None = None
+    evidence: Evidence = Field(default_factory=Evidence)
+
+    def record(self) -> dict[str, Any]:
+        """The JSON object pending.json and the review sheets hold: the action and evidence without empty fields."""
+        return {
+            **self.model_dump(mode="json", exclude={"action", "evidence"}),
+            "action": self.action.model_dump(mode="json", exclude_none=True),
+            "evidence": self.evidence.model_dump(mode="json", exclude_none=True),
+        }
 
 
 class Decision(BaseModel):

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from copilot.agents.registry import available_planners, planner_spec
 from copilot.core.config import Settings
 from copilot.evaluation.builders import BuiltTask, build
 from copilot.evaluation.reviewers import SimulatedReviewer
@@ -20,16 +21,25 @@ from copilot.evaluation.suite import Suite, Task
 from copilot.review.policy import load_policy
 from copilot.run.run_config import RunConfig
 from copilot.run.session import Session
+from curation_tools.errors import UserInputError
 from curation_tools.roles import RoleOverrides
 
-SYSTEMS = ("no-op", "all-tools", "heuristic", "llm")
+BASELINES = ("no-op", "all-tools", "heuristic")  # no-op changes nothing; the others are registered planners
 
 
 def systems_for(settings: Settings, planner: str | None) -> list[str]:
-    """The baselines always; the LLM planner when an endpoint is configured (or asked for)."""
-    chosen = ["no-op", "all-tools", "heuristic"]
-    if planner == "llm" or (planner is None and settings.llm_configured):
-        chosen.append("llm")
+    """The baselines always, and `planner`: any registered planner (one that uses an LLM needs an endpoint).
+    Without one, the planners that use an LLM join when an endpoint is configured."""
+    chosen = list(BASELINES)
+    if planner is not None:
+        spec = planner_spec(planner)
+        if spec.uses_llm and not settings.llm_configured:
+            raise UserInputError(
+                f"--planner {planner} uses an LLM: set OPENAI_BASE_URL (and OPENAI_API_KEY if the endpoint needs one)."
+            )
+        chosen += [] if planner in chosen else [planner]
+    elif settings.llm_configured:
+        chosen += [name for name, spec in available_planners().items() if spec.uses_llm]
     return chosen
 
 

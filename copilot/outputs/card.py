@@ -18,7 +18,8 @@ from copilot.core.markdown import code, md
 from copilot.ledger import ExportInfo, Ledger, VersionInfo
 from curation_tools.benchmark_files import parse_spec
 from curation_tools.label_names import named_label
-from curation_tools.schema import ActionType
+from curation_tools.registry import available_tools
+from curation_tools.schema import ActionType, Coverage
 
 
 class DecisionFacts(BaseModel):
@@ -63,6 +64,8 @@ class CardFacts(BaseModel):
     """(from, to, rows), applied decisions only, most rows first"""
     label_names: dict[str, str]
     """class (as text) -> its name, where a column names coded labels"""
+    cell_edits: list[tuple[str, str, int]]
+    """(tool, column, cells edited), applied decisions only (a relabel's name column counts here too)"""
     synthetic_rows: dict[str, int]
     """generator ('method model prompt vN') -> rows added, applied decisions only"""
     llm_models: list[str]
@@ -82,33 +85,26 @@ def _task(ledger: Ledger) -> str:
     return "text" if roles.text else "tabular"
 
 
-def _contamination(decision: DecisionFacts, found: int, applied: bool) -> ContaminationFacts:
-    params = decision.params
-    layers = [f"word {params.get('ngram', 8)}-gram overlap (and whole short items)"]
-    not_checked = ["any benchmark not listed here"]
-    if params.get("paraphrase", True):
-        layers.append("TF-IDF and MiniLM embedding similarity (reworded copies)")
-    else:
-        not_checked.append("reworded copies (the paraphrase layer was off: rows too short to tell offline)")
-    if not params.get("full_index", False):
-        not_checked.append("items lexical retrieval did not propose (no full embedding index)")
-    removed = decision.edits_by_issue_action.get("contamination / drop", 0) if applied else 0
+def _contamination(decision: DecisionFacts, coverage: Coverage, found: int, applied: bool) -> ContaminationFacts:
+    drops = sum(n for key, n in decision.edits_by_issue_action.items() if key.endswith(" / drop"))
     return ContaminationFacts(
         decision_id=decision.decision_id,
-        benchmarks=[str(b) for b in params.get("benchmark", [])],
-        layers="; ".join(layers),
+        benchmarks=[str(b) for b in decision.params.get("benchmark", [])],
+        layers="; ".join(coverage.checked),
         found=found,
-        removed=removed,
+        removed=drops if applied else 0,
         kept=decision.rejected,
         status=decision.status,
-        not_checked=not_checked,
+        not_checked=coverage.not_checked,
     )
 
 
 def card_facts(ledger: Ledger) -> CardFacts:
     versions = ledger.versions()
     head = ledger.head()
+    specs = available_tools()
     decisions, contamination, models, judged = [], [], set(), 0
+    cell_edits: Counter[tuple[str, str]] = Counter()
     label_changes: Counter[tuple[str, str]] = Counter()
     synthetic: Counter[str] = Counter()
     for info in ledger.decisions():
@@ -128,14 +124,18 @@ def card_facts(ledger: Ledger) -> CardFacts:
         )
         decisions.append(facts)
         judged += sum(bool(getattr(f.evidence, "judge", None)) for f in proposal.findings)
-        if info.tool == "decontam":
-            contamination.append(_contamination(facts, len(proposal.findings), info.status == "applied"))
+        spec = specs.get(info.tool)
+        if spec is not None and spec.coverage is not None:  # a contamination check: the tool says what it covered
+            coverage = spec.coverage(proposal.params)
+            contamination.append(_contamination(facts, coverage, len(proposal.findings), info.status == "applied"))
         if info.status != "applied":
             continue
         origins = {f.finding_id: f.action.origin or {} for f in proposal.findings}
         for edit in edits:
             if edit.action == ActionType.relabel:
                 label_changes[(str(edit.old_value), str(edit.new_value))] += 1
+            elif edit.action == ActionType.edit_cell:
+                cell_edits[(info.tool, str(edit.column))] += 1
             elif edit.action == ActionType.add_rows:
                 origin = origins.get(edit.finding_id, {})
                 generator = " ".join(str(origin[k]) for k in ("method", "model") if origin.get(k)) or "unrecorded"
@@ -159,6 +159,7 @@ def card_facts(ledger: Ledger) -> CardFacts:
         contamination=contamination,
         label_changes=[(a, b, n) for (a, b), n in sorted(label_changes.items(), key=lambda kv: (-kv[1], kv[0]))],
         label_names={**ledger.label_names(1), **ledger.label_names()},
+        cell_edits=[(tool, column, n) for (tool, column), n in sorted(cell_edits.items())],
         synthetic_rows=dict(synthetic),
         llm_models=sorted(models),
         judged_findings=judged,
@@ -305,6 +306,12 @@ def render_card(facts: CardFacts, card_dir: Path, text: CardText | None = None) 
         ]
     else:
         lines.append("No label was changed.")
+    lines += ["", "### Cell edits", ""]
+    if facts.cell_edits:
+        lines += ["| tool | column | cells edited |", "|---|---|---|"]
+        lines += [f"| {md(tool)} | {code(column, cell=True)} | {n} |" for tool, column, n in facts.cell_edits]
+    else:
+        lines.append("No cell was edited.")
     lines += ["", "### Synthetic rows", ""]
     if facts.synthetic_rows:
         lines += ["| generator | rows |", "|---|---|"] + [f"| {md(k)} | {n} |" for k, n in facts.synthetic_rows.items()]

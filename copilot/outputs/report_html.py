@@ -17,14 +17,13 @@ from typing import Any
 
 from copilot.core.control_chars import visible
 from copilot.ledger import Ledger
-from copilot.review.page import evidence_blocks
+from copilot.review.evidence import Block, Display, evidence_blocks
 from curation_tools.atomic_files import write_text_atomic
 from curation_tools.registry import available_tools
 from curation_tools.schema import ActionType, Finding
 
 TOP = 10
 MAX_BARS = 30  # classes in the balance chart; beyond, the most changed
-THRESHOLDS = {"decontam": "threshold", "dedup": "near_threshold"}  # the parameter a tool's score is cut at
 TAGS = {"mark": "mark", "del": "del", "ins": "ins", "b": "b", "dim": "small"}
 STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:0 20px 60px;color:#222}
@@ -89,15 +88,15 @@ def _bars(title: str, counts: dict[str, list[int]], series: list[str], xlabel: s
     return _svg(figure)
 
 
-def _html_blocks(blocks: list[dict[str, Any]]) -> str:
+def _html_blocks(blocks: list[Block]) -> str:
     out = []
     for block in blocks:
-        joiner = " " if block.get("words") else ""  # a word diff's parts are words: spaced as the page spaces them
+        joiner = " " if block.words else ""  # a word diff's parts are words: spaced as the page spaces them
         parts = joiner.join(
-            f"<{TAGS[tag]}>{escape(text)}</{TAGS[tag]}>" if tag in TAGS else escape(text)
-            for tag, text in block["parts"]
+            f"<{TAGS[p.style]}>{escape(p.text)}</{TAGS[p.style]}>" if p.style in TAGS else escape(p.text)
+            for p in block.parts
         )
-        out.append(f'<div class="block"><div class="title">{escape(block["title"])}</div>{parts}</div>')
+        out.append(f'<div class="block"><div class="title">{escape(block.title)}</div>{parts}</div>')
     return "".join(out)
 
 
@@ -112,7 +111,8 @@ def report_html(ledger: Ledger, title: str) -> str:
     texts = {**first.texts().to_dict(), **current.texts().to_dict()} if first.roles.text else {}
     label = ledger.roles.label
     names = ledger.label_names(1)
-    views = {name: spec.evidence for name, spec in available_tools().items()}
+    specs = available_tools()
+    displays = {name: Display(view=spec.evidence, fields=spec.evidence_fields) for name, spec in specs.items()}
     sections, decisions_rows, plots = [], [], []
     by_tool: dict[str, list[tuple[Finding, bool]]] = {}
     outcome: dict[str, str] = {}
@@ -128,7 +128,7 @@ def report_html(ledger: Ledger, title: str) -> str:
             for edit in ledger.edits_of(info.decision_id):
                 if edit.action == ActionType.add_rows and label and isinstance(edit.new_value, dict):
                     added[str(edit.new_value.get(label))] += 1
-        threshold_name = THRESHOLDS.get(info.tool)
+        threshold_name = specs[info.tool].threshold if info.tool in specs else None  # the tool says which
         if threshold_name and proposal.params.get(threshold_name) is not None:
             thresholds[info.tool] = float(proposal.params[threshold_name])
     for tool, items in by_tool.items():
@@ -144,9 +144,8 @@ def report_html(ledger: Ledger, title: str) -> str:
             top = sorted((f for f, _ in items if f.issue == issue), key=lambda f: -f.score)[:TOP]
             cards.append(f"<h3>{escape(issue)}: the {len(top)} most certain</h3>")
             for finding in top:
-                evidence = finding.evidence.model_dump(exclude_none=True)
                 text = texts.get(finding.row_id, "")
-                blocks = evidence_blocks(views.get(tool, "text"), evidence, text, names, texts)
+                blocks = evidence_blocks(displays.get(tool, Display()), finding.evidence, text, names, texts)
                 became = outcome.get(finding.finding_id, "not decided")
                 cards.append(
                     f'<div class="finding"><b>{escape(finding.row_id)}</b> <small>score {finding.score:.2f}</small> '
@@ -166,7 +165,13 @@ def report_html(ledger: Ledger, title: str) -> str:
             chart = f"class balance: the {MAX_BARS} of {len(counts)} classes that changed most"
         shown = {names.get(c, c)[:24]: counts[c] for c in classes}
         plots.append(_bars(chart, shown, ["before", "after", "added rows"]))
-    clusters = Counter(f.evidence.duplicate_of for f, ok in by_tool.get("dedup", []) if f.evidence.duplicate_of)
+
+    def finding(kind: str) -> list[tuple[Finding, bool]]:  # the findings of tools that declare they find `kind`
+        return [
+            item for tool, items in by_tool.items() if tool in specs and specs[tool].finds == kind for item in items
+        ]
+
+    clusters = Counter(f.evidence.duplicate_of for f, ok in finding("duplicate") if f.evidence.duplicate_of)
     if clusters:
         sizes = Counter(n + 1 for n in clusters.values())  # the kept row and its copies
         plots.append(
@@ -177,7 +182,7 @@ def report_html(ledger: Ledger, title: str) -> str:
                 xlabel="rows in the cluster",
             )
         )
-    leaks = Counter(str(f.evidence.benchmark) for f, ok in by_tool.get("decontam", []) if ok)
+    leaks = Counter(str(f.evidence.benchmark) for f, ok in finding("leak") if ok and f.evidence.benchmark)
     if leaks:
         plots.append(_bars("contamination removed, by benchmark", {k: [v] for k, v in leaks.items()}, ["rows"]))
     return (

@@ -16,96 +16,32 @@ from pathlib import Path
 from typing import Any
 
 from copilot.core.control_chars import visible
-from copilot.review.marks import diff_parts, overlap_ranges
+from copilot.core.decisions import PendingDetail
+from copilot.review.evidence import Block, Display, evidence_blocks
 from curation_tools.atomic_files import write_text_atomic
 from curation_tools.label_names import named_label
-
-Part = list[str]  # [style, text]: style is "" | "mark" | "del" | "ins" | "dim" | "b"
-Block = dict[str, Any]  # {"title": str, "parts": [Part, ...]}
-NEIGHBOUR_TEXT = 160
 
 
 def _label(value: Any, names: dict[str, str]) -> str:
     return "" if value is None else named_label(value, names.get(str(value)))
 
 
-def _marked(text: str, ranges: list[tuple[int, int]]) -> list[Part]:
-    parts, at = [], 0
-    for start, end in ranges:
-        if start < at:
-            continue
-        if start > at:
-            parts.append(["", text[at:start]])
-        parts.append(["mark", text[start:end]])
-        at = end
-    if at < len(text):
-        parts.append(["", text[at:]])
-    return parts
+def _proposed(detail: PendingDetail, names: dict[str, str]) -> str:
+    kind = detail.action.type.value
+    return f"{kind} → {_label(detail.action.new_label, names)}" if detail.action.new_label is not None else kind
 
 
-def _label_blocks(evidence: dict[str, Any], names: dict[str, str], texts: dict[str, str]) -> list[Block]:
-    confidence = evidence.get("suggested_confidence")
-    blocks: list[Block] = [
-        {
-            "title": "given label → suggested label",
-            "parts": [
-                ["b", _label(evidence.get("given_label"), names)],
-                ["", "  →  "],
-                ["b", _label(evidence.get("suggested_label"), names)],
-                ["dim", f"  {confidence:.0%}" if confidence is not None else ""],
-            ],
-        }
-    ]
-    if evidence.get("top_classes"):
-        listed = ", ".join(f"{_label(c['label'], names)} {c['probability']:.0%}" for c in evidence["top_classes"])
-        blocks.append({"title": "the model's top classes", "parts": [["", listed]]})
-    lines: list[Part] = []
-    for n in evidence.get("neighbours") or []:
-        text = texts.get(n["row_id"], "")
-        text = text[:NEIGHBOUR_TEXT] + ("…" if len(text) > NEIGHBOUR_TEXT else "")
-        label = _label(n.get("label"), names)
-        lines += [["dim", f"{n['row_id']} · {label} · {n['similarity']:.2f}   "], ["", text + "\n"]]
-    if lines:
-        blocks.append({"title": "nearest rows (id · label · similarity)", "parts": lines})
-    return blocks
-
-
-def evidence_blocks(view: str, evidence: dict[str, Any], text: str, names: dict[str, str], texts: dict[str, str]):
-    if view == "duplicates" and evidence.get("kept_text") is not None:
-        kept = evidence["kept_text"]
-        diff = [[{"same": "", "removed": "del", "added": "ins"}[kind], words] for kind, words in diff_parts(kept, text)]
-        return [
-            {"title": f"kept row {evidence.get('duplicate_of')}", "parts": [["", kept]]},
-            {"title": "this row", "parts": [["", text]]},
-            {"title": "what differs (kept → this row)", "parts": diff, "words": True},
-        ]
-    if view == "overlap" and evidence.get("benchmark_text") is not None:
-        spans = evidence.get("overlapping_spans") or []
-        bench = evidence["benchmark_text"]
-        return [
-            {
-                "title": f"benchmark {evidence.get('benchmark')} · item {evidence.get('benchmark_item')}",
-                "parts": _marked(bench, overlap_ranges(bench, spans)),
-            },
-            {"title": "this row", "parts": _marked(text, overlap_ranges(text, spans))},
-        ]
-    blocks = [{"title": "this row", "parts": [["", text]]}]
-    if view == "labels" or evidence.get("suggested_label") is not None:
-        return blocks + _label_blocks(evidence, names, texts)
-    return blocks
-
-
-def _proposed(action: dict[str, Any], names: dict[str, str]) -> str:
-    kind = action.get("type", "")
-    return f"{kind} → {_label(action['new_label'], names)}" if action.get("new_label") is not None else kind
+def block_json(block: Block) -> dict[str, Any]:
+    """A block as the page's script draws it: {"title", "parts": [[style, text], ...], "words"}."""
+    return {"title": block.title, "parts": [[p.style, p.text] for p in block.parts], "words": block.words}
 
 
 def page_data(
-    details: list[dict[str, Any]],
+    details: list[PendingDetail],
     *,
     run_dir: Path,
     texts: dict[str, str],
-    views: dict[str, str],
+    displays: dict[str, Display],
     classes: list[str],
     names: dict[str, str],
     label_column: str | None,
@@ -114,26 +50,26 @@ def page_data(
     column's classes with their names (a new label is one of them), and the command to resume with."""
     findings = []
     for item in details:
-        evidence = item.get("evidence") or {}
-        row = item.get("row")
-        text = texts.get(item.get("row_id") or "", "") if row is not None else ""
-        view = views.get(item.get("tool") or "", "text")
-        action = item.get("action") or {}
+        text = texts.get(item.row_id, "") if item.row is not None else ""
+        display = displays.get(item.tool, Display())
+        new_label = item.action.new_label
         findings.append(
             {
-                "id": item["finding_id"],
-                "tool": item.get("tool") or "",
-                "issue": item.get("issue") or "",
-                "score": f"{float(item.get('score', 0)):.2f}",
-                "row_id": item.get("row_id") or "",
-                "proposed": _proposed(action, names),
-                "flag": action.get("type") == "flag",
-                "message": item.get("message") or "",
-                "removed": row is None,
-                "fields": [[str(k), "" if v is None else str(v)] for k, v in (row or {}).items() if str(v) != text],
-                "blocks": evidence_blocks(view, evidence, text, names, texts),
-                "relabel": bool(classes) and (view == "labels" or action.get("new_label") is not None),
-                "suggested": None if action.get("new_label") is None else str(action["new_label"]),
+                "id": item.finding_id,
+                "tool": item.tool,
+                "issue": item.issue,
+                "score": f"{item.score:.2f}",
+                "row_id": item.row_id,
+                "proposed": _proposed(item, names),
+                "flag": item.action.type.value == "flag",
+                "message": item.message,
+                "removed": item.row is None,
+                "fields": [
+                    [str(k), "" if v is None else str(v)] for k, v in (item.row or {}).items() if str(v) != text
+                ],
+                "blocks": [block_json(b) for b in evidence_blocks(display, item.evidence, text, names, texts)],
+                "relabel": bool(classes) and (display.view == "labels" or new_label is not None),
+                "suggested": None if new_label is None else str(new_label),
             }
         )
     ids = "\n".join(sorted(f["id"] for f in findings))

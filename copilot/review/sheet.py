@@ -13,6 +13,8 @@ import io
 from pathlib import Path
 from typing import Any
 
+from copilot.core.decisions import PendingDetail
+from copilot.review.evidence import Block, Display, evidence_blocks
 from curation_tools.atomic_files import write_text_atomic
 from curation_tools.errors import UserInputError
 from curation_tools.label_names import named_label
@@ -44,17 +46,9 @@ def _named(value: Any, name: Any) -> str:
     return _cell(None if value is None else named_label(value, name))
 
 
-def _evidence_words(evidence: dict[str, Any]) -> str:
-    parts = []
-    if evidence.get("kept_text"):
-        parts.append(f"kept row {evidence.get('duplicate_of')}: {evidence['kept_text']}")
-    if evidence.get("benchmark_text"):
-        parts.append(
-            f"benchmark {evidence.get('benchmark')} item {evidence.get('benchmark_item')}: {evidence['benchmark_text']}"
-        )
-    for n in evidence.get("neighbours") or []:
-        parts.append(f"neighbour {n['row_id']} [{n['label']}] {n['similarity']:.2f}")
-    return " | ".join(parts)
+def _evidence_words(blocks: list[Block]) -> str:
+    """The evidence beyond the row itself, in words: "kept row T1: ... | what differs (kept → this row): ..."."""
+    return " | ".join(f"{b.title}: {b.plain().strip()}" for b in blocks if b.title != "this row")
 
 
 def _row_text(row: dict[str, Any] | None, label_column: str | None) -> str:
@@ -63,30 +57,38 @@ def _row_text(row: dict[str, Any] | None, label_column: str | None) -> str:
     return " | ".join(f"{k}: {v}" for k, v in row.items() if k != label_column)
 
 
-def write_review_csv(details: list[dict[str, Any]], path: Path, label_column: str | None) -> Path:
-    """The sheet for these pending findings (Session.pending_details)."""
+def write_review_csv(
+    details: list[PendingDetail],
+    path: Path,
+    label_column: str | None,
+    displays: dict[str, Display] | None = None,
+    texts: dict[str, str] | None = None,
+    names: dict[str, str] | None = None,
+) -> Path:
+    """The sheet for these pending findings (Session.pending_details); `displays`, `texts` and `names` as for the
+    review page (each tool's evidence view, rows' texts, label names)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
     writer.writeheader()
     for item in details:
-        evidence = item.get("evidence") or {}
-        action = item.get("action") or {}
-        proposed = action.get("type", "")
-        if action.get("new_label") is not None:
-            proposed += f" -> {action['new_label']}"
+        e, action = item.evidence, item.action
+        proposed = action.type.value + (f" -> {action.new_label}" if action.new_label is not None else "")
+        text = (texts or {}).get(item.row_id, "")
+        display = (displays or {}).get(item.tool, Display())
+        blocks = evidence_blocks(display, e, text, names or {}, texts or {})
         writer.writerow(
             {
-                "finding_id": item["finding_id"],
-                "tool": _cell(item.get("tool")),
-                "issue": _cell(item.get("issue")),
-                "score": f"{float(item.get('score', 0)):.2f}",
-                "row_id": _cell(item.get("row_id")),
+                "finding_id": item.finding_id,
+                "tool": _cell(item.tool),
+                "issue": _cell(item.issue),
+                "score": f"{item.score:.2f}",
+                "row_id": _cell(item.row_id),
                 "proposed": _cell(proposed),
-                "row_text": _cell(_row_text(item.get("row"), label_column)),
-                "given_label": _named(evidence.get("given_label"), evidence.get("given_label_name")),
-                "suggested_label": _named(evidence.get("suggested_label"), evidence.get("suggested_label_name")),
-                "evidence": _cell(_evidence_words(evidence)),
-                "message": _cell(item.get("message")),
+                "row_text": _cell(_row_text(item.row, label_column)),
+                "given_label": _named(e.given_label, e.given_label_name),
+                "suggested_label": _named(e.suggested_label, e.suggested_label_name),
+                "evidence": _cell(_evidence_words(blocks)),
+                "message": _cell(item.message),
                 "decision": "",
                 "new_label": "",
             }

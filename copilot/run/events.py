@@ -11,7 +11,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from copilot.agents.plan import PlanStep
 from copilot.core import formats
+from copilot.core.decisions import PendingFinding
 
 
 class _Data(BaseModel):
@@ -49,7 +51,7 @@ class CostData(_Data):
 
 class PlanData(_Data):
     round: int
-    steps: list[dict[str, Any]]
+    steps: list[PlanStep]
     rationale: str
     planner: str
 
@@ -77,7 +79,7 @@ class ProposalReadyData(_Data):
 
 
 class DecisionNeededData(_Data):
-    pending: list[dict[str, Any]]
+    pending: list[PendingFinding]
 
 
 class AppliedData(_Data):

@@ -25,7 +25,7 @@ from langgraph.types import Send, interrupt
 from copilot.agents.plan import InvalidPlan, Planner, PlanningContext, StepOutcome, validate_plan
 from copilot.core import formats
 from copilot.core.config import Settings
-from copilot.core.decisions import Decision, FindingDecision
+from copilot.core.decisions import Decision, FindingDecision, PendingFinding
 from copilot.ledger import Ledger
 from copilot.llm.budget import BudgetExceeded
 from copilot.review.policy import Policy, PolicyReviewer
@@ -217,27 +217,16 @@ def review(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
             if decision is not None:
                 decided[finding.finding_id] = decision
                 continue
-            pending.append(
-                {
-                    "proposal_id": pid,
-                    "tool": proposal.tool,
-                    "finding_id": finding.finding_id,
-                    "row_id": finding.row_id,
-                    "issue": finding.issue,
-                    "action": finding.action.model_dump(mode="json", exclude_none=True),
-                    "score": finding.score,
-                    "message": finding.message,
-                }
-            )
+            pending.append(PendingFinding.of(proposal, finding))
     if pending:
-        answers = interrupt({"pending": pending})  # resumes with {finding_id: FindingDecision as JSON}, all of them
+        # the checkpoint holds JSON; resumes with {finding_id: FindingDecision as JSON}, every pending one
+        answers = interrupt({"pending": [p.model_dump(mode="json", exclude_none=True) for p in pending]})
         for item in pending:
-            fid = item["finding_id"]
-            decided[fid] = FindingDecision.model_validate({"finding_id": fid, **answers[fid]})
+            decided[item.finding_id] = FindingDecision.model_validate(answers[item.finding_id])
     decisions = [
         {
             "proposal_id": pid,
-            "findings": {f.finding_id: decided[f.finding_id].model_dump() for f in loaded[pid].findings},
+            "findings": {f.finding_id: decided[f.finding_id].model_dump(mode="json") for f in loaded[pid].findings},
         }
         for pid in ids
     ]

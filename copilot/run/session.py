@@ -24,10 +24,19 @@ from pydantic import BaseModel
 from copilot.agents.heuristic import RecipePlanner
 from copilot.agents.plan import Planner
 from copilot.agents.recipe import check_steps
-from copilot.agents.registry import PlannerDeps, check_planner, make_planner
+from copilot.agents.registry import PlannerDeps, check_planner, make_planner, planner_spec
 from copilot.core import formats
 from copilot.core.config import Settings
-from copilot.core.decisions import HUMAN, AnswersReviewer, FindingDecision, ReviewDraft, Reviewer, as_decision
+from copilot.core.decisions import (
+    HUMAN,
+    AnswersReviewer,
+    FindingDecision,
+    PendingDetail,
+    PendingFinding,
+    ReviewDraft,
+    Reviewer,
+    as_decision,
+)
 from copilot.core.integrity import (
     DamagedFile,
     WriteFailed,
@@ -41,6 +50,7 @@ from copilot.core.output_paths import RUN_OUTPUTS, check_output_folder
 from copilot.ledger import DecisionInfo, Edit, Ledger, OperationResult, RowHistory, jsonable
 from copilot.llm.budget import Budget
 from copilot.outputs.report import write_outputs
+from copilot.review.evidence import Display
 from copilot.run.checkpoints import DamagedCheckpoint, checkpointer, damaged
 from copilot.run.events import Event, make_event
 from copilot.run.graph import RunContext, RunState, build_graph, emit
@@ -52,7 +62,7 @@ from curation_tools.io import load_dataset
 from curation_tools.label_names import class_values
 from curation_tools.progress import ProgressFn
 from curation_tools.registry import available_tools
-from curation_tools.schema import Proposal
+from curation_tools.schema import Evidence, Proposal
 from curation_tools.text import natural_key
 
 Status = Literal["ready", "running", "waiting", "finished", "budget_reached", "plan_rejected", "cancelled"]
@@ -76,8 +86,8 @@ class Session:
         self.config = config
         self.settings = settings or Settings()
         self.workspace = self.out_dir / "workspace"
-        self.pending: list[dict[str, Any]] = []
-        self._answers: dict[str, dict[str, Any]] | None = None
+        self.pending: list[PendingFinding] = []
+        self._answers: dict[str, dict[str, Any]] | None = None  # finding_id -> FindingDecision as JSON
         self._seq = self._events_path.read_bytes().count(b"\n") if self._events_path.exists() else 0
         self.llm = None
         self.status: Status = "ready"
@@ -121,13 +131,13 @@ class Session:
     def decide(self, answers: Mapping[str, Any], by: str = HUMAN) -> None:
         """The next reviewer's answers for the pending findings: finding_id -> a FindingDecision, or 'approve' |
         'reject' | {"approve": true, "new_label": X} made by `by`. Pending findings left out are rejected by `by`."""
-        unknown = set(answers) - {p["finding_id"] for p in self.pending}
+        unknown = set(answers) - {p.finding_id for p in self.pending}
         if unknown:
             raise UserInputError(f"No pending finding(s) {', '.join(sorted(unknown)[:5])} in this run.")
         decided: dict[str, dict[str, Any]] = {}
         classes: list[str] | None = None
         for item in self.pending:
-            fid = item["finding_id"]
+            fid = item.finding_id
             try:
                 decision = (
                     as_decision(fid, answers[fid], by)
@@ -139,7 +149,7 @@ class Session:
             if decision.approve and decision.new_label is not None:
                 classes = self.label_classes() if classes is None else classes  # read once per call
                 self._check_label(fid, decision.new_label, classes)
-            decided[fid] = decision.model_dump(exclude={"finding_id"})
+            decided[fid] = decision.model_dump(mode="json")  # the one JSON form the graph reads back
         self._answers = decided
 
     def _check_label(self, finding_id: str, label: Any, classes: list[str]) -> None:
@@ -157,7 +167,7 @@ class Session:
     def review_with(self, reviewer: Reviewer) -> None:
         """Let the next reviewer (a person's answers, a decisions file, a simulated reviewer) decide every pending
         finding; what it leaves undecided is rejected in its name."""
-        pending = {p["finding_id"] for p in self.pending}
+        pending = {p.finding_id for p in self.pending}
         if isinstance(reviewer, AnswersReviewer) and reviewer.unknown(pending):
             raise UserInputError(f"No pending finding(s) {', '.join(reviewer.unknown(pending)[:5])} in this run.")
         answers = {}
@@ -179,7 +189,7 @@ class Session:
             draft = ReviewDraft.model_validate(formats.load_json(path, "review draft", formats.REVIEW_DRAFT))
         except ValueError:  # a damaged draft is a lost convenience, not a reason to refuse the review
             return ReviewDraft()
-        pending = {p["finding_id"] for p in self.pending}
+        pending = {p.finding_id for p in self.pending}
         answers = {}
         for fid, answer in draft.answers.items():
             try:
@@ -259,9 +269,11 @@ class Session:
         texts = self._ledger.dataset().texts()
         return {r: str(texts.get(r, "")) for r in row_ids}
 
-    def evidence_views(self) -> dict[str, str]:
-        """How each tool's findings are shown to a reviewer (its spec's `evidence`)."""
-        return {name: spec.evidence for name, spec in available_tools().items()}
+    def evidence_displays(self) -> dict[str, Display]:
+        """How each tool's findings are shown to a reviewer: its spec's evidence view and its own fields."""
+        return {
+            name: Display(view=spec.evidence, fields=spec.evidence_fields) for name, spec in available_tools().items()
+        }
 
     def history(self) -> list[DecisionInfo]:
         return self._ledger.decisions()
@@ -310,28 +322,23 @@ class Session:
     def proposal(self, proposal_id: str) -> Proposal:
         return self._ledger.proposal(proposal_id)
 
-    def pending_details(self) -> list[dict[str, Any]]:
+    def pending_details(self) -> list[PendingDetail]:
         """Each pending finding with what a person needs to decide it without other files: the row as it is now
         (None if an earlier decision removed it) and the tool's evidence (kept row, benchmark item, given and
-        suggested labels, neighbours). The shape of pending.json."""
+        suggested labels, neighbours). pending.json holds their `record()`s."""
         findings = {f.finding_id: f for p in self.pending_proposals() for f in p.findings}
         frame = self._ledger.dataset().frame
         details = []
         for item in self.pending:
-            finding = findings.get(item["finding_id"])
-            row = item.get("row_id")
-            details.append(
-                {
-                    **item,
-                    "row": jsonable(frame.loc[row].to_dict()) if row in frame.index else None,
-                    "evidence": finding.evidence.model_dump(mode="json", exclude_none=True) if finding else {},
-                }
-            )
+            finding = findings.get(item.finding_id)
+            row = jsonable(frame.loc[item.row_id].to_dict()) if item.row_id in frame.index else None
+            evidence = finding.evidence if finding else Evidence()
+            details.append(PendingDetail(**item.model_dump(), row=row, evidence=evidence))
         return details
 
     def pending_proposals(self) -> list[Proposal]:
         """The proposals whose findings wait for decisions, in review order."""
-        ids = list(dict.fromkeys(p["proposal_id"] for p in self.pending))
+        ids = list(dict.fromkeys(p.proposal_id for p in self.pending))
         return [self.proposal(pid) for pid in ids]
 
     def events(self) -> Iterator[Event]:
@@ -358,7 +365,7 @@ class Session:
             if snapshot.interrupts:
                 if self._answers is None:
                     self.status = "waiting"
-                    self.pending = snapshot.interrupts[0].value["pending"]
+                    self.pending = _pending(snapshot.interrupts[0].value)
                     yield self._event("decision_needed", pending=self.pending)
                     return
                 run_input: Any = Command(resume={snapshot.interrupts[0].id: self._answers})
@@ -410,7 +417,7 @@ class Session:
                 yield self._event(kind, persist=persist, **chunk)
             elif "__interrupt__" in chunk:
                 self.status = "waiting"
-                self.pending = chunk["__interrupt__"][0].value["pending"]
+                self.pending = _pending(chunk["__interrupt__"][0].value)
                 yield self._event("decision_needed", pending=self.pending)
                 return
 
@@ -470,12 +477,14 @@ class Session:
         return self.llm
 
     def _llm_helpers(self) -> dict[str, Any]:
-        """What tools get from the LLM: the text generator in LLM sessions, judges with --llm-judge."""
-        if self.config.planner != "llm" and not self.config.llm_judges:
+        """What tools get from the LLM: the text generator where the planner's spec says its runs generate, judges
+        with --llm-judge."""
+        generates = planner_spec(self.config.planner).generates
+        if not generates and not self.config.llm_judges:
             return {}
         from copilot.llm.helpers import tool_helpers
 
-        return tool_helpers(self.llm_client(), judges=self.config.llm_judges, generator=self.config.planner == "llm")
+        return tool_helpers(self.llm_client(), judges=self.config.llm_judges, generator=generates)
 
     def _run_context(self) -> RunContext:
         def finish(state: RunState, progress: ProgressFn) -> dict[str, Any]:
@@ -517,10 +526,10 @@ class Session:
         finally:
             conn.close()
 
-    def _pending_from_checkpoint(self) -> list[dict[str, Any]]:
+    def _pending_from_checkpoint(self) -> list[PendingFinding]:
         with self._graph() as graph:
             snapshot = self._snapshot(graph)
-            return snapshot.interrupts[0].value["pending"] if snapshot.interrupts else []
+            return _pending(snapshot.interrupts[0].value) if snapshot.interrupts else []
 
     def _snapshot(self, graph: Any) -> Any:
         """The run's latest checkpoint, checked: a damaged one is a DamagedFile naming the checkpoint database, never
@@ -529,14 +538,17 @@ class Session:
         try:
             snapshot = graph.get_state(THREAD)
             for interrupt in snapshot.interrupts:
-                pending = interrupt.value["pending"]
-                if not isinstance(pending, list) or not all(isinstance(p, dict) and "finding_id" in p for p in pending):
-                    raise ValueError("a waiting run's pending findings are not a list of findings")
+                _pending(interrupt.value)  # a waiting run's pending findings, as the review node wrote them
         except (DamagedCheckpoint, ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
             raise damaged(path, error) from None
         except sqlite3.DatabaseError as error:
             raise DamagedFile(path, f"the run's checkpoint database is damaged ({error})") from None
         return snapshot
+
+
+def _pending(interrupt: Any) -> list[PendingFinding]:
+    """The review node's interrupt payload as typed findings (ValueError where it is not one)."""
+    return [PendingFinding.model_validate(p) for p in interrupt["pending"]]
 
 
 def benchmark_spec_absolute(spec: str) -> str:

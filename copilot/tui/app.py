@@ -139,10 +139,10 @@ class CurateApp(App[None]):
         match event:
             case PlanMade(data=d):
                 for step in d.steps:
-                    self.steps[step["tool"]] = "planned"
+                    self.steps[step.tool] = "planned"
                 self.say(
                     "coordinator",
-                    f"Round {d.round}: {', '.join(s['tool'] for s in d.steps) or 'finish'} — {d.rationale}",
+                    f"Round {d.round}: {', '.join(s.tool for s in d.steps) or 'finish'} — {d.rationale}",
                 )
             case StepStarted(data=d):
                 self.steps[d.tool] = "running"
@@ -211,11 +211,11 @@ class CurateApp(App[None]):
         rows = {f.row_id for p in proposals for f in p.findings}
         rows |= {n.row_id for p in proposals for f in p.findings for n in f.evidence.neighbours or []}
         row_texts = self.session.row_texts(rows)  # the neighbours' texts too: a label is judged beside them
-        pending_ids = {p["finding_id"] for p in self.session.pending}
-        views = self.session.evidence_views()
+        pending_ids = {p.finding_id for p in self.session.pending}
+        displays = self.session.evidence_displays()
         classes, names = self.session.label_classes(), self.session.label_names()
         draft, save = self.session.review_draft(), self.session.save_review_draft
-        screen = ReviewScreen(proposals, row_texts, pending_ids, views, classes, names, draft, save)
+        screen = ReviewScreen(proposals, row_texts, pending_ids, displays, classes, names, draft, save)
         self.push_screen(screen, self._reviewed)
 
     def _reviewed(self, answers: dict[str, FindingDecision] | None) -> None:

@@ -18,82 +18,47 @@ from textual.widgets import DataTable, Footer, Static
 from textual.widgets.data_table import CellDoesNotExist
 
 from copilot.core.decisions import HUMAN, FindingDecision, ReviewDraft, as_decision
-from copilot.review.marks import diff_parts, overlap_ranges
+from copilot.review.evidence import Block, Display, evidence_blocks
 from copilot.tui.label_picker import LabelPicker
 from copilot.tui.plain import inert, plain
 from copilot.tui.prompt import Ask, Confirm
-from curation_tools.label_names import named_label
 from curation_tools.schema import Finding, Proposal
 from curation_tools.text import natural_key
 
 Answer = str | dict[str, Any]  # while reviewing: "approve" | "reject" | {"approve": True, "new_label": X}
 
 
-def highlight_overlap(text: str, spans: list[str]) -> Text:
-    """The text with the overlapping spans (normalised words) shown in reverse video."""
-    out = plain(text)  # one symbol per control character: the ranges found in `text` still fit
-    for start, end in overlap_ranges(text, spans):
-        out.stylize("reverse", start, end)
-    return out
+RICH_STYLES = {"": "", "mark": "reverse", "del": "bold red strike", "ins": "bold green", "dim": "dim", "b": "bold"}
 
 
-DIFF_STYLES = {"same": "", "removed": "bold red strike", "added": "bold green"}
-
-
-def side_by_side_diff(kept: str, dropped: str) -> Text:
-    """Two texts word by word: removed words red, added words green."""
+def render_blocks(blocks: list[Block]) -> Text:
+    """The evidence view's blocks (`copilot.review.evidence`) in rich styles: a title line, then the parts."""
     out = Text()
-    for kind, words in diff_parts(kept, dropped):
-        out.append(words + " ", style=DIFF_STYLES[kind])
-    return inert(out)
+    for block in blocks:
+        out.append(block.title + "\n", style="dim")
+        for n, part in enumerate(block.parts):
+            out.append(
+                part.text + (" " if block.words and n < len(block.parts) - 1 else ""), style=RICH_STYLES[part.style]
+            )
+        out.append("\n\n")
+    return out
 
 
 def evidence_text(
     finding: Finding,
     row_text: str,
-    view: str = "text",
+    display: Display | None = None,
     texts: dict[str, str] | None = None,
     names: dict[str, str] | None = None,
 ) -> Text:
-    """What a reviewer needs to judge one finding, in the view its tool's spec declares (labels, duplicates,
-    overlap, or the row's text); `texts` holds other rows' texts (the neighbours'), `names` the label column's
-    class names where a column names coded labels."""
-    e = finding.evidence
-
-    def named(label: Any, name: Any = None) -> str:
-        return named_label(str(label), (names or {}).get(str(label), name))
-
+    """What a reviewer needs to judge one finding: its issue, score and message, then the evidence view its tool
+    declares (`display`); `texts` holds other rows' texts (the nearest rows'), `names` the label column's class
+    names where a column names coded labels."""
     out = Text()
     out.append(f"{finding.issue} · row {finding.row_id} · score {finding.score:.2f}\n", style="bold")
     out.append((finding.message or "") + "\n\n")
-    if view == "labels":
-        out.append("row: ", style="bold")
-        out.append(row_text + "\n\n")
-        out.append(f"given:     {named(e.given_label, getattr(e, 'given_label_name', None))}\n")
-        confidence = f" ({e.suggested_confidence:.0%})" if e.suggested_confidence is not None else ""
-        suggested = named(e.suggested_label, getattr(e, "suggested_label_name", None))
-        out.append(f"suggested: {suggested}{confidence}\n", style="bold")
-        for c in e.top_classes or []:
-            out.append(f"  {c.probability:>4.0%}  {named(c.label)}\n")
-        if e.neighbours:
-            out.append("nearest rows:\n")
-            for n in e.neighbours:
-                out.append(f"  {n.row_id} [{named(n.label)}] {n.similarity:.2f}  ")
-                out.append((texts or {}).get(n.row_id, "")[:120] + "\n", style="dim")
-    elif view == "duplicates":
-        out.append(f"duplicate of row {e.duplicate_of}\nkept:    ")
-        out.append((e.kept_text or "") + "\n")
-        out.append("dropped: ")
-        out.append(row_text + "\n\ndiff: ")
-        out.append(side_by_side_diff(e.kept_text or "", row_text))
-    elif view == "overlap":
-        spans = getattr(e, "overlapping_spans", None) or []
-        out.append(f"benchmark {e.benchmark}, item {e.benchmark_item}:\n")
-        out.append(highlight_overlap(e.benchmark_text, spans))
-        out.append("\n\nrow:\n")
-        out.append(highlight_overlap(row_text, spans))
-    else:
-        out.append(row_text)
+    blocks = evidence_blocks(display or Display(), finding.evidence, row_text, names or {}, texts or {})
+    out.append(render_blocks(blocks))
     return inert(out)
 
 
@@ -120,7 +85,7 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
         proposals: list[Proposal],
         row_texts: dict[str, str],
         pending_ids: set[str],
-        views: dict[str, str],
+        displays: dict[str, Display],
         classes: list[str] | None = None,
         names: dict[str, str] | None = None,
         draft: ReviewDraft | None = None,
@@ -132,7 +97,7 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
         self.label_classes = classes or []
         self.label_names = names or {}
         self.row_texts = row_texts
-        self.views = views  # tool -> evidence view, from the tool specs
+        self.displays = displays  # tool -> how its evidence is shown, from the tool specs
         self.answers: dict[str, Answer] = {}
         for proposal in proposals:
             for f in proposal.findings:
@@ -251,11 +216,13 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
 
     def _show_evidence(self) -> None:
         finding = self._selected()
-        view = self.views.get(self.proposal.tool, "text")
+        display = self.displays.get(self.proposal.tool, Display())
         text = (
             Text.assemble(
                 (f"your answer: {self._answer_text(finding)}\n", "bold"),
-                evidence_text(finding, self.row_texts.get(finding.row_id, ""), view, self.row_texts, self.label_names),
+                evidence_text(
+                    finding, self.row_texts.get(finding.row_id, ""), display, self.row_texts, self.label_names
+                ),
             )
             if finding
             else Text("no findings")

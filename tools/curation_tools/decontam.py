@@ -42,7 +42,7 @@ from curation_tools.ngram_index import (
     shared_spans,
     tokenize,
 )
-from curation_tools.schema import Action, Evidence, Finding, PlanHint, Proposal, ToolResult, ToolSpec
+from curation_tools.schema import Action, Coverage, Evidence, Finding, PlanHint, Proposal, ToolResult, ToolSpec
 from curation_tools.text import SHORT_TEXT_WORDS
 from curation_tools.vector_store import BenchmarkVectors
 
@@ -503,6 +503,19 @@ def plan_hint(profile: dict[str, Any], edits: int) -> PlanHint:
     )
 
 
+def coverage(params: dict[str, Any]) -> Coverage:
+    """What a decontam run with these parameters checked, and what it did not (a dataset card says both)."""
+    checked = [f"word {params.get('ngram', 8)}-gram overlap (and whole short items)"]
+    not_checked = ["any benchmark not listed here"]
+    if params.get("paraphrase", True):
+        checked.append("TF-IDF and MiniLM embedding similarity (reworded copies)")
+    else:
+        not_checked.append("reworded copies (the paraphrase layer was off: rows too short to tell offline)")
+    if not params.get("full_index", False):
+        not_checked.append("items lexical retrieval did not propose (no full embedding index)")
+    return Coverage(checked=checked, not_checked=not_checked)
+
+
 SPEC = ToolSpec(
     name="decontam",
     version=__version__,
@@ -516,5 +529,7 @@ SPEC = ToolSpec(
     run_owned=["benchmark"],
     finds="leak",
     evidence="overlap",
+    threshold="threshold",
+    coverage=coverage,
     plan_hint=plan_hint,
 )

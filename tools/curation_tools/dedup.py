@@ -319,5 +319,6 @@ SPEC = ToolSpec(
     run_owned=["reference", "reference_text"],
     finds="duplicate",
     evidence="duplicates",
+    threshold="near_threshold",
     plan_hint=lambda profile, edits: PlanHint(reason="duplicates inflate classes and leak across splits"),
 )

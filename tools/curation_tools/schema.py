@@ -56,21 +56,16 @@ class ClassProbability(BaseModel):
     probability: float
 
 
-class Span(BaseModel):
-    """A character span of the row's text (start inclusive, end exclusive) and what it overlaps."""
-
-    start: int
-    end: int
-    text: str
-
-
 class Evidence(BaseModel):
-    """Why a finding was made, in terms a reviewer can judge. Tools add their own fields."""
+    """Why a finding was made, in terms a reviewer can judge. A tool adds its own fields (extra keys) and declares
+    how they are shown with `ToolSpec.evidence_fields`; the fields below are shown by the views that use them."""
 
     model_config = ConfigDict(extra="allow")
 
     given_label: JsonScalar = None
+    given_label_name: str | None = Field(None, description="the given label's name, where a column names codes")
     suggested_label: JsonScalar = None
+    suggested_label_name: str | None = Field(None, description="the suggested label's name, likewise")
     suggested_confidence: float | None = None
     top_classes: list[ClassProbability] | None = None
     neighbours: list[Neighbour] | None = None
@@ -81,7 +76,11 @@ class Evidence(BaseModel):
     benchmark: str | None = None
     benchmark_item: str | None = None
     benchmark_text: str | None = None
-    spans: list[Span] | None = None
+    overlapping_spans: list[str] | None = Field(
+        None, description="the word runs a row shares with a benchmark item (normalised words), marked in both texts"
+    )
+    before: str | None = Field(None, description="a cell edit's text before, as a reviewer reads it")
+    after: str | None = Field(None, description="and after the edit")
     method: str | None = None
     notes: list[str] = Field(default_factory=list)
 
@@ -167,6 +166,26 @@ class PlanHint(BaseModel):
     )
 
 
+class EvidenceField(BaseModel):
+    """One evidence field a tool adds (an extra key of its Evidence) and how a reviewer is shown it: in the TUI, the
+    review page, the review sheet and report.html, with no change to any of them."""
+
+    name: str
+    title: str
+    kind: Literal["text", "label", "number", "list"] = "text"
+
+
+class Coverage(BaseModel):
+    """What a run of a contamination tool with given parameters checked, and what it did not: the dataset card's
+    contamination statement, in the tool's own words."""
+
+    checked: list[str]
+    not_checked: list[str]
+
+
+EvidenceView = Literal["labels", "duplicates", "overlap", "edit", "text"]
+
+
 class ToolSpec(BaseModel):
     """A registered tool: what it is for and needs, read by planners, recipes, `scan`, the review screen and the
     eval scorer (none of them names a tool), plus the function and its parameter model."""
@@ -192,8 +211,22 @@ class ToolSpec(BaseModel):
     finds: Literal["duplicate", "leak", "label"] | None = Field(
         None, description="the kind of planted problem it fixes, as the eval's ground truth names it"
     )
-    evidence: Literal["labels", "duplicates", "overlap", "text"] = Field(
-        "text", description="how a reviewer is shown a finding's evidence"
+    evidence: EvidenceView = Field(
+        "text",
+        description="how a reviewer is shown a finding's evidence: labels (given and suggested, class probabilities, "
+        "nearest rows), duplicates (the kept row and a word diff), overlap (the benchmark item, shared words marked), "
+        "edit (a cell's text before and after), or text (the row)",
+    )
+    evidence_fields: list[EvidenceField] = Field(
+        default_factory=list, description="the tool's own evidence fields, shown after its view"
+    )
+    threshold: str | None = Field(
+        None, description="the parameter its findings' scores are cut at (a line on report.html's score chart)"
+    )
+    coverage: Callable[[dict[str, Any]], Coverage] | None = Field(
+        None,
+        exclude=True,
+        description="for a contamination tool: what a run with these parameters checked and did not (the card)",
     )
     params_model: type[BaseModel] = Field(exclude=True)
     run: Callable[[Dataset, Any, ToolContext], ToolResult] = Field(exclude=True)
