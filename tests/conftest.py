@@ -39,18 +39,30 @@ def make_dataset(frame, **roles):
     return Dataset(frame=frame, roles=found, source=DataSource(path="<test>", format="csv"))
 
 
+@pytest.fixture(scope="session")
+def shared_cache(tmp_path_factory) -> Path:
+    """One embedding cache for the session's tests: each distinct text is embedded once, not once per test (a test
+    of the cache itself names its own folder)."""
+    return tmp_path_factory.mktemp("embedding-cache")
+
+
+OFFLINE_UNSET = (
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "CURATE_API_KEY",
+    "CURATE_BASE_URL",
+    "CURATE_EMBEDDER",
+    "CURATE_ENGINE",
+    "CURATE_DASK_ADDRESS",
+)
+
+
 @pytest.fixture(autouse=True)
-def offline_environment(monkeypatch):
-    """Tests never reach a real LLM endpoint, whatever the machine's environment holds."""
-    for variable in (
-        "OPENAI_API_KEY",
-        "OPENAI_BASE_URL",
-        "CURATE_API_KEY",
-        "CURATE_BASE_URL",
-        "CURATE_EMBEDDER",
-        "CURATE_ENGINE",
-        "CURATE_DASK_ADDRESS",
-    ):
+def offline_environment(monkeypatch, shared_cache):
+    """Tests never reach a real LLM endpoint, whatever the machine's environment holds, and never write to the
+    person's own cache folder."""
+    monkeypatch.setenv("CURATE_CACHE_DIR", str(shared_cache))
+    for variable in OFFLINE_UNSET:
         monkeypatch.delenv(variable, raising=False)
 
 
@@ -68,12 +80,41 @@ class CliResult:
     stderr: str
 
 
+def curate_here(*args: object, cwd: Path, cache: Path) -> CliResult:
+    """`curate ARGS` in this process, in `cwd`, offline with `cache` as the embedding cache, for fixtures that
+    build a workspace or a run once per module (a subprocess per step costs its start-up: seconds a fixture need
+    not spend; the autouse environment is not set up yet for a module's fixture)."""
+    import contextlib
+    import io
+
+    from copilot.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    here, argv, environment = Path.cwd(), sys.argv, dict(os.environ)
+    code = 0
+    for variable in OFFLINE_UNSET:
+        os.environ.pop(variable, None)
+    os.environ.update(CURATE_CACHE_DIR=str(cache), COLUMNS="200")
+    os.chdir(cwd)
+    sys.argv = ["curate", *map(str, args)]
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            main()
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    finally:
+        os.chdir(here)
+        sys.argv = argv
+        os.environ.clear()
+        os.environ.update(environment)
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
 @pytest.fixture
 def cli(capsys, monkeypatch, tmp_path):
     """Run `curate ARGS` in-process through the real entry point; returns code, stdout, stderr."""
     from copilot.cli import main
 
-    monkeypatch.setenv("CURATE_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("COLUMNS", "200")
 
     def run(*args: str) -> CliResult:

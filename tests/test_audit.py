@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 
+import pytest
+
 from copilot.ledger import Ledger
 
 from .test_run import BENCH, EXAMPLE, TRUTH
@@ -23,6 +25,7 @@ def _audit(cli, workspace, findings):
     return result
 
 
+@pytest.mark.slow  # over 2 s: CI's whole suite runs it, the fast tier does not
 def test_the_leaks_are_found_in_version_1_and_not_in_the_curated_version(cli, tmp_path):
     from copilot.outputs.audit import audit
     from curation_tools.context import ToolContext
@@ -51,6 +54,7 @@ def test_the_leaks_are_found_in_version_1_and_not_in_the_curated_version(cli, tm
     assert {row for hit in saved["versions"][0]["items"] for row in hit["rows"]} == held
 
 
+@pytest.mark.slow  # over 2 s: CI's whole suite runs it, the fast tier does not
 def test_a_benchmark_that_appeared_later_is_proposed_for_dropping_and_applied(cli, tmp_path):
     workspace = _run(cli, tmp_path / "run")  # no benchmark given: the leaks stay
     findings = tmp_path / "audit.jsonl"

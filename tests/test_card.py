@@ -9,6 +9,7 @@ import re
 import sqlite3
 from collections import Counter
 
+import pytest
 import yaml
 
 from .test_run import BENCH, EXAMPLE
@@ -75,6 +76,7 @@ def _check_card(card: str, workspace) -> dict:
     return head_yaml
 
 
+@pytest.mark.slow  # over 2 s: CI's whole suite runs it, the fast tier does not
 def test_the_card_of_the_example_run_matches_the_ledger(cli, tmp_path):
     out = tmp_path / "run"
     assert cli("run", EXAMPLE, "--benchmark", BENCH, "--policy", "approve-all", "--out", out).code == 0

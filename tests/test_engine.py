@@ -54,6 +54,7 @@ def _scores(result) -> list[float]:
     return [f.score for f in result.proposal.findings]
 
 
+@pytest.mark.slow  # over 2 s: CI's whole suite runs it, the fast tier does not
 @pytest.mark.parametrize(
     ("tool", "params"),
     [
@@ -77,6 +78,7 @@ def test_a_tool_finds_the_same_on_the_cluster(tool, params, cluster, small_shard
     assert _scores(remote) == pytest.approx(_scores(local), abs=1e-6)
 
 
+@pytest.mark.slow  # over 2 s: CI's whole suite runs it, the fast tier does not
 def test_label_folds_on_large_data_fit_a_sample_the_same_way(cluster, monkeypatch, tmp_path):
     """Above FIT_ROWS each fold fits on a seeded sample of its training rows, on either engine."""
     from curation_tools import label_views
@@ -117,6 +119,7 @@ def test_an_unknown_engine_is_a_user_error(cli):
     assert result.code == 2 and "Unknown engine 'spark'" in result.stderr
 
 
+@pytest.mark.slow  # over 2 s: CI's whole suite runs it, the fast tier does not
 def test_a_dask_address_that_answers_nothing_is_a_user_error(tmp_path):
     from curation_tools.engine import DaskEngine
     from curation_tools.errors import UserInputError

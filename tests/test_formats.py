@@ -10,23 +10,16 @@ import pytest
 
 from copilot.core import formats
 
-from .conftest import EXAMPLE
+from .conftest import EXAMPLE, curate_here
 
 
 @pytest.fixture(scope="module")
-def finished_run(tmp_path_factory):
-    import os
-    import subprocess
-    import sys
-
+def finished_run(tmp_path_factory, shared_cache):
     folder = tmp_path_factory.mktemp("formats") / "run"
-    done = subprocess.run(
-        [sys.executable, "-m", "copilot.cli", "run", str(EXAMPLE), "--policy", "approve-all", "--out", str(folder)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "CURATE_CACHE_DIR": str(folder.parent / "cache")},
+    done = curate_here(
+        "run", EXAMPLE, "--policy", "approve-all", "--out", folder, cwd=folder.parent, cache=shared_cache
     )
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.stderr
     return folder
 
 

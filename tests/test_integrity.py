@@ -30,7 +30,7 @@ from copilot.llm.fake_server import FakeOpenAIServer, FakeReply, TricklingServer
 from copilot.run.session import Session
 from curation_tools.errors import UserInputError
 
-from .conftest import EXAMPLE
+from .conftest import EXAMPLE, curate_here
 
 ESC = "\x1b"
 
@@ -49,22 +49,19 @@ def _tree(folder: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def made(tmp_path_factory):
+def made(tmp_path_factory, shared_cache):
     """A data file with its workspace (dedup applied), a finished run and a waiting run, made once."""
-    import sys
-
     folder = tmp_path_factory.mktemp("integrity")
     (folder / "d.csv").write_text("".join(EXAMPLE.read_text().splitlines(keepends=True)[:161]))
     (folder / "dedup.jsonl").write_text("".join(json.dumps({"text": t["text"]}) + "\n" for t in _tickets(60)))
-    env = {**os.environ, "CURATE_CACHE_DIR": str(folder.parent / "cache"), "COLUMNS": "200"}
     for args in (
         ["tools", "dedup", "d.csv", "--out", "dups.jsonl"],
         ["apply", "d.csv", "dups.jsonl"],
         ["run", "d.csv", "--policy", "approve-all", "--out", "finished"],
         ["run", "d.csv", "--out", "waiting"],
     ):
-        done = subprocess.run([sys.executable, "-m", "copilot.cli", *args], cwd=folder, env=env, capture_output=True)
-        assert done.returncode in (0, 3), done.stderr.decode()
+        done = curate_here(*args, cwd=folder, cache=shared_cache)
+        assert done.code in (0, 3), done.stderr
     return folder
 
 
@@ -130,14 +127,14 @@ def test_an_llm_call_ends_by_its_deadline_however_slowly_the_server_sends(monkey
 
     with TricklingServer(mode) as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-        monkeypatch.setenv("CURATE_TIMEOUT_S", "2")
+        monkeypatch.setenv("CURATE_TIMEOUT_S", "1")
         monkeypatch.setenv("CURATE_MAX_RETRIES", "0")
         client = LLMClient(Settings())
         started = time.monotonic()
         with pytest.raises(Exception, match="timed out"):
             client.chat_json("system", "user", Answer)
         took = time.monotonic() - started
-    assert took < 8, f"a trickled reply held the call for {took:.0f} s with a 2 s deadline"
+    assert took < 6, f"a trickled reply held the call for {took:.0f} s with a 1 s deadline"
     assert client.usage.failed_calls == 1 and client.usage.calls == 0
 
 

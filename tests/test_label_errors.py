@@ -163,6 +163,7 @@ class ScriptedJudge:
         ]
 
 
+@pytest.mark.slow  # over 2 s: CI's whole suite runs it, the fast tier does not
 def test_scripted_judge_changes_scores_and_actions(tmp_path, ctx):
     from curation_tools.io import load_dataset
 
@@ -214,6 +215,7 @@ def test_llm_judge_over_http_with_balanced_prompts_probes_and_repair():
     assert judge.prompt_versions == {"label_judge_direct": 2, "label_judge_stepwise": 2}
 
 
+@pytest.mark.slow  # over 2 s: CI's whole suite runs it, the fast tier does not
 def test_a_judge_that_fails_its_probes_is_not_asked_about_rows(ctx):
     """A model that always defends the data's label agrees with itself in both orders, so order balance alone
     lets it act; the probes, where the data's label is wrong half the time, stop it before any row is sent."""
@@ -239,6 +241,7 @@ def test_a_judge_that_fails_its_probes_is_not_asked_about_rows(ctx):
     assert len(noted) == 5 and all(not j["acted"] and "probe questions" in j["note"] for j in noted)
 
 
+@pytest.mark.slow  # over 2 s: CI's whole suite runs it, the fast tier does not
 def test_a_judge_that_favours_a_position_or_is_unsure_changes_nothing(ctx):
     """Both local Qwen models answered "suggested" on every probe case. With the labels as A and B in both
     orders, a model that always picks A agrees with itself on nothing, and a weak verdict is evidence only."""
@@ -290,6 +293,7 @@ def test_findings_name_coded_labels_by_their_names(ctx):
         assert {f.evidence.given_label_name, f.evidence.suggested_label_name} == {"positive", "negative"}
 
 
+@pytest.mark.slow  # over 2 s: CI's whole suite runs it, the fast tier does not
 def test_missing_labels_are_never_a_class_and_scan_counts_them(cli, ctx, tmp_path):
     frame = pd.read_csv(EXAMPLE)
     frame.loc[frame.index % 9 == 0, "intent"] = ""

@@ -211,6 +211,7 @@ def test_who_decided_is_recorded_per_finding_and_explain_says_it(cli, tmp_path):
         assert explained["events"][0]["decided_by"] == change["decided_by"]
 
 
+@pytest.mark.slow  # over 2 s: CI's whole suite runs it, the fast tier does not
 def test_a_headless_run_without_a_terminal_prints_progress_lines(tmp_path):
     """On a pipe, a long stage prints plain progress lines (every CURATE_PROGRESS_EVERY seconds; 0 here: each
     progress event) and one when it completes; before, a step printed "started" and then nothing for minutes."""
@@ -312,6 +313,7 @@ def test_the_plan_panel_shows_a_cancelled_step_as_cancelled(tmp_path):
     assert asyncio.run(walk())["decontam"] == "cancelled"
 
 
+@pytest.mark.slow  # over 2 s: CI's whole suite runs it, the fast tier does not
 def test_undo_after_a_finished_run_rewrites_its_curated_file(tmp_path):
     data = tmp_path / "tickets.csv"
     shutil.copy(EXAMPLE, data)

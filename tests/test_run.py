@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from .conftest import EXAMPLE
+from .conftest import EXAMPLE, curate_here
 
 BENCH = str(EXAMPLE.with_name("bank_eval.jsonl")) + ":query"
 TRUTH = json.loads(EXAMPLE.with_name("support_tickets.truth.json").read_text())
@@ -39,11 +39,13 @@ def planted_figures(curated: Path) -> dict[str, float]:
 
 
 @pytest.fixture(scope="module")
-def reference_run(tmp_path_factory):
-    """One uninterrupted approve-all run of the example, shared by the tests that compare against it."""
+def reference_run(tmp_path_factory, shared_cache):
+    """One uninterrupted approve-all run of the example, shared by the tests that compare against it (in this
+    process: the determinism test runs it again as a subprocess)."""
     out = tmp_path_factory.mktemp("ref") / "run"
-    result = _curate("run", EXAMPLE, "--benchmark", BENCH, "--policy", "approve-all", "--out", out)
-    assert result.returncode == 0, result.stderr
+    args = ("run", EXAMPLE, "--benchmark", BENCH, "--policy", "approve-all", "--out", out)
+    result = curate_here(*args, cwd=out.parent, cache=shared_cache)
+    assert result.code == 0, result.stderr
     return out
 
 
@@ -65,16 +67,15 @@ CAUTIOUS_RECIPE = """steps:
 
 
 @pytest.fixture(scope="module")
-def flagging_run(tmp_path_factory):
+def flagging_run(tmp_path_factory, shared_cache):
     """An approve-all run whose label-errors step relabels only at 0.9, so most of its findings are flags, and
     whose approved flags keep their rows."""
     folder = tmp_path_factory.mktemp("flags")
     (folder / "recipe.yaml").write_text(CAUTIOUS_RECIPE)
     out = folder / "run"
-    result = _curate(
-        "run", EXAMPLE, "--recipe", folder / "recipe.yaml", "--policy", "approve-all", "--flags", "keep", "--out", out
-    )
-    assert result.returncode == 0, result.stderr
+    args = ("run", EXAMPLE, "--recipe", folder / "recipe.yaml", "--policy", "approve-all", "--flags", "keep")
+    result = curate_here(*args, "--out", out, cwd=folder, cache=shared_cache)
+    assert result.code == 0, result.stderr
     return out
 
 
@@ -93,6 +94,7 @@ def test_approved_flags_are_listed_beside_the_curated_file(flagging_run):
     assert summary["approved_flags"]["listed"] == len(flagged)
 
 
+@pytest.mark.slow  # over 2 s: CI's whole suite runs it, the fast tier does not
 @pytest.mark.parametrize("flags", ["drop", "relabel"])
 def test_a_policy_says_what_an_approved_flag_does(flagging_run, tmp_path, flags):
     """Once in a policy file, once as `--flags` over a built-in policy."""
@@ -138,6 +140,7 @@ def test_approve_all_fixes_the_planted_issues(reference_run):
     assert "label-errors" in (reference_run / "report.md").read_text()
 
 
+@pytest.mark.slow  # over 2 s: CI's whole suite runs it, the fast tier does not
 def test_same_inputs_same_outputs(reference_run, tmp_path):
     again = tmp_path / "again"
     assert _curate("run", EXAMPLE, "--benchmark", BENCH, "--policy", "approve-all", "--out", again).returncode == 0
@@ -216,6 +219,7 @@ def test_a_kill_at_every_checkpoint_boundary_resumes_exactly_where_it_stopped(re
     record_property("cases", boundaries)
 
 
+@pytest.mark.slow  # over 2 s: CI's whole suite runs it, the fast tier does not
 def test_review_policy_waits_and_resumes_with_decisions(tmp_path):
     data = tmp_path / "tickets.csv"
     shutil.copy(EXAMPLE, data)
@@ -237,6 +241,7 @@ def test_review_policy_waits_and_resumes_with_decisions(tmp_path):
     assert _curate("run", "--resume", out).returncode == 0  # a finished run stays finished
 
 
+@pytest.mark.slow  # over 2 s: CI's whole suite runs it, the fast tier does not
 def test_conservative_policy_applies_only_certain_actions(tmp_path):
     out = tmp_path / "run"
     result = _curate("run", EXAMPLE, "--benchmark", BENCH, "--policy", "conservative", "--out", out)

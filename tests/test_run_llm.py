@@ -83,6 +83,7 @@ def test_full_loop_plan_tools_review_apply_replan(cli, endpoint, tmp_path):
     assert summary["llm_usage"]["calls"] == 3 and summary["llm_usage"]["by_node"] == {"plan": 3}
 
 
+@pytest.mark.slow  # over 2 s: CI's whole suite runs it, the fast tier does not
 def test_malformed_json_and_invalid_arguments_are_repaired_never_applied(cli, endpoint, tmp_path):
     bad_args = plan({"tool": "dedup", "params": {"method": ["fuzzy"]}})
     bad_file = plan({"tool": "dedup", "params": {"reference": "/etc/passwd"}})
@@ -322,6 +323,7 @@ def test_a_local_server_gets_each_answers_schema_and_one_that_refuses_it_gets_pl
     assert remote._response_format(Answer.model_json_schema()) == {"type": "json_object"}  # auto: local servers only
 
 
+@pytest.mark.slow  # over 2 s: CI's whole suite runs it, the fast tier does not
 def test_a_local_model_picks_tools_and_the_data_sets_their_parameters(cli, endpoint, tmp_path, monkeypatch):
     """A 0.5B model asked for parameters copied every one with invented values ("aug", target_count 2000000, keep
     as a list): no plan in 3 tries, every round. On a local endpoint it names tools from this round's list (the

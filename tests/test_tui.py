@@ -283,6 +283,7 @@ def test_free_questions_go_to_the_llm(tmp_path, monkeypatch):
     assert reply.text.startswith("Row T0028's label") and "<data>" in script.calls[0]["messages"][1]["content"]
 
 
+@pytest.mark.slow  # over 2 s: CI's whole suite runs it, the fast tier does not
 def test_typed_text_after_a_resume_never_acts_as_keys(tmp_path):
     """`why x` and `hy` typed into a resumed chat: into the command box while it has the focus; and with the
     focus elsewhere, `h` may open the history but `y` there only asks, and a review's `x` only asks too."""
@@ -342,6 +343,7 @@ def test_typed_text_after_a_resume_never_acts_as_keys(tmp_path):
     assert waiting.state().version == 1
 
 
+@pytest.mark.slow  # over 2 s: CI's whole suite runs it, the fast tier does not
 def test_the_label_picker_shows_its_list_and_the_chosen_label_whole_at_80x24(tmp_path):
     from textual.widgets import OptionList
 
@@ -363,12 +365,14 @@ def test_the_label_picker_shows_its_list_and_the_chosen_label_whole_at_80x24(tmp
             table.move_cursor(row=table.get_row_index(finding.finding_id))
             await pilot.press("l")
             await _until(pilot, lambda: isinstance(app.screen, LabelPicker))
-            app.screen.query_one("#answer").value = "apple_pay"  # narrows to the longest class name
-            await pilot.pause(0.2)
-            rows = app.screen.query_one("#classes", OptionList).size.height
+            picker = app.screen
+            picker.query_one("#answer").value = "apple_pay"  # narrows to the longest class name
+            options = picker.query_one("#classes", OptionList)
+            await _until(pilot, lambda: options.option_count == 1 and options.size.height > 0)
+            rows = options.size.height
             await pilot.press("enter")
-            await _until(pilot, lambda: app.screen is review)
-            await pilot.pause(0.2)
+            await _until(pilot, lambda: app.screen is review and "apple_pay" in str(review._answer_text(finding)))
+            await pilot.pause()
             cell = table.get_cell(finding.finding_id, review.action_column).plain
             column = table.columns[review.action_column]
             evidence = str(review.query_one("#evidence").content)
