@@ -111,11 +111,11 @@ class ChatCommands:
         return int(args[0]) if args and args[0].isdigit() else None
 
     def _cmd_undo(self, args: list[str]) -> Reply:
-        result = self.session.undo(self._decision_arg(args), by="human")
+        result = self.session.undo(self._decision_arg(args))
         return Reply(text=f"Undid decision #{result.decision_id}: {len(result.edits)} edits reverted.")
 
     def _cmd_redo(self, args: list[str]) -> Reply:
-        result = self.session.redo(self._decision_arg(args), by="human")
+        result = self.session.redo(self._decision_arg(args))
         return Reply(text=f"Redid decision #{result.decision_id}: {len(result.edits)} edits applied again.")
 
     def _cmd_export(self, args: list[str]) -> Reply:

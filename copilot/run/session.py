@@ -278,12 +278,12 @@ class Session:
     def history(self) -> list[DecisionInfo]:
         return self._ledger.decisions()
 
-    def undo(self, decision_id: int | None = None, by: str = "human") -> OperationResult:
+    def undo(self, decision_id: int | None = None, by: str = HUMAN) -> OperationResult:
         result = self._ledger.undo(decision_id, by=by)
         self._refresh_outputs()
         return result
 
-    def redo(self, decision_id: int | None = None, by: str = "human") -> OperationResult:
+    def redo(self, decision_id: int | None = None, by: str = HUMAN) -> OperationResult:
         result = self._ledger.redo(decision_id, by=by)
         self._refresh_outputs()
         return result
