@@ -108,10 +108,12 @@ def test_a_whole_session_review_apply_undo_export(tmp_path, size, suffix):
             await _until(
                 pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.proposal.tool == "label-errors"
             )
-            await pilot.pause(0.2)
             review = app.screen
             label_finding = next(f for f in review.proposal.findings if f.action.type.value == "relabel")
             table = review.query_one("#findings")
+            await _until(
+                pilot, lambda: label_finding.finding_id in table.rows
+            )  # the table fills after the screen shows
             table.move_cursor(row=table.get_row_index(label_finding.finding_id))
             await pilot.press("l")
             await pilot.pause()
@@ -362,6 +364,7 @@ def test_the_label_picker_shows_its_list_and_the_chosen_label_whole_at_80x24(tmp
             review = app.screen
             finding = next(f for f in review.proposal.findings if f.issue == "label_error")
             table = review.query_one("#findings")
+            await _until(pilot, lambda: finding.finding_id in table.rows)  # the table fills after the screen shows
             table.move_cursor(row=table.get_row_index(finding.finding_id))
             await pilot.press("l")
             await _until(pilot, lambda: isinstance(app.screen, LabelPicker))
