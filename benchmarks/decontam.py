@@ -138,7 +138,7 @@ def fit_weights(frame: pd.DataFrame, specs: list[str]) -> None:
 
     corpus = _corpus([load_benchmark(s) for s in specs])
     texts = frame["text"].tolist()
-    pairs = pair_features(texts, corpus, DecontamParams(benchmark=specs), ToolContext(cache_dir=CACHE))
+    pairs, _ = pair_features(texts, corpus, DecontamParams(benchmark=specs), ToolContext(cache_dir=CACHE))
     pairs["row_margin"] = row_margin_feature(_row_margin(pairs))
     pairs = pairs[pairs["embedding"].notna() & (pairs["coverage"] < 0.5)].copy()
     rows, items = [texts[r] for r in pairs["row"]], [corpus.keys[i] for i in pairs["item"]]

@@ -25,6 +25,12 @@ def _audit(cli, workspace, findings):
     return result
 
 
+def _natural_copies() -> set[str]:
+    """The example's training queries that copy an eval query as drawn, and the planted duplicates of them."""
+    natural = set(TRUTH["natural_copies"])
+    return natural | {copy for copy, original in TRUTH["duplicates"].items() if original in natural}
+
+
 @pytest.mark.slow  # over 2 s: CI's whole suite runs it, the fast tier does not
 def test_the_leaks_are_found_in_version_1_and_not_in_the_curated_version(cli, tmp_path):
     from copilot.outputs.audit import audit
@@ -38,9 +44,9 @@ def test_the_leaks_are_found_in_version_1_and_not_in_the_curated_version(cli, tm
     held = {row for hit in first.items for row in hit.rows}
     changes = [json.loads(line) for line in (tmp_path / "run" / "changes.jsonl").read_text().splitlines()]
     dropped = {c["row_id"] for c in changes if c["issue"] == "contamination"}
-    # the 12 planted leaks and the 7 near copies of eval queries the run dropped ("How old do you have to be to
-    # open an account?"): the same rows the run's decontam step found, found again from the ledger alone
-    assert set(TRUTH["leaks"]) <= held and held == dropped and len(held) == 19
+    # the 12 planted leaks and the training queries that copy an eval query as drawn ("Is there any age limit?"
+    # for "Is there an age limit?"): the same rows the run's decontam step found, found again from the ledger alone
+    assert set(TRUTH["leaks"]) <= held and held == dropped and held - set(TRUTH["leaks"]) <= _natural_copies()
     assert current.contaminated_rows == 0 and not report.proposal.findings
     [export] = report.exports  # the run's curated.csv, by hash
     curated = tmp_path / "run" / "curated.csv"
@@ -60,7 +66,8 @@ def test_a_benchmark_that_appeared_later_is_proposed_for_dropping_and_applied(cl
     findings = tmp_path / "audit.jsonl"
     result = _audit(cli, workspace, findings)
     proposed = [json.loads(line) for line in findings.read_text().splitlines()]
-    assert set(TRUTH["leaks"]) <= {f["row_id"] for f in proposed} and len(proposed) == 19
+    rows = {f["row_id"] for f in proposed}
+    assert set(TRUTH["leaks"]) <= rows and rows - set(TRUTH["leaks"]) <= _natural_copies() and len(rows) > 12
     assert {f["action"] for f in proposed} == {"drop"}
     assert f"{len(proposed)} row(s) of v" in result.stderr and "curate apply" in result.stderr
     before = Ledger(workspace).head()
@@ -75,7 +82,8 @@ def test_a_benchmark_that_appeared_later_is_proposed_for_dropping_and_applied(cl
 
     report = audit(ledger, [BENCH], ToolContext(cache_dir=tmp_path / "cache"))
     by_version = {v.version_id: v.contaminated_rows for v in report.versions}
-    assert by_version[1] == by_version[before] == len(proposed) and by_version[ledger.head()] == 0
+    # version 1 also holds planted duplicates of copies, which the run's dedup step dropped
+    assert by_version[before] == len(proposed) <= by_version[1] and by_version[ledger.head()] == 0
 
 
 def test_audit_needs_a_benchmark_and_a_workspace(cli, tmp_path):

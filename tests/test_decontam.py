@@ -270,23 +270,41 @@ def test_cli_repeatable_benchmark_and_no_benchmark_error(cli, tmp_path, bench):
     assert cli("tools", "decontam", data).code == 2
 
 
-def test_a_short_query_is_copied_only_by_a_near_copy_not_by_a_query_that_contains_it(tmp_path, ctx):
-    """banking77 train vs test: a training query that holds a short test query among other words is a new query
-    of the same intent; a copy is the query itself, near enough (token similarity >= 0.8)."""
+def test_a_short_query_is_copied_by_its_surface_variants_not_by_a_slot_swap_or_a_longer_query(tmp_path, ctx):
+    """banking77 / CLINC150 train vs test: a copy of a short query differs only in case, punctuation, filler,
+    contractions and function words; another city, number or day is a new query however many words match, and
+    so is a longer query that starts with the item. The item as a sentence of its own inside a row is a copy."""
     bench = tmp_path / "test_queries.jsonl"
-    queries = ["What is the exchange rate?", "How do I link a new card?", "Please delete my account."]
+    queries = [
+        "What is the exchange rate?",
+        "How do I link a new card?",
+        "Please delete my account.",
+        "is there a charge to use my card in japan",
+        "what will the date be in 5 days",
+        "I don't want my card anymore",
+    ]
     bench.write_text("".join(json.dumps({"text": q}) + "\n" for q in queries))
     rows = [
-        "what is the exchange rate for foreign ATMs",  # contains a test query: not a copy
+        "what is the exchange rate for foreign ATMs",  # starts with a test query: a new query
         "How do I link a new card in the app?",  # ditto
-        "Hi, what is the exchange rate?",  # a near copy: one word added to five
-        "Please delete my account now.",  # one word added to four: similarity 0.8, a near copy
+        "Hi, what's the exchange rate?",  # filler and a contraction: a copy
+        "Please delete my account now.",  # a filler word: a copy
         "How can I link a new card to my account quickly please?",  # a longer query on the same intent
+        "Is there a charge to use my card in France?",  # a place swapped: a new query
+        "what will the date be in 15 days",  # a number swapped
+        "I do want my card anymore",  # the negation dropped
+        "IS THERE A CHARGE TO USE MY CARD IN JAPAN!!",  # case and punctuation: a copy
+        "I'm moving abroad next month. What is the exchange rate? Thanks",  # the item as its own sentence
     ]
     data = make_dataset(pd.DataFrame({"text": rows}), label="none")
-    found = {f.row_id: f for f in run(data, DecontamParams(benchmark=[f"{bench}:text"]), ctx).findings}
-    assert set(found) == {"2", "3"}, {k: f.message for k, f in found.items()}
-    assert found["2"].score == pytest.approx(0.5 + 0.5 * 5 / 6, abs=1e-4) and found["3"].score == pytest.approx(0.9)
+    result = run(data, DecontamParams(benchmark=[f"{bench}:text"]), ctx)
+    found = {f.row_id: f for f in result.findings}
+    assert set(found) == {"2", "3", "8", "9"}, {k: f.message for k, f in found.items()}
+    assert {found[k].evidence.method for k in ("2", "3", "8")} == {"surface variant"}
+    assert found["9"].evidence.method == "whole item in row"
+    near = {m["row_id"]: m for m in result.report["near_matches_not_flagged"]["closest"]}
+    assert near["5"]["slot"] == "name" and "france" in near["5"]["differs"]
+    assert near["6"]["slot"] == "number" and near["7"]["slot"] == "negation"
 
 
 def test_a_math_item_with_other_numbers_is_its_template_not_a_copy(tmp_path, ctx):

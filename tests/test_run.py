@@ -28,12 +28,14 @@ def planted_figures(curated: Path) -> dict[str, float]:
     fixed = sum(r not in cur.index or cur.loc[r, "intent"] == right for r, right in flips.items())
     removed = sum(d not in cur.index or o not in cur.index for d, o in dups.items())
     removed += sum(leak not in cur.index for leak in leaks)
-    planted = set(flips) | set(dups) | set(dups.values()) | set(leaks)
+    natural = TRUTH["natural_copies"]  # test queries the training rows hold as drawn: leaks nobody planted
+    planted = set(flips) | set(dups) | set(dups.values()) | set(leaks) | set(natural)
     clean = source[~source["ticket_id"].isin(planted)].set_index("ticket_id")
     changed = sum(r not in cur.index or cur.loc[r, "intent"] != row["intent"] for r, row in clean.iterrows())
     return {
         "flips_fixed": fixed / len(flips),
         "dups_and_leaks_removed": removed / (len(dups) + len(leaks)),
+        "natural_copies_removed": sum(r not in cur.index for r in natural) / len(natural),
         "clean_changed": changed / len(clean),
     }
 

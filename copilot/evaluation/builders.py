@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 from copilot.core.resources import resource_dir
 from curation_tools.errors import UserInputError
+from curation_tools.query_slots import signature
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
@@ -72,7 +73,11 @@ def _text_source(source: Source, rng: random.Random) -> tuple[pd.DataFrame, pd.D
     if source.kind == "support_tickets":
         frame = pd.read_csv(resource_dir("examples") / "support_tickets.csv")
         truth = json.loads((resource_dir("examples") / "support_tickets.truth.json").read_text())
-        planted = set(truth["label_flips"]) | set(truth["duplicates"]) | set(truth["leaks"])
+        # rows that copy an evaluation query as drawn (natural_copies) are not clean: leaving them in would make
+        # a right decontam drop count as a wrong change
+        planted = (
+            set(truth["label_flips"]) | set(truth["duplicates"]) | set(truth["leaks"]) | set(truth["natural_copies"])
+        )
         clean = frame[~frame["ticket_id"].isin(planted)].rename(columns={"intent": "label"})[["text", "label"]]
         test = pd.DataFrame(_jsonl(resource_dir("examples") / "bank_eval.jsonl")).rename(
             columns={"query": "text", "intent": "label"}
@@ -95,7 +100,9 @@ def _text_source(source: Source, rng: random.Random) -> tuple[pd.DataFrame, pd.D
             seen.add(r["text"].lower())
             train.append({"text": r["text"], "label": name})
     test = [{"text": r["text"], "label": r["label_name"]} for r in tests if r["label_name"] in keep]
-    test = [t for t in test if t["text"].lower() not in seen]
+    # a test query the training rows copy (a surface variant of one: query_slots) would be a leak nobody planted
+    copied = {signature(t["text"]) for t in train}
+    test = [t for t in test if signature(t["text"]) not in copied]
     return pd.DataFrame(train), pd.DataFrame(test)
 
 

@@ -43,6 +43,13 @@ from curation_tools.ngram_index import (
     tokenize,
 )
 from curation_tools.schema import Action, Coverage, Evidence, Finding, PlanHint, Proposal, ToolResult, ToolSpec
+from curation_tools.short_items import (
+    NEAR_MATCHES_LISTED,
+    SURFACE_VARIANT,
+    ShortItemCopies,
+    short_item_copies,
+    slot_swaps_among_copies,
+)
 from curation_tools.text import SHORT_TEXT_WORDS
 from curation_tools.vector_store import BenchmarkVectors
 
@@ -232,10 +239,17 @@ def _nearest_other(store: BenchmarkVectors, vectors: np.ndarray, k: int) -> np.n
     return sim.max(axis=1)
 
 
-def pair_features(texts: list[str], corpus: Corpus, params: DecontamParams, ctx: ToolContext) -> pd.DataFrame:
-    """One row per (row, item) candidate pair: n-gram coverage, lexical cosine, embedding (NaN: not computed)."""
+NEAR_LEXICAL = 0.5  # TF-IDF cosine from which a short row and a short item are checked as a near match
+
+
+def pair_features(
+    texts: list[str], corpus: Corpus, params: DecontamParams, ctx: ToolContext
+) -> tuple[pd.DataFrame, ShortItemCopies]:
+    """One row per (row, item) candidate pair: n-gram coverage, lexical cosine, embedding (NaN: not computed);
+    and the short items' copies (coverage 1) and near matches."""
+    key_tokens = [tokenize(k) for k in corpus.keys]
     index = index_items(
-        [tokenize(k) for k in corpus.keys],
+        key_tokens,
         [tokenize(t) for t in corpus.texts],
         params.ngram,
         params.min_short_tokens,
@@ -272,10 +286,31 @@ def pair_features(texts: list[str], corpus: Corpus, params: DecontamParams, ctx:
         candidates = pd.concat([candidates[~candidates["window"].isin(to_embed)], embedded], ignore_index=True)
     candidates.loc[~long_item[candidates["item"].to_numpy()], ["embedding", "margin"]] = np.nan
     candidates["row"] = owners[candidates["window"].to_numpy()]
-    pairs = pd.concat([by_ngram, candidates.drop(columns="window")], ignore_index=True)
+    near = candidates.loc[candidates["lexical"] >= NEAR_LEXICAL, ["row", "item"]]
+    shared = pd.DataFrame({"row": grams.short_docs, "item": grams.short_items})
+    short = short_item_copies(
+        texts,
+        corpus.keys,
+        key_tokens,
+        index.key_lengths,
+        params.min_short_tokens,
+        SHORT_KEY_TOKENS,
+        pd.concat([shared, near], ignore_index=True),
+    )
+    held = by_ngram.loc[by_ngram["coverage"] >= NGRAM_HIT, ["row", "item"]]  # copies by n-grams keep that name
+    short.copies = short.copies.merge(held, how="left", indicator=True).query("_merge == 'left_only'")
+    short.copies = short.copies.drop(columns="_merge")
+    by_short = short.copies[["row", "item"]].assign(coverage=1.0)
+    pairs = pd.concat([by_ngram, by_short, candidates.drop(columns="window")], ignore_index=True)
     pairs["coverage"] = pairs["coverage"].fillna(0.0)
     pairs["lexical"] = pairs["lexical"].fillna(0.0)
-    return pairs.groupby(["row", "item"], as_index=False).max()
+    pairs = pairs.groupby(["row", "item"], as_index=False).max()
+    swapped, near_copies = slot_swaps_among_copies(pairs, texts, corpus.keys, index.key_lengths, NGRAM_HIT)
+    # another query with most of the item's words, not a copy nor a rewording: its near match is reported
+    pairs["slot_swap"] = swapped
+    pairs.loc[swapped, "coverage"] = 0.0
+    short.near_matches = pd.concat([near_copies, short.near_matches], ignore_index=True)
+    return pairs, short
 
 
 NGRAM_SHARD = 20_000  # rows per n-gram task on a distributed engine
@@ -387,7 +422,7 @@ def score_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
     para = np.where(pairs["embedding"].fillna(0).to_numpy() < REWORDING_FLOOR, 0.0, para)
     # the item's words (or meaning) with other numbers is another problem, copied or reworded (NaN: no evidence)
     template = numbers < NUMBERS_HELD
-    para = np.where(template, 0.0, para)
+    para = np.where(template | pairs["slot_swap"].to_numpy(dtype=bool), 0.0, para)
     coverage = pairs["coverage"].to_numpy()
     verbatim = (coverage >= NGRAM_HIT) & ~template
     pairs = pairs.copy()
@@ -425,7 +460,7 @@ def run(data: Dataset, params: DecontamParams, ctx: ToolContext) -> ToolResult:
         raise UserInputError("The decontam tool needs at least one --benchmark PATH[:FIELDS] (a local file).")
     corpus = _corpus([load_benchmark(spec) for spec in params.benchmark])
     texts = data.texts().tolist()
-    pairs = pair_features(texts, corpus, params, ctx)
+    pairs, short = pair_features(texts, corpus, params, ctx)
     embedded = pairs["embedding"].notna().to_numpy()
     checked = embedded | (pairs["coverage"].to_numpy() >= NGRAM_HIT)
     pairs["numbers"] = np.nan
@@ -435,6 +470,9 @@ def run(data: Dataset, params: DecontamParams, ctx: ToolContext) -> ToolResult:
         number_weights(corpus.keys),
     )
     scored = score_pairs(pairs)
+    how = short.copies.set_index(["row", "item"])["method"]
+    named = pd.MultiIndex.from_frame(scored[["row", "item"]]).map(how.to_dict()).to_numpy()  # short items' copies
+    scored["method"] = np.where((scored["method"] == "ngram") & pd.notna(named), named, scored["method"])
     best = scored.sort_values(["score", "item"], ascending=[False, True]).drop_duplicates("row")
     best = best.reset_index(drop=True)
     best["judge"] = None
@@ -457,6 +495,7 @@ def run(data: Dataset, params: DecontamParams, ctx: ToolContext) -> ToolResult:
         "judged": judged,
         "by_method": flagged["method"].value_counts().to_dict(),
         "by_benchmark": counts,
+        "near_matches_not_flagged": _near_matches(short.near_matches, flagged, data, corpus),
     }
     return ToolResult(proposal=proposal, report=report, elapsed_s=time.perf_counter() - started)
 
@@ -465,7 +504,9 @@ def _finding(data: Dataset, texts: list[str], corpus: Corpus, row, params: Decon
     bench = corpus.benchmarks[int(corpus.bench_of[row.item])]
     local = int(corpus.local[row.item])
     item_text = corpus.texts[row.item]
-    spans = shared_spans(tokenize(texts[row.row]), tokenize(item_text), params.ngram)
+    # a surface variant shares runs of words, not whole n-grams: mark every shared pair of words
+    n = 2 if row.method == SURFACE_VARIANT else params.ngram
+    spans = shared_spans(tokenize(texts[row.row]), tokenize(item_text), n)
     embedding = None if pd.isna(row.embedding) else round(float(row.embedding), 4)
     evidence = Evidence(
         benchmark=bench.name,
@@ -479,7 +520,7 @@ def _finding(data: Dataset, texts: list[str], corpus: Corpus, row, params: Decon
         number_share=None if pd.isna(row.numbers) else round(float(row.numbers), 4),
         judge=None if row.judge is None else json.loads(row.judge),
     )
-    how = "copies" if row.method.startswith("ngram") else "looks like a rewording of"
+    how = "looks like a rewording of" if row.method.startswith("embedding") else "copies"
     return Finding(
         row_id=data.row_ids[row.row],
         issue="contamination",
@@ -488,6 +529,26 @@ def _finding(data: Dataset, texts: list[str], corpus: Corpus, row, params: Decon
         evidence=evidence,
         message=f"{how} {bench.name} item {bench.ids[local]} (score {row.score:.2f}, {row.method})",
     )
+
+
+def _near_matches(near: pd.DataFrame, flagged: pd.DataFrame, data: Dataset, corpus: Corpus) -> dict[str, Any]:
+    """Short rows that share most words with a short item but differ in a content slot: new queries, not flagged.
+    How many per slot, and the closest few with the words that differ."""
+    near = near[~near["row"].isin(flagged["row"])].drop_duplicates("row")
+    listed = []
+    for match in near.head(NEAR_MATCHES_LISTED).itertuples():
+        bench = corpus.benchmarks[int(corpus.bench_of[match.item])]
+        listed.append(
+            {
+                "row_id": data.row_ids[match.row],
+                "benchmark": bench.name,
+                "benchmark_item": bench.ids[int(corpus.local[match.item])],
+                "similarity": round(float(match.similarity), 3),
+                "slot": match.slot,
+                "differs": match.detail,
+            }
+        )
+    return {"count": len(near), "by_slot": near["slot"].value_counts().to_dict(), "closest": listed}
 
 
 def plan_hint(profile: dict[str, Any], edits: int) -> PlanHint:

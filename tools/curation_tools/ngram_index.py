@@ -4,16 +4,14 @@ Tokens are the word characters of the normalised text; each token gets a stable 
 (pandas' siphash with a fixed key), n-grams a polynomial hash of their tokens. Items whose key is
 shorter than n tokens are indexed by the whole key (exact matching of short items).
 
-What counts as a copy depends on the item's length. A long item (SHORT_KEY_TOKENS tokens or more: a
-math problem, a code prompt, a detailed question) is held by a row that reproduces most of its n-grams,
-whatever else the row says (its answer, a surrounding document). A short item (a query) is held only
-by a row that is, near enough, the item itself: the two token sequences are within NEAR_COPY
-similarity (1 - token edits / the longer length), or the row is the whole item (a short question with
-its choices, where choice letters break the choices' n-grams). A training query that contains a short
-test query among other words ("what is the exchange rate for foreign ATMs" and "what is the exchange
-rate?") is a new query of the same intent, not a copy. N-grams shared by many items (templates) or
-found in many training documents (boilerplate, quotes) are not informative and are left out of an
-item's coverage.
+What n-gram coverage decides depends on the item's length. A long item (SHORT_KEY_TOKENS tokens or more: a math
+problem, a code prompt, a detailed question) is held by a row that reproduces most of its n-grams, whatever else
+the row says (its answer, a surrounding document). A short item (a query) is held by coverage only when the row
+is the whole item (a short question with its choices, where choice letters break the choices' n-grams); its
+other pairs are handed on as `short_pairs`, for short_items to tell a surface variant or the item as a whole
+sentence inside a longer row from a new query that shares most of its words. N-grams shared by many items
+(templates) or found in many training documents (boilerplate, quotes) are not informative and are left out of
+an item's coverage.
 """
 
 from __future__ import annotations
@@ -24,7 +22,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from rapidfuzz.distance import Levenshtein
 
 from curation_tools.arrays import sorted_unique
 from curation_tools.text import SHORT_TEXT_WORDS, normalize
@@ -92,8 +89,8 @@ class ItemGrams:
     n_key: np.ndarray
     short_lengths: list[int]
     """gram lengths used for items shorter than n (matched whole)."""
-    short_grams: pd.Series
-    """whole-key gram -> the longest row it may match: twice the longest item text with that key."""
+    whole_key_grams: pd.Index
+    """the grams of whole keys shorter than n."""
     key_lengths: np.ndarray
     item_tokens: TokenStream
 
@@ -110,8 +107,7 @@ def index_items(keys: list[list[str]], texts: list[list[str]], n: int, min_short
         g, d, s = stream.grams(length)
         whole_key = (key_len[d] == length) & (s == 0)
         parts.append((g[whole_key], d[whole_key], np.ones(int(whole_key.sum()), dtype=bool)))
-    whole = pd.DataFrame({"gram": np.concatenate([p[0] for p in parts[1:]] or [np.zeros(0, np.uint64)])})
-    whole["limit"] = 2 * stream.lengths()[np.concatenate([p[1] for p in parts[1:]] or [np.zeros(0, np.int64)])]
+    whole = np.concatenate([p[0] for p in parts[1:]] or [np.zeros(0, np.uint64)])
     grams = np.concatenate([p[0] for p in parts])
     items = np.concatenate([p[1] for p in parts])
     is_key = np.concatenate([p[2] for p in parts])
@@ -129,7 +125,7 @@ def index_items(keys: list[list[str]], texts: list[list[str]], n: int, min_short
         n_full=n_full,
         n_key=n_key,
         short_lengths=short,
-        short_grams=whole.groupby("gram")["limit"].max(),
+        whole_key_grams=pd.Index(sorted_unique(whole)),
         key_lengths=key_len,
         item_tokens=stream,
     )
@@ -137,12 +133,16 @@ def index_items(keys: list[list[str]], texts: list[list[str]], n: int, min_short
 
 @dataclass
 class Overlap:
-    """Per (document, item) pair with shared informative grams: coverage of the item by the document."""
+    """Per (document, item) pair with shared informative grams: coverage of the item by the document. Pairs of a
+    short item whose coverage does not count (the row is not the item with its other fields) are `short_pairs`:
+    a surface variant of the item, the item as a whole sentence inside the row, or a new query (query_slots)."""
 
     docs: np.ndarray
     items: np.ndarray
     coverage: np.ndarray
     boilerplate_grams: int
+    short_docs: np.ndarray
+    short_items: np.ndarray
 
 
 def overlap(stream: TokenStream, index: ItemGrams, n: int, max_doc_freq: int) -> Overlap:
@@ -155,15 +155,10 @@ def gram_hits(stream: TokenStream, index: ItemGrams, n: int, first_doc: int = 0)
     """(gram, document) of each informative benchmark gram found in these documents, numbered from `first_doc`:
     the part of `overlap` that reads every document, so it can run shard by shard on an engine."""
     known = pd.Index(sorted_unique(index.grams))  # its hash table is built once, used for every length
-    doc_lengths = stream.lengths()
     hit_grams, hit_docs = [], []
     for length in [n, *index.short_lengths]:
         grams, docs, _ = stream.grams(length)
-        if length < n:  # a short item counts only as most of a row, not as a phrase inside a longer text
-            limit = index.short_grams.reindex(grams).to_numpy()
-            found = doc_lengths[docs] <= np.nan_to_num(limit, nan=-1)
-        else:
-            found = known.get_indexer(grams) >= 0
+        found = (index.whole_key_grams if length < n else known).get_indexer(grams) >= 0
         hit_grams.append(grams[found])
         hit_docs.append(docs[found] + first_doc)
     return np.concatenate(hit_grams), np.concatenate(hit_docs)
@@ -187,23 +182,24 @@ def overlap_of_hits(
     candidates = np.unique(pairs["doc"].to_numpy())
     stream = tokens_of(candidates)
     pairs["doc"] = np.searchsorted(candidates, pairs["doc"].to_numpy())  # positions in `stream`
-    pairs = pairs[_whole_item_where_short(pairs, stream, index)]
+    empty = np.zeros(0, dtype=np.int64)
     if pairs.empty:
-        empty = np.zeros(0, dtype=np.int64)
-        return Overlap(empty, empty, np.zeros(0), boilerplate)
+        return Overlap(empty, empty, np.zeros(0), boilerplate, empty, empty)
     pairs["key"] = pairs["key"].astype(np.int64)
     counts = pairs.groupby(["doc", "item"]).agg(full=("gram", "size"), key=("key", "sum")).reset_index()
-    items = counts["item"].to_numpy()
+    docs, items = counts["doc"].to_numpy(), counts["item"].to_numpy()
     full = counts["full"].to_numpy() / np.maximum(index.n_full[items], 1)
     key = np.where(index.n_key[items] > 0, counts["key"].to_numpy() / np.maximum(index.n_key[items], 1), 0.0)
-    coverage = _short_items_as_near_copies(counts["doc"].to_numpy(), items, np.maximum(full, key), stream, index)
-    held = coverage > 0
-    return Overlap(candidates[counts["doc"].to_numpy()[held]], items[held], coverage[held], boilerplate)
+    short = _short_not_whole(docs, items, stream, index)
+    held = ~short
+    return Overlap(
+        candidates[docs[held]], items[held], np.maximum(full, key)[held], boilerplate, candidates[docs[short]],
+        items[short],
+    )  # fmt: skip
 
 
-SHORT_ITEM_WORDS = 0.8  # share of a short item's distinct words a row longer than twice its key must hold
-SHORT_KEY_TOKENS = SHORT_TEXT_WORDS  # keys shorter than this are queries: only a near copy of one holds it
-NEAR_COPY = 0.8  # token-level similarity (1 - edits / longer length) of a near copy of a short key
+SHORT_ITEM_WORDS = 0.8  # share of a short item's distinct words the item with its other fields holds
+SHORT_KEY_TOKENS = SHORT_TEXT_WORDS  # keys shorter than this are queries: n-gram coverage does not hold them
 
 
 def _holds_item_words(item: np.ndarray, doc: np.ndarray) -> bool:
@@ -211,35 +207,15 @@ def _holds_item_words(item: np.ndarray, doc: np.ndarray) -> bool:
     return bool(np.isin(np.unique(item), doc).mean() >= SHORT_ITEM_WORDS)
 
 
-def _short_items_as_near_copies(
-    docs: np.ndarray, items: np.ndarray, coverage: np.ndarray, stream: TokenStream, index: ItemGrams
-) -> np.ndarray:
-    """For short keys, coverage becomes the row's token similarity to the key (0 below NEAR_COPY), unless the row
-    is the whole item with its other fields (a question with its choices: coverage stands)."""
-    coverage = coverage.astype(np.float64, copy=True)
+def _short_not_whole(docs: np.ndarray, items: np.ndarray, stream: TokenStream, index: ItemGrams) -> np.ndarray:
+    """Which pairs are of a short key where the row is not the whole item with its other fields (a short question
+    with its choices, at most twice the item's length: its n-gram coverage stands)."""
+    short = index.key_lengths[items] < SHORT_KEY_TOKENS
     doc_len = stream.lengths()[docs]
     item_len = index.item_tokens.lengths()[items]
-    for j in np.flatnonzero(index.key_lengths[items] < SHORT_KEY_TOKENS):
-        item, doc = index.item_tokens.doc(items[j]), stream.doc(docs[j])
-        key_len = index.key_lengths[items[j]]
-        if item_len[j] > key_len and doc_len[j] <= 2 * item_len[j] and _holds_item_words(item, doc):
-            continue
-        similarity = Levenshtein.normalized_similarity(doc.tolist(), item[:key_len].tolist())
-        coverage[j] = similarity if similarity >= NEAR_COPY else 0.0
-    return coverage
-
-
-def _whole_item_where_short(pairs: pd.DataFrame, stream: TokenStream, index: ItemGrams) -> np.ndarray:
-    """Which (gram, doc, item) hits stand: all n-gram hits; a short key's hit when the row is at most twice the
-    key, or at most twice the whole item and holding SHORT_ITEM_WORDS of the item's distinct words."""
-    doc = pairs["doc"].to_numpy()
-    item = pairs["item"].to_numpy()
-    doc_len = stream.lengths()[doc]
-    check = pairs["gram"].isin(index.short_grams.index).to_numpy() & (doc_len > 2 * index.key_lengths[item])
-    keep = ~check | (doc_len <= 2 * index.item_tokens.lengths()[item])
-    for j in np.flatnonzero(check & keep):
-        keep[j] = _holds_item_words(index.item_tokens.doc(item[j]), stream.doc(doc[j]))
-    return keep
+    for j in np.flatnonzero(short & (item_len > index.key_lengths[items]) & (doc_len <= 2 * item_len)):
+        short[j] = not _holds_item_words(index.item_tokens.doc(items[j]), stream.doc(docs[j]))
+    return short
 
 
 def shared_spans(doc_tokens: list[str], item_tokens: list[str], n: int, limit: int = 3) -> list[str]:
