@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from curation_tools import __version__
 from curation_tools.benchmark_files import BenchmarkItems, load_benchmark
+from curation_tools.code_view import code_pairs, is_code
 from curation_tools.context import ContaminationQuestion, ToolContext
 from curation_tools.dataset import Dataset
 from curation_tools.engine import TextShard, in_order
@@ -42,7 +43,17 @@ from curation_tools.ngram_index import (
     shared_spans,
     tokenize,
 )
-from curation_tools.schema import Action, Coverage, Evidence, Finding, PlanHint, Proposal, ToolResult, ToolSpec
+from curation_tools.schema import (
+    Action,
+    Coverage,
+    Evidence,
+    EvidenceField,
+    Finding,
+    PlanHint,
+    Proposal,
+    ToolResult,
+    ToolSpec,
+)
 from curation_tools.short_items import (
     NEAR_MATCHES_LISTED,
     SURFACE_VARIANT,
@@ -431,6 +442,29 @@ def score_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
     return pairs
 
 
+CODE_REWORDING = "code rewording"
+
+
+def _code_rewordings(texts: list[str], corpus: Corpus, ctx: ToolContext) -> pd.DataFrame:
+    """Code rows scored against the code items (a HumanEval program) by what they say and how they are built."""
+    items = np.flatnonzero([is_code(t) for t in corpus.texts])
+    rows = np.flatnonzero([is_code(t) for t in texts]) if len(items) else np.zeros(0, dtype=np.int64)
+    pairs = code_pairs(texts, rows, corpus.texts, items, ctx.embedder.embed)
+    return pd.DataFrame(
+        {
+            "row": pairs["row"].astype(np.int64),
+            "item": pairs["item"].astype(np.int64),
+            "score": pairs["score"].astype(float),
+            "method": CODE_REWORDING,
+            "coverage": 0.0,
+            "lexical": 0.0,
+            "embedding": pairs["words"].astype(float),
+            "numbers": np.nan,
+            "code_shape": pairs["shape"].astype(float),
+        }
+    )
+
+
 def _judge(best: pd.DataFrame, texts: list[str], corpus: Corpus, params: DecontamParams, ctx: ToolContext) -> int:
     """Borderline pairs go to the LLM judge; a verdict it is sure of (`judge_min_confidence`) is averaged into the
     score, any verdict is kept as evidence."""
@@ -473,6 +507,7 @@ def run(data: Dataset, params: DecontamParams, ctx: ToolContext) -> ToolResult:
     how = short.copies.set_index(["row", "item"])["method"]
     named = pd.MultiIndex.from_frame(scored[["row", "item"]]).map(how.to_dict()).to_numpy()  # short items' copies
     scored["method"] = np.where((scored["method"] == "ngram") & pd.notna(named), named, scored["method"])
+    scored = pd.concat([scored, _code_rewordings(texts, corpus, ctx)], ignore_index=True)
     best = scored.sort_values(["score", "item"], ascending=[False, True]).drop_duplicates("row")
     best = best.reset_index(drop=True)
     best["judge"] = None
@@ -519,8 +554,9 @@ def _finding(data: Dataset, texts: list[str], corpus: Corpus, row, params: Decon
         embedding_cosine=embedding,
         number_share=None if pd.isna(row.numbers) else round(float(row.numbers), 4),
         judge=None if row.judge is None else json.loads(row.judge),
+        code_shape_share=None if pd.isna(getattr(row, "code_shape", np.nan)) else round(float(row.code_shape), 4),
     )
-    how = "looks like a rewording of" if row.method.startswith("embedding") else "copies"
+    how = "looks like a rewording of" if row.method.startswith(("embedding", CODE_REWORDING)) else "copies"
     return Finding(
         row_id=data.row_ids[row.row],
         issue="contamination",
@@ -590,6 +626,11 @@ SPEC = ToolSpec(
     run_owned=["benchmark"],
     finds="leak",
     evidence="overlap",
+    evidence_fields=[
+        EvidenceField(
+            name="code_shape_share", title="share of the item's code shape (names and words out)", kind="number"
+        )
+    ],
     threshold="threshold",
     coverage=coverage,
     plan_hint=plan_hint,
