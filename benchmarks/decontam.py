@@ -92,7 +92,7 @@ def quality(shared: Path, fit: bool, full_index: bool = False) -> None:
     odd = frame["item"].fillna("0").str.extract(r"(\d+)$")[0].astype(int).to_numpy() % 2 == 1
     held_out = main & (~truth | odd)
     print(f"corpus: {len(frame)} rows ({int(truth.sum())} planted); ours {ours_s:.1f}s, 13-gram {baseline_s:.1f}s")
-    print("| variant | rows | 13-gram recall | ours recall | ours recall, held-out items (odd ids) | ours: right item |")
+    print("| variant | rows | 13-gram recall | ours recall | ours, held-out items (odd ids) | ours: right item |")
     print("|---|---|---|---|---|---|")
     expected = (frame["benchmark"].fillna("") + ":" + frame["item"].fillna("")).to_numpy()
     for name in sorted(set(variant) - {"clean"}):
