@@ -26,6 +26,7 @@ from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).parent))
 from decontam_corpus import STRETCH, benchmark_paths, build
+from jsonl import records
 
 from curation_tools.benchmark_files import load_benchmark
 from curation_tools.context import ToolContext
@@ -215,16 +216,64 @@ def scale(shared: Path, n_docs: int, paraphrase: bool = True, full_index: bool =
     )
 
 
+def fit_question_weights(shared: Path) -> None:
+    """Fit QUESTION_WEIGHTS: llm-decontaminator's English rewordings of even MMLU items (all three subjects, not
+    only the corpus's sample) against ARC and CLINC150 questions the planted corpus does not hold; print the
+    curve on the odd items and on those negatives, so the report corpus stays out of the fit."""
+    from sklearn.linear_model import LogisticRegression
+
+    from curation_tools.question_view import QUESTION_WEIGHTS, question_pairs
+
+    corpus_texts = set(build(shared)["text"])
+    truth = shared / "decontam_groundtruth"
+    positives = [
+        r
+        for r in records(truth / "mmlu_3subjects_rephrased_pairs.jsonl")
+        if r["variant"] == "rephrase_english_question" and not r["rephrased_is_empty"]
+    ]
+    arc = [
+        r["question"] for n in ("arc_easy_test", "arc_challenge_test") for r in records(shared / "arc" / f"{n}.jsonl")
+    ]
+    clinc = [r["text"] for r in records(shared / "clinc150" / "clinc150_full.jsonl")]
+    negatives = [t for t in arc + clinc if t not in corpus_texts]
+    texts = [r["rephrased"] for r in positives] + negatives
+    item_of = [int(r["mmlu_idx"]) for r in positives] + [-1] * len(negatives)
+    bench = load_benchmark(f"{shared / 'mmlu/mmlu_test.jsonl.gz'}:mmlu")
+    embed = ToolContext(cache_dir=CACHE).embedder.embed
+    pairs = question_pairs(texts, np.arange(len(texts)), bench.keys, np.arange(len(bench.keys)), embed)
+    truth_item = np.asarray(item_of)[pairs["row"]]
+    positive = pairs["item"].to_numpy() == truth_item
+    is_negative = truth_item < 0
+    even = np.where(is_negative, pairs["row"].to_numpy() % 2 == 0, truth_item % 2 == 0)
+    features = [name for name in QUESTION_WEIGHTS if name != "bias"]
+    fit_rows = even & (positive | is_negative)
+    model = LogisticRegression(C=10).fit(pairs.loc[fit_rows, features], positive[fit_rows])
+    weights = dict(zip(features, model.coef_[0].round(2).tolist(), strict=True))
+    print("fitted QUESTION_WEIGHTS:", {**weights, "bias": round(float(model.intercept_[0]), 2)})
+    score = model.predict_proba(pairs[features])[:, 1]
+    n_pos = {half: sum(1 for i in item_of if i >= 0 and i % 2 == half) for half in (0, 1)}
+    for cut in (0.5, 0.6, 0.7, 0.8, 0.9):
+        for half, name in ((0, "fit half"), (1, "held out")):
+            sel = even if half == 0 else ~even
+            found = int((sel & positive & (score >= cut)).sum())
+            false = int((sel & is_negative & (score >= cut)).sum())
+            print(f"  {name}, score >= {cut}: rewordings found {found / n_pos[half]:.3f}, negatives flagged {false}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--parts", default="quality,scale")
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--fit", action="store_true", help="also fit the paraphrase weights on the dev half")
+    parser.add_argument("--fit-questions", action="store_true", help="fit the question-rewording weights and stop")
     parser.add_argument("--no-paraphrase", action="store_true", help="scale: lexical layers only (no embedding)")
     parser.add_argument("--full-index", action="store_true", help="embed every benchmark item (the tool's option)")
     args = parser.parse_args()
     parts = args.parts.split(",")
+    if args.fit_questions:
+        fit_question_weights(args.shared)
+        return
     if "quality" in parts:
         quality(args.shared, args.fit, args.full_index)
     if "scale" in parts:

@@ -43,6 +43,8 @@ from curation_tools.ngram_index import (
     shared_spans,
     tokenize,
 )
+from curation_tools.query_slots import negated
+from curation_tools.question_view import question_pairs, short_rows
 from curation_tools.schema import (
     Action,
     Coverage,
@@ -302,6 +304,7 @@ def pair_features(
     short = short_item_copies(
         texts,
         corpus.keys,
+        corpus.texts,
         key_tokens,
         index.key_lengths,
         params.min_short_tokens,
@@ -465,6 +468,35 @@ def _code_rewordings(texts: list[str], corpus: Corpus, ctx: ToolContext) -> pd.D
     )
 
 
+QUESTION_REWORDING = "question rewording"
+
+
+def _question_rewordings(texts: list[str], corpus: Corpus, ctx: ToolContext) -> pd.DataFrame:
+    """Short rows scored against the exam items (items with choices or an answer) as reworded questions. Every
+    number of the item's question (or of the closing question it matched) must be held: else it is another
+    problem on the item's template ("5 days, 20 episodes of 30 minutes" for "episodes of 20 minutes"); and a
+    question negated on one side only ("Which is NOT ...") asks the opposite. (No other slot rule here: a rewording
+    changes content words by design, "signify" for "means".)"""
+    items = np.flatnonzero([t != k for t, k in zip(corpus.texts, corpus.keys, strict=True)])
+    pairs = question_pairs(texts, short_rows(texts), corpus.keys, items, ctx.embedder.embed)
+    row_texts = [texts[r] for r in pairs["row"]]
+    numbers = number_share(row_texts, pairs["view_text"].tolist(), number_weights(corpus.keys))
+    flipped = [negated(r) != negated(v) for r, v in zip(row_texts, pairs["view_text"], strict=True)]
+    held = (numbers >= 1.0 - 1e-9) | np.isnan(numbers)  # a reworded question keeps every number it asks about
+    return pd.DataFrame(
+        {
+            "row": pairs["row"].astype(np.int64),
+            "item": pairs["item"].astype(np.int64),
+            "score": np.where(held & ~np.asarray(flipped, dtype=bool), pairs["score"].astype(float), 0.0),
+            "method": QUESTION_REWORDING,
+            "coverage": 0.0,
+            "lexical": 0.0,
+            "embedding": pairs["cosine"].astype(float),
+            "numbers": numbers,
+        }
+    )
+
+
 def _judge(best: pd.DataFrame, texts: list[str], corpus: Corpus, params: DecontamParams, ctx: ToolContext) -> int:
     """Borderline pairs go to the LLM judge; a verdict it is sure of (`judge_min_confidence`) is averaged into the
     score, any verdict is kept as evidence."""
@@ -507,7 +539,10 @@ def run(data: Dataset, params: DecontamParams, ctx: ToolContext) -> ToolResult:
     how = short.copies.set_index(["row", "item"])["method"]
     named = pd.MultiIndex.from_frame(scored[["row", "item"]]).map(how.to_dict()).to_numpy()  # short items' copies
     scored["method"] = np.where((scored["method"] == "ngram") & pd.notna(named), named, scored["method"])
-    scored = pd.concat([scored, _code_rewordings(texts, corpus, ctx)], ignore_index=True)
+    extra = [_code_rewordings(texts, corpus, ctx)]
+    if params.paraphrase:
+        extra.append(_question_rewordings(texts, corpus, ctx))
+    scored = pd.concat([scored, *extra], ignore_index=True)
     best = scored.sort_values(["score", "item"], ascending=[False, True]).drop_duplicates("row")
     best = best.reset_index(drop=True)
     best["judge"] = None
@@ -556,7 +591,11 @@ def _finding(data: Dataset, texts: list[str], corpus: Corpus, row, params: Decon
         judge=None if row.judge is None else json.loads(row.judge),
         code_shape_share=None if pd.isna(getattr(row, "code_shape", np.nan)) else round(float(row.code_shape), 4),
     )
-    how = "looks like a rewording of" if row.method.startswith(("embedding", CODE_REWORDING)) else "copies"
+    how = (
+        "looks like a rewording of"
+        if row.method.startswith(("embedding", CODE_REWORDING, QUESTION_REWORDING))
+        else "copies"
+    )
     return Finding(
         row_id=data.row_ids[row.row],
         issue="contamination",

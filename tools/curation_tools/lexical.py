@@ -48,7 +48,7 @@ class TfidfRetrieval:
         n = self.windows.shape[0]
         for start in range(0, n, BLOCK):
             product = self.windows[start : start + BLOCK] @ self.items_t
-            rows, items, scores = _best_entries(product, self.n_items, k, floor)
+            rows, items, scores = best_entries(product, self.n_items, k, floor)
             out_w.append(rows + start)
             out_i.append(items)
             out_s.append(scores)
@@ -65,7 +65,7 @@ class TfidfRetrieval:
             for start in range(0, len(items), BLOCK):
                 block = items[start : start + BLOCK]
                 product = view[block] @ view.T
-                rows, others, _ = _best_entries(product, self.n_items, k + 1, 0.0)  # + 1: the item itself
+                rows, others, _ = best_entries(product, self.n_items, k + 1, 0.0)  # + 1: the item itself
                 mine = block[rows]
                 found.append(np.stack([mine[others != mine], others[others != mine]], axis=1))
         return np.unique(np.concatenate(found), axis=0) if found else np.zeros((0, 2), dtype=np.int64)
@@ -78,7 +78,7 @@ class TfidfRetrieval:
         return np.maximum(by_text, by_key).astype(np.float32)
 
 
-def _best_entries(product: sparse.spmatrix, n_items: int, k: int, floor: float) -> tuple[np.ndarray, ...]:
+def best_entries(product: sparse.spmatrix, n_items: int, k: int, floor: float) -> tuple[np.ndarray, ...]:
     """(row, item, score) of each row's k best items among the product's entries >= floor, column c scoring
     item c % n_items (views side by side; an item's better view counts); ties go to the lower item index."""
     product = product.tocoo()

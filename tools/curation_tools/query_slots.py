@@ -66,7 +66,7 @@ _FRAMES = [
     )
 ]  # fmt: skip
 
-_NEGATION = _words("not no never nothing none nobody nor without neither")
+_NEGATION = _words("not no never nothing none nobody nor without neither except")
 _NUMBER_WORDS = _words(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen",
     "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand",
@@ -203,7 +203,8 @@ def difference(row: str, item: str) -> SlotDifference | None:
     return SlotDifference(slot, row_words, item_words)
 
 
-def _content(text: str) -> list[str]:
+def content_words(text: str) -> list[str]:
+    """The content words of a text, in order, plurals folded (filler, frames and function words out)."""
     return [_stem(w) for w in _without_filler(query_words(text)) if w not in _FUNCTION]
 
 
@@ -211,7 +212,7 @@ def differs_within(row: str, item: str) -> SlotDifference | None:
     """How the item's content words differ where the row holds the item among other words (a question with its
     choices, a query inside a message): words the row adds before or after the item are allowed, a content
     word changed, left out or put inside the item is not (None: the row holds the item's content words)."""
-    wanted, found = _content(item), _content(row)
+    wanted, found = content_words(item), content_words(row)
     if not wanted:
         return None
     blocks = SequenceMatcher(None, wanted, found, autojunk=False).get_matching_blocks()[:-1]
@@ -230,3 +231,8 @@ def differs_within(row: str, item: str) -> SlotDifference | None:
     names = _names(row) | _names(item)
     slots = {slot_of(w, names) for w in (*row_words, *item_words)}
     return SlotDifference(min(slots, key=_SLOT_ORDER.index), row_words, item_words, kept)
+
+
+def negated(text: str) -> bool:
+    """Whether a question or query is negated ("Which is NOT ...", "All of the following EXCEPT")."""
+    return not _NEGATION.isdisjoint(query_words(text))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,9 +81,18 @@ def holds_whole(text: str, key_tokens: list[str]) -> bool:
     return False
 
 
+def _shared_questions(keys: list[str], item_texts: list[str], items: np.ndarray) -> set[int]:
+    """Exam items (with choices or an answer) whose question other items ask too ("Which of the following is
+    true?"): the question alone identifies none of them, only the whole item with its choices does."""
+    exam = [int(i) for i in items if item_texts[i] != keys[i]]
+    counts = Counter(signature(keys[i]) for i in exam)
+    return {i for i in exam if counts[signature(keys[i])] > 1}
+
+
 def short_item_copies(
     texts: list[str],
     keys: list[str],
+    item_texts: list[str],
     key_tokens: list[list[str]],
     key_lengths: np.ndarray,
     min_tokens: int,
@@ -91,16 +101,14 @@ def short_item_copies(
 ) -> ShortItemCopies:
     """Copies of the short items (key of min_tokens to max_tokens - 1 tokens) among the rows, and the near
     matches that are not. `candidates` (row, item): pairs that share n-grams or TF-IDF weight with a short item."""
-    copies = surface_variants(texts, keys, _short_items(key_lengths, min_tokens, max_tokens)).assign(
-        method=SURFACE_VARIANT
-    )
+    short = _short_items(key_lengths, min_tokens, max_tokens)
+    shared = _shared_questions(keys, item_texts, short)
+    copies = surface_variants(texts, keys, np.setdiff1d(short, shared)).assign(method=SURFACE_VARIANT)
     seen = set(zip(copies["row"].tolist(), copies["item"].tolist(), strict=True))
     whole, near = [], []
-    short = (key_lengths[candidates["item"].to_numpy()] >= min_tokens) & (
-        key_lengths[candidates["item"].to_numpy()] < max_tokens
-    )
-    for row, item in candidates.loc[short, ["row", "item"]].drop_duplicates().itertuples(index=False):
-        if (row, item) in seen:
+    in_range = np.isin(candidates["item"].to_numpy(), short)
+    for row, item in candidates.loc[in_range, ["row", "item"]].drop_duplicates().itertuples(index=False):
+        if (row, item) in seen or item in shared:
             continue
         if holds_whole(texts[row], key_tokens[item]):
             whole.append((row, item))
