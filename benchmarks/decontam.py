@@ -212,6 +212,7 @@ def scale(shared: Path, n_docs: int, paraphrase: bool = True, full_index: bool =
         f"({words / len(texts):.0f} words avg) vs MMLU test (14,042 items): ours "
         f"{ours_s:.1f}s incl. index build ({len(texts) / ours_s:.0f} docs/s; embedded pairs "
         f"{result.report['embedded_pairs']}); 13-gram rule {baseline_s:.1f}s; ratio {ours_s / baseline_s:.2f}x; "
+        f"per 1,000 rows: ours {1000 * ours_s / len(texts):.2f}s, 13-gram {1000 * baseline_s / len(texts):.2f}s; "
         f"flagged {len(result.findings)}"
     )
 

@@ -108,10 +108,6 @@ def _stem(word: str) -> str:
     return word
 
 
-def is_content(word: str) -> bool:
-    return word not in _FUNCTION and word not in _FILLER and word not in _EDGE_FILLER
-
-
 def _without_filler(words: list[str]) -> list[str]:
     """The words without politeness at either end, the frame a request opens with, a closing "for me", and
     hedges anywhere."""
@@ -198,7 +194,8 @@ def difference(row: str, item: str) -> SlotDifference | None:
         end += 1
     row_words, item_words = a[start : len(a) - end], b[start : len(b) - end]
     names = _names(row) | _names(item)
-    slots = {slot_of(w, names) for w in (*row_words, *item_words) if is_content(w)} or {"function word"}
+    # the signatures hold no filler at the edges: "please" inside ("say please in french") is what is asked
+    slots = {slot_of(w, names) for w in (*row_words, *item_words) if w not in _FUNCTION} or {"function word"}
     slot = min(slots, key=lambda s: _SLOT_ORDER.index(s) if s in _SLOT_ORDER else len(_SLOT_ORDER))
     return SlotDifference(slot, row_words, item_words)
 
