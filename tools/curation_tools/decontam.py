@@ -641,10 +641,14 @@ def plan_hint(profile: dict[str, Any], edits: int) -> PlanHint:
 
 def coverage(params: dict[str, Any]) -> Coverage:
     """What a decontam run with these parameters checked, and what it did not (a dataset card says both)."""
-    checked = [f"word {params.get('ngram', 8)}-gram overlap (and whole short items)"]
-    not_checked = ["any benchmark not listed here"]
+    checked = [
+        f"word {params.get('ngram', 8)}-gram overlap",
+        "surface variants of short items (a content slot changed is a new query) and items held as a sentence",
+        "reworded programs (code items' words and shape)",
+    ]
+    not_checked = ["any benchmark not listed here", "translations into other languages"]
     if params.get("paraphrase", True):
-        checked.append("TF-IDF and MiniLM embedding similarity (reworded copies)")
+        checked.append("TF-IDF and MiniLM embedding similarity (reworded long items and exam questions)")
     else:
         not_checked.append("reworded copies (the paraphrase layer was off: rows too short to tell offline)")
     if not params.get("full_index", False):
