@@ -101,6 +101,11 @@ class DecontamParams(BaseModel):
     paraphrase: bool = Field(
         True, description="score reworded copies (embedding layer); off: verbatim and short exact matches only"
     )
+    questions: bool = Field(
+        True,
+        description="score reworded exam questions (items with choices or an answer) in rows of up to 80 words; "
+        "queries (items that are only their text) never are",
+    )
     threshold: float = Field(0.5, gt=0, le=1, description="combined score at which a row is flagged")
     judge_band: list[float] = Field([0.3, 0.7], description="with an LLM judge: scores in [low, high] are sent to it")
     judge_min_confidence: float = Field(
@@ -540,7 +545,7 @@ def run(data: Dataset, params: DecontamParams, ctx: ToolContext) -> ToolResult:
     named = pd.MultiIndex.from_frame(scored[["row", "item"]]).map(how.to_dict()).to_numpy()  # short items' copies
     scored["method"] = np.where((scored["method"] == "ngram") & pd.notna(named), named, scored["method"])
     extra = [_code_rewordings(texts, corpus, ctx)]
-    if params.paraphrase:
+    if params.questions:  # its own switch: exam items are told from a topic by their specifics, short rows too
         extra.append(_question_rewordings(texts, corpus, ctx))
     scored = pd.concat([scored, *extra], ignore_index=True)
     best = scored.sort_values(["score", "item"], ascending=[False, True]).drop_duplicates("row")
@@ -647,8 +652,12 @@ def coverage(params: dict[str, Any]) -> Coverage:
         "reworded programs (code items' words and shape)",
     ]
     not_checked = ["any benchmark not listed here", "translations into other languages"]
+    if params.get("questions", True):
+        checked.append("reworded exam questions (items with choices or an answer)")
+    else:
+        not_checked.append("reworded exam questions (--no-questions)")
     if params.get("paraphrase", True):
-        checked.append("TF-IDF and MiniLM embedding similarity (reworded long items and exam questions)")
+        checked.append("TF-IDF and MiniLM embedding similarity (reworded long items)")
     else:
         not_checked.append("reworded copies (the paraphrase layer was off: rows too short to tell offline)")
     if not params.get("full_index", False):
