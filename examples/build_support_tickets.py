@@ -6,7 +6,7 @@ queries each; then, seeded:
   * 20 reformatted duplicates of existing rows (case, spacing, punctuation changed),
   * 12 test queries of the same intents leaked into the training rows.
 The truth also lists the training queries that are, as drawn, surface variants of a test query (the same
-content words in order: curation_tools.query_slots.signature; each one read, see examples/README.md): copies
+content words in order: curation_tools.query_slots.same_query; each one read, see examples/README.md): copies
 of a benchmark item that nobody planted, left in as real data has them.
 `bank_eval.jsonl` holds the 320 test queries of those intents (the benchmark the leaks come from).
 The outputs are committed; rerun only to change the recipe:
@@ -22,7 +22,7 @@ import re
 import sys
 from pathlib import Path
 
-from curation_tools.query_slots import signature
+from curation_tools.query_slots import same_query
 from curation_tools.text import normalize
 
 INTENTS = [
@@ -90,12 +90,10 @@ def main(source: Path) -> None:
     for n, item in enumerate(rng.sample(benchmark, LEAKS)):
         extra.append({"ticket_id": f"L{n:03d}", "text": item["query"], "intent": item["intent"]})
         truth["leaks"][f"L{n:03d}"] = item["id"]
-    by_signature: dict[tuple[str, ...], str] = {}
-    for item in benchmark:
-        by_signature.setdefault(signature(item["query"]), item["id"])
     for row in rows:
-        if signature(row["text"]) in by_signature:
-            truth["natural_copies"][row["ticket_id"]] = by_signature[signature(row["text"])]
+        copied = next((item["id"] for item in benchmark if same_query(row["text"], item["query"])), None)
+        if copied:
+            truth["natural_copies"][row["ticket_id"]] = copied
     for row in extra:
         rows.insert(rng.randrange(len(rows) + 1), row)
     with (here / "support_tickets.csv").open("w", newline="") as handle:

@@ -553,6 +553,7 @@ def run(data: Dataset, params: DecontamParams, ctx: ToolContext) -> ToolResult:
     best["judge"] = None
     judged = _judge(best, texts, corpus, params, ctx)
     flagged = best[best["score"] >= params.threshold].sort_values("score", ascending=False)
+    near = _near_matches(short.near_matches, flagged, data, corpus)
     findings = [_finding(data, texts, corpus, row, params) for row in flagged.itertuples()]
     counts = pd.Series([f.evidence.benchmark for f in findings], dtype=str).value_counts().to_dict()
     proposal = Proposal(
@@ -561,7 +562,7 @@ def run(data: Dataset, params: DecontamParams, ctx: ToolContext) -> ToolResult:
         params=params.model_dump(),
         findings=findings,
         summary=f"{len(findings)} rows hold benchmark items "
-        f"({', '.join(f'{v} {k}' for k, v in counts.items()) or 'none'}) among {len(texts)} rows",
+        f"({', '.join(f'{v} {k}' for k, v in counts.items()) or 'none'}) among {len(texts)} rows" + _near_summary(near),
     )
     report = {
         "benchmarks": {b.name: {"path": b.path, "fields": b.fields, "items": len(b.texts)} for b in corpus.benchmarks},
@@ -570,7 +571,7 @@ def run(data: Dataset, params: DecontamParams, ctx: ToolContext) -> ToolResult:
         "judged": judged,
         "by_method": flagged["method"].value_counts().to_dict(),
         "by_benchmark": counts,
-        "near_matches_not_flagged": _near_matches(short.near_matches, flagged, data, corpus),
+        "near_matches_not_flagged": near,
     }
     return ToolResult(proposal=proposal, report=report, elapsed_s=time.perf_counter() - started)
 
@@ -629,6 +630,13 @@ def _near_matches(near: pd.DataFrame, flagged: pd.DataFrame, data: Dataset, corp
             }
         )
     return {"count": len(near), "by_slot": near["slot"].value_counts().to_dict(), "closest": listed}
+
+
+def _near_summary(near: dict[str, Any]) -> str:
+    if not near["count"]:
+        return ""
+    slots = ", ".join(f"{n} {slot}" for slot, n in near["by_slot"].items())
+    return f"; {near['count']} near matches are new queries, not flagged (the slot that differs: {slots})"
 
 
 def plan_hint(profile: dict[str, Any], edits: int) -> PlanHint:

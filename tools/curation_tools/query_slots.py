@@ -7,7 +7,8 @@ most prepositions), or a plural. A difference in a content slot makes a new quer
 The slots a difference is named by: a number, a date (day, month, relative day), a negation, a unit or
 currency, a name (a capitalised word inside a sentence: a place, person, organisation or product), a person
 (whose: "change my name" / "change your name"), and any other content word. Question words, "to" and "from",
-"and" and "or", and directions (up/down, on/off, before/after) are content.
+"and" and "or", tense and advice ("was", "did", "will", "should": "when were my tires changed" is not "when
+should my tires be changed"), and directions (up/down, on/off, before/after) are content.
 
 Word lists, not a model: the closed classes are short and fixed, and everything outside them counts as
 content, so an unknown word can make a near match a new query but never a new query a copy.
@@ -44,20 +45,24 @@ def _words(*lines: str) -> frozenset[str]:
 _EDGE_FILLER = _words("please pls plz kindly thanks thank thx hey hi hello um uh umm hmm oh ok okay so well")
 _FILLER = _words("just now really actually basically")  # hedges: filler anywhere
 _PLEASE = _words("please pls plz kindly")
-_TAILS = [["thank", "you"], ["for", "me"]]
+_TAILS = [["thank", "you"]]
 _FUNCTION = _words(
     "a an the this that these those some any each every both either neither such it itself",  # determiners
-    "is are was were be been being am do does did done doing have has had having will would shall should",  # verbs
+    "is are be been being am do does done doing have has having",  # auxiliaries (tense ones are content below)
     "can could may might must s re m ll ve d",  # modals, what contractions leave
     "of in at for with by about into onto as than then but if because while",  # (to, from, and, or: content)
     "there here also too very",
 )
 # who and whose: "change my name" / "change your name", "what should i call you" / "what do you call me" are two
-# requests; the pronouns of a request's frame ("can you ...", "i want to ...") are dropped with the frame
-_PERSONS = _words(
-    "i me myself we us ourselves you yourself yourselves he him himself she herself they them themselves",
-    "my mine our ours your yours his her hers their theirs",
+# requests; the pronouns of a request's frame ("can you ...", "i want to ...") are dropped with the frame. A
+# "my" left out is surface ("my card" / "the card"); a pronoun or "your" left out is not ("what is today" /
+# "what must i do today", "your car" / "this car")
+_PRONOUNS = _words(
+    "i me myself we us ourselves you yourself yourselves he him himself she herself they them themselves"
 )
+_POSSESSIVES = _words("my mine our ours your yours his her hers their theirs")
+_PERSONS = _PRONOUNS | _POSSESSIVES
+_OWN = _words("my mine our ours")  # the asker's own: often left out ("change PIN", "track package")
 _FRAMES = [
     f.split()
     for f in (
@@ -109,8 +114,7 @@ def _stem(word: str) -> str:
 
 
 def _without_filler(words: list[str]) -> list[str]:
-    """The words without politeness at either end, the frame a request opens with, a closing "for me", and
-    hedges anywhere."""
+    """The words without politeness at either end, the frame a request opens with, and hedges anywhere."""
     start, end = 0, len(words)
     while start < end and (words[start] in _EDGE_FILLER or words[start] in _FILLER):
         start += 1
@@ -124,15 +128,47 @@ def _without_filler(words: list[str]) -> list[str]:
         words[end - 1] in _EDGE_FILLER or words[end - 1] in _FILLER or words[end - 2 : end] in _TAILS
     ):
         end -= 2 if words[end - 2 : end] in _TAILS else 1
-    return [w for w in words[start:end] if w not in _FILLER]
+    kept = [w for w in words[start:end] if w not in _FILLER]
+    if kept[-2:] == ["for", "me"]:  # "set a timer for me": whose timer, like "my" ("change name for me")
+        kept[-2:] = ["my"]
+    return kept
+
+
+def _content_and_persons(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    words = _without_filler(query_words(text))
+    content = [w for w in words if w not in _FUNCTION]
+    if len(content) < 2:  # "where am i": every word but filler, so that "where is it" differs
+        return tuple(_stem(w) for w in words), ()
+    return tuple(_stem(w) for w in content if w not in _PERSONS), tuple(w for w in content if w in _PERSONS)
 
 
 def signature(text: str) -> tuple[str, ...]:
-    """What must match for a row to copy this query: its content words in order (plurals folded); for a query
-    with fewer than two content words ("where am i"), every word but filler, so that "where is it" differs."""
-    words = _without_filler(query_words(text))
-    content = tuple(_stem(w) for w in words if w not in _FUNCTION)
-    return content if len(content) >= 2 else tuple(_stem(w) for w in words)
+    """What must match for a row to copy this query: its content words in order (plurals folded), the person
+    words aside (`same_query` checks those); for a query with fewer than two content words, every word but
+    filler."""
+    return _content_and_persons(text)[0]
+
+
+def persons(text: str) -> tuple[str, ...]:
+    """The person words of a query's content, in order ("my", "you")."""
+    return _content_and_persons(text)[1]
+
+
+def persons_agree(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """The same pronouns and the same "your"/"his"/"their" in the same order, and a "my" or "our" that may be left
+    out: "change my PIN" / "change the PIN" agree; "change my name" / "change your name", "what gas does your car
+    use" / "... this car" and "what do you call me" / "what should i call you" do not."""
+    if [w for w in a if w not in _OWN] != [w for w in b if w not in _OWN]:
+        return False
+    shorter, longer = sorted(([w for w in a if w in _OWN], [w for w in b if w in _OWN]), key=len)
+    rest = iter(longer)
+    return all(word in rest for word in shorter)  # the shorter one is the longer with words left out
+
+
+def same_query(row: str, item: str) -> bool:
+    """Whether the row is a surface variant of the item."""
+    (row_key, row_persons), (item_key, item_persons) = _content_and_persons(row), _content_and_persons(item)
+    return row_key == item_key and persons_agree(row_persons, item_persons)
 
 
 @dataclass(frozen=True)
@@ -182,9 +218,11 @@ def _names(text: str) -> set[str]:
 
 def difference(row: str, item: str) -> SlotDifference | None:
     """How a row's content words differ from a short item's (None when they match: a surface variant)."""
-    a, b = signature(row), signature(item)
-    if a == b:
+    if same_query(row, item):
         return None
+    a, b = (tuple(content_words(t)) for t in (row, item))
+    if a == b:  # queries of fewer than two content words: their function words differ
+        a, b = (tuple(_without_filler(query_words(t))) for t in (row, item))
     # the longest common prefix and suffix are shared; the rest is what differs
     start = 0
     while start < min(len(a), len(b)) and a[start] == b[start]:

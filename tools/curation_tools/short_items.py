@@ -19,7 +19,15 @@ import numpy as np
 import pandas as pd
 from rapidfuzz.distance import Levenshtein
 
-from curation_tools.query_slots import difference, differs_within, query_words, signature
+from curation_tools.query_slots import (
+    difference,
+    differs_within,
+    persons,
+    persons_agree,
+    query_words,
+    same_query,
+    signature,
+)
 
 QUERY_TOKENS = 40  # an item shorter than this is a query or a question: one content word changed makes another
 NEAR_COPY_KEPT = 0.75  # share of a query's content words a row keeps, in order, to be that query with a slot changed
@@ -58,8 +66,9 @@ def surface_variants(texts: list[str], keys: list[str], items: np.ndarray) -> pd
         if len(text) > 20 * SURFACE_ROW_WORDS or len(text.split()) > SURFACE_ROW_WORDS:
             continue
         for item in table.get(signature(text), ()):
-            rows.append(row)
-            found.append(item)
+            if persons_agree(persons(text), persons(keys[item])):
+                rows.append(row)
+                found.append(item)
     return pd.DataFrame({"row": np.asarray(rows, dtype=np.int64), "item": np.asarray(found, dtype=np.int64)})
 
 
@@ -103,7 +112,7 @@ def short_item_copies(
     matches that are not. `candidates` (row, item): pairs that share n-grams or TF-IDF weight with a short item."""
     short = _short_items(key_lengths, min_tokens, max_tokens)
     shared = _shared_questions(keys, item_texts, short)
-    copies = surface_variants(texts, keys, np.setdiff1d(short, shared)).assign(method=SURFACE_VARIANT)
+    copies = surface_variants(texts, keys, np.setdiff1d(short, list(shared))).assign(method=SURFACE_VARIANT)
     seen = set(zip(copies["row"].tolist(), copies["item"].tolist(), strict=True))
     whole, near = [], []
     in_range = np.isin(candidates["item"].to_numpy(), short)
@@ -142,6 +151,8 @@ def slot_swaps_among_copies(
     near = []
     for j in np.flatnonzero(check):
         row, item = int(pairs["row"].iat[j]), int(pairs["item"].iat[j])
+        if same_query(texts[row], keys[item]):  # a surface variant ("my name" / "name") changed no slot
+            continue
         diff = differs_within(texts[row], keys[item])
         if diff is not None and (copy[j] or diff.kept >= NEAR_COPY_KEPT):
             swapped[j] = True
