@@ -47,7 +47,7 @@ _FILLER = _words("just now really actually basically")  # hedges: filler anywher
 _PLEASE = _words("please pls plz kindly")
 _TAILS = [["thank", "you"]]
 _FUNCTION = _words(
-    "a an the this that these those some any each every both either neither such it itself",  # determiners
+    "a an the this that these those some any each every both either neither such it its itself",  # determiners
     "is are be been being am do does done doing have has having",  # auxiliaries (tense ones are content below)
     "can could may might must s re m ll ve d",  # modals, what contractions leave
     "of in at for with by about into onto as than then but if because while",  # (to, from, and, or: content)
@@ -97,7 +97,7 @@ def query_words(text: str) -> list[str]:
     """Lower-case words with contractions spelled out ("what's" -> what s, "can't" -> can not)."""
     text = _US.sub("usa", text.translate(_APOSTROPHES)).lower()  # the country, not the pronoun
     text = _NOT.sub(lambda m: f"{m.group(1) or ''} not", text)
-    text = _CONTRACTION.sub(r" \1", text)
+    text = _CONTRACTION.sub(lambda m: " will" if m.group(1) == "ll" else f" {m.group(1)}", text)
     words: list[str] = []
     for word in _WORD.findall(text):
         words.extend(_BARE_CONTRACTIONS.get(word, word).split())
