@@ -476,7 +476,7 @@ def _code_rewordings(texts: list[str], corpus: Corpus, ctx: ToolContext) -> pd.D
 QUESTION_REWORDING = "question rewording"
 
 
-def _question_rewordings(texts: list[str], corpus: Corpus, ctx: ToolContext) -> pd.DataFrame:
+def _question_rewordings(texts: list[str], corpus: Corpus, weights: dict[str, float], ctx: ToolContext) -> pd.DataFrame:
     """Short rows scored against the exam items (items with choices or an answer) as reworded questions. Every
     number of the item's question (or of the closing question it matched) must be held: else it is another
     problem on the item's template ("5 days, 20 episodes of 30 minutes" for "episodes of 20 minutes"); and a
@@ -485,7 +485,7 @@ def _question_rewordings(texts: list[str], corpus: Corpus, ctx: ToolContext) -> 
     items = np.flatnonzero([t != k for t, k in zip(corpus.texts, corpus.keys, strict=True)])
     pairs = question_pairs(texts, short_rows(texts), corpus.keys, items, ctx.embedder.embed)
     row_texts = [texts[r] for r in pairs["row"]]
-    numbers = number_share(row_texts, pairs["view_text"].tolist(), number_weights(corpus.keys))
+    numbers = number_share(row_texts, pairs["view_text"].tolist(), weights)
     flipped = [negated(r) != negated(v) for r, v in zip(row_texts, pairs["view_text"], strict=True)]
     held = (numbers >= 1.0 - 1e-9) | np.isnan(numbers)  # a reworded question keeps every number it asks about
     return pd.DataFrame(
@@ -535,10 +535,9 @@ def run(data: Dataset, params: DecontamParams, ctx: ToolContext) -> ToolResult:
     embedded = pairs["embedding"].notna().to_numpy()
     checked = embedded | (pairs["coverage"].to_numpy() >= NGRAM_HIT)
     pairs["numbers"] = np.nan
+    weights = number_weights(corpus.keys)
     pairs.loc[checked, "numbers"] = number_share(
-        [texts[r] for r in pairs.loc[checked, "row"]],
-        [corpus.keys[i] for i in pairs.loc[checked, "item"]],
-        number_weights(corpus.keys),
+        [texts[r] for r in pairs.loc[checked, "row"]], [corpus.keys[i] for i in pairs.loc[checked, "item"]], weights
     )
     scored = score_pairs(pairs)
     how = short.copies.set_index(["row", "item"])["method"]
@@ -546,7 +545,7 @@ def run(data: Dataset, params: DecontamParams, ctx: ToolContext) -> ToolResult:
     scored["method"] = np.where((scored["method"] == "ngram") & pd.notna(named), named, scored["method"])
     extra = [_code_rewordings(texts, corpus, ctx)]
     if params.questions:  # its own switch: exam items are told from a topic by their specifics, short rows too
-        extra.append(_question_rewordings(texts, corpus, ctx))
+        extra.append(_question_rewordings(texts, corpus, weights, ctx))
     scored = pd.concat([scored, *extra], ignore_index=True)
     best = scored.sort_values(["score", "item"], ascending=[False, True]).drop_duplicates("row")
     best = best.reset_index(drop=True)

@@ -134,7 +134,8 @@ def _without_filler(words: list[str]) -> list[str]:
     return kept
 
 
-def _content_and_persons(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def query_form(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(signature, person words): what a surface variant must match, in one pass over the text."""
     words = _without_filler(query_words(text))
     content = [w for w in words if w not in _FUNCTION]
     if len(content) < 2:  # "where am i": every word but filler, so that "where is it" differs
@@ -146,12 +147,7 @@ def signature(text: str) -> tuple[str, ...]:
     """What must match for a row to copy this query: its content words in order (plurals folded), the person
     words aside (`same_query` checks those); for a query with fewer than two content words, every word but
     filler."""
-    return _content_and_persons(text)[0]
-
-
-def persons(text: str) -> tuple[str, ...]:
-    """The person words of a query's content, in order ("my", "you")."""
-    return _content_and_persons(text)[1]
+    return query_form(text)[0]
 
 
 def persons_agree(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
@@ -167,7 +163,7 @@ def persons_agree(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
 
 def same_query(row: str, item: str) -> bool:
     """Whether the row is a surface variant of the item."""
-    (row_key, row_persons), (item_key, item_persons) = _content_and_persons(row), _content_and_persons(item)
+    (row_key, row_persons), (item_key, item_persons) = query_form(row), query_form(item)
     return row_key == item_key and persons_agree(row_persons, item_persons)
 
 

@@ -22,8 +22,8 @@ from rapidfuzz.distance import Levenshtein
 from curation_tools.query_slots import (
     difference,
     differs_within,
-    persons,
     persons_agree,
+    query_form,
     query_words,
     same_query,
     signature,
@@ -56,17 +56,18 @@ def _short_items(key_lengths: np.ndarray, min_tokens: int, max_tokens: int) -> n
 
 def surface_variants(texts: list[str], keys: list[str], items: np.ndarray) -> pd.DataFrame:
     """(row, item) where a short row has the content words of one of these items, in order."""
-    table: dict[tuple[str, ...], list[int]] = {}
+    table: dict[tuple[str, ...], list[tuple[int, tuple[str, ...]]]] = {}
     for item in items:
-        key = signature(keys[item])
+        key, who = query_form(keys[item])
         if key:
-            table.setdefault(key, []).append(int(item))
+            table.setdefault(key, []).append((int(item), who))
     rows, found = [], []
     for row, text in enumerate(texts):
         if len(text) > 20 * SURFACE_ROW_WORDS or len(text.split()) > SURFACE_ROW_WORDS:
             continue
-        for item in table.get(signature(text), ()):
-            if persons_agree(persons(text), persons(keys[item])):
+        key, who = query_form(text)
+        for item, item_who in table.get(key, ()):
+            if persons_agree(who, item_who):
                 rows.append(row)
                 found.append(item)
     return pd.DataFrame({"row": np.asarray(rows, dtype=np.int64), "item": np.asarray(found, dtype=np.int64)})
@@ -94,8 +95,9 @@ def _shared_questions(keys: list[str], item_texts: list[str], items: np.ndarray)
     """Exam items (with choices or an answer) whose question other items ask too ("Which of the following is
     true?"): the question alone identifies none of them, only the whole item with its choices does."""
     exam = [int(i) for i in items if item_texts[i] != keys[i]]
-    counts = Counter(signature(keys[i]) for i in exam)
-    return {i for i in exam if counts[signature(keys[i])] > 1}
+    asked = {i: signature(keys[i]) for i in exam}
+    counts = Counter(asked.values())
+    return {i for i, key in asked.items() if counts[key] > 1}
 
 
 def short_item_copies(
