@@ -104,6 +104,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="2000,4000")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--rates", default=",".join(str(r) for r in RATES))
+    parser.add_argument("--shapes", default="", help="only these shapes, comma-separated (default: every one)")
     parser.add_argument("--cells", type=Path, help="also write every cell as CSV here")
     args = parser.parse_args()
     out = []
@@ -114,7 +115,7 @@ def main() -> None:
         for size in (int(s) for s in args.sizes.split(",")):
             frame = rows.head(size).reset_index(drop=True)
             clean = frame["label"].to_numpy()
-            for shape in shapes(clean):
+            for shape in [s for s in shapes(clean) if not args.shapes or s in args.shapes.split(",")]:
                 for rate in (float(r) for r in args.rates.split(",")):
                     for seed in (int(s) for s in args.seeds.split(",")):
                         noisy = noise(frame["text"].tolist(), clean, shape, rate, seed)

@@ -34,6 +34,9 @@ PREDICT_ROWS = 100_000  # test rows per predict_proba call: bounds its float64 o
 EXACT_KNN_ROWS = 50_000
 """above this, the kNN view searches within k-means clusters (all pairs of 1M rows: hours on 2 cores)"""
 ROWS_PER_CLUSTER = 2_000
+WINDOW_WORDS = 150
+"""a long text is embedded as the mean of its windows of this many words (about the 256 tokens MiniLM reads): the
+first window of a 20 Newsgroups post is mostly mail headers, and a review's verdict is often at its end"""
 
 
 @dataclass
@@ -124,6 +127,27 @@ def _knn_votes(vectors: np.ndarray, y: np.ndarray, n_classes: int, multilabel: b
     return Views(probs, (idx, sim))
 
 
+def whole_text_vectors(texts: list[str], ctx: ToolContext) -> np.ndarray:
+    """One unit vector per text: its embedding, or for a text over WINDOW_WORDS words the mean of its windows'."""
+    windows: list[str] = []
+    owners: list[int] = []
+    for row, text in enumerate(texts):
+        words = text.split()
+        if len(words) <= WINDOW_WORDS:
+            windows.append(text)
+            owners.append(row)
+            continue
+        for start in range(0, len(words), WINDOW_WORDS):
+            windows.append(" ".join(words[start : start + WINDOW_WORDS]))
+            owners.append(row)
+    vectors = np.asarray(ctx.embedder.embed(windows), dtype=np.float32)
+    if len(windows) == len(texts):
+        return vectors
+    sums = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+    np.add.at(sums, np.asarray(owners), vectors)
+    return _unit(sums)
+
+
 def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.clip(np.linalg.norm(x, axis=1, keepdims=True), 1e-12, None)
 
@@ -168,7 +192,7 @@ def build_views(
     views: dict[str, Views] = {}
     if data.roles.text:
         texts = data.texts().tolist()
-        vectors = np.asarray(ctx.embedder.embed(texts), dtype=np.float32)
+        vectors = whole_text_vectors(texts, ctx)
         knn = _knn_votes(vectors, y, n_classes, multilabel, ctx)
         views["embedding-lr"] = Views(
             _oof(linear(1.0), vectors, y, n_classes, folds, ctx, "embed-lr", multilabel), knn.neighbours
@@ -201,7 +225,7 @@ def regression_predictions(data: Dataset, y: np.ndarray, folds: int, ctx: ToolCo
     from threadpoolctl import threadpool_limits
 
     if data.roles.text:
-        x = np.asarray(ctx.embedder.embed(data.texts().tolist()), dtype=np.float32)
+        x = whole_text_vectors(data.texts().tolist(), ctx)
         make: Callable[[], BaseEstimator] = lambda: Ridge(alpha=1.0)  # noqa: E731
     else:
         x = _tabular_matrix(data)
