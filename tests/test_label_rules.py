@@ -19,18 +19,22 @@ def views_voting(*votes: np.ndarray, classes: int) -> dict[str, Views]:
     return {f"view{i}": Views(np.eye(classes, dtype=np.float32)[v], NO_NEIGHBOURS) for i, v in enumerate(votes)}
 
 
-def test_overlap_is_two_way_mixing_at_a_measured_rate():
-    # classes 0 and 1 (20 rows each) have 3 rows each way predicted as the other; class 2 takes 4 rows of class 3
-    # one way only, which is what a systematic labelling error looks like, not an overlap
+def test_overlap_is_two_way_mixing_among_rows_labelled_right():
+    # classes 0 and 1 (20 rows each): 3 rows each way keep their label but give the other 0.4; class 3 has 4 rows
+    # that read as class 2 one way only (what a systematic labelling error looks like); flipped rows (flagged) that
+    # read wholly as another class do not make an overlap either
     y = np.repeat([0, 1, 2, 3], 20)
-    predicted = y.copy()
-    predicted[[0, 1, 2]] = 1
-    predicted[[20, 21, 22]] = 0
-    predicted[[60, 61, 62, 63]] = 2
-    ensemble = Ensemble(
-        rows=[str(i) for i in range(80)], classes=list("abcd"), y=y, probs=np.eye(4)[predicted], views={}, weights={}
-    )
-    assert overlapping_pairs(ensemble) == {frozenset((0, 1)): 6 / 40}
+    probs = np.eye(4)[y] * 0.9 + 0.025
+    for row, other in ((0, 1), (1, 1), (2, 1), (20, 0), (21, 0), (22, 0), (60, 2), (61, 2), (62, 2), (63, 2)):
+        probs[row] = 0.05
+        probs[row, y[row]] = 0.55
+        probs[row, other] = 0.4
+    flagged = np.zeros(80, bool)
+    for row, other in ((40, 3), (41, 3), (64, 2), (65, 2)):  # flips both ways between 2 and 3, flagged
+        probs[row] = np.eye(4)[other] * 0.9 + 0.025
+        flagged[row] = True
+    ensemble = Ensemble(rows=[str(i) for i in range(80)], classes=list("abcd"), y=y, probs=probs, views={}, weights={})
+    assert overlapping_pairs(ensemble, flagged) == {frozenset((0, 1)): 6 / 40}
 
 
 def test_the_estimate_rule_adds_rows_another_class_leads_where_most_views_agree():
@@ -115,34 +119,33 @@ def test_a_flag_between_overlapping_classes_names_both_and_is_never_a_relabel(ct
     y = np.repeat([0, 1, 2], 20)
     probs = np.full((60, 3), 0.02, dtype=np.float32)
     probs[np.arange(60), y] = 0.96
-    for row, other in ((0, 1), (1, 1), (20, 0), (21, 0), (40, 0)):  # 0 and 1 mix both ways; row 40 is one of a kind
+    for row, other in ((2, 1), (3, 1), (22, 0), (23, 0)):  # labelled right, read as both: a and b overlap
+        probs[row] = 0.05
+        probs[row, y[row]] = 0.55
+        probs[row, other] = 0.4
+    for row, other in ((0, 1), (40, 0)):  # an a row that reads as b; a c row that reads as a
         probs[row] = 0.01
         probs[row, other] = 0.98
     frame = pd.DataFrame({"text": [f"row {i}" for i in range(60)], "label": np.array(list("abc"))[y]})
     data = make(frame, text=["text"], label="label")
+    neighbours = (np.zeros((60, 5), int), np.ones((60, 5)))
     ensemble = Ensemble(
         rows=data.row_ids,
         classes=list("abc"),
         y=y,
         probs=probs,
-        views=views_voting(probs.argmax(axis=1), classes=3)
-        | {"knn": Views(probs, (np.zeros((60, 5), int), np.ones((60, 5))))},
+        views=views_voting(probs.argmax(axis=1), classes=3) | {"knn": Views(probs, neighbours)},
         weights={"view0": 0.5, "knn": 0.5},
     )
     monkeypatch.setattr(label_errors, "ensemble_probabilities", lambda *_: ensemble)
     result = run(data, LabelErrorParams(), ctx)
     by_row = {f.row_id: f for f in result.proposal.findings}
+    assert set(by_row) == {data.row_ids[0], data.row_ids[40]}
     mixed = by_row[data.row_ids[0]]
     assert mixed.action.type == "flag"
-    assert (
-        mixed.evidence.classes_overlap
-        == "'a' and 'b' overlap in this data: 10.0% of their rows are predicted as the other"
-    )
-    assert "overlap in this data" in mixed.message
+    assert mixed.evidence.classes_overlap == "'a' and 'b' overlap in this data: 10.0% of their rows read as both"
+    assert "these two classes overlap in this data (10.0% of their rows)" in mixed.message
     lone = by_row[data.row_ids[40]]
-    assert (
-        lone.action.type == "relabel"
-        and lone.action.new_label == "a"
-        and getattr(lone.evidence, "classes_overlap", None) is None
-    )
+    assert lone.action.type == "relabel" and lone.action.new_label == "a"
+    assert getattr(lone.evidence, "classes_overlap", None) is None
     assert result.report["overlapping_classes"] == [{"classes": ["a", "b"], "rate": 0.1}]
