@@ -90,11 +90,11 @@ def test_a_minority_row_is_flagged_only_where_it_is_plainly_of_the_majority():
     assert set(np.flatnonzero(flag_rows(ensemble, LabelErrorParams()))) == {0, 40}
 
 
-def test_an_odd_minority_row_is_a_flag_and_a_flipped_majority_row_a_relabel(ctx, monkeypatch):
+def test_an_odd_minority_row_is_a_flag_unless_it_reads_as_the_majority_as_plainly_as_its_median(ctx, monkeypatch):
     y = np.array([0] * 40 + [1] * 10)
-    spam = np.full(50, 0.01)
-    spam[40:] = 0.95
-    spam[40] = 0.005  # a spam row that reads as ham as plainly as any ham
+    spam = np.concatenate([np.linspace(0.001, 0.04, 40), np.full(10, 0.95)])  # ham rows: p(ham) 0.96-0.999
+    spam[40] = 0.002  # a spam row that reads as ham more plainly than the median ham row: a relabel
+    spam[41] = 0.03  # one that reads as ham, less plainly than the median ham row: a flag for a person
     spam[0] = 0.995  # a ham row that reads as spam
     probs = np.column_stack([1 - spam, spam]).astype(np.float32)
     frame = pd.DataFrame({"text": [f"message {i}" for i in range(50)], "label": np.array(["ham", "spam"])[y]})
@@ -110,9 +110,10 @@ def test_an_odd_minority_row_is_a_flag_and_a_flipped_majority_row_a_relabel(ctx,
     )
     monkeypatch.setattr(label_errors, "ensemble_probabilities", lambda *_: ensemble)
     by_row = {f.row_id: f for f in run(data, LabelErrorParams(), ctx).proposal.findings}
-    assert set(by_row) == {data.row_ids[0], data.row_ids[40]}
+    assert set(by_row) == {data.row_ids[0], data.row_ids[40], data.row_ids[41]}
     assert by_row[data.row_ids[0]].action.type == "relabel" and by_row[data.row_ids[0]].action.new_label == "spam"
-    assert by_row[data.row_ids[40]].action.type == "flag"
+    assert by_row[data.row_ids[40]].action.type == "relabel" and by_row[data.row_ids[40]].action.new_label == "ham"
+    assert by_row[data.row_ids[41]].action.type == "flag"
 
 
 def test_a_flag_between_overlapping_classes_names_both_and_is_never_a_relabel(ctx, monkeypatch):

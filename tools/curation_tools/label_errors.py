@@ -15,7 +15,8 @@ the given label). The default rule (`estimate`) flags
   - the rows another class leads most clearly, as many as cleanlab's calibrated estimate of the number
     of label errors, where most views vote for that class: the ratio rule alone misses rows under heavy
     noise, which the models partly learn;
-  - with two classes, a row of the smaller class only where every view puts it in the larger one.
+  - with two classes, a row of the smaller class only where every view puts it in the larger one and the
+    ensemble is as sure of it as of most rows of the larger (a relabel only from the larger's median).
 A flag between two classes the data itself mixes (`overlapping_pairs`) is never a relabel: its evidence
 states the pair's measured overlap. `--rule ratio` keeps only the first rule, `--rule cleanlab` uses
 cleanlab's `find_label_issues`. Multi-label and regression targets go through cleanlab's own support.
@@ -345,6 +346,8 @@ def _classification(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -
     overlaps = overlapping_pairs(ensemble, flagged)
     sizes = np.bincount(y, minlength=len(classes))
     minority = int(sizes.argmin()) if len(classes) == 2 and sizes[0] != sizes[1] else -1
+    # a minority row is relabelled only where it reads as the majority as plainly as the majority's median row does
+    plainly_majority = float(np.median(probs[y == 1 - minority, 1 - minority])) if minority >= 0 else 0.0
 
     def shown(value: object) -> str:
         return f"{label_name[str(value)]!r} ({value})" if str(value) in label_name else repr(value)
@@ -380,8 +383,10 @@ def _classification(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -
                 f"their rows read as both"
             )
             message += f"; these two classes overlap in this data ({overlap:.1%} of their rows)"
-        # an unusual row of the smaller of two classes (an odd spam) may be right: a person decides, not the tool
-        relabel = confidence >= relabel_at and overlap is None and int(y[row]) != minority
+        # an unusual row of the smaller of two classes (an odd spam) may be right: a person decides, not the tool,
+        # unless it reads as the larger class as plainly as that class's median row
+        odd_minority = int(y[row]) == minority and confidence < plainly_majority
+        relabel = confidence >= relabel_at and overlap is None and not odd_minority
         action = Action(type="relabel", new_label=names[suggested]) if relabel else Action(type="flag")
         findings.append(
             Finding(
