@@ -63,7 +63,7 @@ from curation_tools.short_items import (
     short_item_copies,
     slot_swaps_among_copies,
 )
-from curation_tools.text import SHORT_TEXT_WORDS
+from curation_tools.text import SHORT_TEXT_WORDS, word_windows
 from curation_tools.vector_store import BenchmarkVectors
 
 
@@ -163,22 +163,6 @@ def _corpus(benchmarks: list[BenchmarkItems]) -> Corpus:
         [k for b in benchmarks for k in b.keys],
         [t for b in benchmarks for t in b.texts],
     )
-
-
-def windows_of(texts: list[str], size: int) -> tuple[list[str], np.ndarray]:
-    """Overlapping word windows of each text (a short text is its own window) and each window's row."""
-    windows, owners = [], []
-    step = max(1, size // 2)
-    for row, text in enumerate(texts):
-        words = text.split()
-        if len(words) <= size:
-            windows.append(text)
-            owners.append(row)
-            continue
-        for start in range(0, len(words) - size // 2, step):
-            windows.append(" ".join(words[start : start + size]))
-            owners.append(row)
-    return windows, np.asarray(owners, dtype=np.int64)
 
 
 def _embedding_pairs(
@@ -284,7 +268,10 @@ def pair_features(
     ctx.check_cancelled()
     by_ngram = pd.DataFrame({"row": grams.docs, "item": grams.items, "coverage": grams.coverage})
 
-    windows, owners = windows_of(texts, params.window_words)
+    # overlapping windows (half a window apart) so an item is not cut at a window's edge
+    size = params.window_words
+    windows, owner_list = word_windows(texts, size, max(1, size // 2), min_tail=size // 2)
+    owners = np.asarray(owner_list, dtype=np.int64)
     retrieval = TfidfRetrieval(windows, corpus.keys, corpus.texts)
     w_idx, i_idx, cosine = retrieval.top(params.top_k, params.candidate_floor, ctx.progress)
     ctx.check_cancelled()

@@ -199,8 +199,13 @@ class Ensemble:
         trained on 13% spam puts nearly every unusual spam in ham."""
         picked = np.arange(len(self.y)) if rows is None else rows
         return np.stack(
-            [class_calibrated(view.probs[picked], self.y[picked], view.probs, self.y) for view in self.views.values()]
-        ).argmax(axis=2)
+            [(view.probs[picked] / class_thresholds(view.probs, self.y)).argmax(axis=1) for view in self.views.values()]
+        )
+
+    def minority(self) -> int | None:
+        """The smaller of two classes of unequal size; None with more classes or two of one size."""
+        counts = np.bincount(self.y, minlength=len(self.classes))
+        return int(counts.argmin()) if len(counts) == 2 and counts[0] != counts[1] else None
 
     def scores(self) -> np.ndarray:
         """Each row's label-error score: 1 - cleanlab's normalized-margin label quality."""
@@ -240,20 +245,20 @@ def ensemble_probabilities(data: Dataset, params: LabelErrorParams, ctx: ToolCon
     return Ensemble(rows=subset.row_ids, classes=classes, y=y, probs=probs, views=views, weights=weights)
 
 
-def class_calibrated(
-    probs: np.ndarray, y: np.ndarray, fitted_on: np.ndarray | None = None, fitted_y: np.ndarray | None = None
-) -> np.ndarray:
-    """Each class's probability divided by its mean over the rows labelled with it (confident learning's
-    per-class threshold), renormalised. Models trained on imbalanced labels give a minority class less
-    probability even on its own rows; without this, a 13%-spam set has its odd spam flagged as ham and its
-    mislabelled spam missed."""
-    base, base_y = (probs, y) if fitted_on is None or fitted_y is None else (fitted_on, fitted_y)
-    given = base[np.arange(len(base_y)), base_y].astype(np.float64)
-    counts = np.bincount(base_y, minlength=probs.shape[1])
-    thresholds = np.where(
-        counts > 0, np.bincount(base_y, weights=given, minlength=probs.shape[1]) / np.maximum(counts, 1), 1.0
-    )
-    scaled = probs / np.clip(thresholds, 1e-6, None).astype(probs.dtype)
+def class_thresholds(probs: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Each class's mean probability over the rows labelled with it (confident learning's per-class threshold;
+    1 for a class no row has), floored above zero, in the probabilities' dtype."""
+    given = probs[np.arange(len(y)), y].astype(np.float64)
+    counts = np.bincount(y, minlength=probs.shape[1])
+    means = np.where(counts > 0, np.bincount(y, weights=given, minlength=probs.shape[1]) / np.maximum(counts, 1), 1.0)
+    return np.clip(means, 1e-6, None).astype(probs.dtype)
+
+
+def class_calibrated(probs: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Each class's probability divided by its per-class threshold, renormalised. Models trained on imbalanced
+    labels give a minority class less probability even on its own rows; without this, a 13%-spam set has its odd
+    spam flagged as ham and its mislabelled spam missed."""
+    scaled = probs / class_thresholds(probs, y)
     scaled /= scaled.sum(axis=1, keepdims=True)
     return scaled
 
@@ -293,10 +298,9 @@ def _minority_in_doubt(ensemble: Ensemble) -> np.ndarray:
     """Rows of the smaller of two classes that are not plainly of the larger one: not every view puts them there, or
     the ensemble is less sure of it than of most of the larger class's own rows. Real spam often reads like ham (a
     joke, an advert without the usual spam words); a label is not wrong for being unusual (benchmarks/label_tune.py)."""
-    counts = np.bincount(ensemble.y, minlength=2)
-    if counts[0] == counts[1]:
+    minority = ensemble.minority()
+    if minority is None:
         return np.zeros(len(ensemble.y), bool)
-    minority = int(counts.argmin())
     majority = 1 - minority
     typical = np.quantile(ensemble.probs[ensemble.y == majority, majority], TYPICAL_QUANTILE)
     rows = np.flatnonzero(ensemble.y == minority)
@@ -344,10 +348,9 @@ def _classification(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -
     # code -> name where a column names the label (label + label_name)
     label_name = class_names(data.frame, data.roles.label or "", data.roles.text)
     overlaps = overlapping_pairs(ensemble, flagged)
-    sizes = np.bincount(y, minlength=len(classes))
-    minority = int(sizes.argmin()) if len(classes) == 2 and sizes[0] != sizes[1] else -1
+    minority = ensemble.minority()
     # a minority row is relabelled only where it reads as the majority as plainly as the majority's median row does
-    plainly_majority = float(np.median(probs[y == 1 - minority, 1 - minority])) if minority >= 0 else 0.0
+    plainly_majority = float(np.median(probs[y == 1 - minority, 1 - minority])) if minority is not None else 0.0
 
     def shown(value: object) -> str:
         return f"{label_name[str(value)]!r} ({value})" if str(value) in label_name else repr(value)

@@ -12,6 +12,7 @@ import numpy as np
 from curation_tools.context import ToolContext
 from curation_tools.dataset import Dataset
 from curation_tools.neighbours import clustered_nearest, nearest
+from curation_tools.text import word_windows
 
 if TYPE_CHECKING:
     from sklearn.base import BaseEstimator
@@ -129,17 +130,7 @@ def _knn_votes(vectors: np.ndarray, y: np.ndarray, n_classes: int, multilabel: b
 
 def whole_text_vectors(texts: list[str], ctx: ToolContext) -> np.ndarray:
     """One unit vector per text: its embedding, or for a text over WINDOW_WORDS words the mean of its windows'."""
-    windows: list[str] = []
-    owners: list[int] = []
-    for row, text in enumerate(texts):
-        words = text.split()
-        if len(words) <= WINDOW_WORDS:
-            windows.append(text)
-            owners.append(row)
-            continue
-        for start in range(0, len(words), WINDOW_WORDS):
-            windows.append(" ".join(words[start : start + WINDOW_WORDS]))
-            owners.append(row)
+    windows, owners = word_windows(texts, WINDOW_WORDS, WINDOW_WORDS)
     vectors = np.asarray(ctx.embedder.embed(windows), dtype=np.float32)
     if len(windows) == len(texts):
         return vectors

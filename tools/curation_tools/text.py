@@ -55,3 +55,20 @@ def natural_key(text: str) -> list[tuple[int, int, str]]:
     return [
         (0, int(part), "") if part.isdigit() else (1, 0, part.casefold()) for part in re.split(r"(\d+)", text) if part
     ]
+
+
+def word_windows(texts: list[str], size: int, step: int, min_tail: int = 0) -> tuple[list[str], list[int]]:
+    """Windows of `size` words of each text, one starting every `step` words while more than `min_tail` words
+    remain (a text of at most `size` words is its own window), and each window's text index."""
+    windows: list[str] = []
+    owners: list[int] = []
+    for row, text in enumerate(texts):
+        words = text.split()
+        if len(words) <= size:
+            windows.append(text)
+            owners.append(row)
+            continue
+        for start in range(0, len(words) - min_tail, step):
+            windows.append(" ".join(words[start : start + size]))
+            owners.append(row)
+    return windows, owners
