@@ -6,6 +6,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field, ValidationError
 
+from copilot.core.guidance import Guidance
 from curation_tools.registry import available_tools
 from curation_tools.schema import PlanHint, ToolSpec
 
@@ -46,6 +47,7 @@ class PlanningContext(BaseModel):
     round: int = 0
     done: list[StepOutcome] = Field(default_factory=list)
     skip: list[str] = Field(default_factory=list, description="tools the user said to skip")
+    guidance: Guidance = Field(default_factory=Guidance, description="the person's constraints (tools, parameters)")
 
 
 class Planner(Protocol):
@@ -67,6 +69,8 @@ def applicable_tools(context: PlanningContext) -> list[str]:
         if any(not roles.get(r) for r in spec.required_roles):
             continue
         if (spec.benchmarks == "required" and not context.benchmarks) or name in context.skip:
+            continue
+        if not context.guidance.allows_tool(name):
             continue
         names.append(name)
     return names
@@ -130,7 +134,7 @@ def validate_plan(plan: Plan, context: PlanningContext) -> Plan:
             raise InvalidPlan(
                 f"step {step.tool}: parameter(s) {', '.join(sorted(owned))} are set by the run, not a plan"
             )
-        params = dict(step.params)
+        params = {**step.params, **context.guidance.params.get(step.tool, {})}  # the person's choices win
         if spec.benchmarks != "none":
             params["benchmark"] = list(context.benchmarks)
         try:

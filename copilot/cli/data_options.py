@@ -62,7 +62,13 @@ SepOpt = Annotated[str | None, typer.Option("--sep", help=HELP["sep"])]
 BenchmarkOpt = Annotated[
     list[str] | None, typer.Option("--benchmark", help="benchmark file PATH[:FIELDS|PRESET] (repeatable)")
 ]
-GoalOpt = Annotated[str, typer.Option(help="what the curated data is for (given to the planner)")]
+GoalOpt = Annotated[
+    str,
+    typer.Option(
+        help="what the data is for and what to keep, in words ('keep the near duplicates; never touch rows labelled "
+        "X'): read into constraints every step obeys (README: Guidance); words it cannot read are refused (exit 2)"
+    ),
+]
 WorkspaceOpt = Annotated[
     Path | None, typer.Option("--workspace", help="workspace folder (default: .curate/<file name>/ beside the data)")
 ]

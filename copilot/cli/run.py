@@ -26,6 +26,7 @@ from copilot.cli.data_options import (
     with_engine,
 )
 from copilot.core.config import Settings
+from copilot.core.guidance import GuidanceRule
 from copilot.review.policy import load_policy
 from curation_tools.atomic_files import write_text_atomic
 from curation_tools.errors import UserInputError
@@ -55,6 +56,15 @@ def _show(event: Event) -> None:
             err.print(f"  {d.shown()}", markup=False)
         case Finished(data=d):
             err.print(f"[bold]{d.status}[/]")
+
+
+def show_guidance(rules: list[GuidanceRule]) -> None:
+    """What the person's words became, before anything runs on them."""
+    for rule in rules:
+        said = f' "{rule.words}"' if rule.words else ""
+        err.print(f"guidance from the {rule.source}{said} (read by {rule.parser}):", markup=False)
+        for constraint in rule.guidance.describe() or [f"purpose: {rule.guidance.purpose}"]:
+            err.print(f"  - {constraint}", markup=False)
 
 
 def run(
@@ -91,6 +101,10 @@ def run(
         typer.Option(help="with --resume: JSON of finding_id -> approve|reject (or pending.json filled in)"),
     ] = None,
     engine: EngineOpt = None,
+    guidance_parser: Annotated[
+        str,
+        typer.Option(help="who reads --goal's words: offline (phrasing parser) | llm | auto (offline, else the LLM)"),
+    ] = "auto",
 ) -> None:
     """Run the curation agent headless: plan, run tools, decide by policy, apply, write the curated data.
 
@@ -102,6 +116,8 @@ def run(
     from copilot.run.session import Session, benchmark_spec_absolute  # lazy: LangGraph
 
     settings = with_engine(Settings(), engine)
+    if guidance_parser not in ("offline", "llm", "auto"):
+        raise UserInputError(f"--guidance-parser is offline, llm or auto, not '{guidance_parser}'.")
     if resume:
         session = Session.resume(resume, settings)
         if decisions:
@@ -122,8 +138,10 @@ def run(
             seed=seed,
             max_llm_calls=max_llm_calls,
             max_cost=max_cost,
+            guidance_parser=guidance_parser,
         )
         session = Session.start(config, out_dir, settings)
+        show_guidance(session.guidance_rules())
     with run_progress() as progress:
         for event in session.events():
             if isinstance(event, Progress):

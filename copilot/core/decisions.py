@@ -33,6 +33,7 @@ class FindingDecision(BaseModel):
     approve: bool
     new_label: JsonScalar = Field(None, description="a reviewer's label instead of the suggested one (relabels)")
     drop_row: bool = Field(False, description="approve a flag by removing its row (a policy's `flags: drop`)")
+    as_flag: bool = Field(False, description="approve without the change: the row stays and is listed as a flag")
     decided_by: str = Field(validation_alias=AliasChoices("decided_by", "by"))  # "by": checkpoints before this
     reason: str = ""
 

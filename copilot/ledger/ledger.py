@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 
 from copilot.core.decisions import HUMAN, Decision
+from copilot.core.guidance import GuidanceRule, edit_refusal
 from copilot.core.locks import folder_lock
 from copilot.core.output_paths import check_output
 from copilot.ledger.models import Conflict, Edit, OperationResult
@@ -63,6 +64,36 @@ class Ledger(Queries):
         with self.store.transaction():
             self.store.insert_proposal(proposal)
 
+    # ---- guidance -------------------------------------------------------------------------------------------
+    def add_guidance(self, rule: GuidanceRule) -> GuidanceRule:
+        """Record a rule; every later apply obeys it. The same constraints from the same words and source are
+        recorded once (a resumed run adds its goal again)."""
+        body = rule.guidance.model_dump_json()
+        with self.store.transaction():
+            same_rule = self.store.db.execute(
+                "SELECT rule_id FROM guidance WHERE removed_at IS NULL AND body=? AND words=? AND source=?",
+                (body, rule.words, rule.source),
+            ).fetchone()
+            if same_rule is not None:
+                return rule.model_copy(update={"rule_id": same_rule["rule_id"]})
+            at = now()
+            cursor = self.store.db.execute(
+                "INSERT INTO guidance (body, words, source, parser, added_by, added_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (body, rule.words, rule.source, rule.parser, rule.added_by, at),
+            )
+        return rule.model_copy(update={"rule_id": int(cursor.lastrowid), "added_at": at})
+
+    def remove_guidance(self, rule_id: int, by: str = HUMAN) -> GuidanceRule:
+        """Take a rule back (it stays in the history with who removed it); edits made meanwhile stay."""
+        with self.store.transaction():
+            rule = next((r for r in self.guidance_rules() if r.rule_id == rule_id), None)
+            if rule is None:
+                raise UserInputError(f"No guidance rule {rule_id} in force.")
+            self.store.db.execute(
+                "UPDATE guidance SET removed_at=?, removed_by=? WHERE rule_id=?", (now(), by, rule_id)
+            )
+        return rule
+
     # ---- apply -----------------------------------------------------------------------------------------------
     def apply(self, proposal: Proposal, decision: Decision) -> OperationResult:
         """Apply the approved findings of a proposal as one new version. Conflicts are reported, not applied."""
@@ -74,6 +105,7 @@ class Ledger(Queries):
         # Read the head, edit it and commit the child in one write transaction: a writer in another
         # process waits, then builds on this version instead of on the one both read (a lost update).
         with self.store.transaction():
+            guidance = self.guidance()
             work = Working(self.store.frame(self.head()))
             if self.roles.label:  # before any relabel: it would break the one-to-one naming being looked for
                 work.companions(self.roles.label, self.data_columns)
@@ -87,6 +119,19 @@ class Ledger(Queries):
                     continue
                 approved += 1
                 planned = plan_edit(work, finding, decided, self.data_columns, self.roles.label)
+                if isinstance(planned, Edit):  # the last line of guidance: whoever approved it
+                    row = work.record(planned.row_id) if work.has(planned.row_id) else None
+                    refusal = edit_refusal(
+                        guidance,
+                        proposal.tool,
+                        planned.action,
+                        planned.issue,
+                        planned.row_id,
+                        row,
+                        self.roles.label,
+                        planned.new_value,
+                    )
+                    planned = f"guidance: {refusal}" if refusal else planned
                 problem = planned if isinstance(planned, str) else apply_edit(work, planned, forward=True)
                 if problem:
                     conflicts.append(Conflict(row_id=finding.row_id, finding_id=finding.finding_id, reason=problem))

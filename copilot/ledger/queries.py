@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from copilot.core.guidance import Guidance, GuidanceCheck, GuidanceRule, combined
 from copilot.core.output_paths import is_run_folder
 from copilot.ledger.models import (
     CellChange,
@@ -86,6 +88,38 @@ class Queries:
 
     def has_proposal(self, proposal_id: str) -> bool:
         return self.store.has_proposal(proposal_id)
+
+    def guidance_rules(self) -> list[GuidanceRule]:
+        """The guidance in force: every rule added and not removed, oldest first."""
+        rows = self.store.db.execute(
+            "SELECT rule_id, body, words, source, parser, added_by, added_at FROM guidance WHERE removed_at IS NULL "
+            "ORDER BY rule_id"
+        ).fetchall()
+        return [
+            GuidanceRule(
+                rule_id=r["rule_id"],
+                guidance=Guidance.model_validate_json(r["body"]),
+                words=r["words"],
+                source=r["source"],
+                parser=r["parser"],
+                added_by=r["added_by"],
+                added_at=r["added_at"],
+            )
+            for r in rows
+        ]
+
+    def guidance(self) -> Guidance:
+        return combined(self.guidance_rules())
+
+    def guidance_check(self) -> GuidanceCheck:
+        """What guidance decides of a finding on the current version's rows."""
+        guidance = self.guidance()
+        rows = self.dataset().frame if not guidance.is_empty() else None  # indexed by row id
+
+        def row_of(row_id: str) -> dict[str, Any] | None:
+            return None if rows is None or row_id not in rows.index else rows.loc[row_id].to_dict()
+
+        return GuidanceCheck(guidance, row_of, self.roles.label)
 
     def decisions(self) -> list[DecisionInfo]:
         rows = self.store.db.execute(

@@ -188,6 +188,8 @@ def plan_edit(
         return Edit(**base, new_value=jsonable(record))
     if not work.has(row):
         return f"row {row} is not in the current version (removed by an earlier decision)"
+    if decided.as_flag:
+        return Edit(**{**base, "action": ActionType.flag})
     if action.type == ActionType.drop or (action.type == ActionType.flag and decided.drop_row):
         return Edit(**{**base, "action": ActionType.drop}, old_value=work.record(row))
     relabelled_by_person = decided.new_label is not None and bool(label_column)

@@ -80,6 +80,9 @@ CREATE TABLE IF NOT EXISTS finding_decisions (
     decision_id INTEGER NOT NULL REFERENCES decisions(decision_id), finding_id TEXT NOT NULL,
     approve INTEGER NOT NULL, new_label TEXT NOT NULL, decided_by TEXT NOT NULL, reason TEXT NOT NULL,
     PRIMARY KEY (decision_id, finding_id));
+CREATE TABLE IF NOT EXISTS guidance (
+    rule_id INTEGER PRIMARY KEY, body TEXT NOT NULL, words TEXT NOT NULL, source TEXT NOT NULL,
+    parser TEXT NOT NULL, added_by TEXT NOT NULL, added_at TEXT NOT NULL, removed_at TEXT, removed_by TEXT);
 """
 
 

@@ -20,7 +20,7 @@ MAX_REPLY_CHARS = 200_000  # a reply longer than this is cut before it is parsed
 MALFORMED_RETRIES = 2  # extra tries when a 200 reply is not a usable completion (the SDK retries 429/5xx itself)
 # What each role's JSON answer needs, in tokens (the settings' max_reply_tokens caps them all): a small local model
 # in JSON mode can otherwise generate thousands of tokens of padding, minutes of CPU time for nothing.
-REPLY_TOKENS = {"plan": 768, "label_judge": 160, "decontam_judge": 160, "augment": 2048, "chat": 512}
+REPLY_TOKENS = {"plan": 768, "guidance": 384, "label_judge": 160, "decontam_judge": 160, "augment": 2048, "chat": 512}
 REPAIR_QUOTE = 600  # characters of an invalid answer quoted back in a repair request, not the whole answer
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from copilot.core.markdown import code, md
 from copilot.ledger import ExportInfo, Ledger, VersionInfo
@@ -74,6 +74,8 @@ class CardFacts(BaseModel):
     """findings that carry an LLM judge's verdict (the ledger does not record the judge's model)"""
     curated_exports: list[ExportInfo]
     """exports of the current version, newest last"""
+    guidance: list[dict[str, Any]] = Field(default_factory=list)
+    """the person's guidance in force (report.guidance_records)"""
 
 
 def _task(ledger: Ledger) -> str:
@@ -97,6 +99,31 @@ def _contamination(decision: DecisionFacts, coverage: Coverage, found: int, appl
         status=decision.status,
         not_checked=coverage.not_checked,
     )
+
+
+def guidance_records(ledger: Ledger) -> list[dict[str, Any]]:
+    """The guidance in force, rule by rule, with its words, source, parser and constraints in words."""
+    return [
+        {
+            "rule_id": r.rule_id,
+            "source": r.source,
+            "words": r.words,
+            "parser": r.parser,
+            "added_by": r.added_by,
+            "constraints": r.guidance.describe(),
+        }
+        for r in ledger.guidance_rules()
+    ]
+
+
+def guidance_lines(rules: list[dict[str, Any]]) -> list[str]:
+    """Markdown bullets of the guidance in force (report.md and the card)."""
+    lines = []
+    for r in rules:
+        said = f' ("{md(r["words"])}")' if r["words"] else ""
+        for constraint in r["constraints"]:
+            lines.append(f"- {md(constraint)}: from the {r['source']}{said}, read by {code(r['parser'])}")
+    return lines
 
 
 def card_facts(ledger: Ledger) -> CardFacts:
@@ -164,6 +191,7 @@ def card_facts(ledger: Ledger) -> CardFacts:
         llm_models=sorted(models),
         judged_findings=judged,
         curated_exports=[e for e in ledger.exports() if e.version_id == head],
+        guidance=guidance_records(ledger),
     )
 
 
@@ -269,6 +297,10 @@ def render_card(facts: CardFacts, card_dir: Path, text: CardText | None = None) 
         parent = f"v{v.parent_id}" if v.parent_id else "-"
         lines.append(f"| v{v.version_id} | {parent} | {v.n_rows} | {v.created_at} | {md(v.note)} |")
     lines += [
+        "",
+        "### Guidance",
+        "",
+        *(guidance_lines(facts.guidance) or ["None given: the tools' defaults and the review decided."]),
         "",
         "### Decisions",
         "",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from copilot.core.markdown import code, md
 from copilot.ledger import DecisionInfo, Edit, Ledger
+from copilot.outputs.card import guidance_lines, guidance_records
 from curation_tools.atomic_files import write_text_atomic
 from curation_tools.progress import ProgressFn, no_progress
 from curation_tools.schema import ActionType
@@ -107,6 +108,8 @@ def write_outputs(
         "rows_out": rows_out,
         "rounds": state.get("round", 0),
         "planned_by": state.get("planned_by", []),
+        "goal": config.goal,
+        "guidance": guidance_records(ledger),
         "steps": state.get("outcomes", []),
         "changes": {
             action: sum(c["action"] == action for c in changes) for action in sorted({c["action"] for c in changes})
@@ -158,6 +161,11 @@ def _report(summary: dict[str, Any], curated: Path) -> str:
         *_planned_by(summary.get("planned_by", [])),
         f"- curated data: `{curated.name}`; every change with its tool, score and decider: `changes.jsonl`",
         _flags_line(summary),
+        *(
+            ["", "Guidance in force (every edit was checked against it):", "", *guidance_lines(summary["guidance"])]
+            if summary.get("guidance")
+            else []
+        ),
         "",
         "| round | tool | findings | approved | rejected | edits applied | summary |",
         "|---|---|---|---|---|---|---|",

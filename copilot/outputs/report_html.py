@@ -106,6 +106,17 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+def _guidance_html(ledger: Ledger) -> str:
+    rows = [
+        [constraint, rule.source, rule.words, rule.parser]
+        for rule in ledger.guidance_rules()
+        for constraint in rule.guidance.describe()
+    ]
+    if not rows:
+        return ""
+    return "<h2>Guidance in force</h2>" + _table(["constraint", "from", "words", "read by"], rows)
+
+
 def report_html(ledger: Ledger, title: str) -> str:
     first, current = ledger.dataset(1), ledger.dataset()
     texts = {**first.texts().to_dict(), **current.texts().to_dict()} if first.roles.text else {}
@@ -193,6 +204,7 @@ def report_html(ledger: Ledger, title: str) -> str:
         f"<h1>{escape(title)}</h1>"
         f"<p>{ledger.n_rows(1)} rows in, {ledger.n_rows()} rows in v{ledger.head()}; source sha256 "
         f"<code>{escape(ledger.source.sha256)}</code></p>"
+        + _guidance_html(ledger)
         + _table(["#", "tool", "decided by", "approved", "rejected", "status"], decisions_rows)
         + f"<h2>The data</h2><div class='plots'>{''.join(plots)}</div>"
         + "".join(sections)

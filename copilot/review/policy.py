@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from copilot.core.decisions import FindingDecision, policy_decider
+from copilot.core.guidance import Guidance
 from copilot.core.yaml_files import read_yaml_mapping
 from curation_tools.errors import UserInputError
 from curation_tools.schema import ActionType, Finding
@@ -54,6 +55,10 @@ class Policy(BaseModel):
         "keep",
         description="what an approved flag does: keep the row (listed in flagged.jsonl), drop it, or relabel it "
         "to the suggested label (a flag without a suggestion is kept)",
+    )
+
+    guidance: Guidance | str | None = Field(
+        None, description="the person's constraints: a typed block (see Guidance) or words the guidance parser reads"
     )
 
     def decide(self, tool: str, finding: Finding) -> Verdict:

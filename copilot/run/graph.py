@@ -26,6 +26,7 @@ from copilot.agents.plan import InvalidPlan, Planner, PlanningContext, StepOutco
 from copilot.core import formats
 from copilot.core.config import Settings
 from copilot.core.decisions import Decision, FindingDecision, PendingFinding
+from copilot.core.guidance import chosen_benchmarks
 from copilot.ledger import Ledger
 from copilot.llm.budget import BudgetExceeded
 from copilot.review.policy import Policy, PolicyReviewer
@@ -125,10 +126,12 @@ def plan(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     rc = runtime.context
     with rc.ledger() as ledger:
         roles = ledger.roles.model_dump()
+        guidance = ledger.guidance()  # read each round: a rule accepted in review holds from the next plan
     context = PlanningContext(
         profile=state["profile"],
         roles=roles,
-        benchmarks=rc.benchmarks,
+        benchmarks=chosen_benchmarks(rc.benchmarks, guidance),
+        guidance=guidance,
         goal=rc.goal,
         round=state["round"],
         done=[StepOutcome.model_validate(o) for o in state["outcomes"]],
@@ -208,12 +211,14 @@ def review(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     loaded = {pid: rc.proposal(pid) for pid in state["proposals"].get(str(state["round"]), [])}
     ids = sorted(loaded, key=lambda p: (loaded[p].tool, p))
     policy = PolicyReviewer(rc.policy)
+    with rc.ledger() as ledger:
+        check = ledger.guidance_check()
     decided: dict[str, FindingDecision] = {}
     pending = []
     for pid in ids:
         proposal = loaded[pid]
         for finding in proposal.findings:
-            decision = policy.decide(proposal.tool, finding)
+            decision = check.decision(proposal.tool, finding) or policy.decide(proposal.tool, finding)
             if decision is not None:
                 decided[finding.finding_id] = decision
                 continue

@@ -37,6 +37,7 @@ from copilot.core.decisions import (
     Reviewer,
     as_decision,
 )
+from copilot.core.guidance import Guidance, GuidanceRule
 from copilot.core.integrity import (
     DamagedFile,
     WriteFailed,
@@ -54,9 +55,11 @@ from copilot.review.evidence import Display
 from copilot.run.checkpoints import DamagedCheckpoint, checkpointer, damaged
 from copilot.run.events import Event, make_event
 from copilot.run.graph import RunContext, RunState, build_graph, emit
+from copilot.run.guidance_setup import rule_from_words
 from copilot.run.run_config import RunConfig
 from curation_tools.atomic_files import write_text_atomic
 from curation_tools.benchmark_files import load_benchmark, parse_spec
+from curation_tools.dataset import Dataset
 from curation_tools.errors import ToolCancelled, UserInputError
 from curation_tools.io import load_dataset
 from curation_tools.label_names import class_values
@@ -113,7 +116,10 @@ class Session:
             check_planner(config.planner)
             data, _ = load_dataset(config.data, config.roles, config.sep)
             session = cls(out_dir, config, settings)
-            Ledger.open_or_create(session.workspace / "ledger", data)
+            config.guidance = [*config.guidance, *session._guidance_from_words(data)]  # refused words: nothing made
+            with Ledger.open_or_create(session.workspace / "ledger", data) as ledger:
+                for rule in config.guidance:  # in force before the first plan; the ledger keeps who and when
+                    ledger.add_guidance(rule)
             session._save_config()
         return session
 
@@ -150,6 +156,8 @@ class Session:
                 classes = self.label_classes() if classes is None else classes  # read once per call
                 self._check_label(fid, decision.new_label, classes)
             decided[fid] = decision.model_dump(mode="json")  # the one JSON form the graph reads back
+        for fid, decision in self.guidance_decisions().items():  # the person's own constraints win over any answer
+            decided[fid] = decision.model_dump(mode="json")
         self._answers = decided
 
     def _check_label(self, finding_id: str, label: Any, classes: list[str]) -> None:
@@ -178,6 +186,49 @@ class Session:
                     if decision is not None:
                         answers[finding.finding_id] = decision
         self.decide(answers, by=reviewer.name)
+
+    def _guidance_from_words(self, data: Dataset) -> list[GuidanceRule]:
+        config = self.config
+        llm = self.llm_client if self.settings.llm_configured else None
+        rules = []
+        if config.goal.strip() and config.goal_is_guidance:
+            words = config.goal
+            rules.append(rule_from_words(words, "goal", data, config.benchmarks, HUMAN, config.guidance_parser, llm))
+        block = config.policy.guidance
+        if isinstance(block, Guidance):
+            rules.append(GuidanceRule(guidance=block, source="policy", parser="typed", added_by=config.policy.name))
+        elif isinstance(block, str) and block.strip():
+            by = config.policy.name
+            rules.append(rule_from_words(block, "policy", data, config.benchmarks, by, config.guidance_parser, llm))
+        return rules
+
+    # ---- guidance: the person's constraints, recorded in the ledger -------------------------------------------
+    def guidance_rules(self) -> list[GuidanceRule]:
+        return self._ledger.guidance_rules()
+
+    def guidance(self) -> Guidance:
+        return self._ledger.guidance()
+
+    def add_guidance(self, rule: GuidanceRule) -> GuidanceRule:
+        """Put a rule in force: the next plans, reviews and applies obey it (pending findings it settles are
+        decided by it: `guidance_decisions`)."""
+        return self._ledger.add_guidance(rule)
+
+    def remove_guidance(self, rule_id: int, by: str = HUMAN) -> GuidanceRule:
+        return self._ledger.remove_guidance(rule_id, by=by)
+
+    def guidance_decisions(self) -> dict[str, FindingDecision]:
+        """The pending findings guidance now settles, decided by it (a rule accepted during a review)."""
+        check = self._ledger.guidance_check()
+        if check.guidance.is_empty():
+            return {}
+        pending = {p.finding_id for p in self.pending}
+        out = {}
+        for proposal in self.pending_proposals():
+            for finding in proposal.findings:
+                if finding.finding_id in pending and (decision := check.decision(proposal.tool, finding)):
+                    out[finding.finding_id] = decision
+        return out
 
     def review_draft(self) -> ReviewDraft:
         """The person's unfinished review of the pending findings (empty if none): answers for findings that
