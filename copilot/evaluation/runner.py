@@ -56,6 +56,7 @@ def _run_system(system: str, task: Task, built: BuiltTask, reviewer_spec: str, f
             roles=RoleOverrides(id="row_id", label="label", text=["text"] if built.kind == "text" else None),
             benchmarks=[built.benchmark] if built.benchmark else [],
             goal=task.goal or built.goal,
+            goal_is_guidance=False,  # a task's goal describes the data; a guidance task's words are its guidance
             policy=load_policy("review"),
             planner=system,
             seed=task.seed,

@@ -139,6 +139,10 @@ class GuidanceParser:
     def _classes(self, c: str) -> Guidance | None:
         found = self._classes_in(c)
         if not found:
+            named = re.search(r"\b(?:labell?ed|class(?:es)?|intents?)\s+(?:as\s+)?(?P<name>[\w\-]+)", c)
+            if named and self.vocab.classes and named.group("name") not in ("as", "and", "or"):
+                shown = ", ".join(self.vocab.classes[:12]) + (", ..." if len(self.vocab.classes) > 12 else "")
+                raise ValueError(f"names a class '{named.group('name')}' the label column does not hold ({shown})")
             return None
         if len(found) >= 2 and re.search(
             r"\b(?:differ|different|distinct|not the same|separate|on purpose|never merge|not merge|don'?t merge"
