@@ -44,6 +44,12 @@ def run_eval(
         settings.model = model
     loaded = load_suite(suite)
     check_output_folder(out_dir, outputs=["results.json", "results.md"])
+    if loaded.kind == "review-effort":
+        from copilot.evaluation.review_effort import run_review_effort
+
+        run_review_effort(loaded, out_dir, progress=lambda m: err.print(m, markup=False))
+        out.print((out_dir / "results.md").read_text(), markup=False)
+        return
     run_suite(loaded, systems_for(settings, planner), reviewer, out_dir, progress=lambda m: err.print(m, markup=False))
     out.print((out_dir / "results.md").read_text(), markup=False)
 

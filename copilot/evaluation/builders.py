@@ -2,7 +2,7 @@
 
 Sources: banking77 and clinc150 from ../shared/data (text), the bundled support tickets (text, always
 present), scikit-learn's bundled wine and breast-cancer tables (tabular), and IMDB reviews with real,
-MTurk-verified label errors (`imdb_mturk`: nothing planted). Plants: label flips, exact
+MTurk-verified label errors (`imdb_mturk`, `news20_mturk`: nothing planted). Plants: label flips, exact
 and near duplicates, leaked benchmark items (the task's benchmark file is built from the clean test
 split), class imbalance (a class cut down; nothing to undo), or nothing (a clean control).
 """
@@ -26,7 +26,9 @@ SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
 class Source(BaseModel):
-    kind: Literal["support_tickets", "banking77", "clinc150", "wine", "breast_cancer", "case", "imdb_mturk"]
+    kind: Literal[
+        "support_tickets", "banking77", "clinc150", "wine", "breast_cancer", "case", "imdb_mturk", "news20_mturk"
+    ]
     path: str | None = Field(None, description="case: a DCA-Bench-style case folder (see evals/README.md)")
     classes: int = Field(8, ge=2, description="text sources: how many label classes to keep")
     per_class: int = Field(
@@ -151,32 +153,42 @@ def load_case(path: Path, folder: Path) -> BuiltTask:
     )
 
 
-def imdb_real_errors(source: Source, rng: random.Random, folder: Path) -> BuiltTask:
-    """Real label noise with its ground truth: the IMDB test reviews that cleanlab's label-errors study sent to
-    five MTurk workers, where a majority either kept the given label (clean) or chose the other one (a real
-    error; the truth is the workers' label), plus `per_class` unreviewed reviews per class taken as clean (the
+def mturk_real_errors(source: Source, rng: random.Random, folder: Path) -> BuiltTask:
+    """Real label noise with its ground truth: the IMDB or 20 Newsgroups test rows that cleanlab's label-errors
+    study sent to five MTurk workers, where a majority either kept the given label (clean) or chose another one (a
+    real error; the truth is the workers' label), plus `per_class` unreviewed rows per class taken as clean (the
     study reviewed the likeliest errors, so a few real errors may hide among them). Nothing is planted."""
     folder.mkdir(parents=True, exist_ok=True)
-    reviews = _jsonl(SHARED / "imdb" / "imdb_test.jsonl.gz")
-    verdicts = _jsonl(SHARED / "imdb" / "imdb_test_mturk_label_errors.jsonl")
-    reviewed = {i for v in verdicts for i in v["idx"]}
+    name, stem = ("imdb", "imdb_test") if source.kind == "imdb_mturk" else ("20news", "20news_test")
+    reviews = _jsonl(SHARED / name / f"{stem}.jsonl.gz")
+    verdicts = _jsonl(SHARED / name / f"{stem}_mturk_label_errors.jsonl")
+    index = {int(r["idx"]): r for r in reviews} if "idx" in reviews[0] else dict(enumerate(reviews))
+
+    def first(idx: int | list[int]) -> int:
+        return int(idx[0]) if isinstance(idx, list) else int(idx)
+
+    reviewed = {first(v["idx"]) for v in verdicts}
     rows, truth = [], Truth()
     for verdict in verdicts:
-        if verdict["mturk_majority"] not in ("given", "guessed"):
-            continue
+        if name == "imdb":  # a majority kept the label, or chose the other
+            if verdict["mturk_majority"] not in ("given", "guessed"):
+                continue
+            wrong = verdict["mturk_majority"] == "guessed"
+        else:  # the 82 the label-errors study counts as verified: fewer than 3 of 5 workers kept the given label
+            wrong = verdict["mturk_votes"]["given"] < 3
         row_id = f"r{len(rows):05d}"
-        text = reviews[verdict["idx"][0]]["text"]
+        text = index[first(verdict["idx"])]["text"]
         rows.append({"row_id": row_id, "text": text, "label": verdict["given_label_name"]})
-        if verdict["mturk_majority"] == "guessed":
+        if wrong:
             truth.label_flips[row_id] = verdict["guessed_label_name"]
-    others = [r for r in reviews if r["idx"] not in reviewed]
+    others = [r for i, r in index.items() if i not in reviewed]
     rng.shuffle(others)
     test = []
-    for name in ("neg", "pos"):
-        pool = [r for r in others if r["label_name"] == name]
+    for label in sorted({r["label_name"] for r in others}):
+        pool = [r for r in others if r["label_name"] == label]
         for r in pool[: source.per_class]:
-            rows.append({"row_id": f"r{len(rows):05d}", "text": r["text"], "label": name})
-        test += [{"text": r["text"], "label": name} for r in pool[source.per_class : 2 * source.per_class]]
+            rows.append({"row_id": f"r{len(rows):05d}", "text": r["text"], "label": label})
+        test += [{"text": r["text"], "label": label} for r in pool[source.per_class : 2 * source.per_class]]
     truth.planted_rows = sorted(truth.label_flips)
     train_path, test_path = folder / "train.csv", folder / "test.csv"
     pd.DataFrame(rows).to_csv(train_path, index=False)
@@ -187,8 +199,8 @@ def imdb_real_errors(source: Source, rng: random.Random, folder: Path) -> BuiltT
 
 
 def build(source: Source, plants: Plants, seed: int, folder: Path) -> BuiltTask:
-    if source.kind == "imdb_mturk":
-        return imdb_real_errors(source, random.Random(seed), folder)
+    if source.kind in ("imdb_mturk", "news20_mturk"):
+        return mturk_real_errors(source, random.Random(seed), folder)
     if source.kind == "case":
         if not source.path:
             raise UserInputError("a 'case' source needs path: the case folder")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError
@@ -25,6 +26,11 @@ class Task(BaseModel):
 class Suite(BaseModel):
     name: str
     description: str = ""
+    kind: Literal["curation", "guidance", "review-effort"] = Field(
+        "curation",
+        description="curation: runs scored against planted issues; guidance: runs with and without the task's "
+        "guidance words; review-effort: decisions to reach the real errors, static and learning queues",
+    )
     tasks: list[Task]
 
 

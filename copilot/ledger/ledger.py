@@ -18,7 +18,7 @@ from copilot.core.output_paths import check_output
 from copilot.ledger.models import Conflict, Edit, OperationResult
 from copilot.ledger.queries import Queries
 from copilot.ledger.rules import Working, apply_edit, companion_edits, plan_edit
-from copilot.ledger.store import ORD_COL, Store
+from copilot.ledger.store import GUIDANCE_SQL, ORD_COL, Store
 from copilot.ledger.values import dump, jsonable, now
 from curation_tools.dataset import Dataset
 from curation_tools.errors import UserInputError
@@ -70,6 +70,7 @@ class Ledger(Queries):
         recorded once (a resumed run adds its goal again)."""
         body = rule.guidance.model_dump_json()
         with self.store.transaction():
+            self.store.db.execute(GUIDANCE_SQL)
             same_rule = self.store.db.execute(
                 "SELECT rule_id FROM guidance WHERE removed_at IS NULL AND body=? AND words=? AND source=?",
                 (body, rule.words, rule.source),

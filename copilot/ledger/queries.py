@@ -91,6 +91,8 @@ class Queries:
 
     def guidance_rules(self) -> list[GuidanceRule]:
         """The guidance in force: every rule added and not removed, oldest first."""
+        if not self.store.has_table("guidance"):
+            return []
         rows = self.store.db.execute(
             "SELECT rule_id, body, words, source, parser, added_by, added_at FROM guidance WHERE removed_at IS NULL "
             "ORDER BY rule_id"

@@ -80,9 +80,12 @@ CREATE TABLE IF NOT EXISTS finding_decisions (
     decision_id INTEGER NOT NULL REFERENCES decisions(decision_id), finding_id TEXT NOT NULL,
     approve INTEGER NOT NULL, new_label TEXT NOT NULL, decided_by TEXT NOT NULL, reason TEXT NOT NULL,
     PRIMARY KEY (decision_id, finding_id));
+"""
+# made by the first rule added, not on open: opening a ledger to read it must not write to it
+GUIDANCE_SQL = """
 CREATE TABLE IF NOT EXISTS guidance (
     rule_id INTEGER PRIMARY KEY, body TEXT NOT NULL, words TEXT NOT NULL, source TEXT NOT NULL,
-    parser TEXT NOT NULL, added_by TEXT NOT NULL, added_at TEXT NOT NULL, removed_at TEXT, removed_by TEXT);
+    parser TEXT NOT NULL, added_by TEXT NOT NULL, added_at TEXT NOT NULL, removed_at TEXT, removed_by TEXT)
 """
 
 
@@ -345,6 +348,11 @@ class Store:
                 "INSERT INTO exports (path, sha256, version_id, at) VALUES (?, ?, ?, ?)",
                 (str(path.resolve()), file_sha256(path), version_id, now()),
             )
+
+    def has_table(self, name: str) -> bool:
+        return (
+            self.db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() is not None
+        )
 
     def close(self) -> None:
         self.db.close()

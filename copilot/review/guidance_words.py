@@ -140,7 +140,8 @@ class GuidanceParser:
         found = self._classes_in(c)
         if not found:
             named = re.search(r"\b(?:labell?ed|class(?:es)?|intents?)\s+(?:as\s+)?(?P<name>[\w\-]+)", c)
-            if named and self.vocab.classes and named.group("name") not in ("as", "and", "or"):
+            instructs = re.search(rf"\b{NEGATION}\b|\bprotect|\bleave\b|\bdiffer|\bdistinct\b|\bmerge\b", c)
+            if named and instructs and self.vocab.classes and named.group("name") not in ("as", "and", "or"):
                 shown = ", ".join(self.vocab.classes[:12]) + (", ..." if len(self.vocab.classes) > 12 else "")
                 raise ValueError(f"names a class '{named.group('name')}' the label column does not hold ({shown})")
             return None
