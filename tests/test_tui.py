@@ -385,3 +385,90 @@ def test_the_label_picker_shows_its_list_and_the_chosen_label_whole_at_80x24(tmp
     assert rows >= 3, f"the class list is {rows} row(s) high at 80x24"
     assert cell == "relabel → apple_pay_or_google_pay" and width >= len(cell)  # the column grew to hold it
     assert shown.startswith("your answer: ✓ relabel → apple_pay_or_google_pay")  # and the evidence says it whole
+
+
+def _near_copies(tmp_path, copies: int = 14):
+    """The tickets with `copies` more near copies (a word inserted): intended paraphrases, say."""
+    frame = pd.read_csv(EXAMPLE, dtype=str)
+    extra = frame.iloc[100 : 100 + copies].copy()
+    extra["text"] = extra["text"].str.replace(" ", " really ", n=1, regex=False)
+    extra["ticket_id"] = [f"P{n:03d}" for n in range(copies)]
+    data = tmp_path / "tickets.csv"
+    pd.concat([frame, extra]).to_csv(data, index=False)
+    return data
+
+
+def test_review_learns_a_rule_the_person_accepts_and_undo_takes_it_back(tmp_path):
+    """The person keeps near duplicates one by one (space on each): the co-pilot proposes keeping every near
+    duplicate, the person accepts with g, the rest are decided by the rule and the apply obeys it; G takes it back."""
+    from copilot.agents.recipe import Recipe, RecipeStep
+    from copilot.tui.app import CurateApp
+    from copilot.tui.review import ReviewScreen
+
+    recipe = Recipe(plan="steps", steps=[RecipeStep(tool="dedup")])
+    config = RunConfig(data=str(_near_copies(tmp_path)), policy=load_policy("review"), recipe=recipe)
+    session = Session.start(config, tmp_path / "run")
+    app = CurateApp(session)
+
+    async def walk() -> dict:
+        seen = {}
+        async with app.run_test(size=(120, 35)) as pilot:
+            await _until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.ready)
+            review = app.screen
+            near = {f.finding_id for f in review.proposal.findings if f.issue == "near_duplicate"}
+            seen["near"] = near
+            table = review.query_one("#findings")
+            for _ in range(len(near)):  # reject the near duplicates one by one, as the queue brings them up
+                if review.suggested is not None:
+                    break
+                for row in range(table.row_count):
+                    fid = table.coordinate_to_cell_key((row, 0)).row_key.value
+                    if fid in near and fid not in review.touched:
+                        table.move_cursor(row=row)
+                        break
+                await pilot.press("space")
+            seen["rejected_by_person"] = sum(review.answers[f] == "reject" for f in review.touched)
+            seen["suggestion"] = review.suggested.text if review.suggested else None
+            await pilot.press("g")
+            await _until(pilot, lambda: bool(review.learned))
+            seen["decided_by_rule"] = set(review.by_guidance)
+            seen["guidance_after_accept"] = session.guidance().describe()
+            await pilot.press("G")
+            await _until(pilot, lambda: not review.learned)
+            seen["guidance_after_undo"] = session.guidance().describe()
+            seen["locked_after_undo"] = set(review.by_guidance)
+            await pilot.press("g")  # the same suggestion is not made again at once
+            seen["learned_again"] = len(review.learned)
+            await pilot.press("n")
+            await pilot.press("ctrl+q")
+        return seen
+
+    seen = asyncio.run(walk())
+    assert len(seen["near"]) >= 10
+    assert seen["rejected_by_person"] >= 6
+    assert seen["suggestion"] and "near duplicate" in seen["suggestion"]
+    assert seen["decided_by_rule"] and seen["decided_by_rule"] <= seen["near"]  # the pending near duplicates, no other
+    assert seen["guidance_after_accept"] == ["keep rows found as near duplicate"]
+    assert seen["guidance_after_undo"] == [] and not seen["locked_after_undo"] and seen["learned_again"] == 0
+    session.close()
+
+
+def test_an_accepted_rule_holds_in_the_ledger_whoever_answers(tmp_path):
+    """With a learned rule in force, near duplicates approved anyway (a stale screen, a decisions file) are decided
+    by guidance and never dropped; the next round's proposals obey it too."""
+    from copilot.core.guidance import Guidance, GuidanceRule
+
+    config = RunConfig(data=str(_near_copies(tmp_path)), policy=load_policy("review"))
+    session = Session.start(config, tmp_path / "run")
+    for _ in session.events():
+        pass
+    assert session.status == "waiting" and any(p.issue == "near_duplicate" for p in session.pending)
+    session.add_guidance(GuidanceRule(guidance=Guidance(keep_issues=["near_duplicate"]), source="review"))
+    while session.status == "waiting":
+        session.decide({p.finding_id: "approve" for p in session.pending})
+        for _ in session.events():
+            pass
+    edits = session.applied_edits()
+    assert any(e.issue == "exact_duplicate" and e.action.value == "drop" for _, e in edits)
+    assert not any(e.issue == "near_duplicate" and e.action.value == "drop" for _, e in edits)
+    session.close()

@@ -14,7 +14,9 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Input, ProgressBar, RichLog, Static
 
 from copilot.api.chat_commands import ChatCommands
-from copilot.core.decisions import AnswersReviewer, FindingDecision
+from copilot.core.decisions import HUMAN, AnswersReviewer, FindingDecision
+from copilot.core.guidance import GuidanceRule
+from copilot.review.learning import RuleSuggestion
 from copilot.run.events import (
     Applied,
     Cost,
@@ -31,7 +33,7 @@ from copilot.run.session import Session
 from copilot.tui.help import HelpScreen
 from copilot.tui.history import HistoryScreen
 from copilot.tui.plain import inert, plain
-from copilot.tui.review import ReviewScreen
+from copilot.tui.review import ReviewGuide, ReviewScreen
 from curation_tools.errors import UserInputError
 
 CSS = """
@@ -215,8 +217,22 @@ class CurateApp(App[None]):
         displays = self.session.evidence_displays()
         classes, names = self.session.label_classes(), self.session.label_names()
         draft, save = self.session.review_draft(), self.session.save_review_draft
-        screen = ReviewScreen(proposals, row_texts, pending_ids, displays, classes, names, draft, save)
+        guide = ReviewGuide(add=self._add_rule, remove=self._remove_rule, settled=self.session.guidance_decisions)
+        screen = ReviewScreen(proposals, row_texts, pending_ids, displays, classes, names, draft, save, guide)
         self.push_screen(screen, self._reviewed)
+
+    def _add_rule(self, suggestion: RuleSuggestion) -> int:
+        rule = self.session.add_guidance(
+            GuidanceRule(
+                guidance=suggestion.guidance, words=suggestion.text, source="review", parser="review", added_by=HUMAN
+            )
+        )
+        self.say("you", f"accepted a rule: {'; '.join(suggestion.guidance.describe())}")
+        return int(rule.rule_id or 0)
+
+    def _remove_rule(self, rule_id: int) -> None:
+        rule = self.session.remove_guidance(rule_id)
+        self.say("you", f"took back the rule: {'; '.join(rule.guidance.describe())}")
 
     def _reviewed(self, answers: dict[str, FindingDecision] | None) -> None:
         self.query_one("#prompt", Input).focus()  # typing goes to the command box again, no Tab needed

@@ -7,6 +7,7 @@ it), and opens again where the draft left off: quitting half-way through 500 fin
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -19,6 +20,7 @@ from textual.widgets.data_table import CellDoesNotExist
 
 from copilot.core.decisions import HUMAN, FindingDecision, ReviewDraft, as_decision
 from copilot.review.evidence import Block, Display, evidence_blocks
+from copilot.review.learning import RuleSuggestion, queue_of
 from copilot.tui.label_picker import LabelPicker
 from copilot.tui.plain import inert, plain
 from copilot.tui.prompt import Ask, Confirm
@@ -26,6 +28,23 @@ from curation_tools.schema import Finding, Proposal
 from curation_tools.text import natural_key
 
 Answer = str | dict[str, Any]  # while reviewing: "approve" | "reject" | {"approve": True, "new_label": X}
+
+
+@dataclass
+class ReviewGuide:
+    """What the review screen may ask of the session about guidance (the TUI's client calls, nothing else):
+    put a learned rule in force (its rule id), take it back, and the pending findings guidance now settles."""
+
+    add: Callable[[RuleSuggestion], int]
+    remove: Callable[[int], None]
+    settled: Callable[[], dict[str, FindingDecision]]
+
+
+@dataclass
+class LearnedRule:
+    rule_id: int
+    suggestion: RuleSuggestion
+    before: dict[str, Answer] = field(default_factory=dict)  # the answers it replaced, restored by undo
 
 
 RICH_STYLES = {"": "", "mark": "reverse", "del": "bold red strike", "ins": "bold green", "dim": "dim", "b": "bold"}
@@ -76,6 +95,9 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
         ("s", "above", "≥ score"),
         Binding("o", "sort", "sort", show=False),  # in the help screen; the footer keeps to what fits 80 columns
         Binding("f", "filter", "filter", show=False),
+        Binding("g", "accept_rule", "accept rule", show=False),
+        Binding("n", "decline_rule", "decline rule", show=False),
+        Binding("G", "undo_rule", "undo rule", show=False),
         Binding("enter", "confirm", "confirm", priority=True),  # the table would take enter for itself
         ("escape", "back", "back"),
     ]
@@ -90,6 +112,7 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
         names: dict[str, str] | None = None,
         draft: ReviewDraft | None = None,
         save: Callable[[ReviewDraft], None] | None = None,
+        guide: ReviewGuide | None = None,
     ) -> None:
         super().__init__()
         self.proposals = proposals
@@ -111,6 +134,14 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
         self.save_draft = save
         self.sort_by_score = True
         self.issue_filter: str | None = None
+        # the queue that learns: each answer a person gives re-ranks the findings still untouched
+        self.guide = guide
+        pending = [(p.tool, f) for p in proposals for f in p.findings if f.finding_id in self.answers]
+        self.queue = queue_of(pending)
+        self.touched: list[str] = []  # findings the person answered, in the order answered
+        self.suggested: RuleSuggestion | None = None
+        self.learned: list[LearnedRule] = []
+        self.by_guidance: dict[str, str] = {}  # finding -> the reason guidance decided it
         self.ready = False  # set once mounted: the table filled and the cursor where the draft left it
 
     @property
@@ -140,23 +171,29 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
 
     def _visible(self) -> list[Finding]:
         findings = self._shown()
-        if self.sort_by_score:
-            return sorted(findings, key=lambda f: (-f.score, natural_key(f.row_id)))
+        if self.sort_by_score:  # answered first (in the order answered), then the rest as the queue ranks them
+            rank = {fid: n for n, fid in enumerate([*self.touched, *self.queue.order()])}
+            return sorted(findings, key=lambda f: (rank.get(f.finding_id, len(rank)), -f.score))
         return sorted(findings, key=lambda f: natural_key(f.row_id))  # T103 before T1003
 
     def _named(self, label: Any) -> str:
         return self.label_names.get(str(label), str(label))
 
     def _mark(self, finding: Finding) -> str:
-        return "✗" if self.answers[finding.finding_id] == "reject" else "✓"  # a label of yours: the action says it
+        mark = "✗" if self.answers[finding.finding_id] == "reject" else "✓"  # a label of yours: the action says it
+        return mark + ("g" if finding.finding_id in self.by_guidance else "")
 
     def _answer_text(self, finding: Finding) -> str:
+        if finding.finding_id in self.by_guidance:
+            return f"decided by guidance: {self.by_guidance[finding.finding_id]} (G takes the rule back)"
         if self.answers[finding.finding_id] == "reject":
             return "✗ reject (the row stays as it is)"
         return f"✓ {self._action_text(finding)}"
 
     def _action_text(self, finding: Finding) -> str:
         answer = self.answers[finding.finding_id]
+        if isinstance(answer, dict) and answer.get("as_flag"):
+            return "flag (guidance)"
         if isinstance(answer, dict):
             return f"relabel → {self._named(answer['new_label'])}"
         a = finding.action
@@ -202,9 +239,19 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
                     f" · {approved} of {decided} approved · {shown} shown"
                     f"{f' · filter: {self.issue_filter}' if self.issue_filter else ''}\n{self.proposal.summary}"
                     f"\n{PRESET}",
+                    *self._rule_lines(),
                 )
             )
         )
+
+    def _rule_lines(self) -> list[tuple[str, str] | str]:
+        lines: list[tuple[str, str] | str] = []
+        if self.suggested is not None:
+            lines.append((f"\nsuggested rule: {self.suggested.text} (g: yes · n: no)", "bold yellow"))
+        if self.learned:
+            rules = "; ".join(" ".join(r.suggestion.guidance.describe()) for r in self.learned)
+            lines.append(f"\nlearned: {rules} (G: undo the last)")
+        return lines
 
     def _selected(self) -> Finding | None:
         table = self.query_one("#findings", DataTable)
@@ -262,8 +309,61 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
         finding = self._selected()
         if finding is None:
             return
+        if finding.finding_id in self.by_guidance:
+            self.notify("Guidance decided this finding; G takes the rule back.", severity="warning")
+            return
         self.answers[finding.finding_id] = "reject" if self.answers[finding.finding_id] != "reject" else "approve"
-        self._changed(finding)
+        self._learn(finding)
+
+    def _learn(self, finding: Finding) -> None:
+        """A person's answer: the queue learns from it, the untouched findings are ranked again, and a run of like
+        rejections may suggest a rule."""
+        fid = finding.finding_id
+        self.queue.decide(fid, self.answers[fid] != "reject")
+        if fid not in self.touched:
+            self.touched.append(fid)
+        if self.guide is not None and self.suggested is None:
+            self.suggested = self.queue.suggestion()
+        if self.sort_by_score:  # the cursor goes to the likeliest finding not yet answered
+            answered = set(self.touched)
+            self._fill(sum(f.finding_id in answered for f in self._shown()))
+        else:
+            self._changed(finding)
+
+    def action_accept_rule(self) -> None:
+        if self.suggested is None or self.guide is None:
+            return
+        suggestion, self.suggested = self.suggested, None
+        rule = LearnedRule(rule_id=self.guide.add(suggestion), suggestion=suggestion)
+        for fid, decision in self.guide.settled().items():
+            if fid in self.answers and fid not in self.by_guidance:
+                rule.before[fid] = self.answers[fid]
+                approved = "approve" if decision.approve else "reject"
+                self.answers[fid] = {"approve": True, "as_flag": True} if decision.as_flag else approved
+                self.by_guidance[fid] = decision.reason
+        self.learned.append(rule)
+        self.notify(
+            f"Rule in force: {'; '.join(suggestion.guidance.describe())}. {len(rule.before)} finding(s) decided."
+        )
+        self._fill(self._cursor())
+
+    def action_decline_rule(self) -> None:
+        if self.suggested is not None:
+            self.queue.declined.add(self.suggested.key)
+            self.suggested = None
+            self._summarise()
+
+    def action_undo_rule(self) -> None:
+        if not self.learned or self.guide is None:
+            return
+        rule = self.learned.pop()
+        self.guide.remove(rule.rule_id)
+        for fid, answer in rule.before.items():
+            self.answers[fid] = answer
+            self.by_guidance.pop(fid, None)
+        self.queue.declined.add(rule.suggestion.key)  # not suggested again at once
+        self.notify(f"Rule taken back: {'; '.join(rule.suggestion.guidance.describe())}.")
+        self._fill(self._cursor())
 
     def action_label(self) -> None:
         finding = self._selected()
@@ -274,7 +374,7 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
         def done(value: str | None) -> None:
             if value:
                 self.answers[finding.finding_id] = {"approve": True, "new_label": value}
-                self._changed(finding)
+                self._learn(finding)
 
         question, suggested = f"New label for row {finding.row_id}:", str(finding.evidence.suggested_label)
         self.app.push_screen(LabelPicker(question, self.label_classes, suggested, self.label_names), done)
