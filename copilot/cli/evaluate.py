@@ -44,6 +44,13 @@ def run_eval(
         settings.model = model
     loaded = load_suite(suite)
     check_output_folder(out_dir, outputs=["results.json", "results.md"])
+    if loaded.kind == "guidance":
+        from copilot.evaluation.guidance_eval import run_guidance_suite
+        from copilot.evaluation.guidance_eval import systems_for as guidance_systems
+
+        run_guidance_suite(loaded, out_dir, settings, guidance_systems(settings), lambda m: err.print(m, markup=False))
+        out.print((out_dir / "results.md").read_text(), markup=False)
+        return
     if loaded.kind == "review-effort":
         from copilot.evaluation.review_effort import run_review_effort
 

@@ -138,9 +138,13 @@ class Guidance(BaseModel):
             return "guidance says never to change a label"
         if str(new) in self.protected_classes:
             return f"rows are never relabelled into protected class {new!r}"
-        pair = (str(old), str(new))
+        return self.pair_refusal(old, new)
+
+    def pair_refusal(self, given: Any, other: Any) -> str | None:
+        """Why a row labelled `given` may not be treated as an error for `other`: the person said they differ."""
+        pair = (str(given), str(other))
         if pair in self.distinct or pair[::-1] in self.distinct:
-            return f"{old!r} and {new!r} are distinct on purpose"
+            return f"{given!r} and {other!r} are distinct on purpose"
         return None
 
 
@@ -153,9 +157,11 @@ def edit_refusal(
     row: Mapping[str, Any] | None,
     label_column: str | None,
     new_label: Any = None,
+    suggested: Any = None,
 ) -> str | None:
     """Why the ledger must not make this edit under `guidance`, or None. A flag changes nothing and is always
-    allowed; an added row touches no existing row."""
+    allowed; an added row touches no existing row; `suggested` is the finding's suggested label (a drop of a row
+    doubted between two classes the person keeps distinct is refused too)."""
     if edit_action == ActionType.flag:
         return None
     if not guidance.allows_tool(tool):
@@ -170,6 +176,8 @@ def edit_refusal(
         return reason
     if edit_action == ActionType.relabel and row is not None and label_column:
         return guidance.label_refusal(row.get(label_column), new_label)
+    if suggested is not None and row is not None and label_column:  # a drop of a row doubted between two classes
+        return guidance.pair_refusal(row.get(label_column), suggested)
     return None
 
 
@@ -214,6 +222,12 @@ class GuidanceCheck:
             finding_id=finding.finding_id, approve=approve, as_flag=as_flag, decided_by=GUIDANCE_DECIDER, reason=reason
         )
 
+    def _pair(self, row: Mapping[str, Any] | None, finding: Finding) -> str | None:
+        suggested = finding.evidence.suggested_label
+        if row is None or not self.label_column or suggested is None:
+            return None
+        return self.guidance.pair_refusal(row.get(self.label_column), suggested)
+
     def decide(self, tool: str, finding: Finding) -> tuple[bool, bool, str] | None:
         """(approve, as_flag, reason) for a finding guidance settles, else None."""
         g = self.guidance
@@ -227,6 +241,8 @@ class GuidanceCheck:
             if action == ActionType.add_rows and g.flag_only:
                 return False, False, "guidance says to change nothing"
             if action == ActionType.flag and (reason := g.row_refusal(finding.row_id, row, self.label_column)):
+                return False, False, reason
+            if action == ActionType.flag and (reason := self._pair(row, finding)):
                 return False, False, reason
             return None
         if g.flag_only:
@@ -262,3 +278,16 @@ def chosen_benchmarks(benchmarks: list[str], guidance: Guidance) -> list[str]:
     if not guidance.benchmarks:
         return list(benchmarks)
     return [b for b in benchmarks if any(benchmark_matches(n, b) for n in guidance.benchmarks)]
+
+
+def normalised(guidance: Guidance) -> dict[str, Any]:
+    """Guidance as a comparable value: lists sorted, pairs unordered, the purpose left out."""
+    data = guidance.model_dump(mode="json", exclude={"purpose"})
+    for key, value in data.items():
+        if key == "distinct":
+            data[key] = sorted(sorted(pair) for pair in value)
+        elif key == "scope":
+            data[key] = sorted((s["column"], sorted(s["values"]), s["mode"]) for s in value)
+        elif isinstance(value, list):
+            data[key] = sorted(value)
+    return data

@@ -34,6 +34,7 @@ class Source(BaseModel):
     per_class: int = Field(
         40, ge=5, description="text sources: training rows per class (imdb_mturk: unreviewed rows per class)"
     )
+    include: list[str] = Field(default_factory=list, description="banking77/clinc150: classes always kept")
 
 
 class Plants(BaseModel):
@@ -42,6 +43,16 @@ class Plants(BaseModel):
     near_duplicates: int = 0
     leaks: int = Field(0, description="clean test items copied into the training rows (benchmark = test split)")
     shrink_class: float | None = Field(None, gt=0, lt=1, description="keep this share of one class (imbalance)")
+    confuse: tuple[str, str] | None = Field(
+        None, description="relabel `confused` rows of the first class as the second"
+    )
+    confused: int = Field(10, ge=1)
+    decoy_copies: int = Field(
+        0, ge=0, description="training rows also written to a second file, decoy.jsonl, passed as a benchmark"
+    )
+    source_column: float | None = Field(
+        None, gt=0, lt=1, description="add a `source` column: this share of rows 'legal', the rest 'web'"
+    )
 
 
 class Truth(BaseModel):
@@ -51,6 +62,7 @@ class Truth(BaseModel):
     duplicates: dict[str, str] = Field(default_factory=dict, description="copy row_id -> original row_id")
     leaks: dict[str, str] = Field(default_factory=dict, description="row_id -> benchmark item id")
     planted_rows: list[str] = Field(default_factory=list)
+    decoys: list[str] = Field(default_factory=list, description="rows a decoy benchmark file holds (not leaks)")
 
 
 class BuiltTask(BaseModel):
@@ -61,6 +73,7 @@ class BuiltTask(BaseModel):
     label: str
     truth: Truth
     goal: str = ""
+    extra_benchmarks: list[str] = Field(default_factory=list)
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -93,7 +106,11 @@ def _text_source(source: Source, rng: random.Random) -> tuple[pd.DataFrame, pd.D
         rows = [r for r in everything if r["split"] == "train" and r["label_name"] != "oos"]
         tests = [r for r in everything if r["split"] == "test" and r["label_name"] != "oos"]
     names = sorted({r["label_name"] for r in rows})
-    keep = set(rng.sample(names, source.classes))
+    unknown = set(source.include) - set(names)
+    if unknown:
+        raise UserInputError(f"classes {', '.join(sorted(unknown))} are not in {source.kind}")
+    others = [n for n in names if n not in source.include]
+    keep = set(source.include) | set(rng.sample(others, max(source.classes - len(source.include), 0)))
     seen: set[str] = set()
     train = []
     for name in sorted(keep):
@@ -221,6 +238,14 @@ def build(source: Source, plants: Plants, seed: int, folder: Path) -> BuiltTask:
         right = train.at[i, "label"]
         train.at[i, "label"] = rng.choice([lab for lab in labels if lab != right])
         truth.label_flips[train.at[i, "row_id"]] = right
+    if plants.confuse:
+        a, b = plants.confuse
+        members = [
+            i for i in train.index if train.at[i, "label"] == a and train.at[i, "row_id"] not in truth.label_flips
+        ]
+        for i in rng.sample(members, min(plants.confused, len(members))):
+            train.at[i, "label"] = b
+            truth.label_flips[train.at[i, "row_id"]] = a
     flipped = set(truth.label_flips)
     extra = []
     originals = [r for r in train.to_dict("records") if r["row_id"] not in flipped]
@@ -242,8 +267,21 @@ def build(source: Source, plants: Plants, seed: int, folder: Path) -> BuiltTask:
         items.assign(id=[str(i) for i in range(len(items))])[["id", "text"]].to_json(
             benchmark, orient="records", lines=True
         )
+    extra_benchmarks = []
+    if plants.decoy_copies:
+        clean = [r for r in train.to_dict("records") if r["row_id"] not in flipped]
+        decoys = rng.sample(clean, plants.decoy_copies)
+        truth.decoys = sorted(r["row_id"] for r in decoys)
+        decoy = folder / "decoy.jsonl"
+        pd.DataFrame([{"id": f"q{n}", "text": r["text"]} for n, r in enumerate(decoys)]).to_json(
+            decoy, orient="records", lines=True
+        )
+        extra_benchmarks.append(f"{decoy}:text")
     for record in extra:
         train.loc[len(train)] = record
+    if plants.source_column:
+        legal = set(rng.sample(range(len(train)), round(plants.source_column * len(train))))
+        train["source"] = ["legal" if i in legal else "web" for i in range(len(train))]
     train = train.sample(frac=1.0, random_state=seed).reset_index(drop=True)
     truth.planted_rows = sorted(set(truth.label_flips) | set(truth.duplicates) | set(truth.leaks))
     train.to_csv(folder / "train.csv", index=False)
@@ -255,4 +293,5 @@ def build(source: Source, plants: Plants, seed: int, folder: Path) -> BuiltTask:
         kind=kind,
         label="label",
         truth=truth,
+        extra_benchmarks=extra_benchmarks,
     )

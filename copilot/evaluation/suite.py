@@ -8,6 +8,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
+from copilot.core.guidance import Guidance
 from copilot.core.resources import resource_dir
 from copilot.evaluation.builders import Plants, Source
 from curation_tools.errors import UserInputError
@@ -21,6 +22,9 @@ class Task(BaseModel):
     reviewer: str = "oracle"
     seed: int = 0
     restraint: bool = Field(False, description="the right move is to change little or nothing")
+    guidance: str = Field("", description="guidance suite: the words, in a documented phrasing")
+    reworded: str = Field("", description="guidance suite: the same wish in plain words (what the LLM rows read)")
+    expect: Guidance | None = Field(None, description="guidance suite: the constraints the words mean")
 
 
 class Suite(BaseModel):
