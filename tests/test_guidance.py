@@ -200,3 +200,21 @@ def test_a_guidance_decision_is_a_flag_that_changes_nothing(tmp_path):
     assert [e.action for e in result.edits] == [ActionType.flag]
     assert ledger.dataset().frame.loc["a", "label"] == "p"
     ledger.close()
+
+
+def test_chat_reads_what_a_person_knows_and_asks_about_what_it_cannot(tmp_path):
+    from copilot.api.chat_commands import ChatCommands
+
+    config = RunConfig(data=str(EXAMPLE), roles=RoleOverrides(id="ticket_id"), policy=load_policy("review"))
+    session = Session.start(config, tmp_path / "chat")
+    chat = ChatCommands(session)
+    reply = chat.handle("keep the near duplicates, they are intended paraphrases")
+    assert "in force" in reply.text and "near duplicate" in reply.text
+    asked = chat.handle("never touch rows labelled change_pin and make them shine")
+    assert '"never touch rows labelled change_pin and make them shine"' in asked.text or "make them shine" in asked.text
+    assert "changed nothing" in asked.text
+    assert [r.source for r in session.guidance_rules()] == ["chat"]
+    listed = chat.handle("guidance")
+    assert listed.text.startswith("#1 (chat)")
+    assert "Took back" in chat.handle("unguide 1").text and session.guidance().is_empty()
+    session.close()

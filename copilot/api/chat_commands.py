@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
 
+from copilot.core.guidance import GuidanceRule
+from copilot.review.guidance_words import UNKNOWN
+from copilot.run.guidance_setup import GuidanceRefused
 from curation_tools.errors import UserInputError
 from curation_tools.registry import available_tools
 
@@ -28,6 +31,9 @@ HELP = """Commands:
   undo [N] / redo [N] revert or re-apply decision N (default: the latest)
   export NAME         write the current version into the session folder (format from the extension)
   status              version, rows, pending decisions
+  guide WORDS         what you know, as constraints every later step obeys (e.g. guide keep the near
+                      duplicates; the README lists the phrasings); plain sentences that are not questions work too
+  guidance            the guidance in force, numbered;  unguide N  takes rule N back
   review / history    open the review or history screen
   help / quit"""
 
@@ -131,8 +137,49 @@ class ChatCommands:
             f"run {state.status}."
         )
 
+    def _cmd_guide(self, args: list[str]) -> Reply:
+        if not args:
+            return Reply(text="guide WORDS: say what you know, e.g. guide never touch rows labelled X.")
+        return self._guide(" ".join(args))
+
+    def _guide(self, words: str, read: GuidanceRule | None = None) -> Reply:
+        try:
+            rule = self.session.add_guidance(read or self.session.guidance_from_words(words))
+        except GuidanceRefused as refused:
+            unread = "; ".join(f'"{clause}" ({why})' for clause, why in refused.parsed.refused)
+            return Reply(
+                text=f"I could not turn {unread} into a constraint, so I changed nothing. What should I do with "
+                f"it? Say it with a phrasing from the README (Guidance), e.g. 'keep the near duplicates', 'never "
+                f"touch rows labelled X', 'X and Y are different on purpose', 'only flag'."
+            )
+        said = "\n".join(f"  - {c}" for c in rule.guidance.describe()) or f"  purpose: {rule.guidance.purpose}"
+        return Reply(text=f"Guidance #{rule.rule_id} in force from now on:\n{said}")
+
+    def _cmd_guidance(self, args: list[str]) -> Reply:
+        rules = self.session.guidance_rules()
+        if not rules:
+            return Reply(text="No guidance in force.")
+        lines = [f"#{r.rule_id} ({r.source}): {'; '.join(r.guidance.describe()) or 'purpose only'}" for r in rules]
+        return Reply(text="\n".join(lines))
+
+    def _cmd_unguide(self, args: list[str]) -> Reply:
+        if len(args) != 1 or not args[0].isdigit():
+            return Reply(text="unguide N: the number `guidance` shows.")
+        rule = self.session.remove_guidance(int(args[0]))
+        return Reply(text=f"Took back guidance #{rule.rule_id}: {'; '.join(rule.guidance.describe())}.")
+
     # ---- free text -------------------------------------------------------------------------------
     def _free_text(self, line: str) -> Reply:
+        if not line.strip().endswith("?"):  # a statement: what the person knows, read as guidance or asked about
+            try:
+                rule = self.session.guidance_from_words(line)
+            except GuidanceRefused as refused:
+                read_some = refused.parsed.understood or any(why != UNKNOWN for _, why in refused.parsed.refused)
+                if read_some:  # an instruction curate half-read: nothing is done, the reply quotes the words
+                    return self._guide(line)
+            else:
+                if not rule.guidance.is_empty():
+                    return self._guide(line, rule)
         if not self.session.settings.llm_configured:
             return Reply(
                 text="Without an LLM I understand only the commands below; free questions need an "

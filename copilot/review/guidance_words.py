@@ -27,6 +27,13 @@ TOOL_WORDS = {
 DUPLICATE_WORDS = r"(?:near[- ]?)?(?:duplicates?|dups?|dupes?|paraphrases?|copies|rewordings?)"
 CHANGE_VERBS = r"(?:change|touch|modify|edit|alter|fix|relabel|drop|remove|delete)"
 NEGATION = r"(?:don'?t|do not|never|must not|mustn'?t|should not|shouldn'?t|no one should|nothing should)"
+UNKNOWN = "not a phrasing curate knows"
+# Every word a constraint's clause may hold besides the run's own names (classes, columns and their values, tools,
+# issues, parameters, benchmark files) and numbers: a clause with any other word is refused, so "never touch rows
+# labelled X and make them shine" is not read as its first half.
+READ_WORDS = frozenset(
+    ["don't", "dont", "do", "not", "never", "must", "mustn't", "should", "shouldn't", "no", "one", "nothing", "any", "anything", "the", "a", "an", "all", "every", "each", "of", "to", "in", "on", "for", "from", "by", "with", "as", "is", "are", "be", "been", "was", "were", "it", "its", "they", "them", "their", "these", "those", "this", "that", "there", "please", "just", "only", "also", "and", "or", "but", "so", "ever", "change", "changed", "changes", "touch", "modify", "edit", "alter", "fix", "relabel", "relabelled", "relabeled", "relabeling", "relabelling", "relabels", "drop", "remove", "delete", "flip", "label", "labels", "labelled", "labeled", "class", "classes", "intent", "intents", "row", "rows", "id", "ids", "keep", "kept", "leave", "alone", "protect", "protected", "hands", "off", "limits", "verified", "correct", "right", "final", "fine", "trusted", "stay", "different", "distinct", "differ", "same", "separate", "purpose", "merge", "merged", "confuse", "mix", "swap", "apart", "near", "duplicate", "duplicates", "dup", "dups", "dupe", "dupes", "paraphrase", "paraphrases", "copies", "copy", "rewording", "rewordings", "exact", "semantic", "fuzzy", "similar", "intended", "intentional", "deliberate", "deliberately", "wanted", "flag", "flags", "report", "list", "show", "dry", "read", "anything", "skip", "without", "run", "use", "bother", "dedup", "deduplication", "deduplicate", "dedupe", "errors", "error", "detection", "checks", "check", "mislabel", "decontamination", "decontaminate", "decontam", "contamination", "augmentation", "augment", "synthetic", "data", "examples", "against", "benchmark", "eval", "evaluation", "set", "test", "compare", "look", "leaks", "at", "true", "false", "where", "whose", "equals", "team", "source", "curate", "we", "our", "my", "i", "you", "are", "split", "leak", "conflicting"]
+)
 
 
 class GuidanceVocabulary(BaseModel):
@@ -92,11 +99,33 @@ class GuidanceParser:
                 result.refused.append((clause, str(error)))
                 continue
             if found is None:
-                result.refused.append((clause, "not a phrasing curate knows"))
+                result.refused.append((clause, UNKNOWN))
+                continue
+            if found.model_copy(update={"purpose": ""}) != Guidance() and (left := self._unread(clause)):
+                result.refused.append((clause, f"has words curate did not read: {', '.join(left[:6])}"))
                 continue
             result.guidance = result.guidance.merged(found)
             result.understood.append((clause, found.describe() or [f"purpose: {found.purpose}"]))
         return result
+
+    def _unread(self, clause: str) -> list[str]:
+        """The clause's words that are neither phrasing words, nor the run's names, nor numbers."""
+        names = {w for c in self.vocab.classes for w in (c.lower(), *_loose(c).split())}
+        names |= {w for name in self.vocab.class_names.values() for w in _loose(name).split()}
+        names |= {
+            w
+            for col, values in self.vocab.columns.items()
+            for v in [col, *values]
+            for w in (v.lower(), *_loose(v).split())
+        }
+        names |= {w for b in self.vocab.benchmarks for w in re.split(r"[^a-z0-9]+", _loose(b)) if w}
+        names |= {w for i in self.vocab.row_ids for w in _loose(i).split()}
+        for tool, spec in available_tools().items():
+            names |= {tool, *tool.split("-")}
+            names |= {w for t in spec.issue_types for w in (t, *t.split("_"))}
+            names |= {w for p in spec.params_model.model_fields for w in (p, *p.split("_"))}
+        words = re.findall(r"[a-z][a-z0-9_'\-]*", _norm(clause))
+        return [w for w in words if w not in READ_WORDS and w not in names and w.strip("'") not in READ_WORDS]
 
     # ---- one clause --------------------------------------------------------------------------------------------
     def clause(self, c: str) -> Guidance | None:

@@ -214,6 +214,15 @@ class Session:
         decided by it: `guidance_decisions`)."""
         return self._ledger.add_guidance(rule)
 
+    def guidance_from_words(
+        self, words: str, source: Literal["chat", "goal"] = "chat", by: str = HUMAN
+    ) -> GuidanceRule:
+        """A person's words as a rule for this data (not yet in force: `add_guidance` it); words that cannot all be
+        read are a GuidanceRefused quoting them."""
+        llm = self.llm_client if self.settings.llm_configured else None
+        data = self._ledger.dataset()
+        return rule_from_words(words, source, data, self.config.benchmarks, by, self.config.guidance_parser, llm)
+
     def remove_guidance(self, rule_id: int, by: str = HUMAN) -> GuidanceRule:
         return self._ledger.remove_guidance(rule_id, by=by)
 
