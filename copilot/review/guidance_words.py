@@ -31,9 +31,21 @@ UNKNOWN = "not a phrasing curate knows"
 # Every word a constraint's clause may hold besides the run's own names (classes, columns and their values, tools,
 # issues, parameters, benchmark files) and numbers: a clause with any other word is refused, so "never touch rows
 # labelled X and make them shine" is not read as its first half.
-READ_WORDS = frozenset(
-    ["don't", "dont", "do", "not", "never", "must", "mustn't", "should", "shouldn't", "no", "one", "nothing", "any", "anything", "the", "a", "an", "all", "every", "each", "of", "to", "in", "on", "for", "from", "by", "with", "as", "is", "are", "be", "been", "was", "were", "it", "its", "they", "them", "their", "these", "those", "this", "that", "there", "please", "just", "only", "also", "and", "or", "but", "so", "ever", "change", "changed", "changes", "touch", "modify", "edit", "alter", "fix", "relabel", "relabelled", "relabeled", "relabeling", "relabelling", "relabels", "drop", "remove", "delete", "flip", "label", "labels", "labelled", "labeled", "class", "classes", "intent", "intents", "row", "rows", "id", "ids", "keep", "kept", "leave", "alone", "protect", "protected", "hands", "off", "limits", "verified", "correct", "right", "final", "fine", "trusted", "stay", "different", "distinct", "differ", "same", "separate", "purpose", "merge", "merged", "confuse", "mix", "swap", "apart", "near", "duplicate", "duplicates", "dup", "dups", "dupe", "dupes", "paraphrase", "paraphrases", "copies", "copy", "rewording", "rewordings", "exact", "semantic", "fuzzy", "similar", "intended", "intentional", "deliberate", "deliberately", "wanted", "flag", "flags", "report", "list", "show", "dry", "read", "anything", "skip", "without", "run", "use", "bother", "dedup", "deduplication", "deduplicate", "dedupe", "errors", "error", "detection", "checks", "check", "mislabel", "decontamination", "decontaminate", "decontam", "contamination", "augmentation", "augment", "synthetic", "data", "examples", "against", "benchmark", "eval", "evaluation", "set", "test", "compare", "look", "leaks", "at", "true", "false", "where", "whose", "equals", "team", "source", "curate", "we", "our", "my", "i", "you", "are", "split", "leak", "conflicting"]
-)
+_READ_WORDS = """
+don't dont do not never must mustn't should shouldn't no one nothing any anything the a an all every each of
+to in on for from by with as is are be been was were it its they them their these those this that there
+please just only also and or but so ever change changed changes touch modify edit alter fix relabel
+relabelled relabeled relabeling relabelling relabels drop remove delete flip label labels labelled labeled
+class classes intent intents row rows id ids keep kept leave alone protect protected hands off limits
+verified correct right final fine trusted stay different distinct differ same separate purpose merge merged
+confuse mix swap apart near duplicate duplicates dup dups dupe dupes paraphrase paraphrases copies copy
+rewording rewordings exact semantic fuzzy similar intended intentional deliberate deliberately wanted flag
+flags report list show dry read anything skip without run use bother dedup deduplication deduplicate dedupe
+errors error detection checks check mislabel decontamination decontaminate decontam contamination
+augmentation augment synthetic data examples against benchmark eval evaluation set test compare look leaks at
+true false where whose equals team source curate we our my i you are split leak conflicting
+"""
+READ_WORDS = frozenset(_READ_WORDS.split())
 
 
 class GuidanceVocabulary(BaseModel):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
-from copilot.core.guidance import GuidanceRule
+from copilot.core.guidance import Guidance, GuidanceRule
 from copilot.review.guidance_words import GuidanceParser, GuidanceVocabulary, ParsedGuidance
 from curation_tools.dataset import Dataset
 from curation_tools.errors import UserInputError
@@ -61,7 +61,18 @@ def parse_words(
     from copilot.llm.guidance_llm import parse_with_llm  # lazy: the openai SDK
 
     client = llm()
-    return parse_with_llm(client, words, vocab), f"llm:{client.settings.model}"
+    made_by = f"llm:{client.settings.model}"
+    try:
+        return parse_with_llm(client, words, vocab), made_by
+    except Exception as error:
+        import openai
+
+        from copilot.llm.client import InvalidLLMOutput
+
+        if not isinstance(error, InvalidLLMOutput | openai.APIError):
+            raise
+        failed = ParsedGuidance(Guidance(), refused=[(words, f"the model gave no usable answer ({error})")])
+        return failed, made_by
 
 
 def rule_from_words(
