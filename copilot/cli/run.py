@@ -141,7 +141,7 @@ def run(
             guidance_parser=guidance_parser,
         )
         session = Session.start(config, out_dir, settings)
-        show_guidance(session.guidance_rules())
+        show_guidance(session.config.guidance)  # as recorded at the start; the ledger stays closed here
     with run_progress() as progress:
         for event in session.events():
             if isinstance(event, Progress):

@@ -22,8 +22,7 @@ KEYS = """Keys
           space  toggle row          l  change label (pick a class)
           s  approve above a score   o  sort (score / row id)
           f  filter by issue         shift+up/down  scroll the evidence
-          each answer re-ranks the rows not yet answered (likeliest first);
-          g  accept a suggested rule n  decline it     G  undo the last rule
+          g / n  accept / decline a suggested rule     G  undo a rule
           enter  confirm             escape  back
  History  u  undo selected           y  redo selected (both ask first:
           enter says yes)            e  explain a row    escape  back
