@@ -381,3 +381,58 @@ def test_a_models_reason_that_the_data_contradicts_is_never_shown_as_the_plans_r
     for data in plans:
         assert false not in data["rationale"] and all(false not in s["reason"] for s in data["steps"])
     assert false not in (out / "report.md").read_text()
+
+
+def test_goal_words_read_by_the_model_through_the_sdk_become_enforced_guidance(cli, endpoint, tmp_path):
+    """--guidance-parser llm: the model's answer (a JSON schema of this run's names) becomes the run's guidance,
+    recorded with the model that read it; the heuristic plans (offline planner), the guidance is obeyed."""
+    answer = {"instructions": [{"kind": "protect_classes", "classes": ["change_pin"]}], "not_understood": []}
+    _, script = endpoint([json.dumps(answer)])
+    out = tmp_path / "run"
+    result = cli(
+        "run",
+        EXAMPLE,
+        "--out",
+        out,
+        "--policy",
+        "approve-all",
+        "--guidance-parser",
+        "llm",
+        "--goal",
+        "The change_pin tickets are gold, keep them as they are.",
+    )
+    assert result.code == 0, result.stderr
+    assert "never touch rows labelled 'change_pin'" in result.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["guidance"][0]["parser"].startswith("llm:")
+    raw = pd.read_csv(EXAMPLE, dtype=str).set_index("ticket_id")
+    changed = [json.loads(line)["row_id"] for line in (out / "changes.jsonl").read_text().splitlines()]
+    assert changed and not any(raw.loc[r, "intent"] == "change_pin" for r in changed if r in raw.index)
+    script.assert_complete()
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        json.dumps({"instructions": [], "not_understood": ["make them shine"]}),
+        "not json at all",
+    ],
+)
+def test_words_the_model_cannot_read_are_refused_not_guessed(cli, endpoint, tmp_path, reply):
+    _, script = endpoint([reply] * (1 if "not_understood" in reply else 3))  # an invalid answer: two repairs
+    result = cli(
+        "run",
+        EXAMPLE,
+        "--out",
+        tmp_path / "run",
+        "--policy",
+        "approve-all",
+        "--guidance-parser",
+        "llm",
+        "--goal",
+        "make them shine",
+    )
+    assert result.code == 2
+    assert "nothing ran" in result.stderr and "make them shine" in result.stderr
+    assert not (tmp_path / "run" / "workspace").exists()
+    script.assert_complete()
