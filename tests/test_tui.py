@@ -437,9 +437,11 @@ def test_review_learns_a_rule_the_person_accepts_and_undo_takes_it_back(tmp_path
             await _until(pilot, lambda: not review.learned)
             seen["guidance_after_undo"] = session.guidance().describe()
             seen["locked_after_undo"] = set(review.by_guidance)
-            await pilot.press("g")  # the same suggestion is not made again at once
-            seen["learned_again"] = len(review.learned)
-            await pilot.press("n")
+            seen["suggested_again"] = review.suggested is not None
+            await pilot.press("g")  # accepted again, then the review confirmed: the apply obeys it
+            await _until(pilot, lambda: bool(review.learned))
+            await pilot.press("enter")
+            await _until(pilot, lambda: session.status == "finished")
             await pilot.press("ctrl+q")
         return seen
 
@@ -449,7 +451,11 @@ def test_review_learns_a_rule_the_person_accepts_and_undo_takes_it_back(tmp_path
     assert seen["suggestion"] and "near duplicate" in seen["suggestion"]
     assert seen["decided_by_rule"] and seen["decided_by_rule"] <= seen["near"]  # the pending near duplicates, no other
     assert seen["guidance_after_accept"] == ["keep rows found as near duplicate"]
-    assert seen["guidance_after_undo"] == [] and not seen["locked_after_undo"] and seen["learned_again"] == 0
+    assert seen["guidance_after_undo"] == [] and not seen["locked_after_undo"] and seen["suggested_again"]
+    assert session.guidance().describe() == ["keep rows found as near duplicate"]
+    edits = session.applied_edits()
+    assert not any(e.issue == "near_duplicate" and e.action.value == "drop" for _, e in edits)
+    assert any(e.issue == "exact_duplicate" and e.action.value == "drop" for _, e in edits)  # the rest still done
     session.close()
 
 

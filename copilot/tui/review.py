@@ -361,7 +361,7 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
         for fid, answer in rule.before.items():
             self.answers[fid] = answer
             self.by_guidance.pop(fid, None)
-        self.queue.declined.add(rule.suggestion.key)  # not suggested again at once
+        self.suggested = rule.suggestion  # back to before it was accepted: g takes it again, n declines it
         self.notify(f"Rule taken back: {'; '.join(rule.suggestion.guidance.describe())}.")
         self._fill(self._cursor())
 
