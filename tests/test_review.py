@@ -142,10 +142,10 @@ def test_escape_on_a_review_keeps_its_changes_and_r_and_a_resumed_chat_return_to
 
     answers, row = asyncio.run(walk(CurateApp(session), first_visit=True))
     changed = {f for f, a in answers.items() if a == "reject"}
-    assert len(changed) == 1 and row == 3  # r opened the review as it was left
+    assert len(changed) == 1 and row == 2  # r opened the review as it was left
     session.close()
     resumed = Session.resume(folder)  # a new process: `curate chat --resume`
-    assert asyncio.run(walk(CurateApp(resumed), first_visit=False)) == (answers, 3)
+    assert asyncio.run(walk(CurateApp(resumed), first_visit=False)) == (answers, 2)
 
 
 def test_a_review_that_keeps_no_draft_asks_before_escape_throws_its_changes_away(tmp_path):

@@ -98,6 +98,8 @@ def test_a_person_reviews_500_findings_on_77_classes_from_the_keyboard_and_resum
                 if given == right:  # the data was right: reject the finding, keep the label
                     if screen.answers[finding.finding_id] != "reject":
                         send(app, "space")
+                        # seen before moving on: enter is a priority binding and would overtake a queued space
+                        await settle(lambda f=finding: screen.answers[f.finding_id] == "reject")
                     chosen[row] = given
                     how["rejected"] += 1
                 elif finding.action.new_label is not None and int(finding.action.new_label) == right:

@@ -120,6 +120,7 @@ class ReviewDraft(BaseModel):
     answers: dict[str, str | dict[str, Any]] = Field(default_factory=dict)
     proposal: int = 0
     at: str | None = None
+    order: list[str] = Field(default_factory=list, description="the proposal's findings as the screen ordered them")
 
 
 class Reviewer(Protocol):

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from copilot.core.guidance import Guidance
 from curation_tools.schema import ActionType, Finding
+from curation_tools.text import natural_key
 
 PRIOR_WEIGHT = 1.0  # the static order counts as much as one identical decision
 SCORE_SCALE = 0.05  # scores this far apart are about a third as alike
@@ -151,7 +152,7 @@ def _rule(key: str, like: Likeness, rejected: int, decided: int) -> RuleSuggesti
 
 def queue_of(findings: Sequence[tuple[str, Finding]]) -> ReviewQueue:
     """A queue of (tool, finding) in static order: most certain first."""
-    ordered = sorted(findings, key=lambda tf: -tf[1].score)
+    ordered = sorted(findings, key=lambda tf: (-tf[1].score, natural_key(tf[1].row_id)))
     return ReviewQueue([(f.finding_id, likeness(tool, f)) for tool, f in ordered])
 
 

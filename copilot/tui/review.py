@@ -142,6 +142,12 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
         self.suggested: RuleSuggestion | None = None
         self.learned: list[LearnedRule] = []
         self.by_guidance: dict[str, str] = {}  # finding -> the reason guidance decided it
+        # the table's order while the person works down it (a resumed review: as it was left)
+        self.shown_order: list[str] | None = [fid for fid in draft.order if fid in self.answers] or None
+        for fid, answer in self.answers.items():  # what a resumed draft holds was taught to the queue before
+            if answer != self.initial_answers[fid]:
+                self.queue.decide(fid, answer != "reject")
+                self.touched.append(fid)
         self.ready = False  # set once mounted: the table filled and the cursor where the draft left it
 
     @property
@@ -171,8 +177,9 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
 
     def _visible(self) -> list[Finding]:
         findings = self._shown()
-        if self.sort_by_score:  # answered first (in the order answered), then the rest as the queue ranks them
-            rank = {fid: n for n, fid in enumerate([*self.touched, *self.queue.order()])}
+        if self.sort_by_score:  # the order on screen; else answered first, then as the queue ranks the rest
+            order = self.shown_order or [*self.touched, *self.queue.order()]
+            rank = {fid: n for n, fid in enumerate(order)}
             return sorted(findings, key=lambda f: (rank.get(f.finding_id, len(rank)), -f.score))
         return sorted(findings, key=lambda f: natural_key(f.row_id))  # T103 before T1003
 
@@ -224,7 +231,8 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
         if self.save_draft is not None:
             selected = self._selected()
             at = selected.finding_id if selected else None
-            self.save_draft(ReviewDraft(answers=self.answers, proposal=self.index, at=at))
+            order = self.shown_order or []
+            self.save_draft(ReviewDraft(answers=self.answers, proposal=self.index, at=at, order=order))
 
     def _summarise(self) -> None:
         approved = sum(
@@ -324,11 +332,24 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
             self.touched.append(fid)
         if self.guide is not None and self.suggested is None:
             self.suggested = self.queue.suggestion()
-        if self.sort_by_score:  # the cursor goes to the likeliest finding not yet answered
-            answered = set(self.touched)
-            self._fill(sum(f.finding_id in answered for f in self._shown()))
+        if self.sort_by_score:
+            self._rerank_below_cursor(finding)
         else:
             self._changed(finding)
+
+    def _rerank_below_cursor(self, finding: Finding) -> None:
+        """The rows from the cursor up stay where the person saw them; the rows below it take the queue's order,
+        likeliest approval first, so `down` goes to the one most worth a look."""
+        table = self.query_one("#findings", DataTable)
+        current = [str(row.key.value) for row in table.ordered_rows]
+        cut = self._cursor() + 1
+        rank = {fid: n for n, fid in enumerate(self.queue.order())}
+        tail = sorted(current[cut:], key=lambda fid: rank.get(fid, len(rank)))
+        if tail == current[cut:]:
+            self._changed(finding)
+            return
+        self.shown_order = current[:cut] + tail
+        self._fill(self._cursor())
 
     def action_accept_rule(self) -> None:
         if self.suggested is None or self.guide is None:
@@ -395,18 +416,21 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
 
     def action_sort(self) -> None:
         self.sort_by_score = not self.sort_by_score
+        self.shown_order = None
         self._fill()
 
     def action_filter(self) -> None:
         issues = sorted({f.issue for f in self.proposal.findings})
         order = [None, *issues]
         self.issue_filter = order[(order.index(self.issue_filter) + 1) % len(order)]
+        self.shown_order = None
         self._fill()
 
     def action_confirm(self) -> None:
         if self.index + 1 < len(self.proposals):
             self.index += 1
             self.issue_filter = None
+            self.shown_order = None
             self._fill()
             return
         self.dismiss({fid: as_decision(fid, answer, HUMAN) for fid, answer in self.answers.items()})
@@ -414,6 +438,7 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
     def action_back(self) -> None:
         if self.index > 0:
             self.index -= 1
+            self.shown_order = None
             self._fill()
             return
         changed = sum(self.answers[f] != self.initial_answers[f] for f in self.answers)
