@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -105,6 +106,21 @@ def _open(browser, page_path: Path):
     return page, errors
 
 
+def _until_stored(page, decided: int, timeout_s: float = 30) -> None:
+    """Wait until another page of the same browser context reads `decided` choices from localStorage: what a
+    reload will see (Chromium commits a page's localStorage writes to the browser process asynchronously)."""
+    other = page.context.new_page()
+    other.goto(page.url)
+    script = "() => Object.values(JSON.parse(localStorage.getItem(Object.keys(localStorage)[0]) || '{}'))"
+    deadline = time.monotonic() + timeout_s
+    try:
+        while sum(bool(c.get("decision")) for c in other.evaluate(script)) < decided:
+            assert time.monotonic() < deadline, "the page's choices never reached the browser's storage"
+            other.reload()
+    finally:
+        other.close()
+
+
 def _screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / name), full_page=False)
@@ -137,6 +153,7 @@ def test_a_person_decides_in_the_browser_and_the_export_resumes_the_run(cli, bro
     assert page.text_content("#counts").startswith(f"3 of {len(pending)} decided: 2 approve, 1 reject")
     _screenshot(page, "review_page_labels.png")
 
+    _until_stored(page, 3)  # a reload may read storage before the renderer's write reached it
     page.reload()  # choices are kept in the browser until exported
     assert page.text_content("#counts").startswith(f"3 of {len(pending)} decided")
     with page.expect_download() as download:
