@@ -14,9 +14,9 @@ import time
 
 from copilot.core.config import Settings
 from copilot.core.guidance import Guidance, RowScope, normalised
-from copilot.llm.client import LLMClient
+from copilot.llm.client import InvalidLLMOutput, LLMClient
 from copilot.llm.guidance_llm import parse_with_llm
-from copilot.review.guidance_words import GuidanceVocabulary
+from copilot.review.guidance_words import GuidanceVocabulary, ParsedGuidance
 
 VOCAB = GuidanceVocabulary(
     classes=[
@@ -70,7 +70,10 @@ def main() -> None:
     right = 0
     started = time.perf_counter()
     for words, expected in GOALS:
-        parsed = parse_with_llm(client, words, VOCAB)
+        try:
+            parsed = parse_with_llm(client, words, VOCAB)
+        except InvalidLLMOutput:
+            parsed = ParsedGuidance(Guidance(), refused=[(words, "no valid answer")])
         ok = parsed.ok and normalised(parsed.guidance) == normalised(expected)
         right += ok
         got = "refused" if not parsed.ok else "; ".join(parsed.guidance.describe())
