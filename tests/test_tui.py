@@ -478,3 +478,23 @@ def test_an_accepted_rule_holds_in_the_ledger_whoever_answers(tmp_path):
     assert any(e.issue == "exact_duplicate" and e.action.value == "drop" for _, e in edits)
     assert not any(e.issue == "near_duplicate" and e.action.value == "drop" for _, e in edits)
     session.close()
+
+
+def test_the_chat_shows_the_guidance_in_force_before_the_run(tmp_path):
+    from copilot.tui.app import CurateApp
+
+    data = tmp_path / "tickets.csv"
+    shutil.copy(EXAMPLE, data)
+    config = RunConfig(data=str(data), policy=load_policy("review"), goal="keep exact duplicates")
+    session = Session.start(config, tmp_path / "session")
+    app = CurateApp(session)
+
+    async def walk() -> str:
+        async with app.run_test(size=(120, 35)) as pilot:
+            await _until(pilot, lambda: "Guidance in force" in screen_text(app))
+            text = screen_text(app)
+            await pilot.press("ctrl+q")
+            return text
+
+    assert "#1 keep rows found as exact duplicate" in asyncio.run(walk())
+    session.close()

@@ -103,6 +103,10 @@ class CurateApp(App[None]):
                 self.on_session_event(event)
         else:
             self.say("coordinator", f"Session on {self.session.config.data}. I plan, tools propose, you decide.")
+        rules = self.session.guidance_rules()
+        if rules:  # what the person said, as the constraints every step obeys, before anything runs on them
+            said = "\n".join(f"  #{r.rule_id} {c}" for r in rules for c in r.guidance.describe())
+            self.say("coordinator", f"Guidance in force ('unguide N' takes one back):\n{said}")
         self._refresh_plan()
         self._refresh_preview()
         self._refresh_status()
