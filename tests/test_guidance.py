@@ -218,3 +218,36 @@ def test_chat_reads_what_a_person_knows_and_asks_about_what_it_cannot(tmp_path):
     assert listed.text.startswith("#1 (chat)")
     assert "Took back" in chat.handle("unguide 1").text and session.guidance().is_empty()
     session.close()
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [  # found by a person trying the feature: each of these once lost or refused part of what was said
+        ("don't relabel anything and keep the near duplicates", Guidance(never_relabel=True, keep_issues=NEAR)),
+        ("leave change_pin alone and never relabel", Guidance(protected_classes=["change_pin"], never_relabel=True)),
+        ("don't touch row T0280", Guidance(protected_rows=["T0280"])),
+        (
+            "only curate rows where intent is atm_support",
+            Guidance(scope=[RowScope(column="intent", values=["atm_support"])]),
+        ),
+        ("check against bank_eval.jsonl only", Guidance(benchmarks=["bank_eval.jsonl"])),
+        ("only look for duplicates", Guidance(tools_only=["dedup"])),
+    ],
+)
+def test_what_a_new_user_typed_is_read_whole(words, expected):
+    vocab = GuidanceVocabulary(
+        classes=["atm_support", "change_pin"],
+        columns={"intent": ["atm_support", "change_pin"]},
+        row_ids=["T0280", "T0331"],
+        benchmarks=["/x/bank_eval.jsonl:query"],
+    )
+    parsed = GuidanceParser(vocab).parse(words)
+    assert parsed.ok, parsed.refused
+    assert parsed.guidance == expected
+
+
+def test_a_class_the_data_does_not_hold_is_named_in_the_refusal():
+    parsed = GuidanceParser(VOCAB).parse("protect card_arival")
+    assert parsed.refused == [
+        ("protect card_arival", "'card_arival' is not a class of the label column (did you mean card_arrival?)")
+    ]

@@ -63,7 +63,8 @@ def show_guidance(rules: list[GuidanceRule]) -> None:
     for rule in rules:
         said = f' "{rule.words}"' if rule.words else ""
         err.print(f"guidance from the {rule.source}{said} (read by {rule.parser}):", markup=False)
-        for constraint in rule.guidance.describe() or [f"purpose: {rule.guidance.purpose}"]:
+        purpose = [f"purpose: {rule.guidance.purpose} (recorded, no constraint)"] if rule.guidance.purpose else []
+        for constraint in [*rule.guidance.describe(), *purpose]:
             err.print(f"  - {constraint}", markup=False)
 
 

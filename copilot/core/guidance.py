@@ -97,7 +97,7 @@ class Guidance(BaseModel):
             lines.append("change nothing: findings are listed as flags only")
         if self.never_relabel:
             lines.append("never change a label: suggested relabels are listed as flags")
-        lines += [f"never touch rows labelled {c!r}" for c in self.protected_classes]
+        lines += [f"never touch rows labelled {c!r} (nor relabel a row into it)" for c in self.protected_classes]
         if self.protected_rows:
             more = " ..." if len(self.protected_rows) > 10 else ""
             lines.append(f"never touch rows {', '.join(self.protected_rows[:10])}{more}")

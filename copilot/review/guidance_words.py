@@ -9,8 +9,10 @@ parameter one of the tool's with a value inside its bounds.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
@@ -19,8 +21,25 @@ from copilot.core.guidance import Guidance, RowScope, benchmark_matches
 from curation_tools.registry import available_tools
 
 TOOL_WORDS = {
-    "dedup": ["deduplication", "deduplicate", "dedupe", "dedup", "duplicate detection"],
-    "label-errors": ["label errors", "label error detection", "label-errors", "label checks", "mislabel detection"],
+    "dedup": [
+        "deduplication",
+        "deduplicate",
+        "dedupe",
+        "dedup",
+        "duplicate detection",
+        "look for duplicates",
+        "find duplicates",
+        "duplicate checks",
+        "duplicate check",
+    ],
+    "label-errors": [
+        "label errors",
+        "label error detection",
+        "label-errors",
+        "label checks",
+        "mislabel detection",
+        "look for label errors",
+    ],
     "decontam": ["decontamination", "decontaminate", "decontam", "contamination checks", "contamination check"],
     "augment": ["augmentation", "augment", "synthetic rows", "synthetic data", "synthetic examples"],
 }
@@ -81,11 +100,13 @@ def _loose(name: str) -> str:
 
 
 def clauses(text: str) -> list[str]:
-    parts = re.split(r"(?<!\d)[.;!?\n]+(?!\d)", text)
+    """Sentences (a full stop before a space or the end: 'bank_eval.jsonl' and '0.9' stay whole), and clauses
+    joined by ',', 'and' or 'but' that start a new instruction ('never relabel and leave X alone')."""
+    parts = re.split(r"[.;!?]+(?=\s|$)|\n+", text)
     out = []
     starts = rf"(?:{NEGATION}|keep|only|just|skip|protect|leave|check|use|set|run|treat|but)\b"
     for part in parts:
-        for piece in re.split(rf",\s*(?:and\s+|but\s+)?(?={starts})|\s+but\s+(?={starts})", part):
+        for piece in re.split(rf",\s*(?:and\s+|but\s+)?(?={starts})|\s+(?:and|but)\s+(?={starts})", part):
             if piece.strip(" ,"):
                 out.append(piece.strip(" ,"))
     return out
@@ -111,7 +132,7 @@ class GuidanceParser:
                 result.refused.append((clause, str(error)))
                 continue
             if found is None:
-                result.refused.append((clause, UNKNOWN))
+                result.refused.append((clause, self._unknown(clause)))
                 continue
             if found.model_copy(update={"purpose": ""}) != Guidance() and (left := self._unread(clause)):
                 result.refused.append((clause, f"has words curate did not read: {', '.join(left[:6])}"))
@@ -119,6 +140,19 @@ class GuidanceParser:
             result.guidance = result.guidance.merged(found)
             result.understood.append((clause, found.describe() or [f"purpose: {found.purpose}"]))
         return result
+
+    def _unknown(self, clause: str) -> str:
+        """Why a clause is no phrasing: often a class name the data does not hold (a typo, another dataset)."""
+        words = re.findall(r"[a-z][a-z0-9_\-]*", _norm(clause))
+        classes = [c.lower() for c in self.vocab.classes]
+        for word in words:
+            if word in READ_WORDS or word in classes:
+                continue
+            near = difflib.get_close_matches(word, classes, n=1, cutoff=0.75)
+            if near or "_" in word:
+                hint = f" (did you mean {near[0]}?)" if near else ""
+                return f"'{word}' is not a class of the label column{hint}"
+        return UNKNOWN
 
     def _unread(self, clause: str) -> list[str]:
         """The clause's words that are neither phrasing words, nor the run's names, nor numbers."""
@@ -131,6 +165,11 @@ class GuidanceParser:
             for w in (v.lower(), *_loose(v).split())
         }
         names |= {w for b in self.vocab.benchmarks for w in re.split(r"[^a-z0-9]+", _loose(b)) if w}
+        names |= {
+            n
+            for b in self.vocab.benchmarks
+            for n in (Path(b.split(":")[0]).stem.lower(), Path(b.split(":")[0]).name.lower())
+        }
         names |= {w for i in self.vocab.row_ids for w in _loose(i).split()}
         for tool, spec in available_tools().items():
             names |= {tool, *tool.split("-")}
@@ -252,7 +291,7 @@ class GuidanceParser:
         m = re.search(
             r"\b(?:check|decontaminate|test|compare|look for (?:leaks|contamination|copies))\b.*?"
             r"\b(?:against|with|in|of)\s+"
-            r"(?:the\s+)?(?P<a>[\w\- ]+?)(?:\s+(?:only|benchmark|eval(?:uation)? set|test set))?$"
+            r"(?:the\s+)?(?P<a>[\w\-. ]+?)(?:\s+(?:only|benchmark|eval(?:uation)? set|test set))?$"
             r"|\b(?:the\s+)?(?:benchmark|eval(?:uation)? set)\s+is\s+(?:the\s+)?(?P<b>[\w\- ]+)$"
             r"|^(?:the\s+)?(?P<c>[\w\- ]+?)\s+is\s+(?:the|our)\s+(?:benchmark|eval(?:uation)? set|test set)$",
             c,
@@ -343,11 +382,11 @@ class GuidanceParser:
         if not m:
             return None
         ids = [i for i in re.split(r"\s*(?:,|\band\b)\s*", m.group("ids")) if i]
-        known = set(self.vocab.row_ids)
-        missing = [i for i in ids if i not in known]
+        known = {i.lower(): i for i in self.vocab.row_ids}  # the clause is read lower-cased; ids keep their case
+        missing = [i for i in ids if i.lower() not in known]
         if missing:
             raise ValueError(f"names row(s) {', '.join(missing[:5])} the data does not have")
-        return Guidance(protected_rows=ids)
+        return Guidance(protected_rows=[known[i.lower()] for i in ids])
 
     def _purpose(self, c: str) -> Guidance | None:
         if re.search(

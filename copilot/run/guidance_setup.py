@@ -34,7 +34,7 @@ def vocabulary(data: Dataset, benchmarks: list[str]) -> GuidanceVocabulary:
     frame, roles = data.frame, data.roles
     label = roles.label
     classes = sorted(class_values(frame[label]) or {}, key=natural_key) if label else []
-    skip = {label, *(roles.text or [])}
+    skip = set(roles.text or [])  # the label column may scope rows too ("only rows where intent is X")
     columns = {}
     for column in frame.columns:
         if column in skip:
