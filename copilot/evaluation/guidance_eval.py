@@ -6,7 +6,6 @@ constraints and no applied edit breaks them; the no-guidance row shows that the 
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from collections.abc import Callable
@@ -17,9 +16,9 @@ import pandas as pd
 
 from copilot.core.config import Settings
 from copilot.core.guidance import Guidance, edit_refusal, normalised
-from copilot.evaluation.builders import build
+from copilot.evaluation.builders import BuiltTask, build
 from copilot.evaluation.scoring import score
-from copilot.evaluation.suite import Suite, Task
+from copilot.evaluation.suite import Suite, Task, write_results
 from copilot.review.policy import load_policy
 from copilot.run.guidance_setup import GuidanceRefused
 from copilot.run.run_config import RunConfig
@@ -48,8 +47,7 @@ def obeyed(
     return not (expect.benchmarks and dropped & set(decoys))
 
 
-def _run(task: Task, system: str, folder: Path, settings: Settings) -> dict[str, Any]:
-    built = build(task.source, task.plants, task.seed, folder / "data")
+def _run(task: Task, built: BuiltTask, system: str, folder: Path, settings: Settings) -> dict[str, Any]:
     raw = pd.read_csv(built.train, dtype=str).set_index("row_id")
     words = "" if system == "no-guidance" else task.guidance if system == "offline" else task.reworded
     config = RunConfig(
@@ -107,13 +105,14 @@ def run_guidance_suite(
     out_dir.mkdir(parents=True, exist_ok=True)
     results = []
     for task in suite.tasks:
+        folder = out_dir / "tasks" / task.name
+        built = build(task.source, task.plants, task.seed, folder / "data")  # once: every system reads its copy
         for system in systems:
-            row = _run(task, system, out_dir / "tasks" / task.name, settings)
+            row = _run(task, built, system, folder, settings)
             results.append(row)
             said = f"refused: {row['refused'][:120]}" if row["refused"] else f"parsed {row['parsed']}"
             progress(f"{task.name} / {system}: followed {row['followed']}, obeyed {row['obeyed']}; {said}")
-    (out_dir / "results.json").write_text(json.dumps({"suite": suite.name, "results": results}, indent=2))
-    (out_dir / "results.md").write_text(results_table(suite.name, results))
+    write_results(out_dir, suite.name, results, results_table(suite.name, results))
     return results
 
 

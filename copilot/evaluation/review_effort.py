@@ -6,14 +6,13 @@ reached in any order: the 90% is of the errors in the queue, and the row says ho
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from copilot.core.config import Settings
 from copilot.evaluation.builders import build
-from copilot.evaluation.suite import Suite
+from copilot.evaluation.suite import Suite, write_results
 from copilot.review.learning import ReviewQueue, decisions_to_reach, queue_of
 from curation_tools.context import ToolContext
 from curation_tools.io import load_dataset
@@ -58,8 +57,7 @@ def run_review_effort(suite: Suite, out_dir: Path, progress: Callable[[str], obj
                 f"{task.name} / {queue}: {needed} decisions to 90% of {len(truth)} errors among {len(findings)} "
                 f"findings ({len(errors)} errors in {len(data)} rows)"
             )
-    (out_dir / "results.json").write_text(json.dumps({"suite": suite.name, "results": results}, indent=2))
-    (out_dir / "results.md").write_text(results_table(suite.name, results))
+    write_results(out_dir, suite.name, results, results_table(suite.name, results))
     return results
 
 

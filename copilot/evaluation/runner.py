@@ -17,7 +17,7 @@ from copilot.core.config import Settings
 from copilot.evaluation.builders import BuiltTask, build
 from copilot.evaluation.reviewers import SimulatedReviewer
 from copilot.evaluation.scoring import downstream_accuracy, score
-from copilot.evaluation.suite import Suite, Task
+from copilot.evaluation.suite import Suite, Task, write_results
 from copilot.review.policy import load_policy
 from copilot.run.run_config import RunConfig
 from copilot.run.session import Session
@@ -115,8 +115,7 @@ def run_suite(suite: Suite, systems: list[str], reviewer: str | None, out_dir: P
                 f"{task.name} / {system}: F1 {_fmt(row['mean_f1'])}, collateral {row['collateral']:.3f}, "
                 f"{row['decisions_asked']} decisions, {row['wall_s']}s"
             )
-    (out_dir / "results.json").write_text(json.dumps({"suite": suite.name, "results": results}, indent=2))
-    (out_dir / "results.md").write_text(results_table(suite.name, results))
+    write_results(out_dir, suite.name, results, results_table(suite.name, results))
     return results
 
 

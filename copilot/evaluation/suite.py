@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Literal
 
@@ -54,3 +55,9 @@ def load_suite(name_or_path: str) -> Suite:
         if task.source.path and not Path(task.source.path).is_absolute():
             task.source.path = str((path.parent / task.source.path).resolve())
     return suite
+
+
+def write_results(out_dir: Path, suite: str, results: list[dict], table: str) -> None:
+    """Every suite kind's outputs: results.json (the rows) and results.md (its table)."""
+    (out_dir / "results.json").write_text(json.dumps({"suite": suite, "results": results}, indent=2))
+    (out_dir / "results.md").write_text(table)

@@ -10,7 +10,7 @@ the order is a suggestion, a rule becomes guidance only when the person accepts 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -156,7 +156,9 @@ def queue_of(findings: Sequence[tuple[str, Finding]]) -> ReviewQueue:
     return ReviewQueue([(f.finding_id, likeness(tool, f)) for tool, f in ordered])
 
 
-def decisions_to_reach(order_of: callable, truth: set[str], queue: ReviewQueue, share: float = 0.9) -> int | None:
+def decisions_to_reach(
+    order_of: Callable[[ReviewQueue], list[str]], truth: set[str], queue: ReviewQueue, share: float = 0.9
+) -> int | None:
     """Decisions a reviewer who approves exactly the findings in `truth` needs before `share` of the truth among the
     queue's findings is approved, taking each next finding from `order_of(queue)`; None if never."""
     target = share * len(truth & set(queue.ids))
