@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.widgets.data_table import CellDoesNotExist
 
+from copilot.core.control_chars import visible
 from copilot.core.decisions import HUMAN, FindingDecision, ReviewDraft, as_decision
 from copilot.review.evidence import Block, Display, evidence_blocks
 from copilot.review.learning import RuleSuggestion, queue_of
@@ -363,9 +364,8 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
                 self.answers[fid] = {"approve": True, "as_flag": True} if decision.as_flag else approved
                 self.by_guidance[fid] = decision.reason
         self.learned.append(rule)
-        self.notify(
-            f"Rule in force: {'; '.join(suggestion.guidance.describe())}. {len(rule.before)} finding(s) decided."
-        )
+        said = visible(f"Rule in force: {'; '.join(suggestion.guidance.describe())}. {len(rule.before)} decided.")
+        self.notify(said, markup=False)  # class names are data
         self._fill(self._cursor())
 
     def action_decline_rule(self) -> None:
@@ -383,7 +383,7 @@ class ReviewScreen(Screen[dict[str, FindingDecision]]):
             self.answers[fid] = answer
             self.by_guidance.pop(fid, None)
         self.suggested = rule.suggestion  # back to before it was accepted: g takes it again, n declines it
-        self.notify(f"Rule taken back: {'; '.join(rule.suggestion.guidance.describe())}.")
+        self.notify(visible(f"Rule taken back: {'; '.join(rule.suggestion.guidance.describe())}."), markup=False)
         self._fill(self._cursor())
 
     def action_label(self) -> None:
