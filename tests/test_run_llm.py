@@ -384,10 +384,11 @@ def test_a_models_reason_that_the_data_contradicts_is_never_shown_as_the_plans_r
 
 
 def test_goal_words_read_by_the_model_through_the_sdk_become_enforced_guidance(cli, endpoint, tmp_path):
-    """--guidance-parser llm: the model's answer (a JSON schema of this run's names) becomes the run's guidance,
+    """--guidance-parser llm: the model gives each instruction's kind (an enum of the kinds this data can have) and,
+    where the words do not spell them, its names (enums of this run's names); the answer becomes the run's guidance,
     recorded with the model that read it; the heuristic plans (offline planner), the guidance is obeyed."""
-    answer = {"instructions": [{"kind": "protect_classes", "classes": ["change_pin"]}], "not_understood": []}
-    _, script = endpoint([json.dumps(answer)])
+    kind = {"kind": "protect_classes"}  # the class is spelled in the words: no second question
+    _, script = endpoint([json.dumps(kind)])
     out = tmp_path / "run"
     result = cli(
         "run",
@@ -412,14 +413,15 @@ def test_goal_words_read_by_the_model_through_the_sdk_become_enforced_guidance(c
 
 
 @pytest.mark.parametrize(
-    "reply",
+    ("goal", "replies"),
     [
-        json.dumps({"instructions": [], "not_understood": ["make them shine"]}),
-        "not json at all",
+        ("please make them shine", [json.dumps({"kind": "no_instruction"})]),  # an instruction word: not waved by
+        ("make them shine", ["not json at all"] * 3),  # an invalid answer: two repairs, then refused
+        ("make them shine", [json.dumps({"kind": "delete_everything"})] * 3),  # not a kind on offer
     ],
 )
-def test_words_the_model_cannot_read_are_refused_not_guessed(cli, endpoint, tmp_path, reply):
-    _, script = endpoint([reply] * (1 if "not_understood" in reply else 3))  # an invalid answer: two repairs
+def test_words_the_model_cannot_read_are_refused_not_guessed(cli, endpoint, tmp_path, goal, replies):
+    _, script = endpoint(replies)
     result = cli(
         "run",
         EXAMPLE,
@@ -430,9 +432,72 @@ def test_words_the_model_cannot_read_are_refused_not_guessed(cli, endpoint, tmp_
         "--guidance-parser",
         "llm",
         "--goal",
-        "make them shine",
+        goal,
     )
     assert result.code == 2
     assert "nothing ran" in result.stderr and "make them shine" in result.stderr
     assert not (tmp_path / "run" / "workspace").exists()
+    script.assert_complete()
+
+
+def _reader(server, monkeypatch):
+    from copilot.core.config import Settings
+    from copilot.llm.client import LLMClient
+    from copilot.review.guidance_words import GuidanceVocabulary
+
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("CURATE_MAX_RETRIES", "0")
+    vocab = GuidanceVocabulary(
+        classes=["edit_personal_details", "terminate_account", "change_pin"],
+        columns={"source": ["web", "legal"]},
+        benchmarks=["/b/bench.jsonl:text", "/b/decoy.jsonl:text"],
+    )
+    return LLMClient(Settings()), vocab
+
+
+def test_the_model_names_what_the_words_describe_and_only_kinds_the_words_can_fill_are_offered(monkeypatch):
+    """Two questions: the kind of each instruction clause, then (only where the words do not spell them) its names
+    as enums of this run's names; a statement is read with the instruction it explains, and a row scope is on
+    offer only where the words spell a column's value."""
+    from copilot.llm.guidance_llm import parse_with_llm
+
+    script = ScriptedChat(
+        [
+            json.dumps({"kind": "distinct_classes"}),
+            json.dumps({"classes": ["terminate_account"]}),  # one class for a pair: sent back to repair
+            json.dumps({"classes": ["terminate_account", "edit_personal_details"]}),
+            json.dumps({"kind": "no_instruction"}),
+        ]
+    )
+    with FakeOpenAIServer(chat=script) as server:
+        client, vocab = _reader(server, monkeypatch)
+        words = "Closing an account and editing personal details are separate intents. We collected these in May."
+        parsed = parse_with_llm(client, words, vocab)
+    assert parsed.ok, parsed.refused
+    assert parsed.guidance.distinct == [("terminate_account", "edit_personal_details")]
+    script.assert_complete()
+    offered = json.dumps(script.calls[0]["response_format"])
+    assert "distinct_classes" in offered and "never_rows" not in offered  # no column value in the words
+    assert "exactly two" in script.calls[2]["messages"][-1]["content"]  # the repair says what was wrong
+
+
+def test_a_benchmark_the_words_call_scratch_is_left_out_and_a_value_the_column_lacks_is_refused(monkeypatch):
+    from copilot.llm.guidance_llm import parse_with_llm
+
+    script = ScriptedChat(
+        [
+            json.dumps({"kind": "benchmark_skip"}),  # 'decoy' is spelled: no names question
+            json.dumps({"kind": "never_rows"}),  # 'web' is spelled
+            json.dumps({"kind": "never_rows"}),
+            *[json.dumps({"column": "source", "value": "mobile"})] * 3,  # not a value of source: refused
+        ]
+    )
+    with FakeOpenAIServer(chat=script) as server:
+        client, vocab = _reader(server, monkeypatch)
+        parsed = parse_with_llm(client, "The decoy file is scratch text. Keep web rows as they are.", vocab)
+        refused = parse_with_llm(client, "Leave the web and legal rows exactly as they are.", vocab)
+    assert parsed.ok and parsed.guidance.benchmarks == ["bench"]
+    assert [(s.column, s.values, s.mode) for s in parsed.guidance.scope] == [("source", ["web"], "never")]
+    assert not refused.ok and "Leave the web and legal rows" in refused.refused[0][0]
     script.assert_complete()

@@ -1,31 +1,82 @@
-"""Words to guidance with an LLM: the model fills a small JSON object whose names are enums of this run's classes,
-columns, tools and benchmark files (a local endpoint constrains the answer to that schema); the answer becomes a
-`Guidance` checked like the offline parser's. Parts the model lists as `not_understood`, or an answer with no
-constraint for non-empty words, are refused, never dropped."""
+"""Words to guidance with an LLM, in two small questions a small model can answer.
+
+1. Each sentence gets one kind, an enum of the kinds this data can have plus `no_instruction` (a sentence that
+   only describes the data or gives a reason).
+2. The names the kind needs (classes, tools, a column's value, a benchmark file) are read from the sentence where
+   it spells them out exactly once; otherwise the model picks them from enums of this run's names.
+
+The answer becomes a `Guidance` checked like the offline parser's. A sentence the model calls `no_instruction` but
+that holds instruction words ("must", "never", "only", ...) is refused, as are words with no constraint at all:
+never dropped.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, create_model
 
 from copilot.core.guidance import Guidance, RowScope
 from copilot.core.prompts import load_prompt
-from copilot.review.guidance_words import TOOL_WORDS, GuidanceVocabulary, ParsedGuidance
+from copilot.llm.client import InvalidLLMOutput
+from copilot.review.guidance_words import (
+    NEGATION,
+    TOOL_WORDS,
+    GuidanceParser,
+    GuidanceVocabulary,
+    ParsedGuidance,
+    clauses,
+)
 
-KINDS = {  # kind -> what it means, with two ways people say it
-    "never_relabel": "labels must not be changed ('do not change labels', 'the labels are final')",
-    "flag_only": "change nothing at all, only report ('just show me the problems', 'read-only audit')",
-    "protect_classes": "rows of these classes must never be touched ('X rows are verified', 'leave X alone')",
-    "distinct_classes": "two classes differ on purpose, never merged or swapped ('X and Y are not the same')",
-    "keep_near_duplicates": "near duplicates or paraphrases are intended ('the paraphrases are on purpose')",
-    "keep_exact_duplicates": "exact duplicates are intended ('repeated rows are wanted')",
+KINDS = {  # kind -> what it means, with ways people say it
+    "never_relabel": "no label may be changed on any row ('do not change labels', 'the labels are final')",
+    "flag_only": "the data must not change at all, only a report of problems ('read-only audit', 'just show me')",
+    "protect_classes": "the rows of one or more named classes must not change ('X rows are verified', 'leave X "
+    "alone', 'X tickets were checked by hand')",
+    "distinct_classes": "two named classes differ on purpose: never merged, never moved from one to the other",
+    "keep_near_duplicates": "near duplicates, paraphrases or reworded copies are intended and stay",
+    "keep_exact_duplicates": "identical repeated rows are intended and stay",
     "tools_off": "do not run these tools ('no augmentation')",
     "tools_only": "run only these tools ('just deduplicate')",
-    "only_rows": "only rows whose column has this value may change ('only fix the web rows')",
-    "never_rows": "rows whose column has this value must never change ('rows from legal stay as they are')",
-    "benchmark_only": "check contamination only against this benchmark file ('our eval set is the X file')",
+    "only_rows": "changes are allowed only on rows whose column has one value ('only fix the web rows')",
+    "never_rows": "rows whose column has one value must never change ('rows from legal stay as they are')",
+    "benchmark_only": "this benchmark file is the evaluation set to check contamination against",
+    "benchmark_skip": "this benchmark file is not an evaluation set: do not check contamination against it",
+    "no_instruction": "the sentence only describes the data or gives a reason; it asks for nothing",
 }
+NEEDS = {
+    "protect_classes": "classes",
+    "distinct_classes": "classes",
+    "tools_off": "tools",
+    "tools_only": "tools",
+    "only_rows": "rows",
+    "never_rows": "rows",
+    "benchmark_only": "benchmark",
+    "benchmark_skip": "benchmark",
+}
+# A sentence holding one of these asks for something: it may not be waved through as a description.
+INSTRUCTING = re.compile(
+    rf"\b(?:{NEGATION}|please|must|should|keep|leave|only|ignore|avoid|stop|remove|drop|change|edit|touch)\b", re.I
+)
+
+
+def instruction_clauses(words: str) -> list[str]:
+    """Sentences (';' does not end one: "X rows are gold; keep them"), cut into the offline parser's clauses only
+    where each piece holds an instruction word: "The X tickets are gold, keep them as they are" stays one clause,
+    "never relabel and keep the near duplicates" is two."""
+    out: list[str] = []
+    for sentence in clauses(words, stops=".!?", split_joined=False):
+        pieces: list[str] = []
+        for piece in clauses(sentence, stops=""):
+            if pieces and not INSTRUCTING.search(pieces[-1]):
+                pieces[-1] = f"{pieces[-1]}, {piece}"
+            else:
+                pieces.append(piece)
+        if len(pieces) > 1 and not INSTRUCTING.search(pieces[-1]):
+            pieces[-2:] = [f"{pieces[-2]}, {pieces[-1]}"]
+        out += pieces
+    return out
 
 
 def kinds_for(vocab: GuidanceVocabulary) -> list[str]:
@@ -34,33 +85,12 @@ def kinds_for(vocab: GuidanceVocabulary) -> list[str]:
     if not vocab.columns:
         drop |= {"only_rows", "never_rows"}
     if not vocab.benchmarks:
-        drop.add("benchmark_only")
+        drop |= {"benchmark_only", "benchmark_skip"}
+    if len(vocab.benchmarks) < 2:
+        drop.add("benchmark_skip")  # skipping the only file is turning decontam off
     if not vocab.classes:
         drop |= {"protect_classes", "distinct_classes", "never_relabel"}
     return [k for k in KINDS if k not in drop]
-
-
-def _enum(values: list[str]) -> Any:
-    return Literal[tuple(values)] if values else None  # type: ignore[return-value]
-
-
-def answer_model(vocab: GuidanceVocabulary) -> type[BaseModel]:
-    """One item per instruction: its kind (an enum) and the names it needs, each an enum of this run's names."""
-    names: dict[str, Any] = {"kind": (Literal[tuple(kinds_for(vocab))], ...)}  # type: ignore[valid-type]
-    if (classes := _enum(vocab.classes)) is not None:
-        names["classes"] = (list[classes], Field(default_factory=list))
-    names["tools"] = (list[Literal[tuple(TOOL_WORDS)]], Field(default_factory=list))  # type: ignore[valid-type]
-    if (columns := _enum(list(vocab.columns))) is not None:
-        names["column"] = (columns | None, None)
-        names["value"] = (str | None, None)
-    if (files := _enum([_name(b) for b in vocab.benchmarks])) is not None:
-        names["benchmark"] = (files | None, None)
-    item = create_model("Instruction", **names)
-    return create_model(
-        "GuidanceAnswer",
-        instructions=(list[item], Field(default_factory=list)),
-        not_understood=(list[str], Field(default_factory=list)),
-    )
 
 
 def _name(spec: str) -> str:
@@ -69,67 +99,151 @@ def _name(spec: str) -> str:
     return parse_spec(spec)[0].stem
 
 
-def to_guidance(answer: BaseModel, vocab: GuidanceVocabulary) -> Guidance:
-    """The model's answer as Guidance; an instruction missing what its kind needs, or a row value the column does
-    not hold, is a ValueError (sent back to the model to repair)."""
-    out = Guidance()
-    for item in answer.model_dump()["instructions"]:
-        kind, classes = item["kind"], list(dict.fromkeys(item.get("classes") or []))
+def _enum(values: list[str]) -> Any:
+    return Literal[tuple(values)]  # type: ignore[valid-type]
+
+
+class GuidanceReader:
+    """Reads one person's words against this run's names."""
+
+    def __init__(self, client: Any, vocab: GuidanceVocabulary) -> None:
+        self.client, self.vocab = client, vocab
+        self.kinds = kinds_for(vocab)
+        self.files = [_name(b) for b in vocab.benchmarks]
+        self.names = GuidanceParser(vocab)
+
+    def read(self, words: str) -> ParsedGuidance:
+        parsed = ParsedGuidance(Guidance())
+        for sentence in instruction_clauses(words):
+            try:
+                kind = self._kind(words, sentence)
+                if kind == "no_instruction":
+                    if INSTRUCTING.search(sentence):
+                        parsed.refused.append((sentence, "the model found no constraint in an instruction"))
+                    continue
+                part = self._constraint(kind, words, sentence)
+            except (ValueError, InvalidLLMOutput) as error:
+                parsed.refused.append((sentence, str(error)))
+                continue
+            parsed.guidance = parsed.guidance.merged(part)
+            parsed.understood.append((sentence, part.describe()))
+        if not parsed.understood and not parsed.refused and words.strip():
+            parsed.refused.append((words, "the model found no constraint in it"))
+        return parsed
+
+    def _ask(
+        self, part: str, schema: type[BaseModel], check: Any = None, kinds: tuple[str, ...] = (), **values: str
+    ) -> BaseModel:
+        system, user = load_prompt(part).render(
+            classes=", ".join(self.vocab.classes) or "(no label column)",
+            columns="; ".join(f"{c}: {', '.join(v[:12])}" for c, v in self.vocab.columns.items()) or "(none)",
+            benchmarks=", ".join(self.files) or "(none)",
+            **values,
+        )
+        listed = "\n".join(f"- {k}: {KINDS[k]}" for k in kinds)
+        system = system.replace("{kinds}", listed).replace("{kind}", values.get("kind", ""))
+        return self.client.chat_json(system, user, schema, repairs=2, purpose="guidance", check=check)
+
+    def _spelled_in(self, words: str, names: list[str]) -> list[str]:
+        return [n for n in names if re.search(rf"(?<![\w-]){re.escape(n.lower())}(?![\w-])", words.lower())]
+
+    def _kind(self, words: str, sentence: str) -> str:
+        """The sentence's kind, from the kinds whose names the words can fill: a row scope only where the words
+        spell one of a column's values, a benchmark only where they spell a file's name."""
+        values = [v for vs in self.vocab.columns.values() for v in vs]
+        offered = [
+            k
+            for k in self.kinds
+            if (NEEDS.get(k) != "rows" or self._spelled_in(words, values))
+            and (NEEDS.get(k) != "benchmark" or self._spelled_in(words, self.files))
+        ]
+        schema = create_model("SentenceKind", kind=(_enum(offered), ...))
+        answer = self._ask("guidance", schema, kinds=tuple(offered), words=words, sentence=sentence)
+        return answer.model_dump()["kind"]
+
+    def _constraint(self, kind: str, words: str, sentence: str) -> Guidance:
         if kind == "never_relabel":
-            part = Guidance(never_relabel=True)
-        elif kind == "flag_only":
-            part = Guidance(flag_only=True)
-        elif kind == "protect_classes":
+            return Guidance(never_relabel=True)
+        if kind == "flag_only":
+            return Guidance(flag_only=True)
+        if kind in ("keep_near_duplicates", "keep_exact_duplicates"):
+            near = kind == "keep_near_duplicates"
+            return Guidance(keep_issues=["near_duplicate", "semantic_duplicate"] if near else ["exact_duplicate"])
+        names = self._spelled(kind, sentence)
+        if names is None:
+            schema = self._names_model(kind)
+            answer = self._ask(
+                "guidance_names",
+                schema,
+                check=lambda a: self._from_names(kind, a.model_dump()),
+                words=words,
+                sentence=sentence,
+                kind=f"{kind}: {KINDS[kind]}",
+            )
+            names = answer.model_dump()
+        return self._from_names(kind, names)
+
+    def _spelled(self, kind: str, sentence: str) -> dict[str, Any] | None:
+        """The names a sentence spells out, when they are exactly what the kind needs."""
+        text, need = sentence.lower(), NEEDS[kind]
+        if need == "classes":
+            found = self.names.classes_in(text)
+            wanted = len(found) == 2 if kind == "distinct_classes" else len(found) >= 1
+            return {"classes": found} if wanted else None
+        if need == "tools":
+            tools = [
+                t for t, forms in TOOL_WORDS.items() if any(re.search(rf"\b{re.escape(f)}\b", text) for f in forms)
+            ]
+            return {"tools": tools} if tools else None
+        if need == "rows":
+            hits = [
+                (column, value)
+                for column, values in self.vocab.columns.items()
+                for value in values
+                if re.search(rf"\b{re.escape(value.lower())}\b", text)
+            ]
+            return {"column": hits[0][0], "value": hits[0][1]} if len(hits) == 1 else None
+        files = [f for f in self.files if re.search(rf"\b{re.escape(f.lower())}\b", text)]
+        return {"benchmark": files[0]} if len(files) == 1 else None
+
+    def _names_model(self, kind: str) -> type[BaseModel]:
+        need = NEEDS[kind]
+        if need == "classes":
+            fields: dict[str, Any] = {"classes": (list[_enum(self.vocab.classes)], Field(default_factory=list))}
+        elif need == "tools":
+            fields = {"tools": (list[_enum(list(TOOL_WORDS))], Field(default_factory=list))}
+        elif need == "rows":
+            fields = {"column": (_enum(list(self.vocab.columns)), ...), "value": (str, ...)}  # checked in _from_names
+        else:
+            fields = {"benchmark": (_enum(self.files), ...)}
+        return create_model("Names", **fields)
+
+    def _from_names(self, kind: str, names: dict[str, Any]) -> Guidance:
+        """The constraint; a name list that does not fit the kind is a ValueError (sent back to the model)."""
+        if kind in ("protect_classes", "distinct_classes"):
+            classes = list(dict.fromkeys(names.get("classes") or []))
+            if kind == "distinct_classes":
+                if len(classes) != 2:
+                    raise ValueError("distinct_classes needs exactly two classes")
+                return Guidance(distinct=[(classes[0], classes[1])])
             if not classes:
                 raise ValueError("protect_classes needs the classes")
-            part = Guidance(protected_classes=classes)
-        elif kind == "distinct_classes":
-            if len(classes) != 2:
-                raise ValueError("distinct_classes needs exactly two classes")
-            part = Guidance(distinct=[(classes[0], classes[1])])
-        elif kind in ("keep_near_duplicates", "keep_exact_duplicates"):
-            near = kind == "keep_near_duplicates"
-            part = Guidance(keep_issues=["near_duplicate", "semantic_duplicate"] if near else ["exact_duplicate"])
-        elif kind in ("tools_off", "tools_only"):
-            if not item["tools"]:
+            return Guidance(protected_classes=classes)
+        if kind in ("tools_off", "tools_only"):
+            if not names.get("tools"):
                 raise ValueError(f"{kind} needs the tools")
-            part = Guidance(**{kind: item["tools"]})
-        elif kind in ("only_rows", "never_rows"):
-            column, value = item.get("column"), str(item.get("value") or "")
-            known = {v.lower(): v for v in vocab.columns.get(column or "", [])}
+            return Guidance(**{kind: names["tools"]})
+        if kind in ("only_rows", "never_rows"):
+            column, value = names.get("column") or "", str(names.get("value") or "")
+            known = {v.lower(): v for v in self.vocab.columns.get(column, [])}
             if value.lower() not in known:
-                raise ValueError(
-                    f"{kind} needs a column and one of its values (column {column!r}: {list(known.values())})"
-                )
-            part = Guidance(scope=[RowScope(column=column, values=[known[value.lower()]], mode=kind.split("_")[0])])
-        else:
-            if not item.get("benchmark"):
-                raise ValueError("benchmark_only needs the benchmark")
-            part = Guidance(benchmarks=[item["benchmark"]])
-        out = out.merged(part)
-    return out
+                raise ValueError(f"{kind} needs one of column {column!r}'s values: {list(known.values())}")
+            return Guidance(scope=[RowScope(column=column, values=[known[value.lower()]], mode=kind.split("_")[0])])
+        chosen = names["benchmark"]
+        if kind == "benchmark_skip":
+            return Guidance(benchmarks=[f for f in self.files if f != chosen])
+        return Guidance(benchmarks=[chosen])
 
 
 def parse_with_llm(client: Any, words: str, vocab: GuidanceVocabulary) -> ParsedGuidance:
-    prompt = load_prompt("guidance")
-    system, user = prompt.render(
-        classes=", ".join(vocab.classes) or "(no label column)",
-        columns="; ".join(f"{c}: {', '.join(v[:12])}" for c, v in vocab.columns.items()) or "(none)",
-        benchmarks=", ".join(_name(b) for b in vocab.benchmarks) or "(none)",
-        words=words,
-    )
-    system = system.replace("{kinds}", "\n".join(f"- {kind}: {KINDS[kind]}" for kind in kinds_for(vocab)))
-    model = answer_model(vocab)
-    answer = client.chat_json(system, user, model, repairs=2, purpose="guidance", check=lambda a: to_guidance(a, vocab))
-    guidance = to_guidance(answer, vocab)
-    parsed = ParsedGuidance(guidance)
-    left = [w for w in answer.model_dump()["not_understood"] if w.strip() and w.strip() != words.strip()]
-    if not answer.model_dump()["instructions"] and words.strip():
-        left = left or [words]
-    if left:
-        parsed.refused += [(w, "the model could not express it as a constraint") for w in left]
-    elif guidance.is_empty():
-        parsed.refused.append((words, "the model found no constraint in it"))
-    else:
-        parsed.understood.append((words, guidance.describe()))
-    return parsed
+    return GuidanceReader(client, vocab).read(words)

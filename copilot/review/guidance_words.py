@@ -99,14 +99,16 @@ def _loose(name: str) -> str:
     return re.sub(r"[\s_\-/]+", " ", name.lower()).strip()
 
 
-def clauses(text: str) -> list[str]:
-    """Sentences (a full stop before a space or the end: 'bank_eval.jsonl' and '0.9' stay whole), and clauses
-    joined by ',', 'and' or 'but' that start a new instruction ('never relabel and leave X alone')."""
-    parts = re.split(r"[.;!?]+(?=\s|$)|\n+", text)
+def clauses(text: str, stops: str = ".;!?", split_joined: bool = True) -> list[str]:
+    """Sentences (a full stop before a space or the end: 'bank_eval.jsonl' and '0.9' stay whole; any of `stops`; a
+    new line), and (`split_joined`) clauses joined by ',', 'and' or 'but' that start a new instruction ('never
+    relabel and leave X alone')."""
     out = []
     starts = rf"(?:{NEGATION}|keep|only|just|skip|protect|leave|check|use|set|run|treat|but)\b"
-    for part in parts:
-        for piece in re.split(rf",\s*(?:and\s+|but\s+)?(?={starts})|\s+(?:and|but)\s+(?={starts})", part):
+    ends = rf"[{re.escape(stops)}]+(?=\s|$)|\n+" if stops else r"\n+"
+    joins = rf",\s*(?:and\s+|but\s+)?(?={starts})|\s+(?:and|but)\s+(?={starts})" if split_joined else r"(?!)"
+    for part in re.split(ends, text):
+        for piece in re.split(joins, part):
             if piece.strip(" ,"):
                 out.append(piece.strip(" ,"))
     return out
@@ -197,7 +199,7 @@ class GuidanceParser:
                 return found
         return None
 
-    def _classes_in(self, c: str) -> list[str]:
+    def classes_in(self, c: str) -> list[str]:
         text = f" {_loose(c)} "
         found: list[str] = []
         for form, cls in self.class_forms:
@@ -212,12 +214,12 @@ class GuidanceParser:
             rf"|\b{NEGATION}\s+(?:change|touch|modify|edit|alter)\s+anything\b|\bread[- ]only\b|\bno changes\b"
             r"|\bdry[- ]run\b",
             c,
-        ) and not self._classes_in(c):
+        ) and not self.classes_in(c):
             return Guidance(flag_only=True)
         return None
 
     def _classes(self, c: str) -> Guidance | None:
-        found = self._classes_in(c)
+        found = self.classes_in(c)
         if not found:
             named = re.search(r"\b(?:labell?ed|class(?:es)?|intents?)\s+(?:as\s+)?(?P<name>[\w\-]+)", c)
             instructs = re.search(rf"\b{NEGATION}\b|\bprotect|\bleave\b|\bdiffer|\bdistinct\b|\bmerge\b", c)
