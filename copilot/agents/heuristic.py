@@ -3,18 +3,23 @@ then finish), a recipe's fixed steps, and the all-tools baseline."""
 
 from __future__ import annotations
 
-from copilot.agents.plan import Plan, Planner, PlanningContext, PlanStep, applicable_tools, data_hint
+from copilot.agents.plan import Plan, Planner, PlanningContext, PlanStep, data_hint, offered_tools
 from copilot.agents.recipe import RecipeStep
 from copilot.agents.registry import PlannerDeps, PlannerSpec
 from curation_tools.registry import available_tools
 from curation_tools.schema import PlanHint
 
-STAGE_RATIONALE = {1: "remove copies before judging labels", 2: "label errors on the deduplicated data"}
+STAGE_RATIONALE = {
+    0: "personal data and secrets first: no later step copies them into its findings",
+    1: "remove copies before judging labels",
+    2: "label errors on the deduplicated data",
+}
 
 
 class HeuristicPlanner:
     """Each round runs the next stage's cleaning tools (their specs say the stage, parameters and reason):
-    stage 1 removes copies (dedup, decontam), stage 2 judges labels on what is left. Tools that add rows are
+    stage 0 redacts personal data (chat and instruction data), stage 1 removes copies (dedup, decontam), stage 2
+    judges labels on what is left. Tools that add rows are
     left to recipes and the LLM planner: adding data is a choice, not a fix."""
 
     name = "heuristic"
@@ -22,7 +27,7 @@ class HeuristicPlanner:
     def plan(self, context: PlanningContext) -> Plan:
         specs = available_tools()
         done = {o.tool for o in context.done}
-        todo = [specs[n] for n in applicable_tools(context) if specs[n].role == "cleaning" and n not in done]
+        todo = [specs[n] for n in offered_tools(context) if specs[n].role == "cleaning" and n not in done]
         if not todo:
             return Plan(rationale="every applicable tool has run")
         stage = min(spec.stage for spec in todo)
@@ -60,7 +65,7 @@ class AllToolsPlanner:
         if context.round > 0:
             return Plan(rationale="every applicable tool has run")
         specs = available_tools()
-        tools = [t for t in applicable_tools(context) if specs[t].role == "cleaning"]  # adding rows is a choice
+        tools = [t for t in offered_tools(context) if specs[t].role == "cleaning"]  # adding rows is a choice
         return Plan(
             steps=[PlanStep(tool=t, reason="all tools, defaults") for t in tools],
             rationale="all applicable cleaning tools with defaults (no agent)",

@@ -76,6 +76,14 @@ def applicable_tools(context: PlanningContext) -> list[str]:
     return names
 
 
+def offered_tools(context: PlanningContext) -> list[str]:
+    """The applicable tools a planner offers on its own: not those whose spec names other text layouts (pii runs
+    by itself on chat and instruction data; a recipe or a person may run it on any)."""
+    layout = context.profile.get("text_layout")
+    specs = available_tools()
+    return [t for t in applicable_tools(context) if specs[t].layouts is None or layout in specs[t].layouts]
+
+
 def _runs(context: PlanningContext) -> dict[str, int]:
     runs: dict[str, int] = {}
     for outcome in context.done:
@@ -86,7 +94,7 @@ def _runs(context: PlanningContext) -> dict[str, int]:
 def plannable_tools(context: PlanningContext) -> list[str]:
     """The applicable tools a plan may still run: not those that ran MAX_RUNS_PER_TOOL times already."""
     runs = _runs(context)
-    return [t for t in applicable_tools(context) if runs.get(t, 0) < MAX_RUNS_PER_TOOL]
+    return [t for t in offered_tools(context) if runs.get(t, 0) < MAX_RUNS_PER_TOOL]
 
 
 def data_hint(spec: ToolSpec, context: PlanningContext) -> PlanHint | None:

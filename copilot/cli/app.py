@@ -161,6 +161,8 @@ def _print_op(result: OperationResult) -> None:
     )
     for conflict in result.conflicts:
         err.print(f"  [yellow]conflict[/] row {esc(conflict.row_id)}: {esc(conflict.reason)}")
+    for note in result.notes:
+        err.print(f"  [yellow]not restored[/] {esc(note)}")
 
 
 def _check_row_ids(chosen: set[str], finding_rows: list[str], option: str) -> None:

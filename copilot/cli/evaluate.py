@@ -51,6 +51,12 @@ def run_eval(
         run_guidance_suite(loaded, out_dir, settings, guidance_systems(settings), lambda m: err.print(m, markup=False))
         out.print((out_dir / "results.md").read_text(), markup=False)
         return
+    if loaded.kind == "pii":
+        from copilot.evaluation.pii_eval import run_pii_suite
+
+        run_pii_suite(loaded, out_dir, progress=lambda m: err.print(m, markup=False))
+        out.print((out_dir / "results.md").read_text(), markup=False)
+        return
     if loaded.kind == "review-effort":
         from copilot.evaluation.review_effort import run_review_effort
 

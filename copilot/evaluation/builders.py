@@ -27,12 +27,23 @@ SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 class Source(BaseModel):
     kind: Literal[
-        "support_tickets", "banking77", "clinc150", "wine", "breast_cancer", "case", "imdb_mturk", "news20_mturk"
+        "support_tickets",
+        "banking77",
+        "clinc150",
+        "wine",
+        "breast_cancer",
+        "case",
+        "imdb_mturk",
+        "news20_mturk",
+        "chats",
     ]
     path: str | None = Field(None, description="case: a DCA-Bench-style case folder (see evals/README.md)")
     classes: int = Field(8, ge=2, description="text sources: how many label classes to keep")
     per_class: int = Field(
-        40, ge=5, description="text sources: training rows per class (imdb_mturk: unreviewed rows per class)"
+        40,
+        ge=5,
+        description="text sources: training rows per class (imdb_mturk: unreviewed rows per class; chats: banking77 "
+        "queries and GSM8K problems each)",
     )
     include: list[str] = Field(default_factory=list, description="banking77/clinc150: classes always kept")
 
@@ -50,6 +61,7 @@ class Plants(BaseModel):
     decoy_copies: int = Field(
         0, ge=0, description="training rows also written to a second file, decoy.jsonl, passed as a benchmark"
     )
+    pii: int = Field(0, ge=0, description="chats: values of each kind of personal data planted")
     source_column: float | None = Field(
         None, gt=0, lt=1, description="add a `source` column: this share of rows 'legal', the rest 'web'"
     )

@@ -31,10 +31,11 @@ class Task(BaseModel):
 class Suite(BaseModel):
     name: str
     description: str = ""
-    kind: Literal["curation", "guidance", "review-effort"] = Field(
+    kind: Literal["curation", "guidance", "review-effort", "pii"] = Field(
         "curation",
         description="curation: runs scored against planted issues; guidance: runs with and without the task's "
-        "guidance words; review-effort: decisions to reach the real errors, static and learning queues",
+        "guidance words; review-effort: decisions to reach the real errors, static and learning queues; pii: chats "
+        "with planted personal data, redacted and forgotten",
     )
     tasks: list[Task]
 

@@ -35,6 +35,7 @@ class OperationResult(BaseModel):
     edits: list[Edit]
     conflicts: list[Conflict]
     rejected: int = 0
+    notes: list[str] = Field(default_factory=list, description="what the operation could not do (a forgotten value)")
 
 
 class DecisionInfo(BaseModel):

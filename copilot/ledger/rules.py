@@ -144,6 +144,19 @@ def companion_edits(work: Working, edit: Edit, columns: list[str]) -> list[Edit]
     return edits
 
 
+def value_at(cell: Any, path: list[str | int] | None) -> Any:
+    """The value at `path` inside a JSON cell (None where there is none); the cell itself for no path."""
+    holder = jsonable(cell)
+    for key in path or []:
+        if isinstance(holder, list) and isinstance(key, int) and -len(holder) <= key < len(holder):
+            holder = holder[key]
+        elif isinstance(holder, dict) and str(key) in holder:
+            holder = holder[str(key)]
+        else:
+            return None
+    return holder
+
+
 def with_value_at(cell: Any, path: list[str | int], value: Any) -> tuple[bool, Any]:
     """(True, the cell with the value at `path` replaced, as a new value) for a JSON cell (a chat's `messages`
     list, a dict); (False, why not) where there is no value at that position."""
@@ -209,8 +222,13 @@ def plan_edit(
         if column not in columns:
             return f"edit_cell names an unknown column {column!r}"
         new_value = action.new_value
+        if action.replace is not None:  # a span inside the value (a redaction): spans of one value compose
+            current = value_at(work.get(row, column), action.path)
+            if not isinstance(current, str) or action.replace not in current:
+                return f"row {row}'s {column} no longer holds the text this finding replaces"
+            new_value = current.replace(action.replace, str(action.new_value), 1)
         if action.path:  # a value inside the cell (a message of a chat): the edit holds the whole cell before/after
-            placed, new_value = with_value_at(work.get(row, column), action.path, action.new_value)
+            placed, new_value = with_value_at(work.get(row, column), action.path, new_value)
             if not placed:
                 return f"row {row}'s {column} has {new_value}"
     old = work.get(row, column)

@@ -249,10 +249,10 @@ class Store:
 
     def frame(self, version_id: int) -> pd.DataFrame:
         """A version's rows with the ledger's row-id and order columns, its file checked against its hash."""
-        row = self.db.execute("SELECT sha256 FROM versions WHERE version_id=?", (version_id,)).fetchone()
+        row = self.db.execute("SELECT file, sha256 FROM versions WHERE version_id=?", (version_id,)).fetchone()
         if row is None:
             raise UserInputError(f"No version v{version_id} in {self.root} (see `curate log`).")
-        path = self.version_file(version_id)
+        path = self.root / "versions" / row["file"]  # a version rewritten to forget a redaction has a new name
         check_recorded(path, row["sha256"], f"version v{version_id}")
         try:
             frame = read_version(path)

@@ -54,6 +54,7 @@ from copilot.outputs.report import write_outputs
 from copilot.review.evidence import Display
 from copilot.run.checkpoints import DamagedCheckpoint, checkpointer, damaged
 from copilot.run.events import Event, make_event
+from copilot.run.forgetting import forget_redactions
 from copilot.run.graph import RunContext, RunState, build_graph, emit
 from copilot.run.guidance_setup import rule_from_words
 from copilot.run.run_config import RunConfig
@@ -409,6 +410,8 @@ class Session:
         self._writer.acquire()
         try:
             yield from self._run()
+            for note in forget_redactions(self.out_dir, self._ledger):
+                yield self._event("message", text=note)
         except DamagedCheckpoint as error:  # a task write read back while the run continues
             raise damaged(self.workspace / "checkpoints.sqlite", error) from None
         except (sqlite3.OperationalError, OSError) as error:

@@ -86,6 +86,8 @@ class HistoryScreen(Screen[None]):
             self.notify(visible(str(error)), severity="warning", markup=False)
             return
         self.notify(f"{op} decision #{decision}: {len(result.edits)} edits, {len(result.conflicts)} conflicts")
+        for note in result.notes:
+            self.notify(visible(note), severity="warning", markup=False)
         self.refresh_table()
 
     def action_undo(self) -> None:

@@ -13,6 +13,7 @@ from curation_tools import __version__
 from curation_tools.context import ToolContext
 from curation_tools.dataset import Dataset, Roles
 from curation_tools.label_names import missing_labels, mixed_kinds
+from curation_tools.roles import TextLayout, text_layout
 from curation_tools.schema import Proposal, ToolResult, ToolSpec
 from curation_tools.text import content_key
 
@@ -68,6 +69,7 @@ class DatasetProfile(BaseModel):
     n_rows: int
     n_columns: int
     roles: Roles
+    text_layout: TextLayout | None = Field(None, description="plain, chat (message lists) or instruction (columns)")
     columns: list[ColumnProfile]
     text_length: LengthStats | None = None
     labels: LabelProfile | None = None
@@ -179,6 +181,7 @@ def profile_dataset(data: Dataset, top_labels: int = 20) -> DatasetProfile:
     if labels is not None:
         result.labels = _labels(labels, top_labels)
     if roles.text:
+        result.text_layout = text_layout(frame, roles.text)
         texts = data.texts()
         keys = texts.map(content_key)
         result.text_length = _lengths(texts)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel
@@ -45,6 +45,19 @@ TEXT_LAYOUTS = (
 )
 CHAT_NAMES = ("messages", "conversations", "conversation", "dialogue")
 MAX_FEATURE_CATEGORIES = 50
+
+
+TextLayout = Literal["plain", "chat", "instruction"]
+
+
+def text_layout(frame: pd.DataFrame, text: list[str]) -> TextLayout:
+    """chat: one column of message lists; instruction: several text columns (a prompt/response layout); plain:
+    one column of text."""
+    if len(text) > 1:
+        return "instruction"
+    if text and frame[text[0]].dropna().map(lambda v: isinstance(v, list) or hasattr(v, "tolist")).any():
+        return "chat"
+    return "plain"
 
 
 class RoleOverrides(BaseModel):

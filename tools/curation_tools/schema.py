@@ -39,6 +39,11 @@ class Action(BaseModel):
         description="edit_cell: where inside the cell's JSON value the new value goes (a chat's `messages` list: "
         "[2, 'content']); None: the whole cell",
     )
+    replace: str | None = Field(
+        None,
+        description="edit_cell: the exact text inside the value (its first occurrence) that new_value replaces, as "
+        "a redaction does; None: new_value is the whole value",
+    )
     new_row: dict[str, Any] | None = Field(None, description="add_rows: the row's data columns")
     origin: dict[str, Any] | None = Field(
         None, description="add_rows: provenance (origin, method, model, prompt version, seed, ...)"
@@ -208,7 +213,7 @@ class ToolSpec(BaseModel):
     run_owned: list[str] = Field(
         default_factory=list, description="parameters only the run's own flags set (file paths), never a plan"
     )
-    finds: Literal["duplicate", "leak", "label"] | None = Field(
+    finds: Literal["duplicate", "leak", "label", "pii"] | None = Field(
         None, description="the kind of planted problem it fixes, as the eval's ground truth names it"
     )
     evidence: EvidenceView = Field(
@@ -219,6 +224,10 @@ class ToolSpec(BaseModel):
     )
     evidence_fields: list[EvidenceField] = Field(
         default_factory=list, description="the tool's own evidence fields, shown after its view"
+    )
+    layouts: list[Literal["plain", "chat", "instruction"]] | None = Field(
+        None,
+        description="the text layouts planners offer it on (None: any); a recipe may still run it on any data",
     )
     threshold: str | None = Field(
         None, description="the parameter its findings' scores are cut at (a line on report.html's score chart)"
