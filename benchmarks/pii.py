@@ -6,11 +6,11 @@
 Chats: banking77 queries (a user's turn) and GSM8K problems with their worked answers (`copilot.evaluation.
 pii_data.build_chats`). Four sets: `tune` (the train splits, seed 1: what the rules were tuned on, shown for the
 record), `test` (the test splits, seed 11, values from our generator), `faker-tune` (the test splits, values drawn
-by Faker in six locales, seeds 12/13: its made-up phone numbers taught the rules to read a number after a word like
-'call'; shown for the record) and `faker` (seeds 22/23, read once: formats we did not write). A planted value is found when a
-span of its kind covers all of it (a redaction that leaves part of a card number leaks it); precision counts every
-span of the six kinds over all messages, the real text around the plants included. Peers' other entity types
-(names, dates, places, URLs) are left out of their precision: they are not among the six kinds.
+by Faker in six locales, seeds 12/13: its made-up phone numbers taught the rules to read a number after a word
+like 'call'; shown for the record) and `faker` (seeds 22/23, read once: formats we did not write). A planted value
+is found when a span of its kind covers all of it (a redaction that leaves part of a card number leaks it);
+precision counts every span of the six kinds over all messages, the real text around the plants included. Peers'
+other entity types (names, dates, places, URLs) are left out of their precision: they are not among the six kinds.
 """
 
 from __future__ import annotations

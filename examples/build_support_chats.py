@@ -1,7 +1,8 @@
 """Build the bundled chat example `support_chats.jsonl` (and `support_chats.truth.json`) with planted personal data.
 
-Source: GSM8K (OpenAI, MIT) via ../shared/data: 200 word problems as the user's turn and their worked answers as the
-assistant's (real text full of amounts, sums and dates: what a detector must leave alone); four values of each kind (e-mail, phone, card, IBAN, IP address, API key) planted by
+Source: GSM8K (OpenAI, MIT) via ../shared/data: 200 word problems as the user's turn and their worked answers as
+the assistant's (real text full of amounts, sums and dates: what a detector must leave alone); four values of each
+kind (e-mail, phone, card, IBAN, IP address, API key) planted by
 `copilot.evaluation.pii_data.build_chats` (generated from a seed: no value belongs to anyone). The truth lists
 each planted value with its row and message. The outputs are committed; rerun only to change the recipe:
     python examples/build_support_chats.py ../shared/data

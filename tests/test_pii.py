@@ -95,7 +95,8 @@ def test_the_tool_proposes_one_span_per_finding_inside_the_message_and_never_nam
     for finding in result.findings:
         assert finding.action.replace not in finding.message
         assert finding.evidence.before == chat[0]["content"]
-        assert finding.action.replace not in finding.evidence.after and finding.action.new_value in finding.evidence.after
+        assert finding.action.replace not in finding.evidence.after
+        assert finding.action.new_value in finding.evidence.after
 
 
 def test_spans_of_one_message_compose_and_a_rejected_one_stays(tmp_path):
