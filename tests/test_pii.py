@@ -219,3 +219,32 @@ def test_the_pii_suite_scores_recall_precision_and_what_the_run_folder_kept(cli,
         assert row["values_left"] == [] and row["false_redactions"] == 0
         if row["task"] == "planted":
             assert all(row[f"{k}_recall"] == 1.0 for k in KIND_NAMES) and row["precision"] == 1.0
+
+
+def test_curate_apply_of_a_findings_file_forgets_the_redacted_values_in_the_workspace(cli, tmp_path):
+    data = tmp_path / "chats.jsonl"
+    shutil.copyfile(CHATS, data)
+    findings = tmp_path / "pii.jsonl"
+    assert cli("tools", "pii", data, "--out", findings).code == 0
+    applied = cli("apply", data, findings)
+    assert applied.code == 0, applied.stderr
+    assert "removed from the ledger" in applied.stderr
+    assert _every_file_holds(tmp_path / ".curate", [p["value"] for p in TRUTH]) == {}
+    assert cli("log", data).code == 0  # the rewritten versions read back against their new hashes
+
+
+def test_the_review_page_shows_a_redaction_before_and_after_and_the_report_keeps_only_markers(cli, tmp_path):
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text("steps:\n  - tool: pii\n    params: {kinds: [email]}\n")
+    out = tmp_path / "run"
+    assert cli("run", CHATS, "--recipe", recipe, "--policy", "review", "--out", out).code == 3
+    assert cli("review", out).code == 0
+    page = (out / "review.html").read_text()
+    email = next(p["value"] for p in TRUTH if p["kind"] == "email")
+    assert email in page and "[EMAIL]" in page and '"before"' in page and '"after"' in page
+    approve = tmp_path / "all.json"
+    pending = json.loads((out / "pending.json").read_text())
+    approve.write_text(json.dumps({item["finding_id"]: "approve" for item in pending}))
+    assert cli("run", "--resume", out, "--decisions", approve).code == 0
+    report = (out / "report.html").read_text()
+    assert email not in report and "[EMAIL forgotten]" in report and "[EMAIL]" in report

@@ -196,6 +196,7 @@ class Curator:
             decision = Decision(proposal_id=proposal.proposal_id, findings=decided, reason=reason)
             results.append(Outcome(self.ledger.apply(proposal, decision), proposal.tool))
             del self._pending[proposal.proposal_id]
+        self.ledger.forget_applied()
         return results
 
     def _pending_ids(self) -> list[str]:

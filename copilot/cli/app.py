@@ -222,6 +222,8 @@ def apply(
     }
     decision = Decision(proposal_id=proposal.proposal_id, findings=findings, reason=reason)
     _print_op(ledger.apply(proposal, decision))
+    for note in ledger.forget_applied():
+        err.print(f"  {esc(note)}")
 
 
 @app.command()

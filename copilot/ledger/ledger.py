@@ -104,6 +104,10 @@ class Ledger(Queries):
         """Remove applied redactions' values from the workspace (copilot.ledger.forget); what was rewritten."""
         return forget(self.store, redactions)
 
+    def forget_applied(self) -> list[str]:
+        """Forget every applied redaction not forgotten yet (outside a run: `curate apply`, the Python API)."""
+        return self.forget(self.redactions_to_forget())
+
     # ---- apply -----------------------------------------------------------------------------------------------
     def apply(self, proposal: Proposal, decision: Decision) -> OperationResult:
         """Apply the approved findings of a proposal as one new version. Conflicts are reported, not applied."""

@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from curation_tools import __version__
@@ -96,7 +95,7 @@ def run(data: Dataset, params: PiiParams, ctx: ToolContext) -> ToolResult:
     return ToolResult(proposal=proposal, report=report, elapsed_s=time.perf_counter() - started)
 
 
-def _hint(profile: dict[str, Any], edits: pd.DataFrame | None) -> PlanHint:
+def _hint(profile: dict[str, Any], edits: int) -> PlanHint:
     return PlanHint(reason="personal data and secrets must go before anything is copied, embedded or exported")
 
 
