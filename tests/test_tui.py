@@ -498,3 +498,36 @@ def test_the_chat_shows_the_guidance_in_force_before_the_run(tmp_path):
 
     assert "#1 keep rows found as exact duplicate" in asyncio.run(walk())
     session.close()
+
+
+def test_redactions_approved_in_the_tui_are_forgotten_by_the_session_worker(tmp_path):
+    """The session's run loop is a worker thread in the TUI: forgetting opens that thread's own ledger connection,
+    and the main screen keeps reading the workspace after the input's copy is gone."""
+    import json
+
+    from copilot.agents.recipe import Recipe, RecipeStep
+    from copilot.tui.app import CurateApp
+    from copilot.tui.review import ReviewScreen
+
+    from .test_pii import CHATS, TRUTH, _every_file_holds
+
+    data = tmp_path / "chats.jsonl"
+    shutil.copy(CHATS, data)
+    recipe = Recipe(steps=[RecipeStep(tool="pii", params={"kinds": ["email", "card"]})])
+    session = Session.start(RunConfig(data=str(data), policy=load_policy("review"), recipe=recipe), tmp_path / "s")
+    app = CurateApp(session)
+    values = [p["value"] for p in TRUTH if p["kind"] in ("email", "card")]
+
+    async def walk() -> str:
+        async with app.run_test(size=(120, 35)) as pilot:
+            await _until(pilot, lambda: isinstance(app.screen, ReviewScreen))
+            await pilot.press("enter")  # redactions are pre-set to approve: enter applies them
+            await _until(pilot, lambda: session.status == "finished" and not _every_file_holds(tmp_path / "s", values))
+            await pilot.pause()
+            text = screen_text(app)
+            await pilot.press("ctrl+q")
+            return text
+
+    text = asyncio.run(walk())
+    assert "error" not in text.lower()
+    assert "[EMAIL" in json.dumps(session.curated()["messages"].tolist())

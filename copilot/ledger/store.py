@@ -289,6 +289,8 @@ class Store:
     def source_rows(self) -> SourceTable | None:
         """The input's rows as read: the workspace's copy, or the input file while it is unchanged."""
         copy = self.root / self.source_copy if self.source_copy else None
+        if copy is not None and not copy.exists() and self.has_table("forgotten"):
+            copy = None  # deleted when a redaction was forgotten (by another connection than this one)
         if copy is not None:
             check_recorded(copy, self.source.sha256, "the workspace's copy of the input")
             return read_source(copy, self.source.sep)

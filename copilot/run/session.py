@@ -410,7 +410,9 @@ class Session:
         self._writer.acquire()
         try:
             yield from self._run()
-            for note in forget_redactions(self.out_dir, self._ledger):
+            with Ledger(self.workspace / "ledger") as ledger:  # this thread's own connection (the TUI's worker)
+                notes = forget_redactions(self.out_dir, ledger)
+            for note in notes:
                 yield self._event("message", text=note)
         except DamagedCheckpoint as error:  # a task write read back while the run continues
             raise damaged(self.workspace / "checkpoints.sqlite", error) from None
