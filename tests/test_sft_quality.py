@@ -88,3 +88,10 @@ def test_the_heuristic_planner_runs_sft_quality_after_the_copies_on_chat_data(cl
     events = [json.loads(line) for line in (tmp_path / "run" / "events.jsonl").read_text().splitlines()]
     plans = [[s["tool"] for s in e["data"]["steps"]] for e in events if e["kind"] == "plan" and e["data"]["steps"]]
     assert plans == [["pii"], ["dedup"], ["sft-quality"]]
+
+
+def test_an_unknown_check_is_refused(cli, tmp_path):
+    from .test_pii import CHATS
+
+    result = cli("tools", "sft-quality", CHATS, "--checks", "refusals", "--out", tmp_path / "f.jsonl")
+    assert result.code == 2 and "refusal" in result.stderr

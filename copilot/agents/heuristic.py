@@ -37,7 +37,10 @@ class HeuristicPlanner:
         for spec in chosen:
             hint = data_hint(spec, context) or PlanHint(reason=spec.summary)
             steps.append(PlanStep(tool=spec.name, params=hint.params, reason=hint.reason))
-        rationale = STAGE_RATIONALE.get(stage, f"stage {stage}: {', '.join(s.name for s in chosen)}")
+        names = [s.name for s in chosen]
+        rationale = STAGE_RATIONALE.get(stage, f"stage {stage}: {', '.join(names)}")
+        if stage == 2 and "label-errors" not in names:  # chat data: reply checks, no labels
+            rationale = f"{', '.join(names)} on the deduplicated data"
         return Plan(steps=steps, rationale=f"round {context.round + 1}: {rationale}")
 
 

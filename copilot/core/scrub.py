@@ -28,6 +28,7 @@ def written_forms(value: str) -> list[str]:
         html.escape(value, quote=True),
         html.escape(value, quote=False),
         value.replace('"', '""'),
+        " ".join(value.split()),  # as a word diff joins it
     }
     return sorted((f for f in forms if f), key=len, reverse=True)
 

@@ -22,7 +22,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from copilot.core.integrity import file_sha256
-from copilot.core.scrub import Replacement, compact, scrub_sqlite, scrub_value
+from copilot.core.scrub import Replacement, compact, holds_any, scrub_sqlite, scrub_value
 from copilot.ledger.store import ROW_COL, Store, read_version, write_version
 from copilot.ledger.values import dump, jsonable, now
 from curation_tools.atomic_files import write_text_atomic
@@ -147,6 +147,10 @@ def forget(store: Store, redactions: list[Redaction]) -> list[str]:
         done.append(f"the workspace's copy of the input ({store.source_copy}) deleted")
         store.source_copy = None
     done.append(f"{len(redactions)} redacted values removed from the ledger (secure delete, then VACUUM)")
+    exported = [Path(r["path"]) for r in store.db.execute("SELECT DISTINCT path FROM exports")]
+    holding = [p for p in exported if p.is_file() and holds_any(p.read_bytes(), [r.value for r in redactions])]
+    if holding:
+        done.append(f"exported before the redaction and still holding its values: {', '.join(map(str, holding[:5]))}")
     return done
 
 
@@ -159,8 +163,6 @@ def forgotten_edits(store: Store) -> dict[tuple[str, str], str]:
 
 def leftovers(folder: Path, values: list[str]) -> list[Path]:
     """Files under `folder` whose bytes (Parquet: decoded values) still hold one of the values."""
-    from copilot.core.scrub import holds_any
-
     found = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         data = path.read_bytes()

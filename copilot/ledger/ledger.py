@@ -327,6 +327,9 @@ class Ledger(Queries):
         changes: dict[str, dict[str, Any]] = {}
         for cell in self.changed_cells(first, final, final.index.intersection(first.index, sort=False)):
             changes.setdefault(cell.row_id, {})[cell.column] = cell.new
+        for row_id, column in forgotten_edits(self.store):  # the input still holds the value: never copy it back
+            if row_id in final.index:
+                changes.setdefault(row_id, {})[column] = jsonable(final.at[row_id, column])
         positions = first[ORD_COL].astype(np.int64)  # version 1 holds the input in file order
         rows = []
         for row_id in final.index:

@@ -36,14 +36,26 @@ def overlap_ranges(text: str, spans: list[str]) -> list[tuple[int, int]]:
 
 
 def diff_parts(kept: str, dropped: str) -> list[DiffPart]:
-    """The kept text turned into the dropped one, word by word: runs of words the same, removed or added."""
+    """The kept text turned into the dropped one, word by word: runs of words the same, removed or added. Changes
+    between two same runs are one removed run then one added run, so a removed phrase reads whole ('4111 1111 1111
+    1111' replaced by '[CARD]', not '4111', '[CARD]', '1111 1111 1111')."""
     a, b = kept.split(), dropped.split()
     parts: list[DiffPart] = []
+    removed: list[str] = []
+    added: list[str] = []
+
+    def changes() -> None:
+        parts.extend([("removed", " ".join(removed))] if removed else [])
+        parts.extend([("added", " ".join(added))] if added else [])
+        removed.clear()
+        added.clear()
+
     for op, i1, i2, j1, j2 in word_opcodes(a, b):
         if op == "equal":
+            changes()
             parts.append(("same", " ".join(a[i1:i2])))
-        if op in ("delete", "replace"):
-            parts.append(("removed", " ".join(a[i1:i2])))
-        if op in ("insert", "replace"):
-            parts.append(("added", " ".join(b[j1:j2])))
+        else:
+            removed.extend(a[i1:i2])
+            added.extend(b[j1:j2])
+    changes()
     return parts

@@ -351,6 +351,9 @@ class Session:
 
     def _refresh_outputs(self) -> None:
         """A finished run's curated file, changes and report follow an undo or redo made afterwards."""
+        self._rewrite_outputs(self._ledger)
+
+    def _rewrite_outputs(self, ledger: Ledger) -> None:
         if not (self.out_dir / "summary.json").exists():
             return
         with self._graph() as graph:
@@ -359,7 +362,7 @@ class Session:
             return
         state = snapshot.values
         usage = self.llm.usage.model_dump() if self.llm is not None else None
-        write_outputs(self.out_dir, self._ledger, state, self.config, usage)
+        write_outputs(self.out_dir, ledger, state, self.config, usage)
 
     def explain(self, row_id: str) -> RowHistory:
         return self._ledger.explain(row_id)
@@ -412,6 +415,8 @@ class Session:
             yield from self._run()
             with Ledger(self.workspace / "ledger") as ledger:  # this thread's own connection (the TUI's worker)
                 notes = forget_redactions(self.out_dir, ledger)
+                if notes:  # reports drawn again from the ledger as it now is, not only scrubbed as text
+                    self._rewrite_outputs(ledger)
             for note in notes:
                 yield self._event("message", text=note)
         except DamagedCheckpoint as error:  # a task write read back while the run continues

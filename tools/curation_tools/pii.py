@@ -28,7 +28,9 @@ PROGRESS_EVERY = 2_000
 class PiiParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    kinds: list[PiiKind] = Field(default_factory=lambda: list(KINDS), description="the kinds of personal data to find")
+    kinds: list[PiiKind] = Field(
+        default_factory=lambda: list(KINDS), min_length=1, description="the kinds of personal data to find"
+    )
 
 
 def _values(cell: Any) -> Iterator[tuple[list[str | int] | None, str, str]]:

@@ -68,6 +68,9 @@ PHONE_WORDS = re.compile(
     r"\b(?:call|phone|mobile|cell|tel|telephone|text|sms|whatsapp|reach|number|ring|fax|contact)\w*\W+(?:\w+\W+){0,3}$",
     re.I,
 )
+ID_WORDS = re.compile(
+    r"\b(?:order|ref|reference|invoice|tracking|account|acct|case|ticket|id|no|number|#)\W*(?:is\W+)?$", re.I
+)
 SECRET_WORDS = re.compile(r"\b(?:api[ _-]?key|key|token|secret|password|passwd|credential|bearer|auth)\w*", re.I)
 # IBAN lengths by country (ISO 13616 registry): a country code it lacks is not an IBAN
 IBAN_LENGTHS = {
@@ -220,11 +223,14 @@ def _phones(text: str) -> list[Span]:
             around = text[max(0, match.start - 3) : match.start] + text[match.end : match.end + 3]
             if digits < 7 or re.search(r"[=*/<>×÷]", around):
                 continue  # '360-270=<<...' is arithmetic
-            said = PHONE_WORDS.search(text[max(0, match.start - 30) : match.start]) is not None
+            before = text[max(0, match.start - 30) : match.start]
+            said = PHONE_WORDS.search(before) is not None
             valid = lib.is_valid_number(match.number)
-            written = raw.startswith("+") or (digits >= 10 and re.search(r"[\s().-]", raw) is not None)
-            if not said and not (valid and written):
-                continue  # a bare or short run of digits is an id, an amount or a sum as often as a phone number
+            written = raw.startswith("+") or (
+                digits >= 10 and re.search(r"[\s().-]", raw) is not None and _grouped_as_phone(lib, raw, region)
+            )
+            if not said and (not (valid and written) or ID_WORDS.search(before)):
+                continue  # ids, amounts and sums are digit runs as often as phone numbers are
             start, end = _whole_number(text, match.start, match.end)
             if not said and (start, end) != (match.start, match.end):
                 continue  # part of a longer run of digits (an account or reference number), and nobody said phone
@@ -232,6 +238,12 @@ def _phones(text: str) -> list[Span]:
             why = f"a valid phone number ({name})" if valid else "a number after a word like 'phone'"
             found.setdefault((start, end), Span("phone", start, end, text[start:end], why, 0.9))
     return list(found.values())
+
+
+def _grouped_as_phone(lib, raw: str, region: str) -> bool:  # type: ignore[no-untyped-def]
+    """A national number whose digits are grouped the way the country writes phone numbers ('020 7946 0958', not
+    '2024-000123-45', an order number's grouping)."""
+    return any(m.raw_string == raw for m in lib.PhoneNumberMatcher(raw, region, leniency=lib.Leniency.STRICT_GROUPING))
 
 
 def _whole_number(text: str, start: int, end: int) -> tuple[int, int]:

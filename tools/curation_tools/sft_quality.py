@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal, get_args
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,14 +24,17 @@ from curation_tools.sft_checks import Endings, Issue, check_pair, length_outlier
 
 REPLY_ROLES = {"assistant", "gpt", "bot", "model", "chatbot"}
 REQUEST_ROLES = {"user", "human", "prompter"}
-FLAG_KINDS = ["empty_reply", "truncated_reply", "refusal", "repeated_turn", "language_mismatch", "extreme_length"]
+FlagKind = Literal["empty_reply", "truncated_reply", "refusal", "repeated_turn", "language_mismatch", "extreme_length"]
+FLAG_KINDS: list[str] = list(get_args(FlagKind))
 PROGRESS_EVERY = 2_000
 
 
 class SftQualityParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    checks: list[str] = Field(default_factory=lambda: list(FLAG_KINDS), description="the flags to look for")
+    checks: list[FlagKind] = Field(
+        default_factory=lambda: list(FLAG_KINDS), min_length=1, description="the flags to look for"
+    )
 
 
 class Pair(BaseModel):
