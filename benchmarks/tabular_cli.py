@@ -1,6 +1,7 @@
 """Label errors on tabular data as a user runs them: `curate tools label-errors` from the command line, start-up
-included, beside a Python script running cleanlab's default pipeline (5-fold out-of-fold probabilities of a
-logistic regression on the raw features, then `cleanlab.filter.find_label_issues`), both as fresh processes.
+included, beside Python scripts running cleanlab's default pipeline, all as fresh processes: `CleanLearning` (its
+`find_label_issues` with its defaults: scikit-learn's default LogisticRegression, 5 folds) and `tutorial` (5-fold
+`cross_val_predict` of the same LogisticRegression, then `cleanlab.filter.find_label_issues`).
 
     python benchmarks/tabular_cli.py [--runs 3]
 
@@ -25,7 +26,18 @@ import pandas as pd
 from label_errors import flip
 from sklearn.datasets import load_breast_cancer, load_digits, load_wine
 
-PEER = """
+PEERS = {
+    "CleanLearning": """
+import json, sys
+import pandas as pd
+from cleanlab.classification import CleanLearning
+
+frame = pd.read_csv(sys.argv[1])
+x, y = frame.drop(columns=["label"]).to_numpy(), frame["label"].to_numpy()
+issues = CleanLearning().find_label_issues(x, y)  # cleanlab's defaults: LogisticRegression, 5 folds
+json.dump([int(i) for i in issues.index[issues["is_label_issue"]]], open(sys.argv[2], "w"))
+""",
+    "tutorial": """
 import json, sys
 import pandas as pd
 from cleanlab.filter import find_label_issues
@@ -34,10 +46,10 @@ from sklearn.model_selection import cross_val_predict
 
 frame = pd.read_csv(sys.argv[1])
 x, y = frame.drop(columns=["label"]).to_numpy(), frame["label"].to_numpy()
-probs = cross_val_predict(LogisticRegression(max_iter=1000), x, y, cv=5, method="predict_proba")
-issues = find_label_issues(y, probs)
-json.dump([int(i) for i in issues.nonzero()[0]], open(sys.argv[2], "w"))
-"""
+probs = cross_val_predict(LogisticRegression(), x, y, cv=5, method="predict_proba")
+json.dump([int(i) for i in find_label_issues(y, probs).nonzero()[0]], open(sys.argv[2], "w"))
+""",
+}
 
 
 def timed(argv: list[str], runs: int) -> float:
@@ -59,11 +71,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     curate = shutil.which("curate") or sys.exit("curate is not on PATH: activate the environment")
-    print("| table | rows | ours (CLI) s | cleanlab script s | ratio | F1 ours | F1 cleanlab |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| table | rows | ours (CLI) s | "
+        + " | ".join(f"{p} s | ratio" for p in PEERS)
+        + " | F1 ours | "
+        + " | ".join(f"F1 {p}" for p in PEERS)
+        + " |"
+    )
+    print("|" + "---|" * (4 + 3 * len(PEERS)))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        (folder / "peer.py").write_text(PEER)
+        for peer, script in PEERS.items():
+            (folder / f"{peer}.py").write_text(script)
         for name, loader in (("wine", load_wine), ("breast_cancer", load_breast_cancer), ("digits", load_digits)):
             bunch = loader()
             noisy = flip(bunch.target, 0.10, seed=0)
@@ -71,16 +90,20 @@ def main() -> None:
             frame = pd.DataFrame(bunch.data, columns=[f"f{i}" for i in range(bunch.data.shape[1])])
             data = folder / f"{name}.csv"
             frame.assign(label=noisy).to_csv(data, index=False)
-            ours_out, peer_out = folder / f"{name}.findings.jsonl", folder / f"{name}.peer.json"
-            ours_argv = [curate, "tools", "label-errors", str(data), "--label", "label", "--out", str(ours_out)]
-            ours_s = timed(ours_argv, args.runs)
-            peer_s = timed([sys.executable, str(folder / "peer.py"), str(data), str(peer_out)], args.runs)
-            findings = [json.loads(line) for line in ours_out.read_text().splitlines()]
-            ours_flags = {int(f["row_id"]) for f in findings}
-            peer_flags = set(json.loads(peer_out.read_text()))
+            ours_out = folder / f"{name}.findings.jsonl"
+            ours_s = timed(
+                [curate, "tools", "label-errors", str(data), "--label", "label", "--out", str(ours_out)], args.runs
+            )
+            ours_flags = {int(json.loads(line)["row_id"]) for line in ours_out.read_text().splitlines()}
+            times, scores = [], []
+            for peer in PEERS:
+                out = folder / f"{name}.{peer}.json"
+                peer_s = timed([sys.executable, str(folder / f"{peer}.py"), str(data), str(out)], args.runs)
+                times.append(f"{peer_s:.2f} | {ours_s / peer_s:.1f}x")
+                scores.append(f"{f1(set(json.loads(out.read_text())), errors):.3f}")
             print(
-                f"| {name} | {len(frame)} | {ours_s:.2f} | {peer_s:.2f} | {ours_s / peer_s:.1f}x "
-                f"| {f1(ours_flags, errors):.3f} | {f1(peer_flags, errors):.3f} |",
+                f"| {name} | {len(frame)} | {ours_s:.2f} | {' | '.join(times)} | {f1(ours_flags, errors):.3f} "
+                f"| {' | '.join(scores)} |",
                 flush=True,
             )
 
