@@ -301,3 +301,19 @@ def test_a_multi_word_value_is_forgotten_from_the_word_diff_and_export_after_und
     assert cli("export", "--workspace", workspace, "--out", exported).code == 0
     text = exported.read_text()
     assert not any(v in text for v in values) and "[PHONE forgotten]" in text
+
+
+def test_the_python_api_forgets_what_it_redacts(tmp_path):
+    from copilot import Curator
+
+    data = tmp_path / "chats.jsonl"
+    shutil.copyfile(CHATS, data)
+    cur = Curator(str(data), workspace=str(tmp_path / "ws"))
+    found = cur.find("pii", kinds=["card", "iban"])
+    assert len(found) == 8
+    cur.apply(approve=found["score"] > 0)
+    values = [p["value"] for p in TRUTH if p["kind"] in ("card", "iban")]
+    assert _every_file_holds(tmp_path / "ws", values) == {}
+    assert all(
+        "[CARD]" in json.dumps(m) or "[IBAN]" in json.dumps(m) for m in cur.data.loc[found["row_id"], "messages"]
+    )
