@@ -5,7 +5,8 @@
       python benchmarks/guidance_tune.py
 
 Each goal is read by `copilot.llm.guidance_llm.parse_with_llm` against a fixed vocabulary (the support-ticket
-classes, a `region` column, two benchmark files) and compared with the constraints it means.
+classes; the label column `intent` and a `region` column, as `run.guidance_setup.vocabulary` lists every column with
+few values; two benchmark files) and compared with the constraints it means.
 """
 
 from __future__ import annotations
@@ -29,7 +30,20 @@ VOCAB = GuidanceVocabulary(
         "lost_or_stolen_phone",
         "terminate_account",
     ],
-    columns={"region": ["emea", "apac", "americas"]},
+    # as the product builds it: every column with few values, the label column among them
+    columns={
+        "intent": [
+            "age_limit",
+            "apple_pay_or_google_pay",
+            "atm_support",
+            "change_pin",
+            "edit_personal_details",
+            "exchange_rate",
+            "lost_or_stolen_phone",
+            "terminate_account",
+        ],
+        "region": ["emea", "apac", "americas"],
+    },
     benchmarks=["/data/heldout_queries.jsonl:text", "/data/scratch_notes.jsonl:text"],
 )
 NEAR = ["near_duplicate", "semantic_duplicate"]
