@@ -19,29 +19,21 @@ from copilot.llm.client import InvalidLLMOutput, LLMClient
 from copilot.llm.guidance_llm import parse_with_llm
 from copilot.review.guidance_words import GuidanceVocabulary, ParsedGuidance
 
+CLASSES = [
+    "age_limit",
+    "apple_pay_or_google_pay",
+    "atm_support",
+    "change_pin",
+    "edit_personal_details",
+    "exchange_rate",
+    "lost_or_stolen_phone",
+    "terminate_account",
+]
 VOCAB = GuidanceVocabulary(
-    classes=[
-        "age_limit",
-        "apple_pay_or_google_pay",
-        "atm_support",
-        "change_pin",
-        "edit_personal_details",
-        "exchange_rate",
-        "lost_or_stolen_phone",
-        "terminate_account",
-    ],
+    classes=CLASSES,
     # as the product builds it: every column with few values, the label column among them
     columns={
-        "intent": [
-            "age_limit",
-            "apple_pay_or_google_pay",
-            "atm_support",
-            "change_pin",
-            "edit_personal_details",
-            "exchange_rate",
-            "lost_or_stolen_phone",
-            "terminate_account",
-        ],
+        "intent": CLASSES,
         "region": ["emea", "apac", "americas"],
     },
     benchmarks=["/data/heldout_queries.jsonl:text", "/data/scratch_notes.jsonl:text"],

@@ -88,7 +88,7 @@ class BuiltTask(BaseModel):
     extra_benchmarks: list[str] = Field(default_factory=list)
 
 
-def _jsonl(path: Path) -> list[dict]:
+def read_jsonl(path: Path) -> list[dict]:
     if not path.exists():
         raise UserInputError(f"{path} is missing: this task needs the shared evaluation data beside the checkout.")
     raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
@@ -106,15 +106,15 @@ def _text_source(source: Source, rng: random.Random) -> tuple[pd.DataFrame, pd.D
             set(truth["label_flips"]) | set(truth["duplicates"]) | set(truth["leaks"]) | set(truth["natural_copies"])
         )
         clean = frame[~frame["ticket_id"].isin(planted)].rename(columns={"intent": "label"})[["text", "label"]]
-        test = pd.DataFrame(_jsonl(resource_dir("examples") / "bank_eval.jsonl")).rename(
+        test = pd.DataFrame(read_jsonl(resource_dir("examples") / "bank_eval.jsonl")).rename(
             columns={"query": "text", "intent": "label"}
         )[["text", "label"]]
         return clean.reset_index(drop=True), test
     if source.kind == "banking77":
-        rows = _jsonl(SHARED / "banking77" / "banking77_train.jsonl")
-        tests = _jsonl(SHARED / "banking77" / "banking77_test.jsonl")
+        rows = read_jsonl(SHARED / "banking77" / "banking77_train.jsonl")
+        tests = read_jsonl(SHARED / "banking77" / "banking77_test.jsonl")
     else:
-        everything = _jsonl(SHARED / "clinc150" / "clinc150_full.jsonl")
+        everything = read_jsonl(SHARED / "clinc150" / "clinc150_full.jsonl")
         rows = [r for r in everything if r["split"] == "train" and r["label_name"] != "oos"]
         tests = [r for r in everything if r["split"] == "test" and r["label_name"] != "oos"]
     names = sorted({r["label_name"] for r in rows})
@@ -189,8 +189,8 @@ def mturk_real_errors(source: Source, rng: random.Random, folder: Path) -> Built
     study reviewed the likeliest errors, so a few real errors may hide among them). Nothing is planted."""
     folder.mkdir(parents=True, exist_ok=True)
     name, stem = ("imdb", "imdb_test") if source.kind == "imdb_mturk" else ("20news", "20news_test")
-    reviews = _jsonl(SHARED / name / f"{stem}.jsonl.gz")
-    verdicts = _jsonl(SHARED / name / f"{stem}_mturk_label_errors.jsonl")
+    reviews = read_jsonl(SHARED / name / f"{stem}.jsonl.gz")
+    verdicts = read_jsonl(SHARED / name / f"{stem}_mturk_label_errors.jsonl")
     index = {int(r["idx"]): r for r in reviews} if "idx" in reviews[0] else dict(enumerate(reviews))
 
     def first(idx: int | list[int]) -> int:

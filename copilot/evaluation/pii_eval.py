@@ -18,30 +18,23 @@ from pathlib import Path
 from typing import Any
 
 from copilot.agents.recipe import Recipe, RecipeStep
-from copilot.evaluation.builders import SHARED
+from copilot.evaluation.builders import SHARED, read_jsonl
 from copilot.evaluation.pii_data import KIND_NAMES, Plant, build_chats
 from copilot.evaluation.suite import Suite, Task, write_results
 from copilot.ledger.forget import leftovers
 from copilot.review.policy import load_policy
 from copilot.run.run_config import RunConfig
 from copilot.run.session import Session
-from curation_tools.errors import UserInputError
 
 SYSTEMS = ("heuristic", "pii-recipe")
-
-
-def _jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        raise UserInputError(f"needs {path} (the shared data beside the checkout)")
-    return [json.loads(line) for line in path.open(encoding="utf-8")]
 
 
 def build_task(task: Task, folder: Path) -> tuple[Path, list[Plant]]:
     folder.mkdir(parents=True, exist_ok=True)
     n = task.source.per_class
     rng = random.Random(task.seed)
-    queries = _jsonl(SHARED / "banking77" / "banking77_test.jsonl")
-    problems = _jsonl(SHARED / "gsm8k" / "gsm8k_test.jsonl")
+    queries = read_jsonl(SHARED / "banking77" / "banking77_test.jsonl")
+    problems = read_jsonl(SHARED / "gsm8k" / "gsm8k_test.jsonl")
     chats, plants = build_chats(rng.sample(queries, n), rng.sample(problems, n), task.plants.pii, task.seed)
     path = folder / "chats.jsonl"
     path.write_text("".join(json.dumps(c, ensure_ascii=False) + "\n" for c in chats), encoding="utf-8")
@@ -84,7 +77,7 @@ def run_pii_suite(suite: Suite, out_dir: Path, progress: Callable[[str], object]
     results = []
     for task in suite.tasks:
         data, plants = build_task(task, out_dir / "tasks" / task.name / "data")
-        raw = _jsonl(data)
+        raw = read_jsonl(data)
         for system in SYSTEMS:
             folder = out_dir / "tasks" / task.name / system
             started = time.perf_counter()

@@ -23,9 +23,11 @@ from pydantic import BaseModel
 
 from copilot.core.integrity import file_sha256
 from copilot.core.scrub import Replacement, compact, holds_any, scrub_sqlite, scrub_value
+from copilot.ledger.models import Edit
 from copilot.ledger.store import ROW_COL, Store, read_version, write_version
 from copilot.ledger.values import dump, jsonable, now
 from curation_tools.atomic_files import write_text_atomic
+from curation_tools.schema import Finding
 
 FORGOTTEN_SQL = """
 CREATE TABLE IF NOT EXISTS forgotten (
@@ -65,22 +67,19 @@ def redactions_to_forget(store: Store) -> list[Redaction]:
         + " ORDER BY e.edit_id"
     ).fetchall()
     found: list[Redaction] = []
-    findings: dict[str, dict] = {}
+    findings: dict[str, dict[str, Finding]] = {}
     for row in rows:
         if row["proposal_id"] not in findings:
-            body = json.loads(store.db.execute(
-                "SELECT body FROM proposals WHERE proposal_id=?", (row["proposal_id"],)
-            ).fetchone()["body"])  # fmt: skip
-            findings[row["proposal_id"]] = {f["finding_id"]: f for f in body["findings"]}
-        action = findings[row["proposal_id"]].get(row["finding_id"], {}).get("action", {})
-        if action.get("replace"):
+            findings[row["proposal_id"]] = {f.finding_id: f for f in store.proposal(row["proposal_id"]).findings}
+        finding = findings[row["proposal_id"]].get(row["finding_id"])
+        if finding is not None and finding.action.replace:
             found.append(
                 Redaction(
                     edit_id=row["edit_id"],
                     row_id=row["row_id"],
                     column=row["col"],
-                    value=action["replace"],
-                    marker=marker_for(str(action.get("new_value") or "")),
+                    value=finding.action.replace,
+                    marker=marker_for(str(finding.action.new_value or "")),
                 )
             )
     return found
@@ -159,6 +158,18 @@ def forgotten_edits(store: Store) -> dict[tuple[str, str], str]:
     if not store.has_table("forgotten"):
         return {}
     return {(r["row_id"], r["col"]): r["marker"] for r in store.db.execute("SELECT row_id, col, marker FROM forgotten")}
+
+
+def unrestorable(store: Store, edits: list[Edit]) -> list[str]:
+    """What an undo of these edits cannot bring back: the values of forgotten redactions, one line per cell."""
+    forgotten = forgotten_edits(store)
+    notes = [
+        f"row {e.row_id}: {e.column} keeps {forgotten[(e.row_id, e.column)]!r}: the redacted value was forgotten "
+        f"when the redaction was applied, so undo cannot bring it back"
+        for e in edits
+        if (e.row_id, e.column) in forgotten
+    ]
+    return list(dict.fromkeys(notes))
 
 
 def leftovers(folder: Path, values: list[str]) -> list[Path]:

@@ -15,7 +15,7 @@ from copilot.core.decisions import HUMAN, Decision
 from copilot.core.guidance import GuidanceRule, edit_refusal
 from copilot.core.locks import folder_lock
 from copilot.core.output_paths import check_output
-from copilot.ledger.forget import Redaction, forget, forgotten_edits, redactions_to_forget
+from copilot.ledger.forget import Redaction, forget, forgotten_edits, redactions_to_forget, unrestorable
 from copilot.ledger.models import Conflict, Edit, OperationResult
 from copilot.ledger.queries import Queries
 from copilot.ledger.rules import Working, apply_edit, companion_edits, plan_edit
@@ -256,13 +256,6 @@ class Ledger(Queries):
                 "UPDATE decisions SET status=? WHERE decision_id=?", ("applied" if forward else "undone", decision_id)
             )
             self.store.record_op(op, decision_id, before, after, by)
-        forgotten = forgotten_edits(self.store) if op == "undo" else {}
-        notes = [
-            f"row {e.row_id}: {e.column} keeps {forgotten[(e.row_id, e.column)]!r}: the redacted value was forgotten "
-            f"when the redaction was applied, so undo cannot bring it back"
-            for e in done
-            if (e.row_id, e.column) in forgotten
-        ]
         return OperationResult(
             op=op,
             decision_id=decision_id,
@@ -270,7 +263,7 @@ class Ledger(Queries):
             version_after=after,
             edits=done,
             conflicts=conflicts,
-            notes=list(dict.fromkeys(notes)),
+            notes=unrestorable(self.store, done) if op == "undo" else [],
         )
 
     def _target(self, op: str, decision_id: int | None) -> int:

@@ -97,10 +97,6 @@ def run(data: Dataset, params: PiiParams, ctx: ToolContext) -> ToolResult:
     return ToolResult(proposal=proposal, report=report, elapsed_s=time.perf_counter() - started)
 
 
-def _hint(profile: dict[str, Any], edits: int) -> PlanHint:
-    return PlanHint(reason="personal data and secrets must go before anything is copied, embedded or exported")
-
-
 SPEC = ToolSpec(
     name="pii",
     version=__version__,
@@ -114,5 +110,7 @@ SPEC = ToolSpec(
     layouts=["chat", "instruction"],
     finds="pii",
     evidence="edit",
-    plan_hint=_hint,
+    plan_hint=lambda profile, edits: PlanHint(
+        reason="personal data and secrets must go before anything is copied, embedded or exported"
+    ),
 )

@@ -112,10 +112,6 @@ def run(data: Dataset, params: SftQualityParams, ctx: ToolContext) -> ToolResult
     return ToolResult(proposal=proposal, report=report, elapsed_s=time.perf_counter() - started)
 
 
-def _hint(profile: dict[str, Any], edits: int) -> PlanHint:
-    return PlanHint(reason="replies that are empty, cut off, refusing or in another language teach a model to do so")
-
-
 SPEC = ToolSpec(
     name="sft-quality",
     version=__version__,
@@ -128,5 +124,7 @@ SPEC = ToolSpec(
     stage=2,
     layouts=["chat", "instruction"],
     evidence="text",
-    plan_hint=_hint,
+    plan_hint=lambda profile, edits: PlanHint(
+        reason="replies that are empty, cut off, refusing or in another language teach a model to do so"
+    ),
 )
