@@ -4,6 +4,7 @@ against the Dask engine on this machine, beside the cleanlab and datasketch reci
     python benchmarks/scale.py make --rows 1000000 --out /tmp/scale/1m.csv
     python benchmarks/scale.py tool label-errors /tmp/scale/1m.csv [--engine dask] [--rows 100000]
     python benchmarks/scale.py tool dedup /tmp/scale/1m.csv
+    python benchmarks/scale.py tool label-errors /tmp/scale/100k.csv --param embedding=static
     python benchmarks/scale.py peer cleanlab /tmp/scale/1m.csv --rows 100000
     python benchmarks/scale.py peer datasketch /tmp/scale/1m.csv --rows 100000
     python benchmarks/scale.py run /tmp/scale/1m.csv --out /tmp/scale/run1m
@@ -107,7 +108,7 @@ def load(path: Path, rows: int | None):
     return data if rows is None else data.with_frame(data.frame.iloc[:rows])
 
 
-def tool(name: str, path: Path, rows: int | None, engine: str) -> None:
+def tool(name: str, path: Path, rows: int | None, engine: str, params: list[str]) -> None:
     from curation_tools.context import ToolContext
     from curation_tools.engine import close_engines
     from curation_tools.registry import get_tool, run_tool
@@ -126,7 +127,8 @@ def tool(name: str, path: Path, rows: int | None, engine: str) -> None:
             stages[stage][1] = now
 
         ctx = ToolContext(cache_dir=_cache(), progress=progress, engine_spec=engine)
-        result = run_tool(spec, data, spec.params_model(), ctx)
+        values = dict(p.split("=", 1) for p in params)
+        result = run_tool(spec, data, spec.params_model.model_validate(values), ctx)
         elapsed = time.perf_counter() - started
         close_engines()
     print(f"| {name} | {len(data):,} | {engine} | {elapsed:.0f} s | {memory.peak / 2**30:.2f} GB |")
@@ -248,11 +250,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=None, help="make: rows to write; tool/peer: the first N rows")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--engine", default="local", choices=["local", "dask"])
+    parser.add_argument("--param", action="append", default=[], help="tool: a parameter as KEY=VALUE (repeatable)")
     args = parser.parse_args()
     if args.what == "make":
         make(args.rows or 1_000_000, args.out)
     elif args.what == "tool":
-        tool(args.name_or_data, args.data, args.rows, args.engine)
+        tool(args.name_or_data, args.data, args.rows, args.engine, args.param)
     elif args.what == "peer":
         peer(args.name_or_data, args.data, args.rows)
     else:

@@ -4,17 +4,32 @@ from __future__ import annotations
 
 import numpy as np
 
-from curation_tools.arrays import shared_count, sorted_unique
+from curation_tools.arrays import sorted_unique
 from curation_tools.lexical import TfidfRetrieval
+from curation_tools.near_dup import ShingleSets, pair_similarities
 
 
-def test_sorted_unique_and_shared_count_match_numpy():
+def test_sorted_unique_matches_numpy():
     rng = np.random.default_rng(0)
     for size in (0, 1, 7, 1000):
-        values = sorted_unique(rng.integers(0, 50, size).astype(np.uint32))
-        others = sorted_unique(rng.integers(0, 60, 200).astype(np.uint32))
-        assert np.array_equal(values, np.unique(values))
-        assert shared_count(values, others) == len(np.intersect1d(values, others))
+        values = rng.integers(0, 50, size).astype(np.uint32)
+        assert np.array_equal(sorted_unique(values), np.unique(values))
+
+
+def test_pair_similarities_match_python_sets():
+    """The sparse merge gives max(Jaccard, containment) of the distinct hashes, as sets of Python ints do."""
+    rng = np.random.default_rng(2)
+    docs = [rng.integers(0, size // 2 + 2, size).astype(np.uint64) for size in (0, 1, 5, 40, 90, 120, 300)]
+    docs.append(docs[5][:100] | np.uint64(1 << 40))  # bits above 32 are dropped: the same hashes as docs[5]
+    sets = ShingleSets(np.concatenate(docs), np.concatenate([[0], np.cumsum([len(d) for d in docs])]))
+    pairs = np.array([(i, j) for i in range(len(docs)) for j in range(i + 1, len(docs))])
+    got = pair_similarities(pairs, sets.distinct(), min_contained=80)
+    for (i, j), score in zip(pairs, got, strict=True):
+        a, b = ({int(v) & 0xFFFFFFFF for v in docs[k]} for k in (i, j))
+        common = len(a & b)
+        jaccard = common / len(a | b) if a | b else 0.0
+        containment = common / min(len(a), len(b)) if min(len(a), len(b)) >= 80 else 0.0
+        assert abs(score - max(jaccard, containment)) < 1e-6
 
 
 def test_top_k_retrieval_matches_a_dense_reference():

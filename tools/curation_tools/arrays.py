@@ -13,11 +13,3 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     first = np.ones(len(ordered), dtype=bool)
     np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
     return ordered[first]
-
-
-def shared_count(a: np.ndarray, b: np.ndarray) -> int:
-    """How many values two sorted, distinct arrays share: a stable sort of their concatenation is a linear-time
-    merge of two runs (timsort), several times faster than binary-searching one in the other."""
-    merged = np.concatenate((a, b))
-    merged.sort(kind="stable")
-    return int(np.count_nonzero(merged[1:] == merged[:-1]))

@@ -115,6 +115,16 @@ class ToolContext:
             engine=self.engine,
         )
 
+    def embedder_named(self, spec: str):
+        """The embedder of another spec, with the same cache, engine and progress (the context's own for its spec)."""
+        from curation_tools.embed import make_embedder
+
+        if spec == self.embedder_spec:
+            return self.embedder
+        return make_embedder(
+            spec, cache_dir=self.cache_dir, progress=self.progress, threads=self.threads, engine=self.engine
+        )
+
     def check_cancelled(self) -> None:
         if self.cancel.is_set():
             raise ToolCancelled("cancelled by the user")

@@ -75,17 +75,45 @@ class DedupParams(BaseModel):
 
 
 class _Graph:
+    """Links between rows, each with a score and the method that found it; clusters are the connected components."""
+
     def __init__(self, n: int) -> None:
-        from scipy.cluster.hierarchy import DisjointSet  # lazy: keeps `curate` start-up fast
+        self.n = n
+        self._links: list[tuple[np.ndarray, np.ndarray, str]] = []
 
-        self.sets = DisjointSet(range(n))
-        self.best: dict[tuple[int, int], tuple[float, str]] = {}
+    def link(self, pairs: np.ndarray, scores: np.ndarray, method: str) -> None:
+        """Link each pair of rows ((k, 2) positions) with its score."""
+        if len(pairs):
+            self._links.append((np.asarray(pairs, dtype=np.int64).reshape(-1, 2), np.asarray(scores, float), method))
 
-    def link(self, i: int, j: int, score: float, method: str) -> None:
-        self.sets.merge(i, j)
-        key = (min(i, j), max(i, j))
-        if key not in self.best or score > self.best[key][0]:
-            self.best[key] = (score, method)
+    def best(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Each linked pair (i < j) once, with its highest score and that link's method (ties: the first linked)."""
+        if not self._links:
+            return np.zeros((0, 2), dtype=np.int64), np.zeros(0), []
+        pairs = np.sort(np.concatenate([p for p, _, _ in self._links]), axis=1)
+        scores = np.concatenate([s for _, s, _ in self._links])
+        methods = np.concatenate([np.full(len(p), n) for n, (p, _, _) in enumerate(self._links)])
+        order = np.lexsort((np.arange(len(scores)), -scores, pairs[:, 1], pairs[:, 0]))
+        pairs, scores, methods = pairs[order], scores[order], methods[order]
+        first = np.ones(len(pairs), dtype=bool)
+        first[1:] = (pairs[1:] != pairs[:-1]).any(axis=1)
+        names = [self._links[m][2] for m in methods[first]]
+        return pairs[first], scores[first], names
+
+    def clusters(self) -> list[list[int]]:
+        """Components of two or more rows, each sorted, in order of their first row."""
+        from scipy.sparse import coo_array
+        from scipy.sparse.csgraph import connected_components
+
+        pairs, _, _ = self.best()
+        if not len(pairs):
+            return []
+        adjacency = coo_array((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(self.n, self.n))
+        _, component = connected_components(adjacency, directed=False)
+        order = np.argsort(component, kind="stable")  # rows ascending within each component
+        bounds = np.flatnonzero(np.diff(component[order])) + 1
+        groups = [g for g in np.split(order, bounds) if len(g) > 1]
+        return sorted((g.tolist() for g in groups), key=lambda g: g[0])
 
     def ties_to(self, keeper: int, adjacency: dict[int, list[tuple[int, float, str]]]) -> dict[int, tuple[float, str]]:
         """Each cluster member's link to the keeper: of all paths between them, the one whose weakest edge is
@@ -135,13 +163,12 @@ def _reference_texts(params: DedupParams) -> list[str]:
 
 
 def _link_exact(graph: _Graph, texts: list[str]) -> None:
-    first: dict[str, int] = {}
-    for i, text in enumerate(texts):
-        key = content_key(text)
-        if key in first:
-            graph.link(first[key], i, 1.0, "exact")
-        else:
-            first[key] = i
+    """Each row to the first row with its normalised content."""
+    codes, _ = pd.factorize(pd.Series([content_key(text) for text in texts], dtype=object))
+    _, first_of = np.unique(codes, return_index=True)
+    first = first_of[codes]
+    copies = np.flatnonzero(first != np.arange(len(texts)))
+    graph.link(np.stack([first[copies], copies], axis=1), np.ones(len(copies)), "exact")
 
 
 def _link_near(
@@ -158,11 +185,10 @@ def _link_near(
         workers=params.workers or ctx.threads,
         ctx=ctx,
     )
-    for (i, j), score in zip(edges, scores, strict=True):
-        graph.link(int(i), int(j), float(score), "near")
+    graph.link(edges, scores, "near")
     if params.one_word_apart:
-        for i, j, score in one_word_apart(texts, labels):
-            graph.link(i, j, score, "near")
+        apart = one_word_apart(texts, labels)
+        graph.link(np.array([(i, j) for i, j, _ in apart]), np.array([score for _, _, score in apart]), "near")
     return candidates
 
 
@@ -171,8 +197,7 @@ def _link_semantic(graph: _Graph, texts: list[str], params: DedupParams, ctx: To
     pairs, sims = similar_pairs(
         vectors, params.semantic_threshold, 10, params.semantic_exact_max_rows, ROWS_PER_CLUSTER, ctx.seed
     )
-    for (i, j), s in zip(pairs.tolist(), sims.tolist(), strict=True):
-        graph.link(i, j, s, "semantic")
+    graph.link(pairs, sims, "semantic")
 
 
 def _keeper(members: list[int], texts: list[str], protected: np.ndarray, keep: str) -> int:
@@ -208,7 +233,8 @@ def run(data: Dataset, params: DedupParams, ctx: ToolContext) -> ToolResult:
             stats["near_candidate_pairs"] = _link_near(graph, texts, labels, params, ctx)
         else:
             _link_semantic(graph, texts, params, ctx)
-    findings = _findings(data, texts, n_own, protected, graph, params)
+    clusters = graph.clusters()
+    findings = _findings(data, texts, n_own, protected, graph, clusters, params)
     counts = pd.Series([f.issue for f in findings], dtype=str).value_counts().to_dict()
     proposal = Proposal(
         tool=SPEC.name,
@@ -220,7 +246,7 @@ def run(data: Dataset, params: DedupParams, ctx: ToolContext) -> ToolResult:
     )
     report = {
         "methods": params.method,
-        "clusters": len({graph.sets[i] for i, _ in graph.best}),
+        "clusters": len(clusters),
         **stats,
         "counts": counts,
     }
@@ -242,23 +268,28 @@ def _cut(text: str, limit: int = 500) -> str:
 
 
 def _findings(
-    data: Dataset, texts: list[str], n_own: int, protected: np.ndarray, graph: _Graph, params: DedupParams
+    data: Dataset,
+    texts: list[str],
+    n_own: int,
+    protected: np.ndarray,
+    graph: _Graph,
+    clusters: list[list[int]],
+    params: DedupParams,
 ) -> list[Finding]:
     row_ids = data.row_ids + [f"reference:{i}" for i in range(len(texts) - n_own)]
     labels = data.labels().map(str).tolist() if data.roles.label else None
     best_to: dict[int, tuple[float, str]] = {}
     adjacency: dict[int, list[tuple[int, float, str]]] = {}
-    for (i, j), value in graph.best.items():
+    pairs, scores, methods = graph.best()
+    for (i, j), score, method in zip(pairs.tolist(), scores.tolist(), methods, strict=True):
+        value = (score, method)
         adjacency.setdefault(i, []).append((j, *value))
         adjacency.setdefault(j, []).append((i, *value))
         for node in (i, j):
             if node not in best_to or value[0] > best_to[node][0]:
                 best_to[node] = value
     findings: list[Finding] = []
-    for members in graph.sets.subsets():
-        if len(members) < 2:
-            continue
-        members = sorted(members)
+    for members in clusters:
         cluster_id = f"c{members[0]}"
         own_members = [m for m in members if m < n_own]
         if labels is not None and len({labels[m] for m in own_members}) > 1:

@@ -87,6 +87,11 @@ gives it the larger class at least as surely as it gives this quantile of the la
 view voting for it). Real SMS spam (nothing planted) that the models read as ham: 21 rows, 9 of them from the 10th
 percentile of ham's own rows up, 4 from the 25th; planted flips of ham on the tuning sets keep 95% of their flags at
 the 10th percentile, 80% at the 25th (benchmarks/label_tune.py)"""
+STATIC_FROM_TEXTS = 100_000
+"""above this many texts `embedding: auto` reads them with the static embedder: MiniLM takes 35 minutes for 1M short
+texts on 2 cores, the static table under a minute. With TF-IDF and kNN beside it, the flags on 100,000 rows with
+planted flips were as good (F1 0.993 both); on 10,000 rows they were worse (0.912 against 0.942), so small data
+keeps the model (benchmarks/README.md, "Embedding at scale")"""
 ERROR_FLOOR = 1e-3  # added to a view's out-of-fold error rate so that a view with none keeps a finite weight
 
 
@@ -123,6 +128,12 @@ class LabelErrorParams(BaseModel):
     )
     judge_top: int = Field(
         50, ge=0, le=1000, description="with an LLM judge configured, re-check this many top candidates"
+    )
+    embedding: Literal["auto", "model", "static"] = Field(
+        "auto",
+        description="text embeddings: model = the configured embedder (MiniLM by default); static = WordLlama's "
+        f"lookup table, about 25x faster per text; auto = static above {STATIC_FROM_TEXTS:,} texts when the "
+        "configured embedder is the default, else the model",
     )
 
 
@@ -193,6 +204,8 @@ class Ensemble:
     probs: np.ndarray
     views: dict[str, Views]
     weights: dict[str, float]
+    embedder: str | None = None
+    """the model that embedded the texts (None: no text)"""
 
     def votes(self, rows: np.ndarray | None = None) -> np.ndarray:
         """(views, rows) each view's top class after the same per-class calibration as the ensemble: raw, a view
@@ -236,13 +249,29 @@ def ensemble_probabilities(data: Dataset, params: LabelErrorParams, ctx: ToolCon
     index = {c: i for i, c in enumerate(classes)}
     y = labels[keep].map(index).to_numpy()
     subset = data.with_frame(data.frame[keep])
-    views = build_views(subset, y, len(classes), params.folds, ctx)
+    embedder = text_embedder(params.embedding, len(subset), ctx) if data.roles.text else None
+    views = build_views(subset, y, len(classes), params.folds, ctx, embedder=embedder)
     weights = view_weights(views, y)
     mixed = np.zeros((len(y), len(classes)), dtype=np.float32)
     for name, view in views.items():  # one n x classes temporary at a time
         mixed += np.float32(weights[name]) * view.probs
     probs = class_calibrated(mixed, y)
-    return Ensemble(rows=subset.row_ids, classes=classes, y=y, probs=probs, views=views, weights=weights)
+    return Ensemble(
+        rows=subset.row_ids,
+        classes=classes,
+        y=y,
+        probs=probs,
+        views=views,
+        weights=weights,
+        embedder=embedder.name if embedder else None,
+    )
+
+
+def text_embedder(choice: str, texts: int, ctx: ToolContext):
+    """The embedder for `texts` texts under the `embedding` parameter (see STATIC_FROM_TEXTS)."""
+    if choice == "static" or (choice == "auto" and texts > STATIC_FROM_TEXTS and ctx.embedder_spec == "minilm"):
+        return ctx.embedder_named("static")
+    return ctx.embedder
 
 
 def class_thresholds(probs: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -369,7 +398,7 @@ def _classification(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -
             suggested_confidence=round(confidence, 4),
             top_classes=top,
             neighbours=_neighbour_evidence(neighbour_view, row, row_ids, row_labels),
-            method="+".join(views),
+            method="+".join(views) + (f" on {ensemble.embedder}" if ensemble.embedder else ""),
             view_votes={view: names[int(votes[v, position])] for v, view in enumerate(views)},
         )
         if label_name:
@@ -405,6 +434,7 @@ def _classification(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -
         "task": "multiclass",
         "classes": len(classes),
         "views": list(views),
+        "embedder": ensemble.embedder,
         "view_weights": {name: round(weight, 4) for name, weight in ensemble.weights.items()},
         "rows_scored": len(y),
         "flagged": len(findings),

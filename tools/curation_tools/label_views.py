@@ -17,6 +17,8 @@ from curation_tools.text import word_windows
 if TYPE_CHECKING:
     from sklearn.base import BaseEstimator
 
+    from curation_tools.embed import Embedder
+
 # scikit-learn is imported inside the functions that fit models: every `curate` command loads the
 # tool registry, and importing sklearn would add most of a second to each of them.
 
@@ -128,10 +130,10 @@ def _knn_votes(vectors: np.ndarray, y: np.ndarray, n_classes: int, multilabel: b
     return Views(probs, (idx, sim))
 
 
-def whole_text_vectors(texts: list[str], ctx: ToolContext) -> np.ndarray:
+def whole_text_vectors(texts: list[str], embedder: Embedder) -> np.ndarray:
     """One unit vector per text: its embedding, or for a text over WINDOW_WORDS words the mean of its windows'."""
     windows, owners = word_windows(texts, WINDOW_WORDS, WINDOW_WORDS)
-    vectors = np.asarray(ctx.embedder.embed(windows), dtype=np.float32)
+    vectors = np.asarray(embedder.embed(windows), dtype=np.float32)
     if len(windows) == len(texts):
         return vectors
     sums = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
@@ -168,8 +170,15 @@ def _tabular_matrix(data: Dataset) -> np.ndarray:
 
 
 def build_views(
-    data: Dataset, y: np.ndarray, n_classes: int, folds: int, ctx: ToolContext, multilabel: bool = False
+    data: Dataset,
+    y: np.ndarray,
+    n_classes: int,
+    folds: int,
+    ctx: ToolContext,
+    multilabel: bool = False,
+    embedder: Embedder | None = None,
 ) -> dict[str, Views]:
+    """The views' out-of-fold probabilities; text is embedded by `embedder` (the context's when None)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -183,7 +192,7 @@ def build_views(
     views: dict[str, Views] = {}
     if data.roles.text:
         texts = data.texts().tolist()
-        vectors = whole_text_vectors(texts, ctx)
+        vectors = whole_text_vectors(texts, embedder or ctx.embedder)
         knn = _knn_votes(vectors, y, n_classes, multilabel, ctx)
         views["embedding-lr"] = Views(
             _oof(linear(1.0), vectors, y, n_classes, folds, ctx, "embed-lr", multilabel), knn.neighbours
@@ -216,7 +225,7 @@ def regression_predictions(data: Dataset, y: np.ndarray, folds: int, ctx: ToolCo
     from threadpoolctl import threadpool_limits
 
     if data.roles.text:
-        x = whole_text_vectors(data.texts().tolist(), ctx)
+        x = whole_text_vectors(data.texts().tolist(), ctx.embedder)
         make: Callable[[], BaseEstimator] = lambda: Ridge(alpha=1.0)  # noqa: E731
     else:
         x = _tabular_matrix(data)

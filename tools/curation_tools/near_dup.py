@@ -13,17 +13,22 @@ from __future__ import annotations
 import tempfile
 import unicodedata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.lib.format import open_memmap
 from rensa import RMinHash
 
-from curation_tools.arrays import shared_count, sorted_unique
+from curation_tools.arrays import sorted_unique
 from curation_tools.context import ToolContext
 from curation_tools.engine import TextShard, in_order
 
+if TYPE_CHECKING:
+    from scipy import sparse  # imported where used: every `curate` command loads the tool registry
+
 CHUNK = 20_000
 VERIFY_PAIRS = 100_000  # candidate pairs per verification task on a distributed engine
+VERIFY_BLOCK = 200_000  # candidate pairs per sparse merge: bounds the two gathered row blocks
 PARALLEL_MIN_ROWS = 100_000  # below this, starting worker processes costs more than they save (measured)
 
 
@@ -38,18 +43,24 @@ class ShingleSets:
     def __init__(self, flat: np.ndarray, offsets: np.ndarray) -> None:
         self.flat = flat
         self.offsets = offsets
-        self._unique: dict[int, np.ndarray] = {}
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
-    def __getitem__(self, doc: int) -> np.ndarray:
-        """The document's sorted unique shingle hashes as uint32 (sorted twice as fast; two 10,000-shingle
-        sets share a false hash with probability about 0.02), computed on first use: only candidates need
-        them. An empty text's own hash keeps its document number in those bits."""
-        if doc not in self._unique:
-            self._unique[doc] = sorted_unique(self.flat[self.offsets[doc] : self.offsets[doc + 1]].astype(np.uint32))
-        return self._unique[doc]
+    def distinct(self) -> sparse.csr_array:
+        """(documents, 2^32) 0/1 rows: each document's distinct shingle hashes as uint32 (two 10,000-shingle sets
+        share a false hash with probability about 0.02), sorted, so that rows multiply by a linear merge in
+        compiled code. An empty text's own hash keeps its document number in those bits."""
+        from scipy import sparse
+
+        docs = np.repeat(np.arange(len(self), dtype=np.uint64), np.diff(self.offsets))
+        keys = sorted_unique((docs << np.uint64(32)) | (self.flat & np.uint64(0xFFFFFFFF)))
+        counts = np.bincount((keys >> np.uint64(32)).astype(np.int64), minlength=len(self))
+        indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        columns = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
+        matrix = sparse.csr_array((np.ones(len(keys), dtype=np.float32), columns, indptr), shape=(len(self), 1 << 32))
+        matrix.has_sorted_indices = True
+        return matrix
 
 
 # whitespace left after NFKC (which maps the other spaces, e.g. U+00A0 and U+3000, to U+0020); code points
@@ -199,32 +210,40 @@ def plausible(pairs: np.ndarray, sigs: np.ndarray, floor: float) -> np.ndarray:
     return pairs[agreement >= floor]
 
 
-def similarity(a: np.ndarray, b: np.ndarray, min_contained: int) -> float:
-    if not len(a) or not len(b):
-        return 0.0
-    common = shared_count(a, b)
-    jaccard = common / (len(a) + len(b) - common)
-    smaller = min(len(a), len(b))
-    containment = common / smaller if smaller >= min_contained else 0.0
-    return max(jaccard, containment)
+def pair_similarities(pairs: np.ndarray, sets: sparse.csr_array, min_contained: int) -> np.ndarray:
+    """max(Jaccard, containment) of each pair's distinct shingle sets (`ShingleSets.distinct`); containment counts
+    only when the smaller set has at least `min_contained` shingles."""
+    if not len(pairs):
+        return np.zeros(0, dtype=np.float32)
+    sizes = np.diff(sets.indptr)
+    a, b = sets[pairs[:, 0]], sets[pairs[:, 1]]
+    a.has_sorted_indices = b.has_sorted_indices = True  # rows of a sorted matrix: the merge path, not a dense one
+    common = np.asarray(a.multiply(b).sum(axis=1), dtype=np.float64).ravel()
+    size_a, size_b = sizes[pairs[:, 0]], sizes[pairs[:, 1]]
+    union = size_a + size_b - common
+    jaccard = np.divide(common, union, out=np.zeros_like(common), where=union > 0)
+    smaller = np.minimum(size_a, size_b)
+    containment = np.where(smaller >= min_contained, common / np.maximum(smaller, 1), 0.0)
+    return np.maximum(jaccard, containment).astype(np.float32)
 
 
 def verified_edges(
     pairs: np.ndarray, hashes: ShingleSets, threshold: float, min_contained: int, ctx: ToolContext | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """The pairs whose true similarity reaches `threshold`, and their scores (`ctx` None: no progress)."""
-    keep, scores = [], []
-    for n, (i, j) in enumerate(pairs):
-        score = similarity(hashes[i], hashes[j], min_contained)
-        if score >= threshold:
-            keep.append(n)
-            scores.append(score)
-        if n % 50_000 == 0 and ctx is not None:
+    sets = hashes.distinct()
+    scores = np.zeros(len(pairs), dtype=np.float32)
+    for start in range(0, len(pairs), VERIFY_BLOCK):
+        if ctx is not None:
             ctx.check_cancelled()
-            ctx.progress("verify", n, len(pairs))
+            ctx.progress("verify", start, len(pairs))
+        scores[start : start + VERIFY_BLOCK] = pair_similarities(
+            pairs[start : start + VERIFY_BLOCK], sets, min_contained
+        )
     if ctx is not None:
         ctx.progress("verify", len(pairs), len(pairs))
-    return pairs[keep], np.asarray(scores, dtype=np.float32)
+    keep = scores >= threshold
+    return pairs[keep], scores[keep]
 
 
 def _verify_chunk(

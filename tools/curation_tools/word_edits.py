@@ -12,7 +12,10 @@ flips the meaning, one added word rarely does.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+
+import numpy as np
 
 from curation_tools.text import SHORT_TEXT_WORDS, normalize
 
@@ -20,18 +23,20 @@ MIN_WORDS = 3
 NEGATIONS = frozenset({"not", "no", "never", "t", "nt", "cannot", "without", "nothing", "none", "nobody", "nor"})
 
 
+_ASCII_WORD = re.compile(r"[a-z0-9_]*[a-z0-9][a-z0-9_]*")
+"""on ASCII, normalize() leaves runs of letters, digits and underscores between spaces and marks: a word token is
+such a run holding a letter or digit"""
+
+
 def words(text: str) -> tuple[str, ...]:
     """The normalised text's word tokens (punctuation marks dropped)."""
+    if text.isascii():  # the same tokens as below, without building the normalised string
+        return tuple(_ASCII_WORD.findall(text.lower()))
     return tuple(token for token in normalize(text).split() if any(c.isalnum() for c in token))
 
 
 def _short_words(text: str) -> tuple[str, ...] | None:
-    """`words(text)` when it may hold at most SHORT_TEXT_WORDS words; None (cheaply) for longer texts."""
-    chunks_with_words = 0
-    for chunk in text.split():
-        chunks_with_words += any(c.isalnum() for c in chunk)
-        if chunks_with_words > SHORT_TEXT_WORDS:  # each such chunk holds at least one word
-            return None
+    """`words(text)` when it holds at most SHORT_TEXT_WORDS words, else None."""
     found = words(text)
     return found if len(found) <= SHORT_TEXT_WORDS else None
 
@@ -50,15 +55,16 @@ def one_word_apart(texts: Sequence[str], labels: Sequence[str | None] | None = N
     Memory stays at one hash per short text (a 1M-row table holds no word lists); a hash hit is confirmed
     against the row's words before it counts."""
     by_hash: dict[int, list[int]] = {}
+    counts = np.zeros(len(texts), dtype=np.int64)  # each text's words; SHORT_TEXT_WORDS + 1 for a long text
     for i, text in enumerate(texts):
         found = _short_words(text)
+        counts[i] = SHORT_TEXT_WORDS + 1 if found is None else len(found)
         if found is not None and MIN_WORDS <= len(found) < SHORT_TEXT_WORDS:
             by_hash.setdefault(hash(found), []).append(i)
+    shorter_counts = set(counts[[i for rows in by_hash.values() for i in rows]].tolist())
     pairs = []
-    for j, text in enumerate(texts):
-        longer = _short_words(text)
-        if longer is None or len(longer) <= MIN_WORDS:
-            continue
+    for j in np.flatnonzero(np.isin(counts - 1, list(shorter_counts))).tolist():  # a word more than some text
+        longer = words(texts[j])
         similarity = 1 - 1 / len(longer)
         seen: set[int] = set()
         for k, inserted in enumerate(longer):
