@@ -264,21 +264,35 @@ SHORT_EDITS = {"typo": _typo, "word dropped": _drop_word, "word added": _add_wor
 
 
 def short_set(shared: Path, rows: int, seed: int = 0) -> tuple[list[str], list[int]]:
-    """`rows` documents of three distinct real short texts (banking77, CLINC150, SMS spam: 4-20 words, so no one
-    text is most of a document and two documents sharing one are not copies) joined, 2% of them followed by a
-    near copy with one held-out edit; texts and their true cluster ids."""
-    texts = {r["text"].strip() for source in SHORT_SOURCES for r in records(shared / source)}
-    pool = sorted(t for t in texts if 4 <= len(t.split()) <= 20)
+    """`rows` documents of three real short texts (banking77, CLINC150, SMS spam: 4-20 words and at most 120
+    characters, distinct after normalisation) joined, none of them over 45% of the document's characters and no
+    two documents sharing two texts (so two documents are never most of each other), 2% of them followed by a near
+    copy with one held-out edit; texts and their true cluster ids."""
+    texts = {
+        content_key(t): t for source in SHORT_SOURCES for r in records(shared / source) if (t := r["text"].strip())
+    }
+    pool = sorted(t for t in texts.values() if 4 <= len(t.split()) <= 20 and len(t) <= 120)
     rng = random.Random(seed)
     originals = rows - rows // 50
-    texts = [" ".join(rng.sample(pool, 3)) for _ in range(originals)]
+    used: set[int] = set()
+    docs: list[str] = []
+    while len(docs) < originals:
+        picked = rng.sample(range(len(pool)), 3)
+        keys = {
+            min(a, b) * len(pool) + max(a, b)
+            for a, b in ((picked[0], picked[1]), (picked[0], picked[2]), (picked[1], picked[2]))
+        }
+        lengths = [len(pool[k]) for k in picked]
+        if used.isdisjoint(keys) and max(lengths) <= 0.45 * sum(lengths):
+            used |= keys
+            docs.append(" ".join(pool[k] for k in picked))
     clusters = list(range(originals))
     edits = list(SHORT_EDITS.values())
     for n, i in enumerate(rng.sample(range(originals), rows - originals)):
-        texts.append(" ".join(edits[n % len(edits)](texts[i].split(), rng)))
+        docs.append(" ".join(edits[n % len(edits)](docs[i].split(), rng)))
         clusters.append(i)
     order = rng.sample(range(rows), rows)
-    return [texts[k] for k in order], [clusters[k] for k in order]
+    return [docs[k] for k in order], [clusters[k] for k in order]
 
 
 def sizes_part(shared: Path, sizes: list[int], repeats: int) -> None:

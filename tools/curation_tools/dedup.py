@@ -28,7 +28,7 @@ from curation_tools.io import read_table
 from curation_tools.near_dup import near_edges
 from curation_tools.neighbours import similar_pairs
 from curation_tools.schema import Action, Evidence, Finding, PlanHint, Proposal, ToolResult, ToolSpec
-from curation_tools.text import content_key, word_opcodes
+from curation_tools.text import normalize, word_opcodes
 from curation_tools.word_edits import one_word_apart
 
 Method = Literal["exact", "near", "semantic"]
@@ -164,7 +164,7 @@ def _reference_texts(params: DedupParams) -> list[str]:
 
 def _link_exact(graph: _Graph, texts: list[str]) -> None:
     """Each row to the first row with its normalised content."""
-    codes, _ = pd.factorize(pd.Series([content_key(text) for text in texts], dtype=object))
+    codes, _ = pd.factorize(pd.Series([normalize(text) for text in texts], dtype=object))
     _, first_of = np.unique(codes, return_index=True)
     first = first_of[codes]
     copies = np.flatnonzero(first != np.arange(len(texts)))

@@ -191,10 +191,13 @@ def candidate_pairs(sigs: np.ndarray, bands: int, ctx: ToolContext, keys: np.nda
                 key = (key * np.uint64(0x100000001B3)) ^ block[:, column]
             keys[band, start : start + len(block)] = key
     found: list[np.ndarray] = []
+    n = np.int64(len(sigs))
     for band in range(bands):
-        found.append(np.sort(_band_pairs(np.asarray(keys[band])), axis=1))
+        pairs = _band_pairs(np.asarray(keys[band]))
+        found.append(np.minimum(pairs[:, 0], pairs[:, 1]) * n + np.maximum(pairs[:, 0], pairs[:, 1]))
         ctx.progress("lsh", band + 1, bands)
-    return np.unique(np.concatenate(found), axis=0)
+    codes = sorted_unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+    return np.stack([codes // n, codes % n], axis=1)  # i < j, ordered as numpy.unique(axis=0) orders them
 
 
 def plausible(pairs: np.ndarray, sigs: np.ndarray, floor: float) -> np.ndarray:

@@ -12,9 +12,7 @@ import unicodedata
 SHORT_TEXT_WORDS = 15
 
 # ASCII characters that are neither word characters nor whitespace: spaced out by str.replace (fast)
-_ASCII_SPACED = {
-    ord(c): f" {c} " for c in map(chr, range(128)) if not (c.isalnum() or c == "_" or c in string.whitespace)
-}
+_ASCII_SPACED = [c for c in map(chr, range(128)) if not (c.isalnum() or c == "_" or c in string.whitespace)]
 _OTHER_MARK = re.compile(r"([^\w\s\x00-\x7f])")  # the rest of the non-word, non-space characters
 # Invisible format characters (zero-width space/joiners, word joiner, BOM, soft hyphen, bidi marks): NFKC keeps
 # them, and one between two words would hide an exact duplicate.
@@ -22,7 +20,10 @@ _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2
 
 
 def _space_ascii_marks(text: str) -> str:
-    return text.translate(_ASCII_SPACED)
+    for mark in _ASCII_SPACED:
+        if mark in text:
+            text = text.replace(mark, f" {mark} ")
+    return text
 
 
 def normalize(text: str) -> str:
