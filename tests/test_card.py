@@ -98,6 +98,8 @@ def test_the_card_of_the_example_run_matches_the_ledger(cli, tmp_path):
     assert f"Found {found} rows holding benchmark items; removed {removed}, kept {kept}." in line
     assert "bank_eval.jsonl:query" in line and "reworded copies" in card  # short rows: verbatim checks only, said
     assert "No synthetic row came from an LLM." in card and "No finding carries an LLM judge's verdict." in card
+    label_line = next(line for line in card.splitlines() if re.match(r"- #\d+ label-errors: ", line))
+    assert label_line.endswith("; embedder: `all-MiniLM-L6-v2-onnx-int8`")  # the model behind its findings
 
     # undo the contamination drops and export: the card follows, from the ledger again
     assert cli("undo", "--workspace", workspace, "--decision", str(decision)).code == 0

@@ -110,3 +110,34 @@ def test_a_model_file_with_another_hash_is_refused():
         embed.verified_file(*embed.TOKENIZER_FILE, "0" * 64)
     with pytest.raises(UserInputError, match="'no-such-dist', which is not installed"):
         embed.verified_file("no-such-dist", "x/y.onnx", "0" * 64)
+
+
+def test_the_static_embedder_reads_paraphrases_closer_and_batches_change_nothing():
+    """The large-data path: WordLlama's bundled table, hash-checked, unit vectors, an empty text the zero vector."""
+    static = make_embedder("static", None)
+    texts = ["How do I reset my PIN?", "how can i change my pin code", "The weather in Paris is sunny today", ""]
+    vectors = static.embed(texts)
+    assert vectors.shape == (4, 256) and static.name == "wordllama-l2-supercat-256"
+    assert np.allclose(np.linalg.norm(vectors[:3], axis=1), 1.0, atol=1e-5) and not vectors[3].any()
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.1
+    assert np.allclose(static.embed([texts[2]])[0], vectors[2], atol=1e-6)
+    path = shared_file("decontam_groundtruth/gsm8k_test_rephrased_pairs.jsonl")
+    pairs = [json.loads(line) for line in path.read_text().splitlines()][:200]
+    originals = static.embed([p["original_question"] for p in pairs])
+    rephrased = static.embed([p["rephrased_question"] for p in pairs])
+    aligned = np.sum(originals * rephrased, axis=1)
+    shuffled = np.sum(originals * np.roll(rephrased, 7, axis=0), axis=1)
+    assert np.mean(aligned[:, None] > shuffled[None, :]) > 0.9  # weaker than MiniLM (0.97), still a reading
+
+
+def test_the_static_embedder_never_imports_its_package():
+    """wordllama's __init__ configures logging and would download a tokenizer it ships under another folder name."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from curation_tools.embed import StaticEmbedder; StaticEmbedder().embed(['a b']); "
+        "print(sorted(m for m in sys.modules if m.startswith('wordllama')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

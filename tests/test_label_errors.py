@@ -320,3 +320,24 @@ def test_a_label_column_of_names_and_numbers_is_refused_not_relabelled(ctx, tmp_
     data = make(pd.DataFrame({"text": frame["text"], "label": mixed}))
     with pytest.raises(UserInputError, match="mixes names and numbers"):
         run(data, LabelErrorParams(), ctx)
+
+
+def test_large_data_is_read_by_the_static_embedder_and_the_findings_say_so(monkeypatch, ctx):
+    """`embedding: auto` switches to the static table above STATIC_FROM_TEXTS texts; findings, report and proposal
+    name the embedder, and `model` keeps the configured one at any size."""
+    from curation_tools import label_errors
+
+    frame = pd.read_csv(EXAMPLE)
+    data = make(frame, text=["text"], label="intent", id="none")
+    monkeypatch.setattr(label_errors, "STATIC_FROM_TEXTS", len(frame) - 1)
+    large = run(data, LabelErrorParams(), ctx)
+    assert large.proposal.models == {"embedder": "wordllama-l2-supercat-256"}
+    assert large.report["embedder"] == "wordllama-l2-supercat-256"
+    assert large.proposal.findings and all(
+        f.evidence.method.endswith(" on wordllama-l2-supercat-256") for f in large.proposal.findings
+    )
+    flips = json.loads(EXAMPLE.with_name("support_tickets.truth.json").read_text())["label_flips"]
+    truth = {str(row) for row in np.flatnonzero(frame["ticket_id"].isin(list(flips)))}
+    assert len({f.row_id for f in large.proposal.findings} & truth) >= 20  # still finds the planted flips
+    kept = run(data, LabelErrorParams(embedding="model"), ctx)
+    assert kept.proposal.models == {"embedder": "all-MiniLM-L6-v2-onnx-int8"}

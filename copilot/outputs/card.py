@@ -27,6 +27,8 @@ class DecisionFacts(BaseModel):
     tool: str
     tool_version: str
     params: dict[str, Any]
+    models: dict[str, str] = Field(default_factory=dict)
+    """the models behind the tool's findings, by role (e.g. the embedder label-errors chose for the data's size)"""
     decided_by: str
     approved: int
     rejected: int
@@ -142,6 +144,7 @@ def card_facts(ledger: Ledger) -> CardFacts:
             tool=info.tool,
             tool_version=proposal.tool_version,
             params=proposal.params,
+            models=proposal.models,
             decided_by=info.decided_by,
             approved=info.approved,
             rejected=info.rejected,
@@ -318,6 +321,7 @@ def render_card(facts: CardFacts, card_dir: Path, text: CardText | None = None) 
     lines += ["", "Parameters of each decision's tool run:", ""]
     lines += [
         f"- #{d.decision_id} {md(d.tool)}: {code(json.dumps(_portable(d.params, card_dir), sort_keys=True))}"
+        + "".join(f"; {md(role)}: {code(model)}" for role, model in sorted(d.models.items()))
         for d in facts.decisions
     ]
     lines += ["", "### Contamination", ""]

@@ -307,7 +307,7 @@ def make_embedder(
     folder, texts not in the cache are embedded shard by shard on `engine` (local when None)."""
     name, _, arg = spec.partition(":")
     # with a cache, progress is counted per shard across the whole call, not per batch of one shard
-    inner_progress = progress if cache_dir is None else no_progress
+    inner_progress = progress if cache_dir is None or name == "static" else no_progress
     if name == "minilm":
         inner: Embedder = MiniLMEmbedder(threads=threads, progress=inner_progress)
     elif name == "static":
@@ -318,6 +318,6 @@ def make_embedder(
             known = ", ".join(["minilm", "static", *sorted(plugins)])
             raise UserInputError(f"Unknown embedder '{spec}'. Known: {known} (plug-ins may take ':ARG').")
         inner = plugins[name].load()(arg)
-    if cache_dir is None:
+    if cache_dir is None or name == "static":  # a table lookup is faster than reading its vectors back
         return inner
     return CachedEmbedder(inner, EmbeddingCache(Path(cache_dir) / "embeddings.sqlite"), spec, engine, progress)

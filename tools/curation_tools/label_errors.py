@@ -477,7 +477,8 @@ def _multilabel(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -> tu
                 message=f"labels {labels.iloc[row]} look wrong; the models suggest {suggested}",
             )
         )
-    return findings, {"task": "multilabel", "classes": len(classes), "views": list(views), "flagged": len(findings)}
+    report = {"task": "multilabel", "classes": len(classes), "views": list(views), "flagged": len(findings)}
+    return findings, {**report, "embedder": ctx.embedder.name if data.roles.text else None}
 
 
 def _regression(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -> tuple[list[Finding], dict]:
@@ -504,7 +505,11 @@ def _regression(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -> tu
         )
         for r in flagged
     ]
-    return findings, {"task": "regression", "flagged": len(findings)}
+    return findings, {
+        "task": "regression",
+        "flagged": len(findings),
+        "embedder": ctx.embedder.name if data.roles.text else None,
+    }
 
 
 def _apply_judge(findings: list[Finding], data: Dataset, params: LabelErrorParams, ctx: ToolContext) -> int:
@@ -570,6 +575,7 @@ def run(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -> ToolResult
         findings=findings,
         summary=f"{len(findings)} likely label errors ({relabels} with a confident suggested label) "
         f"among {len(data)} rows",
+        models={"embedder": report["embedder"]} if report.get("embedder") else {},
     )
     return ToolResult(proposal=proposal, report=report, elapsed_s=time.perf_counter() - started)
 

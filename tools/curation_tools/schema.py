@@ -139,6 +139,9 @@ class Proposal(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     summary: str
     findings: list[Finding] = Field(default_factory=list)
+    models: dict[str, str] = Field(
+        default_factory=dict, description="the models behind the findings, by role (e.g. 'embedder'): card and report"
+    )
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     def counts_by_issue(self) -> dict[str, int]:
