@@ -2,6 +2,7 @@
 against the Dask engine on this machine, beside the cleanlab and datasketch recipes (issue 23).
 
     python benchmarks/scale.py make --rows 1000000 --out /tmp/scale/1m.csv
+    python benchmarks/scale.py make-dedup --rows 10000000 --out /tmp/scale/dedup10m.csv   # then `tool dedup` on it
     python benchmarks/scale.py tool label-errors /tmp/scale/1m.csv [--engine dask] [--rows 100000]
     python benchmarks/scale.py tool dedup /tmp/scale/1m.csv
     python benchmarks/scale.py tool label-errors /tmp/scale/100k.csv --param embedding=static
@@ -137,7 +138,28 @@ def tool(name: str, path: Path, rows: int | None, engine: str, params: list[str]
     _quality(result, path, data)
 
 
+def make_dedup(rows: int, out: Path) -> None:
+    """The near-duplicate set of `benchmarks/dedup.py --parts sizes` (documents of three real short texts, 2%
+    followed by a held-out near copy) as a CSV, its true clusters beside it."""
+    from dedup import short_set
+
+    texts, clusters = short_set(SHARED, rows)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"id": [f"r{n}" for n in range(rows)], "text": texts}).to_csv(out, index=False)
+    np.save(out.with_suffix(".clusters.npy"), np.asarray(clusters, dtype=np.int64))
+    print(f"{rows:,} rows, {rows - len(set(clusters)):,} planted near copies -> {out}")
+
+
 def _quality(result, path: Path, data) -> None:
+    clusters_file = path.with_suffix(".clusters.npy")
+    if result.proposal.tool == "dedup" and clusters_file.exists():
+        from dedup import score
+
+        position = {row_id: n for n, row_id in enumerate(data.row_ids)}
+        dropped = {position[f.row_id] for f in result.proposal.findings if f.action.type == "drop"}
+        p, r, f = score(dropped, np.load(clusters_file).tolist())
+        print(f"    {len(dropped):,} rows dropped: precision {p:.3f}, recall {r:.3f}, F1 {f:.3f} on the planted copies")
+        return
     truth_file = path.with_suffix(".truth.json")
     if result.proposal.tool != "label-errors" or not truth_file.exists():
         print(f"    {len(result.proposal.findings):,} findings")
@@ -244,7 +266,7 @@ def run(path: Path, out: Path, engine: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["make", "tool", "peer", "run"])
+    parser.add_argument("what", choices=["make", "make-dedup", "tool", "peer", "run"])
     parser.add_argument("name_or_data", nargs="?", help="tool/peer: the tool or peer name; run: the data")
     parser.add_argument("data", nargs="?", type=Path)
     parser.add_argument("--rows", type=int, default=None, help="make: rows to write; tool/peer: the first N rows")
@@ -254,6 +276,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.what == "make":
         make(args.rows or 1_000_000, args.out)
+    elif args.what == "make-dedup":
+        make_dedup(args.rows or 1_000_000, args.out)
     elif args.what == "tool":
         tool(args.name_or_data, args.data, args.rows, args.engine, args.param)
     elif args.what == "peer":

@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 CHUNK = 20_000
 VERIFY_PAIRS = 100_000  # candidate pairs per verification task on a distributed engine
 VERIFY_BLOCK = 200_000  # candidate pairs per sparse merge: bounds the two gathered row blocks
+VERIFY_LOCAL_DOCS = 1_000_000
+VERIFY_LOCAL_PAIRS = 300_000
+"""when the candidates hold more than VERIFY_LOCAL_DOCS documents, this many candidate pairs are verified at a time,
+their documents shingled again for each block. Verifying 1M short documents at once peaked at 3.5 GB; all of a
+10M-row input's candidates at once would be ten times that"""
 PARALLEL_MIN_ROWS = 100_000  # below this, starting worker processes costs more than they save (measured)
 
 
@@ -263,6 +268,26 @@ def _candidate_texts(pairs: np.ndarray, texts: list[str]) -> tuple[np.ndarray, n
     return docs, local.reshape(pairs.shape), [texts[d] for d in docs]
 
 
+def blockwise_verified_edges(
+    pairs: np.ndarray, texts: list[str], size: int, threshold: float, min_contained: int, ctx: ToolContext
+) -> tuple[np.ndarray, np.ndarray]:
+    """`verified_edges` in this process, VERIFY_LOCAL_PAIRS candidates at a time, each block's documents shingled
+    again: memory is one block's shingles, whatever the number of rows."""
+    edges, scores = [np.zeros((0, 2), dtype=np.int64)], [np.zeros(0, dtype=np.float32)]
+    few = len(np.unique(pairs)) <= VERIFY_LOCAL_DOCS  # then one block: no document is shingled twice
+    block = len(pairs) if few else VERIFY_LOCAL_PAIRS
+    for start in range(0, len(pairs), max(block, 1)):
+        ctx.check_cancelled()
+        docs, local, block_texts = _candidate_texts(pairs[start : start + block], texts)
+        block_edges, block_scores = verified_edges(
+            local, shingle_sets(block_texts, size), threshold, min_contained, None
+        )
+        edges.append(docs[block_edges])
+        scores.append(block_scores)
+        ctx.progress("verify", min(start + block, len(pairs)), len(pairs))
+    return np.concatenate(edges), np.concatenate(scores)
+
+
 def engine_verified_edges(
     pairs: np.ndarray, texts: list[str], size: int, threshold: float, min_contained: int, ctx: ToolContext
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -326,11 +351,7 @@ def near_edges(
         if ctx.engine.name != "local":
             edges, scores = engine_verified_edges(pairs, texts, size, threshold, min_contained, ctx)
         elif shingles is None:
-            docs, local, candidate_texts = _candidate_texts(pairs, texts)
-            local_edges, scores = verified_edges(
-                local, shingle_sets(candidate_texts, size), threshold, min_contained, ctx
-            )
-            edges = docs[local_edges]
+            edges, scores = blockwise_verified_edges(pairs, texts, size, threshold, min_contained, ctx)
         else:
             edges, scores = verified_edges(pairs, shingles, threshold, min_contained, ctx)
         return edges, scores, len(pairs)
