@@ -162,12 +162,24 @@ def _reference_texts(params: DedupParams) -> list[str]:
     return frame[roles.text].astype(str).agg("\n".join, axis=1).tolist()
 
 
+EXACT_CHUNK = 1_000_000  # texts normalised at a time: the exact stage holds 8 bytes per row, not every normal form
+
+
 def _link_exact(graph: _Graph, texts: list[str]) -> None:
-    """Each row to the first row with its normalised content."""
-    codes, _ = pd.factorize(pd.Series([normalize(text) for text in texts], dtype=object))
-    _, first_of = np.unique(codes, return_index=True)
-    first = first_of[codes]
+    """Each row to the first row with its normalised content: grouped by a 64-bit hash of that form, each copy then
+    checked against its first row's form (a hash collision links nothing)."""
+    hashes = np.concatenate(
+        [np.zeros(0, dtype=np.uint64)]
+        + [
+            pd.util.hash_array(np.asarray([normalize(t) for t in texts[start : start + EXACT_CHUNK]], dtype=object))
+            for start in range(0, len(texts), EXACT_CHUNK)
+        ]
+    )
+    _, first_of, codes = np.unique(hashes, return_index=True, return_inverse=True)
+    first = first_of[codes.ravel()]
     copies = np.flatnonzero(first != np.arange(len(texts)))
+    same = np.array([normalize(texts[c]) == normalize(texts[first[c]]) for c in copies.tolist()], dtype=bool)
+    copies = copies[same] if len(copies) else copies
     graph.link(np.stack([first[copies], copies], axis=1), np.ones(len(copies)), "exact")
 
 

@@ -10,6 +10,7 @@ is long enough that "contained" means "copied" (truncated or boilerplate-wrapped
 
 from __future__ import annotations
 
+import mmap
 import tempfile
 import unicodedata
 from pathlib import Path
@@ -168,6 +169,7 @@ def engine_signatures(
             _sketch_shard, shards, size, num_perm, seed, stage="minhash", progress=ctx.progress, processes=workers
         ):
             out[shards[position].start : shards[position].start + len(chunk)] = chunk
+            release(out)
             ctx.check_cancelled()
     return out
 
@@ -183,9 +185,21 @@ def _band_pairs(keys: np.ndarray) -> np.ndarray:
     return np.stack([order[:-1][same], order[1:][same]], axis=1)
 
 
-def candidate_pairs(sigs: np.ndarray, bands: int, ctx: ToolContext, keys: np.ndarray | None = None) -> np.ndarray:
-    """Pairs (i < j) sharing at least one LSH band. Band keys are computed CHUNK rows at a time into `keys`
-    ((bands, rows) uint64, e.g. a file), then each band's keys are read as one contiguous run."""
+def release(mapped: np.ndarray) -> None:
+    """Hand back the resident pages of a file-backed array (a numpy memmap): they stay in the page cache and are
+    read again on use, so resident memory is what a stage is using, not every page it touched. No-op in memory."""
+    handle = getattr(mapped, "_mmap", None)  # numpy's memmap keeps its mmap object there
+    if handle is not None:
+        handle.madvise(mmap.MADV_DONTNEED)
+
+
+def candidate_pairs(
+    sigs: np.ndarray, bands: int, floor: float, ctx: ToolContext, keys: np.ndarray | None = None
+) -> np.ndarray:
+    """Pairs (i < j) sharing at least one LSH band whose signatures agree on at least `floor` of their values,
+    sorted. Band keys are computed CHUNK rows at a time into `keys` ((bands, rows) uint64, e.g. a file), then
+    each band's keys are read as one contiguous run and its pairs filtered at once, so only plausible pairs are
+    held."""
     rows = sigs.shape[1] // bands
     keys = np.zeros((bands, len(sigs)), dtype=np.uint64) if keys is None else keys
     for start in range(0, len(sigs), CHUNK):
@@ -195,14 +209,17 @@ def candidate_pairs(sigs: np.ndarray, bands: int, ctx: ToolContext, keys: np.nda
             for column in range(band * rows, (band + 1) * rows):  # FNV-style mix of the band's values
                 key = (key * np.uint64(0x100000001B3)) ^ block[:, column]
             keys[band, start : start + len(block)] = key
-    found: list[np.ndarray] = []
+        release(sigs)
+        release(keys)
+    found: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
     n = np.int64(len(sigs))
     for band in range(bands):
-        pairs = _band_pairs(np.asarray(keys[band]))
+        pairs = plausible(_band_pairs(np.asarray(keys[band])), sigs, floor)
+        release(keys)
         found.append(np.minimum(pairs[:, 0], pairs[:, 1]) * n + np.maximum(pairs[:, 0], pairs[:, 1]))
         ctx.progress("lsh", band + 1, bands)
-    codes = sorted_unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
-    return np.stack([codes // n, codes % n], axis=1)  # i < j, ordered as numpy.unique(axis=0) orders them
+    codes = sorted_unique(np.concatenate(found))
+    return np.stack([codes // n, codes % n], axis=1)
 
 
 def plausible(pairs: np.ndarray, sigs: np.ndarray, floor: float) -> np.ndarray:
@@ -215,6 +232,7 @@ def plausible(pairs: np.ndarray, sigs: np.ndarray, floor: float) -> np.ndarray:
     for start in range(0, len(pairs), 100_000):
         block = pairs[start : start + 100_000]
         agreement[start : start + len(block)] = (sigs[block[:, 0]] == sigs[block[:, 1]]).mean(axis=1)
+        release(sigs)
     return pairs[agreement >= floor]
 
 
@@ -346,7 +364,7 @@ def near_edges(
             signatures(shingles, num_perm, ctx.seed, ctx, sigs)
         sigs.flush()
         keys = open_memmap(stages / "band_keys.npy", mode="w+", dtype=np.uint64, shape=(bands, len(texts)))
-        pairs = plausible(candidate_pairs(sigs, bands, ctx, keys), sigs, floor)
+        pairs = candidate_pairs(sigs, bands, floor, ctx, keys)
         del sigs, keys  # the stage files' maps, closed before the folder goes
         if ctx.engine.name != "local":
             edges, scores = engine_verified_edges(pairs, texts, size, threshold, min_contained, ctx)
