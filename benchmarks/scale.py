@@ -123,6 +123,12 @@ def tool(name: str, path: Path, rows: int | None, engine: str, params: list[str]
         def progress(stage: str, done: int, total: int | None) -> None:
             now = time.perf_counter() - started
             if stage not in stages:
+                if memory.stage in stages:  # the stage before, as it ends (a long run can be read while it runs)
+                    print(
+                        f"    ... {memory.stage} done at {now:.0f} s, "
+                        f"peak {memory.stage_peak[memory.stage] / 2**30:.2f} GB",
+                        flush=True,
+                    )
                 stages[stage] = [now, now]
                 memory.stage = stage
             stages[stage][1] = now

@@ -188,8 +188,7 @@ def test_worker_processes_give_the_same_signatures_and_edges(monkeypatch, tmp_pa
     options = dict(size=5, num_perm=128, bands=42, floor=0.2, threshold=0.76, min_contained=80, ctx=ctx)
     one = near_dup.near_edges(texts, workers=1, **options)
     monkeypatch.setattr(near_dup, "PARALLEL_MIN_ROWS", 100)
-    monkeypatch.setattr(near_dup, "VERIFY_LOCAL_DOCS", 0)  # verified block by block, each block shingled again
-    monkeypatch.setattr(near_dup, "VERIFY_LOCAL_PAIRS", 7)
+    monkeypatch.setattr(near_dup, "VERIFY_LOCAL_PAIRS", 7)  # verified block by block, sets read from the stage file
     two = near_dup.near_edges(texts, workers=2, **options)
     assert len(one[0]) >= 40
     assert np.array_equal(one[0], two[0]) and np.allclose(one[1], two[1]) and one[2] == two[2]

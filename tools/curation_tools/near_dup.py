@@ -30,11 +30,9 @@ if TYPE_CHECKING:
 CHUNK = 20_000
 VERIFY_PAIRS = 100_000  # candidate pairs per verification task on a distributed engine
 VERIFY_BLOCK = 200_000  # candidate pairs per sparse merge: bounds the two gathered row blocks
-VERIFY_LOCAL_DOCS = 1_000_000
-VERIFY_LOCAL_PAIRS = 300_000
-"""when the candidates hold more than VERIFY_LOCAL_DOCS documents, this many candidate pairs are verified at a time,
-their documents shingled again for each block. Verifying 1M short documents at once peaked at 3.5 GB; all of a
-10M-row input's candidates at once would be ten times that"""
+VERIFY_LOCAL_PAIRS = 500_000
+"""candidate pairs verified at a time on large inputs, their documents' sets read back from the stage file: about
+1.5 GB on short texts, where all of a 10M-row input's candidates at once would be over 30 GB"""
 PARALLEL_MIN_ROWS = 100_000  # below this, starting worker processes costs more than they save (measured)
 
 
@@ -53,20 +51,66 @@ class ShingleSets:
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
-    def distinct(self) -> sparse.csr_array:
-        """(documents, 2^32) 0/1 rows: each document's distinct shingle hashes as uint32 (two 10,000-shingle sets
-        share a false hash with probability about 0.02), sorted, so that rows multiply by a linear merge in
-        compiled code. An empty text's own hash keeps its document number in those bits."""
-        from scipy import sparse
-
+    def distinct_flat(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each document's distinct shingle hashes as uint32 (two 10,000-shingle sets share a false hash with
+        probability about 0.02), sorted, end to end, and how many each document has. An empty text's own hash keeps
+        its document number in those bits."""
         docs = np.repeat(np.arange(len(self), dtype=np.uint64), np.diff(self.offsets))
         keys = sorted_unique((docs << np.uint64(32)) | (self.flat & np.uint64(0xFFFFFFFF)))
         counts = np.bincount((keys >> np.uint64(32)).astype(np.int64), minlength=len(self))
-        indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        columns = (keys & np.uint64(0xFFFFFFFF)).astype(np.int64)
-        matrix = sparse.csr_array((np.ones(len(keys), dtype=np.float32), columns, indptr), shape=(len(self), 1 << 32))
-        matrix.has_sorted_indices = True
-        return matrix
+        return (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32), counts
+
+    def distinct(self) -> sparse.csr_array:
+        """`distinct_flat` as (documents, 2^32) 0/1 rows, which multiply by a linear merge in compiled code."""
+        return _set_rows(*self.distinct_flat())
+
+
+def _set_rows(values: np.ndarray, counts: np.ndarray) -> sparse.csr_array:
+    """Sorted per-document hashes end to end (and each document's count) as sparse 0/1 rows."""
+    from scipy import sparse
+
+    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    matrix = sparse.csr_array(
+        (np.ones(len(values), dtype=np.float32), values.astype(np.int64), indptr), shape=(len(counts), 1 << 32)
+    )
+    matrix.has_sorted_indices = True
+    return matrix
+
+
+class ShingleStore:
+    """Every document's distinct shingle hashes (`ShingleSets.distinct_flat`) in a file, shard by shard as they
+    arrive, and where each document's run starts: verification reads the candidates' sets back instead of shingling
+    their texts again."""
+
+    def __init__(self, path: Path, documents: int) -> None:
+        self.path = path
+        self._file = path.open("wb")
+        self.start = np.zeros(documents, dtype=np.int64)
+        self.count = np.zeros(documents, dtype=np.int64)
+        self._size = 0
+        self._values: np.ndarray | None = None
+
+    def add(self, first: int, values: np.ndarray, counts: np.ndarray) -> None:
+        self._file.write(np.ascontiguousarray(values, dtype=np.uint32).tobytes())
+        self.start[first : first + len(counts)] = self._size + np.concatenate([[0], np.cumsum(counts)[:-1]])
+        self.count[first : first + len(counts)] = counts
+        self._size += len(values)
+
+    def sets(self, docs: np.ndarray) -> sparse.csr_array:
+        """The documents' sets as sparse rows, in the order of `docs`."""
+        if self._values is None:
+            self._file.close()
+            self._values = np.memmap(self.path, dtype=np.uint32, mode="r", shape=(max(self._size, 1),))
+        counts, starts = self.count[docs], self.start[docs]
+        ends = np.cumsum(counts)
+        positions = np.repeat(starts - ends + counts, counts) + np.arange(int(ends[-1]) if len(ends) else 0)
+        rows = _set_rows(np.asarray(self._values[positions]), counts)
+        release(self._values)
+        return rows
+
+    def close(self) -> None:
+        self._file.close()
+        self._values = None
 
 
 # whitespace left after NFKC (which maps the other spaces, e.g. U+00A0 and U+3000, to U+0020); code points
@@ -153,23 +197,43 @@ def signatures(
     return out
 
 
-def _sketch_shard(shard: TextShard, size: int, num_perm: int, seed: int) -> np.ndarray:
-    """A shard's signatures from its raw texts: the unit of work an engine runs."""
+def _sketch_shard(
+    shard: TextShard, size: int, num_perm: int, seed: int, with_sets: bool
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+    """A shard's signatures from its raw texts, and with `with_sets` its documents' distinct shingles: the unit of
+    work an engine runs."""
     shingles = shingle_sets(shard.texts(), size, shard.start)
-    return _digest(shingles.flat, shingles.offsets, num_perm, seed)
+    return _digest(shingles.flat, shingles.offsets, num_perm, seed), shingles.distinct_flat() if with_sets else None
 
 
 def engine_signatures(
-    texts: list[str], size: int, num_perm: int, seed: int, workers: int, ctx: ToolContext, out: np.ndarray
+    texts: list[str],
+    size: int,
+    num_perm: int,
+    seed: int,
+    workers: int,
+    ctx: ToolContext,
+    out: np.ndarray,
+    store: ShingleStore | None = None,
 ) -> np.ndarray:
     """Signatures computed CHUNK texts at a time on the engine (locally: by `workers` processes); the same
-    values as in-process."""
+    values as in-process. With a `store`, each shard's distinct shingles are kept there too."""
     with ctx.engine.shards(texts, CHUNK) as shards:
-        for position, chunk in ctx.engine.map(
-            _sketch_shard, shards, size, num_perm, seed, stage="minhash", progress=ctx.progress, processes=workers
+        for position, (chunk, sets) in ctx.engine.map(
+            _sketch_shard,
+            shards,
+            size,
+            num_perm,
+            seed,
+            store is not None,
+            stage="minhash",
+            progress=ctx.progress,
+            processes=workers,
         ):
             out[shards[position].start : shards[position].start + len(chunk)] = chunk
             release(out)
+            if store is not None and sets is not None:
+                store.add(shards[position].start, *sets)
             ctx.check_cancelled()
     return out
 
@@ -287,22 +351,28 @@ def _candidate_texts(pairs: np.ndarray, texts: list[str]) -> tuple[np.ndarray, n
 
 
 def blockwise_verified_edges(
-    pairs: np.ndarray, texts: list[str], size: int, threshold: float, min_contained: int, ctx: ToolContext
+    pairs: np.ndarray, store: ShingleStore, threshold: float, min_contained: int, ctx: ToolContext
 ) -> tuple[np.ndarray, np.ndarray]:
-    """`verified_edges` in this process, VERIFY_LOCAL_PAIRS candidates at a time, each block's documents shingled
-    again: memory is one block's shingles, whatever the number of rows."""
+    """The pairs whose true similarity reaches `threshold`, VERIFY_LOCAL_PAIRS at a time, each block's documents'
+    sets read back from the store: memory is one block's sets, whatever the number of rows."""
     edges, scores = [np.zeros((0, 2), dtype=np.int64)], [np.zeros(0, dtype=np.float32)]
-    few = len(np.unique(pairs)) <= VERIFY_LOCAL_DOCS  # then one block: no document is shingled twice
-    block = len(pairs) if few else VERIFY_LOCAL_PAIRS
-    for start in range(0, len(pairs), max(block, 1)):
+    for start in range(0, len(pairs), VERIFY_LOCAL_PAIRS):
         ctx.check_cancelled()
-        docs, local, block_texts = _candidate_texts(pairs[start : start + block], texts)
-        block_edges, block_scores = verified_edges(
-            local, shingle_sets(block_texts, size), threshold, min_contained, None
+        block = pairs[start : start + VERIFY_LOCAL_PAIRS]
+        docs, local = np.unique(block, return_inverse=True)
+        local = local.reshape(block.shape)
+        sets = store.sets(docs)
+        block_scores = np.concatenate(
+            [np.zeros(0, dtype=np.float32)]
+            + [
+                pair_similarities(local[at : at + VERIFY_BLOCK], sets, min_contained)
+                for at in range(0, len(local), VERIFY_BLOCK)
+            ]
         )
-        edges.append(docs[block_edges])
-        scores.append(block_scores)
-        ctx.progress("verify", min(start + block, len(pairs)), len(pairs))
+        keep = block_scores >= threshold
+        edges.append(block[keep])
+        scores.append(block_scores[keep])
+        ctx.progress("verify", min(start + VERIFY_LOCAL_PAIRS, len(pairs)), len(pairs))
     return np.concatenate(edges), np.concatenate(scores)
 
 
@@ -349,16 +419,19 @@ def near_edges(
     Signatures and band keys are written to files in a scratch folder under the cache directory (memory maps)
     and read from there by the next stage; the candidate pairs and the verified edges stay in memory.
     Only one chunk of signatures
-    or one band of keys is in memory at a time. Large inputs are hashed by worker processes, and only the
-    candidates' shingles are rebuilt to verify.
+    or one band of keys is in memory at a time. Large inputs are hashed by worker processes, which also return
+    each document's distinct shingles to a stage file that verification reads back a block at a time.
     """
     ctx.cache_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="near-stages-", dir=ctx.cache_dir) as scratch:
         stages = Path(scratch)
         sigs = open_memmap(stages / "signatures.npy", mode="w+", dtype=np.uint32, shape=(len(texts), num_perm))
-        if ctx.engine.name != "local" or (workers > 1 and len(texts) >= PARALLEL_MIN_ROWS):
+        shingles: ShingleSets | ShingleStore | None = None  # where verification reads the sets (None: from texts)
+        if ctx.engine.name != "local":
             engine_signatures(texts, size, num_perm, ctx.seed, workers, ctx, sigs)
-            shingles = None
+        elif workers > 1 and len(texts) >= PARALLEL_MIN_ROWS:
+            shingles = ShingleStore(stages / "shingles.u32", len(texts))
+            engine_signatures(texts, size, num_perm, ctx.seed, workers, ctx, sigs, shingles)
         else:
             shingles = shingle_sets(texts, size)
             signatures(shingles, num_perm, ctx.seed, ctx, sigs)
@@ -366,10 +439,11 @@ def near_edges(
         keys = open_memmap(stages / "band_keys.npy", mode="w+", dtype=np.uint64, shape=(bands, len(texts)))
         pairs = candidate_pairs(sigs, bands, floor, ctx, keys)
         del sigs, keys  # the stage files' maps, closed before the folder goes
-        if ctx.engine.name != "local":
-            edges, scores = engine_verified_edges(pairs, texts, size, threshold, min_contained, ctx)
-        elif shingles is None:
-            edges, scores = blockwise_verified_edges(pairs, texts, size, threshold, min_contained, ctx)
-        else:
+        if isinstance(shingles, ShingleStore):
+            edges, scores = blockwise_verified_edges(pairs, shingles, threshold, min_contained, ctx)
+            shingles.close()
+        elif shingles is not None:
             edges, scores = verified_edges(pairs, shingles, threshold, min_contained, ctx)
+        else:
+            edges, scores = engine_verified_edges(pairs, texts, size, threshold, min_contained, ctx)
         return edges, scores, len(pairs)
