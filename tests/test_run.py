@@ -287,3 +287,24 @@ def test_explain_and_changes_name_who_decided_each_finding(cli, tmp_path):
     assert "Decided by: `human` approved" in report and "`policy:exact.yaml` approved" in report
     deciders = json.loads((out / "summary.json").read_text())["decided_by"]
     assert deciders["policy:exact.yaml"]["rejected"] == 0 and deciders["human"]["approved"] > 0
+
+
+def test_a_long_quiet_step_still_reports_progress():
+    """The heartbeat repeats the latest report while the work inside says nothing, and never after a newer one."""
+    import threading
+
+    from curation_tools.progress import heartbeat
+
+    seen: list[tuple[str, int, int | None]] = []
+    repeated = threading.Event()
+
+    def record(stage: str, done: int, total: int | None) -> None:
+        seen.append((stage, done, total))
+        if seen.count(("fitting", 1, 5)) >= 3:
+            repeated.set()
+
+    with heartbeat(record, ("starting", 0, None), every=0.01) as progress:
+        progress("fitting", 1, 5)
+        assert repeated.wait(10)  # a quiet step: its last report comes again
+    assert seen[0] == ("starting", 0, None) and set(seen[1:]) == {("fitting", 1, 5)}
+    assert not any(t.name == "progress-heartbeat" for t in threading.enumerate())  # it ends with the block

@@ -31,12 +31,13 @@ from copilot.ledger import Ledger
 from copilot.llm.budget import BudgetExceeded
 from copilot.review.policy import Policy, PolicyReviewer
 from curation_tools.context import ToolContext
+from curation_tools.dataset import Dataset
 from curation_tools.errors import UserInputError
 from curation_tools.profile import ProfileParams
 from curation_tools.profile import run as run_profile
-from curation_tools.progress import ProgressFn
+from curation_tools.progress import ProgressFn, heartbeat
 from curation_tools.registry import get_tool, run_tool
-from curation_tools.schema import Proposal
+from curation_tools.schema import Proposal, ToolSpec
 from curation_tools.threads import usable_cpus
 
 EXAMPLES = 3
@@ -114,6 +115,11 @@ def _say(runtime: Runtime[RunContext], kind: str, **data: Any) -> None:
     runtime.stream_writer({"kind": kind, **data})
 
 
+def _reporter(runtime: Runtime[RunContext], tool: str) -> ProgressFn:
+    """Progress events of `tool` ("run" for the run's own steps)."""
+    return lambda stage, done, total: _say(runtime, "progress", tool=tool, stage=stage, done=done, total=total)
+
+
 def profile(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     with runtime.context.ledger() as ledger:
         data = ledger.dataset()
@@ -167,9 +173,20 @@ def worker(task: dict[str, Any], runtime: Runtime[RunContext]) -> dict[str, Any]
     with rc.ledger() as ledger:
         data = ledger.dataset()
 
-    def progress(stage: str, done: int, total: int | None) -> None:
-        _say(runtime, "progress", tool=spec.name, stage=stage, done=done, total=total)
+    with heartbeat(_reporter(runtime, spec.name), ("starting", 0, None)) as progress:
+        return _run_step(spec, data, step, round_, progress, task, runtime)
 
+
+def _run_step(
+    spec: ToolSpec,
+    data: Dataset,
+    step: dict[str, Any],
+    round_: int,
+    progress: ProgressFn,
+    task: dict[str, Any],
+    runtime: Runtime[RunContext],
+) -> dict[str, Any]:
+    rc = runtime.context
     ctx = ToolContext(
         cache_dir=rc.settings.cache_dir,
         seed=rc.seed,
@@ -208,21 +225,22 @@ def review(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """The policy decides what its rules cover; the rest waits for the next reviewer (one interrupt, after fan-in),
     who answers every pending finding through `Session.decide` (a person, a decisions file, a simulated reviewer)."""
     rc = runtime.context
-    loaded = {pid: rc.proposal(pid) for pid in state["proposals"].get(str(state["round"]), [])}
-    ids = sorted(loaded, key=lambda p: (loaded[p].tool, p))
-    policy = PolicyReviewer(rc.policy)
-    with rc.ledger() as ledger:
-        check = ledger.guidance_check()
-    decided: dict[str, FindingDecision] = {}
-    pending = []
-    for pid in ids:
-        proposal = loaded[pid]
-        for finding in proposal.findings:
-            decision = check.decision(proposal.tool, finding) or policy.decide(proposal.tool, finding)
-            if decision is not None:
-                decided[finding.finding_id] = decision
-                continue
-            pending.append(PendingFinding.of(proposal, finding))
+    with heartbeat(_reporter(runtime, "run"), ("reviewing", 0, None)):
+        loaded = {pid: rc.proposal(pid) for pid in state["proposals"].get(str(state["round"]), [])}
+        ids = sorted(loaded, key=lambda p: (loaded[p].tool, p))
+        policy = PolicyReviewer(rc.policy)
+        with rc.ledger() as ledger:
+            check = ledger.guidance_check()
+        decided: dict[str, FindingDecision] = {}
+        pending = []
+        for pid in ids:
+            proposal = loaded[pid]
+            for finding in proposal.findings:
+                decision = check.decision(proposal.tool, finding) or policy.decide(proposal.tool, finding)
+                if decision is not None:
+                    decided[finding.finding_id] = decision
+                    continue
+                pending.append(PendingFinding.of(proposal, finding))
     if pending:
         # the checkpoint holds JSON; resumes with {finding_id: FindingDecision as JSON}, every pending one
         answers = interrupt({"pending": [p.model_dump(mode="json", exclude_none=True) for p in pending]})
@@ -259,7 +277,8 @@ def apply(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
             )
             approved = sum(d.approve for d in decision.findings.values())
             if pid not in already:  # idempotent: a run killed after the ledger commit does not apply twice
-                result = ledger.apply(proposal, decision)
+                with heartbeat(_reporter(runtime, proposal.tool), ("applying", 0, approved)):
+                    result = ledger.apply(proposal, decision)
                 edits = len(result.edits)
                 conflicts = len(result.conflicts)
                 _say(runtime, "applied", tool=proposal.tool, proposal_id=pid, edits=edits, conflicts=conflicts)
@@ -287,10 +306,8 @@ def apply(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
 def finish(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     status = state.get("status") or "finished"
 
-    def progress(stage: str, done: int, total: int | None) -> None:
-        _say(runtime, "progress", tool="run", stage=stage, done=done, total=total)
-
-    runtime.context.finish({**state, "status": status}, progress)
+    with heartbeat(_reporter(runtime, "run"), ("writing the outputs", 0, None)) as progress:
+        runtime.context.finish({**state, "status": status}, progress)
     _say(runtime, "finished", status=status)
     return {"status": status}
 
