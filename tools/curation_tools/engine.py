@@ -117,9 +117,14 @@ class LocalEngine:
             done: set[int] = set()
             try:
                 for future in as_completed(futures):
+                    # popped, so a result is freed once the caller has it: holding every finished future held
+                    # every result (14 GB of signatures and shingles at 10M rows)
+                    position = futures.pop(future)
                     result = future.result()
-                    done.add(futures[future])
-                    yield futures[future], result
+                    del future
+                    done.add(position)
+                    yield position, result
+                    del result
                     progress(stage, len(done), len(items))
             except BrokenProcessPool:
                 # typically a script without the `if __name__ == "__main__":` guard that spawned workers need
