@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 
 CHUNK = 20_000
 VERIFY_PAIRS = 100_000  # candidate pairs per verification task on a distributed engine
+PLAUSIBLE_BLOCK = 8_192
+"""pairs whose signature rows are read at once: a row read from the stage file maps the 64 KB around it (the
+kernel's fault-around, which MADV_RANDOM did not stop here), so 100,000 pairs made all 5 GB of 10M rows' signatures
+resident; 8,192 pairs map at most about 1 GB before the pages are handed back"""
 VERIFY_BLOCK = 200_000  # candidate pairs per sparse merge: bounds the two gathered row blocks
 VERIFY_LOCAL_PAIRS = 500_000
 """candidate pairs verified at a time on large inputs, their documents' sets read back from the stage file: about
@@ -277,6 +281,7 @@ def candidate_pairs(
         release(keys)
     found: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
     n = np.int64(len(sigs))
+
     for band in range(bands):
         pairs = plausible(_band_pairs(np.asarray(keys[band])), sigs, floor)
         release(keys)
@@ -293,8 +298,8 @@ def plausible(pairs: np.ndarray, sigs: np.ndarray, floor: float) -> np.ndarray:
     copies while dropping the random pairs that share one LSH band by chance.
     """
     agreement = np.empty(len(pairs), dtype=np.float32)
-    for start in range(0, len(pairs), 100_000):
-        block = pairs[start : start + 100_000]
+    for start in range(0, len(pairs), PLAUSIBLE_BLOCK):
+        block = pairs[start : start + PLAUSIBLE_BLOCK]
         agreement[start : start + len(block)] = (sigs[block[:, 0]] == sigs[block[:, 1]]).mean(axis=1)
         release(sigs)
     return pairs[agreement >= floor]
