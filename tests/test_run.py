@@ -308,3 +308,25 @@ def test_a_long_quiet_step_still_reports_progress():
         assert repeated.wait(10)  # a quiet step: its last report comes again
     assert seen[0] == ("starting", 0, None) and set(seen[1:]) == {("fitting", 1, 5)}
     assert not any(t.name == "progress-heartbeat" for t in threading.enumerate())  # it ends with the block
+
+
+def test_a_run_hears_the_heartbeat_of_its_steps(tmp_path, monkeypatch):
+    """Inside the graph the heartbeat's thread reaches LangGraph's stream (its context is copied): a quiet step's
+    progress comes again as events, and no thread fails."""
+    import shutil
+    import threading
+
+    from copilot.review.policy import load_policy
+    from copilot.run.run_config import RunConfig
+    from copilot.run.session import Session
+    from curation_tools import progress
+
+    failures: list[BaseException] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: failures.append(args.exc_value))
+    monkeypatch.setattr(progress, "HEARTBEAT_S", 0.02)
+    data = tmp_path / "tickets.csv"
+    shutil.copy(EXAMPLE, data)
+    session = Session.start(RunConfig(data=str(data), policy=load_policy("approve-all")), tmp_path / "run")
+    beats = [e.data for e in session.events() if e.kind == "progress"]
+    assert not failures
+    assert any(a == b for a, b in zip(beats, beats[1:], strict=False))  # a report sent again while nothing moved

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,11 +22,12 @@ indivisible step (one fold's fit, writing a large proposal) at least every 2 x H
 
 @contextmanager
 def heartbeat(
-    progress: ProgressFn, first: tuple[str, int, int | None], every: float = HEARTBEAT_S
+    progress: ProgressFn, first: tuple[str, int, int | None], every: float | None = None
 ) -> Iterator[ProgressFn]:
     """A progress function for the work inside the block that passes reports on and, whenever `every` seconds go by
     without one, repeats the latest (at first `first`, which is sent at once). Reports are sent one at a time, so a
     repeat never lands after a newer report."""
+    every = HEARTBEAT_S if every is None else every
     latest = [first]
     lock = threading.Lock()
     fresh = threading.Event()
@@ -46,7 +48,11 @@ def heartbeat(
                 progress(*latest[0])
 
     report(*first)
-    thread = threading.Thread(target=keep_alive, name="progress-heartbeat", daemon=True)
+    # the thread runs in this context's copy: a progress function may read context variables (LangGraph's stream
+    # writer finds its run through them)
+    thread = threading.Thread(
+        target=contextvars.copy_context().run, args=(keep_alive,), name="progress-heartbeat", daemon=True
+    )
     thread.start()
     try:
         yield report
