@@ -322,6 +322,7 @@ def test_a_label_column_of_names_and_numbers_is_refused_not_relabelled(ctx, tmp_
         run(data, LabelErrorParams(), ctx)
 
 
+@pytest.mark.slow  # over 2 s: CI's whole suite runs it, the fast tier does not
 def test_large_data_is_read_by_the_static_embedder_and_the_findings_say_so(monkeypatch, ctx):
     """`embedding: auto` switches to the static table above STATIC_FROM_TEXTS texts; findings, report and proposal
     name the embedder, and `model` keeps the configured one at any size."""

@@ -51,7 +51,7 @@ def _tool_catalogue(tools: list[str], with_params: bool = True) -> str:
         line = f"- {name}: {spec.summary} Finds: {', '.join(spec.issue_types)}."
         if with_params:
             schema = spec.params_model.model_json_schema()
-            owned = {*spec.run_owned, "benchmark"}
+            owned = {*spec.run_owned, *spec.unplanned, "benchmark"}
             params = "; ".join(_param_line(k, v) for k, v in schema.get("properties", {}).items() if k not in owned)
             line += f" Params: {params}"
         lines.append(line)

@@ -130,10 +130,7 @@ class LabelErrorParams(BaseModel):
         50, ge=0, le=1000, description="with an LLM judge configured, re-check this many top candidates"
     )
     embedding: Literal["auto", "model", "static"] = Field(
-        "auto",
-        description="text embeddings: model = the configured embedder (MiniLM by default); static = WordLlama's "
-        f"lookup table, about 25x faster per text; auto = static above {STATIC_FROM_TEXTS:,} texts when the "
-        "configured embedder is the default, else the model",
+        "auto", description=f"model: the embedder; static: a fast table; auto: static above {STATIC_FROM_TEXTS:,} texts"
     )
 
 
@@ -589,6 +586,7 @@ SPEC = ToolSpec(
     params_model=LabelErrorParams,
     run=run,
     stage=2,
+    unplanned=["embedding"],
     finds="label",
     evidence="labels",
     evidence_fields=[EvidenceField(name="classes_overlap", title="Classes that overlap in this data")],

@@ -216,6 +216,11 @@ class ToolSpec(BaseModel):
     run_owned: list[str] = Field(
         default_factory=list, description="parameters only the run's own flags set (file paths), never a plan"
     )
+    unplanned: list[str] = Field(
+        default_factory=list,
+        description="parameters a planner is not shown (how the tool computes, not what it finds); a recipe, a "
+        "policy's guidance or the command line may still set them",
+    )
     finds: Literal["duplicate", "leak", "label", "pii"] | None = Field(
         None, description="the kind of planted problem it fixes, as the eval's ground truth names it"
     )
