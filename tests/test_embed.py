@@ -31,13 +31,17 @@ def test_vectors_are_normalised_and_order_preserving(minilm):
     assert np.allclose(vectors[1], alone[0], atol=1e-4)  # batching with other lengths changes nothing
 
 
-def test_paraphrases_score_higher_than_random_pairs(minilm):
+def paraphrase_cosines(embedder) -> tuple[np.ndarray, np.ndarray]:
+    """Cosines of 200 GSM8K questions with their rephrasings, and with another question's rephrasing."""
     path = shared_file("decontam_groundtruth/gsm8k_test_rephrased_pairs.jsonl")
     pairs = [json.loads(line) for line in path.read_text().splitlines()][:200]
-    originals = minilm.embed([p["original_question"] for p in pairs])
-    rephrased = minilm.embed([p["rephrased_question"] for p in pairs])
-    aligned = np.sum(originals * rephrased, axis=1)
-    shuffled = np.sum(originals * np.roll(rephrased, 7, axis=0), axis=1)
+    originals = embedder.embed([p["original_question"] for p in pairs])
+    rephrased = embedder.embed([p["rephrased_question"] for p in pairs])
+    return np.sum(originals * rephrased, axis=1), np.sum(originals * np.roll(rephrased, 7, axis=0), axis=1)
+
+
+def test_paraphrases_score_higher_than_random_pairs(minilm):
+    aligned, shuffled = paraphrase_cosines(minilm)
     assert aligned.mean() > shuffled.mean() + 0.3
     wins = np.mean(aligned[:, None] > shuffled[None, :])  # AUROC of aligned vs random pairs
     assert wins > 0.97
@@ -121,12 +125,7 @@ def test_the_static_embedder_reads_paraphrases_closer_and_batches_change_nothing
     assert np.allclose(np.linalg.norm(vectors[:3], axis=1), 1.0, atol=1e-5) and not vectors[3].any()
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.1
     assert np.allclose(static.embed([texts[2]])[0], vectors[2], atol=1e-6)
-    path = shared_file("decontam_groundtruth/gsm8k_test_rephrased_pairs.jsonl")
-    pairs = [json.loads(line) for line in path.read_text().splitlines()][:200]
-    originals = static.embed([p["original_question"] for p in pairs])
-    rephrased = static.embed([p["rephrased_question"] for p in pairs])
-    aligned = np.sum(originals * rephrased, axis=1)
-    shuffled = np.sum(originals * np.roll(rephrased, 7, axis=0), axis=1)
+    aligned, shuffled = paraphrase_cosines(static)
     assert np.mean(aligned[:, None] > shuffled[None, :]) > 0.9  # weaker than MiniLM (0.97), still a reading
 
 

@@ -323,10 +323,10 @@ def pair_similarities(pairs: np.ndarray, sets: sparse.csr_array, min_contained: 
 
 
 def verified_edges(
-    pairs: np.ndarray, hashes: ShingleSets, threshold: float, min_contained: int, ctx: ToolContext | None
+    pairs: np.ndarray, sets: sparse.csr_array, threshold: float, min_contained: int, ctx: ToolContext | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The pairs whose true similarity reaches `threshold`, and their scores (`ctx` None: no progress)."""
-    sets = hashes.distinct()
+    """The pairs whose true similarity reaches `threshold` (rows of `sets`: `ShingleSets.distinct`), and their
+    scores (`ctx` None: no progress)."""
     scores = np.zeros(len(pairs), dtype=np.float32)
     for start in range(0, len(pairs), VERIFY_BLOCK):
         if ctx is not None:
@@ -346,7 +346,7 @@ def _verify_chunk(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Verified edges among pairs numbering the chunk's texts: the unit of work an engine runs."""
     pairs, texts = chunk
-    return verified_edges(pairs, shingle_sets(texts, size), threshold, min_contained, None)
+    return verified_edges(pairs, shingle_sets(texts, size).distinct(), threshold, min_contained, None)
 
 
 def _candidate_texts(pairs: np.ndarray, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -365,18 +365,11 @@ def blockwise_verified_edges(
         ctx.check_cancelled()
         block = pairs[start : start + VERIFY_LOCAL_PAIRS]
         docs, local = np.unique(block, return_inverse=True)
-        local = local.reshape(block.shape)
-        sets = store.sets(docs)
-        block_scores = np.concatenate(
-            [np.zeros(0, dtype=np.float32)]
-            + [
-                pair_similarities(local[at : at + VERIFY_BLOCK], sets, min_contained)
-                for at in range(0, len(local), VERIFY_BLOCK)
-            ]
+        local_edges, block_scores = verified_edges(
+            local.reshape(block.shape), store.sets(docs), threshold, min_contained, None
         )
-        keep = block_scores >= threshold
-        edges.append(block[keep])
-        scores.append(block_scores[keep])
+        edges.append(docs[local_edges])
+        scores.append(block_scores)
         ctx.progress("verify", min(start + VERIFY_LOCAL_PAIRS, len(pairs)), len(pairs))
     return np.concatenate(edges), np.concatenate(scores)
 
@@ -448,7 +441,7 @@ def near_edges(
             edges, scores = blockwise_verified_edges(pairs, shingles, threshold, min_contained, ctx)
             shingles.close()
         elif shingles is not None:
-            edges, scores = verified_edges(pairs, shingles, threshold, min_contained, ctx)
+            edges, scores = verified_edges(pairs, shingles.distinct(), threshold, min_contained, ctx)
         else:
             edges, scores = engine_verified_edges(pairs, texts, size, threshold, min_contained, ctx)
         return edges, scores, len(pairs)
