@@ -246,11 +246,15 @@ def run(path: Path, out: Path, engine: str) -> None:
     config = RunConfig(data=str(path.resolve()), policy=load_policy("approve-all", None))
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    times, tools = [], {}
+    times, kinds, tools = [], [], {}
+    stage_time: dict[str, float] = defaultdict(float)
     with Memory() as memory:
         session = Session.start(config, out, settings)
         for event in session.events():
-            times.append(time.perf_counter() - started)
+            now = time.perf_counter() - started
+            stage_time[memory.stage] += now - (times[-1] if times else 0.0)
+            times.append(now)
+            kinds.append(f"{event.kind} ({memory.stage})")
             if event.kind == "progress":
                 memory.stage = f"{event.data.tool}: {event.data.stage}"
             elif event.kind == "proposal_ready":
@@ -263,11 +267,13 @@ def run(path: Path, out: Path, engine: str) -> None:
         f"| {memory.peak / 2**30:.2f} GB |"
     )
     worst = int(gaps.argmax())
-    print(f"    {len(times):,} events, longest gap {gaps.max():.0f} s (before event {worst}); {summary['changes']}")
+    after = kinds[worst - 1] if worst else "the start"
+    print(f"    {len(times):,} events, longest gap {gaps.max():.0f} s (after {after}, before {kinds[worst]})")
+    print(f"    {summary['changes']}")
     for tool_name, (seconds, findings) in tools.items():
         print(f"    {tool_name}: {seconds:.0f} s, {findings:,} findings")
     for stage, peak in memory.stage_peak.items():
-        print(f"    {stage}: peak {peak / 2**30:.2f} GB")
+        print(f"    {stage}: {stage_time[stage]:.0f} s, peak {peak / 2**30:.2f} GB")
 
 
 def main() -> None:

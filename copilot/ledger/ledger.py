@@ -134,7 +134,10 @@ class Ledger(Queries):
                 approved += 1
                 planned = plan_edit(work, finding, decided, self.data_columns, self.roles.label)
                 if isinstance(planned, Edit):  # the last line of guidance: whoever approved it
-                    row = work.record(planned.row_id) if work.has(planned.row_id) else None
+                    if planned.action == ActionType.drop:  # the row as plan_edit just read it
+                        row = planned.old_value
+                    else:
+                        row = work.record(planned.row_id) if work.has(planned.row_id) else None
                     refusal = edit_refusal(
                         guidance,
                         proposal.tool,

@@ -38,7 +38,7 @@ from curation_tools.context import LabelQuestion, ToolContext
 from curation_tools.dataset import Dataset
 from curation_tools.errors import UserInputError
 from curation_tools.label_names import class_names, missing_labels, mixed_kinds, plain
-from curation_tools.label_views import Views, build_views, regression_predictions
+from curation_tools.label_views import Views, build_views, fold_count, regression_predictions
 from curation_tools.schema import (
     Action,
     ClassProbability,
@@ -431,6 +431,7 @@ def _classification(data: Dataset, params: LabelErrorParams, ctx: ToolContext) -
         "task": "multiclass",
         "classes": len(classes),
         "views": list(views),
+        "folds": fold_count(len(y), params.folds),  # fewer than asked on large data (fold_count)
         "embedder": ensemble.embedder,
         "view_weights": {name: round(weight, 4) for name, weight in ensemble.weights.items()},
         "rows_scored": len(y),

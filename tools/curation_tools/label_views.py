@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -64,6 +65,7 @@ def _oof(
     from sklearn.model_selection import KFold, StratifiedKFold
 
     probs = np.zeros((len(y), n_classes), dtype=np.float32)
+    folds = fold_count(len(y), folds)
     splitter = (
         KFold(folds, shuffle=True, random_state=ctx.seed)
         if multilabel
@@ -86,6 +88,16 @@ def _oof(
         else:
             probs[np.ix_(test, classes)] = proba
     return probs
+
+
+def fold_count(rows: int, folds: int) -> int:
+    """The folds to fit: the fewest (two or more, `folds` at most) whose training rows still hold a full FIT_ROWS
+    sample. Above that size every fold fits the same number of rows whatever the count, so more folds only add fits
+    (at 1M rows, 5 folds took 148 s of the TF-IDF view where 2 take one round of the two cores)."""
+    for count in range(2, folds):
+        if rows - math.ceil(rows / count) >= FIT_ROWS:  # the training rows beside the largest test fold
+            return count
+    return folds
 
 
 def _fit_sample(train: np.ndarray, seed: int, fold: int) -> np.ndarray:
