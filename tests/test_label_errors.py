@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 
 import numpy as np
@@ -342,3 +343,19 @@ def test_large_data_is_read_by_the_static_embedder_and_the_findings_say_so(monke
     assert len({f.row_id for f in large.proposal.findings} & truth) >= 20  # still finds the planted flips
     kept = run(data, LabelErrorParams(embedding="model"), ctx)
     assert kept.proposal.models == {"embedder": "all-MiniLM-L6-v2-onnx-int8"}
+
+
+def test_large_data_fits_fewer_folds_of_the_same_size():
+    """Above FIT_ROWS a fold fits a sample of that size whatever the count, so the count falls to the fewest that
+    still hold a full sample; small data keeps the folds asked for."""
+    from curation_tools.label_views import FIT_ROWS, fold_count
+
+    def training_rows(rows: int, folds: int) -> int:  # beside the largest test fold
+        return rows - math.ceil(rows / folds)
+
+    assert fold_count(10_000, 5) == 5
+    assert fold_count(FIT_ROWS, 5) == 5
+    for rows in (75_000, 100_000, 1_000_000):
+        folds = fold_count(rows, 5)
+        assert folds < 5 and training_rows(rows, folds) >= FIT_ROWS
+        assert folds == 2 or training_rows(rows, folds - 1) < FIT_ROWS  # and no fewer would do

@@ -194,6 +194,25 @@ def test_conflicts_are_reported_not_applied(ledger):
     assert any(c.row_id == "r1" and "is now 'b'" in c.reason for c in undo.conflicts)
 
 
+def test_records_read_again_are_never_stale_when_another_connection_rewrites_them(ledger):
+    """Proposals and edits stay parsed per connection (a large run reads them several times); a rewrite by another
+    connection (forgetting a redacted value rewrites both in place) is seen on the next read."""
+    p = proposal(drop("r4"))
+    ledger.apply(p, decide(p))
+    assert ledger.proposal(p.proposal_id) is ledger.proposal(p.proposal_id)  # parsed once
+    assert ledger.edits_of(1)[0].old_value["text"] == "alpha one"
+    with Ledger(ledger.root) as other:
+        body = other.store.db.execute("SELECT body FROM proposals WHERE proposal_id=?", (p.proposal_id,)).fetchone()[0]
+        with other.store.transaction():
+            other.store.db.execute(
+                "UPDATE proposals SET body=? WHERE proposal_id=?",
+                (body.replace("r4 duplicates r0", "[forgotten]"), p.proposal_id),
+            )
+            other.store.db.execute("UPDATE edits SET old_value=replace(old_value, 'alpha one', '[forgotten]')")
+    assert ledger.proposal(p.proposal_id).findings[0].message == "[forgotten]"
+    assert ledger.edits_of(1)[0].old_value["text"] == "[forgotten]"
+
+
 def test_add_rows_and_undo(ledger):
     new = Finding(
         row_id="syn-1",

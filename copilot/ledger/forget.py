@@ -137,6 +137,7 @@ def forget(store: Store, redactions: list[Redaction]) -> list[str]:
             store.db.execute(
                 "UPDATE workspace_files SET sha256=? WHERE name='workspace.json'", (file_sha256(meta_path),)
             )
+    store.read_cache.clear()  # parsed proposals and edits held the values forgotten
     compact(store.db)
     for old, new in rewritten.values():
         old.unlink(missing_ok=True)

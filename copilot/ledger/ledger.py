@@ -326,12 +326,12 @@ class Ledger(Queries):
         for row_id, column in forgotten_edits(self.store):  # the input still holds the value: never copy it back
             if row_id in final.index:
                 changes.setdefault(row_id, {})[column] = jsonable(final.at[row_id, column])
-        positions = first[ORD_COL].astype(np.int64)  # version 1 holds the input in file order
+        positions = first[ORD_COL].reindex(final.index).to_numpy()  # version 1 holds the input in file order
         rows = []
-        for row_id in final.index:
-            if row_id in positions.index:
-                rows.append(OutputRow(position=int(positions[row_id]), values=changes.get(row_id, {})))
-            else:
+        for row_id, position in zip(final.index, positions, strict=True):
+            if not np.isnan(position):
+                rows.append(OutputRow(position=int(position), values=changes.get(row_id, {})))
+            else:  # added since version 1
                 record = final.loc[row_id]
                 rows.append(OutputRow(position=None, values={c: jsonable(record[c]) for c in self.data_columns}))
         return rows

@@ -135,16 +135,21 @@ class Queries:
         ]
 
     def edits_of(self, decision_id: int) -> list[Edit]:
+        cached = self.store.read_cache.get("edits", decision_id)
+        if cached is not None:
+            return cached
         rows = self.store.db.execute(
             "SELECT e.row_id, e.action, e.col AS column, e.old_value, e.new_value, e.finding_id, e.issue, e.score,"
             " f.decided_by FROM edits e LEFT JOIN finding_decisions f USING (decision_id, finding_id)"
             " WHERE e.decision_id=? ORDER BY e.edit_id",
             (decision_id,),
         )
-        return [
+        edits = [
             Edit(**{**dict(r), "old_value": json.loads(r["old_value"]), "new_value": json.loads(r["new_value"])})
             for r in rows
         ]
+        self.store.read_cache.put("edits", decision_id, edits)
+        return edits
 
     def deciders(self) -> dict[str, dict[str, int]]:
         """Findings approved and rejected per decider, over the applied decisions (from each finding's record)."""

@@ -23,10 +23,12 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from pydantic import TypeAdapter
 
 from copilot.core import formats
 from copilot.core.integrity import (
@@ -46,7 +48,7 @@ from curation_tools.atomic_files import write_text_atomic
 from curation_tools.dataset import Dataset, DataSource, Roles
 from curation_tools.errors import UserInputError
 from curation_tools.io import SourceTable, read_source, write_table
-from curation_tools.schema import Proposal
+from curation_tools.schema import Finding, Proposal
 
 ROW_COL = "__row_id__"
 ORD_COL = "__ord__"
@@ -181,7 +183,38 @@ def read_version(path: Path) -> pd.DataFrame:
     return frame.rename(columns=encoded)
 
 
-PROPOSALS_KEPT = 2
+FINDINGS = TypeAdapter(list[Finding])
+FINDINGS_BLOCK = 10_000
+
+
+class ReadCache:
+    """The last few large records read through one connection (a proposal, a decision's edits), kept parsed: a
+    run's outputs read each of them two or three times, and parsing 261,208 findings takes 9 s. Both are written
+    once and only ever rewritten by forgetting redacted values (`forget` empties this); the cache is also emptied
+    when another connection has written (SQLite's data_version moves) and when a transaction is rolled back."""
+
+    KEPT = 2  # per kind: a run's outputs go through its proposals (or decisions) twice, in the same order
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.entries: dict[tuple[str, object], object] = {}
+        self.version = None
+
+    def get(self, kind: str, key: object) -> Any:
+        version = self.db.execute("PRAGMA data_version").fetchone()[0]
+        if version != self.version:
+            self.entries.clear()
+            self.version = version
+        return self.entries.get((kind, key))
+
+    def put(self, kind: str, key: object, value: object) -> None:
+        same_kind = [k for k in self.entries if k[0] == kind]
+        if len(same_kind) >= self.KEPT:
+            del self.entries[same_kind[0]]
+        self.entries[(kind, key)] = value
+
+    def clear(self) -> None:
+        self.entries.clear()
 
 
 class Store:
@@ -196,7 +229,7 @@ class Store:
                 f"data file first, or pass the right --workspace."
             )
         self.db = connect(self.root)
-        self._proposals: dict[str, Proposal] = {}
+        self.read_cache = ReadCache(self.db)
         meta = formats.load_json(meta_path, "workspace", formats.WORKSPACE)  # a newer format: said so first
         recorded = self.db.execute("SELECT sha256 FROM workspace_files WHERE name='workspace.json'").fetchone()
         if recorded is not None:
@@ -316,19 +349,25 @@ class Store:
         return self.db.execute("SELECT 1 FROM proposals WHERE proposal_id=?", (proposal_id,)).fetchone() is not None
 
     def proposal(self, proposal_id: str) -> Proposal:
-        """A stored proposal; the last PROPOSALS_KEPT read stay parsed while this connection lives (a proposal is
-        never changed once stored, and a run's outputs read each one twice: 9 s each for 261,208 findings)."""
-        if proposal_id in self._proposals:
-            return self._proposals[proposal_id]
+        """A stored proposal (the last ones read stay parsed: ReadCache)."""
+        cached = self.read_cache.get("proposal", proposal_id)
+        if cached is not None:
+            return cached
         row = self.db.execute("SELECT body FROM proposals WHERE proposal_id=?", (proposal_id,)).fetchone()
         if row is None:
             raise UserInputError(f"No proposal {proposal_id} in {self.root}.")
         raw = json.loads(row["body"])
         formats.check("proposal", raw.get(formats.KEY, 1), formats.PROPOSAL, f"{self.root}: proposal {proposal_id}")
+        findings = raw.pop("findings", [])
         proposal = Proposal.model_validate(raw)
-        if len(self._proposals) >= PROPOSALS_KEPT:
-            del self._proposals[next(iter(self._proposals))]
-        self._proposals[proposal_id] = proposal
+        # a block at a time: validating 261,208 findings in one call holds the GIL for 7 s, and a run's progress
+        # heartbeat (another thread) must speak every few seconds
+        proposal.findings = [
+            finding
+            for start in range(0, len(findings), FINDINGS_BLOCK)
+            for finding in FINDINGS.validate_python(findings[start : start + FINDINGS_BLOCK])
+        ]
+        self.read_cache.put("proposal", proposal_id, proposal)
         return proposal
 
     # ---- writing -------------------------------------------------------------------------------------------
@@ -342,6 +381,7 @@ class Store:
                 yield
                 self.db.execute("COMMIT")
             except BaseException:
+                self.read_cache.clear()  # what was read inside may be rolled back
                 with contextlib.suppress(sqlite3.Error):
                     if self.db.in_transaction:
                         self.db.execute("ROLLBACK")
