@@ -268,7 +268,10 @@ def run(path: Path, out: Path, engine: str) -> None:
     )
     worst = int(gaps.argmax())
     after = kinds[worst - 1] if worst else "the start"
-    print(f"    {len(times):,} events, longest gap {gaps.max():.0f} s (after {after}, before {kinds[worst]})")
+    print(
+        f"    {len(times):,} events, the first at {times[0]:.0f} s, longest gap {gaps.max():.0f} s "
+        f"(after {after}, before {kinds[worst]})"
+    )
     print(f"    {summary['changes']}")
     for tool_name, (seconds, findings) in tools.items():
         print(f"    {tool_name}: {seconds:.0f} s, {findings:,} findings")
