@@ -3,6 +3,8 @@ pool inside a tool runs under the tool's budget (a round's parallel steps split 
 
 from __future__ import annotations
 
+import threading
+
 import pandas as pd
 import pytest
 
@@ -64,3 +66,34 @@ def test_a_rounds_parallel_steps_split_the_cores():
 
     sends = dispatch({"plan": [{"tool": "dedup"}, {"tool": "decontam"}], "round": 0})
     assert {s.arg["parallel"] for s in sends} == {2}
+
+
+def test_a_collector_pause_is_shared_by_nested_and_concurrent_holders_and_ends_as_it_began():
+    import gc
+
+    from curation_tools.collector import many_objects
+
+    assert gc.isenabled()
+    inside, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with many_objects():
+            inside.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert inside.wait(10)
+    with many_objects(), many_objects():
+        assert not gc.isenabled()
+    assert not gc.isenabled(), "another thread still holds the pause"
+    release.set()
+    thread.join()
+    assert gc.isenabled()
+    gc.disable()  # a caller that had turned it off keeps it off
+    try:
+        with many_objects():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

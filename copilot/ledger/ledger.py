@@ -21,6 +21,7 @@ from copilot.ledger.queries import Queries
 from copilot.ledger.rules import Working, apply_edit, companion_edits, plan_edit
 from copilot.ledger.store import GUIDANCE_SQL, ORD_COL, Store
 from copilot.ledger.values import dump, jsonable, now
+from curation_tools.collector import many_objects
 from curation_tools.dataset import Dataset
 from curation_tools.errors import UserInputError
 from curation_tools.io import detect_format, write_table
@@ -118,7 +119,7 @@ class Ledger(Queries):
             raise ValueError(f"{len(undecided)} finding(s) of proposal {proposal.proposal_id} are not decided")
         # Read the head, edit it and commit the child in one write transaction: a writer in another
         # process waits, then builds on this version instead of on the one both read (a lost update).
-        with self.store.transaction():
+        with self.store.transaction(), many_objects():
             guidance = self.guidance()
             work = Working(self.store.frame(self.head()))
             if self.roles.label:  # before any relabel: it would break the one-to-one naming being looked for

@@ -25,6 +25,7 @@ from copilot.ledger.models import (
 )
 from copilot.ledger.store import INTERNAL, ORD_COL, ROW_COL, Store
 from copilot.ledger.values import cells_differ, jsonable, same
+from curation_tools.collector import many_objects
 from curation_tools.dataset import Dataset, DataSource, Roles
 from curation_tools.errors import UserInputError
 from curation_tools.io import ROW_ID
@@ -144,10 +145,11 @@ class Queries:
             " WHERE e.decision_id=? ORDER BY e.edit_id",
             (decision_id,),
         )
-        edits = [
-            Edit(**{**dict(r), "old_value": json.loads(r["old_value"]), "new_value": json.loads(r["new_value"])})
-            for r in rows
-        ]
+        with many_objects():
+            edits = [
+                Edit(**{**dict(r), "old_value": json.loads(r["old_value"]), "new_value": json.loads(r["new_value"])})
+                for r in rows
+            ]
         self.store.read_cache.put("edits", decision_id, edits)
         return edits
 

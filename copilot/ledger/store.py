@@ -45,6 +45,7 @@ from copilot.core.integrity import (
 from copilot.ledger.models import VersionInfo
 from copilot.ledger.values import dump, jsonable, now
 from curation_tools.atomic_files import write_text_atomic
+from curation_tools.collector import many_objects
 from curation_tools.dataset import Dataset, DataSource, Roles
 from curation_tools.errors import UserInputError
 from curation_tools.io import SourceTable, read_source, write_table
@@ -362,11 +363,12 @@ class Store:
         proposal = Proposal.model_validate(raw)
         # a block at a time: validating 261,208 findings in one call holds the GIL for 7 s, and a run's progress
         # heartbeat (another thread) must speak every few seconds
-        proposal.findings = [
-            finding
-            for start in range(0, len(findings), FINDINGS_BLOCK)
-            for finding in FINDINGS.validate_python(findings[start : start + FINDINGS_BLOCK])
-        ]
+        with many_objects():
+            proposal.findings = [
+                finding
+                for start in range(0, len(findings), FINDINGS_BLOCK)
+                for finding in FINDINGS.validate_python(findings[start : start + FINDINGS_BLOCK])
+            ]
         self.read_cache.put("proposal", proposal_id, proposal)
         return proposal
 

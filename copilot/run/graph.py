@@ -30,6 +30,7 @@ from copilot.core.guidance import chosen_benchmarks
 from copilot.ledger import Ledger
 from copilot.llm.budget import BudgetExceeded
 from copilot.review.policy import Policy, PolicyReviewer
+from curation_tools.collector import many_objects
 from curation_tools.context import ToolContext
 from curation_tools.dataset import Dataset
 from curation_tools.errors import UserInputError
@@ -231,7 +232,7 @@ def review(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """The policy decides what its rules cover; the rest waits for the next reviewer (one interrupt, after fan-in),
     who answers every pending finding through `Session.decide` (a person, a decisions file, a simulated reviewer)."""
     rc = runtime.context
-    with heartbeat(_reporter(runtime, "run"), ("reviewing", 0, None)):
+    with heartbeat(_reporter(runtime, "run"), ("reviewing", 0, None)), many_objects():
         loaded = {pid: rc.proposal(pid) for pid in state["proposals"].get(str(state["round"]), [])}
         ids = sorted(loaded, key=lambda p: (loaded[p].tool, p))
         policy = PolicyReviewer(rc.policy)
@@ -266,7 +267,7 @@ def apply(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     rc = runtime.context
     reasons = {step["tool"]: step.get("reason", "") for step in state.get("plan", [])}
     outcomes = list(state["outcomes"])
-    with rc.ledger() as ledger:
+    with rc.ledger() as ledger, many_objects():
         already = {d.proposal_id: d.n_edits for d in ledger.decisions()}
         for entry in state["decisions"]:
             pid = entry["proposal_id"]
@@ -313,7 +314,7 @@ def apply(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
 def finish(state: RunState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     status = state.get("status") or "finished"
 
-    with heartbeat(_reporter(runtime, "run"), ("writing the outputs", 0, None)) as progress:
+    with heartbeat(_reporter(runtime, "run"), ("writing the outputs", 0, None)) as progress, many_objects():
         runtime.context.finish({**state, "status": status}, progress)
     _say(runtime, "finished", status=status)
     return {"status": status}

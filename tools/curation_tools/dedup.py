@@ -21,6 +21,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from curation_tools import __version__
+from curation_tools.collector import many_objects
 from curation_tools.context import ToolContext
 from curation_tools.dataset import Dataset
 from curation_tools.errors import UserInputError
@@ -246,7 +247,8 @@ def run(data: Dataset, params: DedupParams, ctx: ToolContext) -> ToolResult:
         else:
             _link_semantic(graph, texts, params, ctx)
     clusters = graph.clusters()
-    findings = _findings(data, texts, n_own, protected, graph, clusters, params)
+    with many_objects():
+        findings = _findings(data, texts, n_own, protected, graph, clusters, params)
     counts = pd.Series([f.issue for f in findings], dtype=str).value_counts().to_dict()
     proposal = Proposal(
         tool=SPEC.name,
