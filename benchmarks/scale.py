@@ -270,7 +270,7 @@ def run(path: Path, out: Path, engine: str) -> None:
     after = kinds[worst - 1] if worst else "the start"
     print(
         f"    {len(times):,} events, the first at {times[0]:.0f} s, longest gap {gaps.max():.0f} s "
-        f"(after {after}, before {kinds[worst]})"
+        f"(after {after}, before {kinds[worst]}, at {times[worst]:.0f} s)"
     )
     print(f"    {summary['changes']}")
     for tool_name, (seconds, findings) in tools.items():
