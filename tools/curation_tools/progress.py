@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -17,7 +18,8 @@ def no_progress(stage: str, done: int, total: int | None) -> None:
 
 HEARTBEAT_S = 4.0
 """a step that reports nothing for this long has its last report sent again: a watcher hears from a long
-indivisible step (one fold's fit, writing a large proposal) at least every 2 x HEARTBEAT_S seconds"""
+indivisible step (one fold's fit, writing a large proposal) at least every HEARTBEAT_S seconds, while the thread
+can run (a compiled call that holds the GIL for longer silences it)"""
 
 
 @contextmanager
@@ -25,26 +27,26 @@ def heartbeat(
     progress: ProgressFn, first: tuple[str, int, int | None], every: float | None = None
 ) -> Iterator[ProgressFn]:
     """A progress function for the work inside the block that passes reports on and, whenever `every` seconds go by
-    without one, repeats the latest (at first `first`, which is sent at once). Reports are sent one at a time, so a
-    repeat never lands after a newer report."""
+    since the latest report, sends it again (at first `first`, which is sent at once). Reports are sent one at a
+    time, so a repeat never lands after a newer report."""
     every = HEARTBEAT_S if every is None else every
     latest = [first]
+    sent = [time.monotonic()]
     lock = threading.Lock()
-    fresh = threading.Event()
     stop = threading.Event()
 
     def report(stage: str, done: int, total: int | None) -> None:
         with lock:
             latest[0] = (stage, done, total)
-            fresh.set()
+            sent[0] = time.monotonic()
             progress(stage, done, total)
 
     def keep_alive() -> None:
-        while not stop.wait(every):
-            if fresh.is_set():
-                fresh.clear()
-                continue
+        while not stop.wait(max(0.0, sent[0] + every - time.monotonic())):
             with lock:
+                if time.monotonic() - sent[0] < every:  # a report came while this thread slept
+                    continue
+                sent[0] = time.monotonic()
                 progress(*latest[0])
 
     report(*first)
