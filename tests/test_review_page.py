@@ -5,11 +5,15 @@ under test-artifacts/ (or $CURATE_TEST_ARTIFACTS)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pandas as pd
@@ -95,14 +99,34 @@ def browser() -> Iterator[object]:
         launched.close()
 
 
-def _open(browser, page_path: Path):
+@contextmanager
+def _served(folder: Path) -> Iterator[str]:
+    """The folder over loopback HTTP, as a person's browser would open a shared page: an http origin's
+    localStorage is shared by its pages and kept across reloads, which a file: URL's is not promised to be."""
+    handler = functools.partial(_QuietFiles, directory=str(folder))
+    with ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_address[1]}"
+        finally:
+            server.shutdown()
+            thread.join()
+
+
+class _QuietFiles(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def _open(browser, base_url: str, page_name: str):
     """A fresh browser context on the page, and the list its console errors and uncaught exceptions go to."""
     context = browser.new_context(accept_downloads=True, viewport={"width": 1100, "height": 800})
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(page_path.resolve().as_uri())
+    page.goto(f"{base_url}/{page_name}")
     return page, errors
 
 
@@ -139,7 +163,19 @@ def test_a_person_decides_in_the_browser_and_the_export_resumes_the_run(cli, bro
     pending = json.loads((run / "pending.json").read_text())
     assert len(pending) >= 3
 
-    page, errors = _open(browser, run / "review.html")
+    with _served(run) as base_url:
+        _decide_reload_and_export(browser, base_url, pending, data, tmp_path / "decisions.json")
+    first, second, third = pending[0], pending[1], pending[2]
+    other = json.loads((tmp_path / "decisions.json").read_text())[third["finding_id"]]["new_label"]
+    assert cli("run", "--resume", run, "--decisions", tmp_path / "decisions.json").code == 0
+    curated = pd.read_csv(run / "curated.csv", index_col="ticket_id")
+    assert curated.loc[first["row_id"], "intent"] == first["action"]["new_label"]
+    assert curated.loc[second["row_id"], "intent"] == second["row"]["intent"]
+    assert curated.loc[third["row_id"], "intent"] == other
+
+
+def _decide_reload_and_export(browser, base_url: str, pending: list[dict], data: Path, exported: Path) -> None:
+    page, errors = _open(browser, base_url, "review.html")
     assert page.text_content("#counts").startswith(f"0 of {len(pending)} decided")
     page.keyboard.press("a")  # first finding: approve the suggested label
     page.keyboard.press("j")
@@ -158,21 +194,13 @@ def test_a_person_decides_in_the_browser_and_the_export_resumes_the_run(cli, bro
     assert page.text_content("#counts").startswith(f"3 of {len(pending)} decided")
     with page.expect_download() as download:
         page.keyboard.press("e")
-    exported = tmp_path / "decisions.json"
     download.value.save_as(exported)
     assert errors == []
-
-    first, second = pending[0], pending[1]
     assert json.loads(exported.read_text()) == {
-        first["finding_id"]: "approve",
-        second["finding_id"]: "reject",
+        pending[0]["finding_id"]: "approve",
+        pending[1]["finding_id"]: "reject",
         third["finding_id"]: {"approve": True, "new_label": other},
     }
-    assert cli("run", "--resume", run, "--decisions", exported).code == 0
-    curated = pd.read_csv(run / "curated.csv", index_col="ticket_id")
-    assert curated.loc[first["row_id"], "intent"] == first["action"]["new_label"]
-    assert curated.loc[second["row_id"], "intent"] == second["row"]["intent"]
-    assert curated.loc[third["row_id"], "intent"] == other
 
 
 @pytest.mark.slow
@@ -200,8 +228,10 @@ def test_row_text_is_shown_as_text_and_never_runs(browser, tmp_path):
         names={},
         label_column=None,
     )
-    page, errors = _open(browser, write_review_html(data, tmp_path / "review.html"))
-    assert page.locator("#findings img").count() == 0 and page.locator("#findings script").count() == 0
-    assert HOSTILE in page.text_content(".finding .message")
-    _screenshot(page, "review_page_hostile.png")
-    assert errors == []
+    written = write_review_html(data, tmp_path / "review.html")
+    with _served(written.parent) as base_url:
+        page, errors = _open(browser, base_url, written.name)
+        assert page.locator("#findings img").count() == 0 and page.locator("#findings script").count() == 0
+        assert HOSTILE in page.text_content(".finding .message")
+        _screenshot(page, "review_page_hostile.png")
+        assert errors == []
