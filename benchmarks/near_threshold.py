@@ -23,7 +23,7 @@ from dedup import build
 from jsonl import records
 
 from curation_tools.context import ToolContext
-from curation_tools.near_dup import candidate_pairs, pair_similarities, shingle_sets, signatures
+from curation_tools.near_dup import Sketches, candidate_pairs, pair_similarities, shingle_sets, signatures
 from curation_tools.text import content_key, normalize
 
 THRESHOLDS = [0.74, 0.75, 0.76, 0.77, 0.78, 0.79, 0.8]
@@ -52,8 +52,9 @@ def pair_scores(texts: list[str], ctx: ToolContext) -> tuple[np.ndarray, np.ndar
     new = shingle_sets(texts, 5)
     pairs: set[tuple[int, int]] = set()
     for sets in (old, new):
-        sigs = signatures(sets, 128, 0, ctx)
-        pairs.update((int(i), int(j)) for i, j in candidate_pairs(sigs, 42, 0.2, ctx))
+        sketches = Sketches(len(sets), 128, 42)
+        sketches.add(0, signatures(sets, 128, 0, ctx))
+        pairs.update((int(i), int(j)) for i, j in candidate_pairs(sketches, 0.2, ctx))
     listed = np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
     return pair_similarities(listed, old.distinct(), 100), pair_similarities(listed, new.distinct(), 80)
 

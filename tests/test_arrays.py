@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from curation_tools.arrays import sorted_unique
+from curation_tools.arrays import merged_unique, sorted_unique
 from curation_tools.lexical import TfidfRetrieval
 from curation_tools.near_dup import ShingleSets, pair_similarities
 
@@ -14,6 +14,13 @@ def test_sorted_unique_matches_numpy():
     for size in (0, 1, 7, 1000):
         values = rng.integers(0, 50, size).astype(np.uint32)
         assert np.array_equal(sorted_unique(values), np.unique(values))
+
+
+def test_merged_unique_is_the_union_of_two_sorted_sets():
+    rng = np.random.default_rng(0)
+    for sizes in ((0, 0), (0, 5), (9, 0), (1000, 700)):
+        one, other = (np.unique(rng.integers(0, 900, size)) for size in sizes)
+        assert np.array_equal(merged_unique(one, other), np.union1d(one, other))
 
 
 def test_pair_similarities_match_python_sets():

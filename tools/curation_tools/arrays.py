@@ -9,7 +9,18 @@ import numpy as np
 
 def sorted_unique(values: np.ndarray) -> np.ndarray:
     """The distinct values, sorted."""
-    ordered = np.sort(values)
+    return _distinct(np.sort(values))
+
+
+def merged_unique(one: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """The distinct values of two sorted arrays of distinct values, sorted (a stable sort merges the two runs in
+    linear time)."""
+    both = np.concatenate([one, other])
+    both.sort(kind="stable")  # in place: the union can be the largest array of a stage
+    return _distinct(both)
+
+
+def _distinct(ordered: np.ndarray) -> np.ndarray:
     first = np.ones(len(ordered), dtype=bool)
     np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
     return ordered[first]

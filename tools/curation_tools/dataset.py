@@ -10,6 +10,7 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from curation_tools.errors import UserInputError
+from curation_tools.text_column import TextColumn
 
 
 class Roles(BaseModel):
@@ -82,9 +83,16 @@ class Dataset:
         if not cols:
             raise UserInputError("This dataset has no text column; pass --text COLUMN to name one.")
         if len(cols) == 1:
-            return self.frame[cols[0]].map(_render_value).astype(str)
+            column = self.frame[cols[0]]
+            if isinstance(column.dtype, pd.StringDtype):  # strings or missing: nothing to render
+                return column.fillna("") if column.hasnans else column
+            return column.map(_render_value).astype(str)
         parts = self.frame[cols].map(_render_value)
         return parts.apply(lambda row: "\n".join(v for v in row if v), axis=1).astype(str)
+
+    def text_column(self) -> TextColumn:
+        """`texts()` as one Arrow column: no Python string per row until a stage reads it (large data)."""
+        return TextColumn.of(self.texts())
 
     def labels(self) -> pd.Series:
         if not self.roles.label:

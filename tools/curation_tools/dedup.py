@@ -13,6 +13,7 @@ import heapq
 import math
 import time
 from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -30,6 +31,7 @@ from curation_tools.near_dup import near_edges
 from curation_tools.neighbours import similar_pairs
 from curation_tools.schema import Action, Evidence, Finding, PlanHint, Proposal, ToolResult, ToolSpec
 from curation_tools.text import normalize, word_opcodes
+from curation_tools.text_column import take
 from curation_tools.word_edits import one_word_apart
 
 Method = Literal["exact", "near", "semantic"]
@@ -166,7 +168,7 @@ def _reference_texts(params: DedupParams) -> list[str]:
 EXACT_CHUNK = 1_000_000  # texts normalised at a time: the exact stage holds 8 bytes per row, not every normal form
 
 
-def _link_exact(graph: _Graph, texts: list[str]) -> None:
+def _link_exact(graph: _Graph, texts: Sequence[str]) -> None:
     """Each row to the first row with its normalised content: grouped by a 64-bit hash of that form, each copy then
     checked against its first row's form (a hash collision links nothing)."""
     hashes = np.concatenate(
@@ -179,13 +181,14 @@ def _link_exact(graph: _Graph, texts: list[str]) -> None:
     _, first_of, codes = np.unique(hashes, return_index=True, return_inverse=True)
     first = first_of[codes.ravel()]
     copies = np.flatnonzero(first != np.arange(len(texts)))
-    same = np.array([normalize(texts[c]) == normalize(texts[first[c]]) for c in copies.tolist()], dtype=bool)
+    copied, originals = take(texts, copies), take(texts, first[copies])
+    same = np.array([normalize(c) == normalize(o) for c, o in zip(copied, originals, strict=True)], dtype=bool)
     copies = copies[same] if len(copies) else copies
     graph.link(np.stack([first[copies], copies], axis=1), np.ones(len(copies)), "exact")
 
 
 def _link_near(
-    graph: _Graph, texts: list[str], labels: list[str | None] | None, params: DedupParams, ctx: ToolContext
+    graph: _Graph, texts: Sequence[str], labels: list[str | None] | None, params: DedupParams, ctx: ToolContext
 ) -> int:
     edges, scores, candidates = near_edges(
         texts,
@@ -205,15 +208,15 @@ def _link_near(
     return candidates
 
 
-def _link_semantic(graph: _Graph, texts: list[str], params: DedupParams, ctx: ToolContext) -> None:
-    vectors = np.asarray(ctx.embedder.embed(texts), dtype=np.float32)
+def _link_semantic(graph: _Graph, texts: Sequence[str], params: DedupParams, ctx: ToolContext) -> None:
+    vectors = np.asarray(ctx.embedder.embed(list(texts)), dtype=np.float32)
     pairs, sims = similar_pairs(
         vectors, params.semantic_threshold, 10, params.semantic_exact_max_rows, ROWS_PER_CLUSTER, ctx.seed
     )
     graph.link(pairs, sims, "semantic")
 
 
-def _keeper(members: list[int], texts: list[str], protected: np.ndarray, keep: str) -> int:
+def _keeper(members: list[int], texts: Sequence[str], protected: np.ndarray, keep: str) -> int:
     pool = [m for m in members if protected[m]] or members
     if keep == "longest":
         return max(pool, key=lambda m: (len(texts[m]), -m))
@@ -225,9 +228,9 @@ def _keeper(members: list[int], texts: list[str], protected: np.ndarray, keep: s
 def run(data: Dataset, params: DedupParams, ctx: ToolContext) -> ToolResult:
     started = time.perf_counter()
     data.require(["text"], SPEC.name)
-    own = data.texts().tolist()
+    own = data.text_column()
     reference = _reference_texts(params) if params.reference else []
-    texts = own + reference
+    texts = own.followed_by(reference)
     n_own = len(own)
     protected = np.zeros(len(texts), dtype=bool)  # test/reference rows: kept, never dropped
     protected[n_own:] = True
@@ -272,9 +275,9 @@ NOTED_MEMBERS = 10
 every other's label, 2.5 billion notes (issue 23)"""
 
 
-def _other_members(members: list[int], row: int, row_ids: list[str], labels: list[str]) -> list[str]:
+def _other_members(members: list[int], row: int, row_ids: Callable[[int], str], labels: list[str]) -> list[str]:
     """The first NOTED_MEMBERS other members of a cluster, with their labels."""
-    return [f"{row_ids[o]}: {labels[o]}" for o in members[: NOTED_MEMBERS + 1] if o != row][:NOTED_MEMBERS]
+    return [f"{row_ids(o)}: {labels[o]}" for o in members[: NOTED_MEMBERS + 1] if o != row][:NOTED_MEMBERS]
 
 
 def _cut(text: str, limit: int = 500) -> str:
@@ -283,14 +286,18 @@ def _cut(text: str, limit: int = 500) -> str:
 
 def _findings(
     data: Dataset,
-    texts: list[str],
+    texts: Sequence[str],
     n_own: int,
     protected: np.ndarray,
     graph: _Graph,
     clusters: list[list[int]],
     params: DedupParams,
 ) -> list[Finding]:
-    row_ids = data.row_ids + [f"reference:{i}" for i in range(len(texts) - n_own)]
+    index = data.frame.index
+
+    def row_ids(member: int) -> str:  # looked up per finding: a list of every row's id is 0.6 GB at 10M rows
+        return str(index[member]) if member < n_own else f"reference:{member - n_own}"
+
     labels = data.labels().map(str).tolist() if data.roles.label else None
     best_to: dict[int, tuple[float, str]] = {}
     adjacency: dict[int, list[tuple[int, float, str]]] = {}
@@ -312,7 +319,7 @@ def _findings(
             for m in own_members:
                 findings.append(
                     Finding(
-                        row_id=row_ids[m],
+                        row_id=row_ids(m),
                         issue="conflicting_labels",
                         score=best_to[m][0],
                         action=Action(type="flag"),
@@ -334,19 +341,19 @@ def _findings(
             leak = protected[keeper]
             findings.append(
                 Finding(
-                    row_id=row_ids[m],
+                    row_id=row_ids(m),
                     issue="split_leak" if leak else ISSUE[method],
                     score=round(score, 4),
                     action=Action(type="drop"),
                     evidence=Evidence(
-                        duplicate_of=row_ids[keeper],
+                        duplicate_of=row_ids(keeper),
                         cluster_id=cluster_id,
                         method=method,
                         kept_text=texts[keeper][:1000],
                         diff=word_diff(texts[keeper], texts[m]),
                     ),
                     message=f"{'copy of test/reference row' if leak else method + ' duplicate of'} "
-                    f"{row_ids[keeper]} (similarity {score:.2f})",
+                    f"{row_ids(keeper)} (similarity {score:.2f})",
                 )
             )
     return findings

@@ -1,11 +1,11 @@
 """Near-duplicate candidate pairs: shingles -> MinHash signatures (rensa) -> LSH bands -> signature
 agreement filter -> verified edges.
 
-Each stage's output is a file the next stage reads back (signatures: uint32 (rows, perms); band keys:
-uint64 (bands, rows); candidates: int64 pairs), so memory stays bounded and the same stages
-can run chunk by chunk or on a distributed engine. Candidates are verified by their true similarity on the
-hashed shingle sets: max(Jaccard, containment), containment counting only when the smaller document
-is long enough that "contained" means "copied" (truncated or boilerplate-wrapped copies).
+Signatures are reduced as they arrive to what the band stage reads (`Sketches`: band keys, uint64 (bands, rows),
+in a file read back one band at a time; the low 16 bits of every value, in memory), so they are never held whole
+and the same stages can run chunk by chunk or on a distributed engine. Candidates are verified by their true
+similarity on the hashed shingle sets: max(Jaccard, containment), containment counting only when the smaller
+document is long enough that "contained" means "copied" (truncated or boilerplate-wrapped copies).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import mmap
 import tempfile
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,23 +21,22 @@ import numpy as np
 from numpy.lib.format import open_memmap
 from rensa import RMinHash
 
-from curation_tools.arrays import sorted_unique
+from curation_tools.arrays import merged_unique, sorted_unique
 from curation_tools.context import ToolContext
 from curation_tools.engine import TextShard, in_order
+from curation_tools.text_column import take
 
 if TYPE_CHECKING:
     from scipy import sparse  # imported where used: every `curate` command loads the tool registry
 
 CHUNK = 20_000
 VERIFY_PAIRS = 100_000  # candidate pairs per verification task on a distributed engine
-PLAUSIBLE_BLOCK = 8_192
-"""pairs whose signature rows are read at once: a row read from the stage file maps the 64 KB around it (the
-kernel's fault-around, which MADV_RANDOM did not stop here), so 100,000 pairs made all 5 GB of 10M rows' signatures
-resident; 8,192 pairs map at most about 1 GB before the pages are handed back"""
+PLAUSIBLE_BLOCK = 100_000  # pairs whose agreement is computed at once: two (pairs, perms) uint16 blocks
 VERIFY_BLOCK = 200_000  # candidate pairs per sparse merge: bounds the two gathered row blocks
 VERIFY_LOCAL_PAIRS = 500_000
 """candidate pairs verified at a time on large inputs, their documents' sets read back from the stage file: about
 1.5 GB on short texts, where all of a 10M-row input's candidates at once would be over 30 GB"""
+STORE_WINDOW = 8 << 20  # shingle hashes read from the store at a time (32 MB)
 PARALLEL_MIN_ROWS = 100_000  # below this, starting worker processes costs more than they save (measured)
 
 
@@ -92,7 +92,6 @@ class ShingleStore:
         self.start = np.zeros(documents, dtype=np.int64)
         self.count = np.zeros(documents, dtype=np.int64)
         self._size = 0
-        self._values: np.ndarray | None = None
 
     def add(self, first: int, values: np.ndarray, counts: np.ndarray) -> None:
         self._file.write(np.ascontiguousarray(values, dtype=np.uint32).tobytes())
@@ -102,19 +101,35 @@ class ShingleStore:
 
     def sets(self, docs: np.ndarray) -> sparse.csr_array:
         """The documents' sets as sparse rows, in the order of `docs`."""
-        if self._values is None:
-            self._file.close()
-            self._values = np.memmap(self.path, dtype=np.uint32, mode="r", shape=(max(self._size, 1),))
-        counts, starts = self.count[docs], self.start[docs]
-        ends = np.cumsum(counts)
-        positions = np.repeat(starts - ends + counts, counts) + np.arange(int(ends[-1]) if len(ends) else 0)
-        rows = _set_rows(np.asarray(self._values[positions]), counts)
-        release(self._values)
-        return rows
+        self._file.flush()
+        counts = self.count[docs]
+        return _set_rows(self._runs(self.start[docs], counts), counts)
+
+    def _runs(self, starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """The runs at `starts`, one after another in the order given, read from the file in its own order a
+        window at a time: a memory map read at random is resident wherever it was touched (the whole 6 GB file
+        of 10M short texts' shingles for one block of candidates), a window is memory until the next one."""
+        out = np.empty(int(counts.sum()), dtype=np.uint32)
+        placed = np.cumsum(counts) - counts  # where each run goes in `out`
+        order = np.argsort(starts, kind="stable")
+        starts, counts, placed = starts[order], counts[order], placed[order]
+        ends = starts + counts
+        with self.path.open("rb") as file:
+            first = 0
+            while first < len(order):
+                low = int(starts[first])  # the runs that end inside the window (at least one, however long)
+                last = max(first + 1, int(np.searchsorted(ends, low + STORE_WINDOW, side="right")))
+                file.seek(low * 4)
+                window = np.fromfile(file, dtype=np.uint32, count=int(ends[first:last].max()) - low)
+                lengths, total = counts[first:last], int(counts[first:last].sum())
+                offsets = np.cumsum(lengths) - lengths
+                within = np.repeat(starts[first:last] - low - offsets, lengths) + np.arange(total)
+                out[np.repeat(placed[first:last] - offsets, lengths) + np.arange(total)] = window[within]
+                first = last
+        return out
 
     def close(self) -> None:
         self._file.close()
-        self._values = None
 
 
 # whitespace left after NFKC (which maps the other spaces, e.g. U+00A0 and U+3000, to U+0020); code points
@@ -187,11 +202,9 @@ def _digest(flat: np.ndarray, offsets: np.ndarray, num_perm: int, seed: int) -> 
     return np.asarray(matrix.to_rows(), dtype=np.uint32).reshape(-1, num_perm)
 
 
-def signatures(
-    shingles: ShingleSets, num_perm: int, seed: int, ctx: ToolContext, out: np.ndarray | None = None
-) -> np.ndarray:
-    """(rows, num_perm) uint32 MinHash signatures, written CHUNK rows at a time into `out` (e.g. a file)."""
-    out = np.zeros((len(shingles), num_perm), dtype=np.uint32) if out is None else out
+def signatures(shingles: ShingleSets, num_perm: int, seed: int, ctx: ToolContext) -> np.ndarray:
+    """(rows, num_perm) uint32 MinHash signatures, CHUNK rows at a time."""
+    out = np.zeros((len(shingles), num_perm), dtype=np.uint32)
     for start in range(0, len(shingles), CHUNK):
         ctx.check_cancelled()
         stop = min(start + CHUNK, len(shingles))
@@ -199,6 +212,36 @@ def signatures(
         out[start:stop] = _digest(shingles.flat[lo:hi], shingles.offsets[start : stop + 1] - lo, num_perm, seed)
         ctx.progress("minhash", stop, len(shingles))
     return out
+
+
+class Sketches:
+    """What the band stage reads of each row's signature, taken as the signatures arrive: its LSH band keys
+    ((bands, rows) uint64 in `keys`, e.g. a file) and the low 16 bits of each value (in memory: 2.6 GB at 10M rows
+    and 128 permutations, where the whole signatures are 5.1 GB and a file of them read at random was resident
+    whole). Two rows' share of equal low bits estimates their Jaccard as the whole values do: a minimum's low 16
+    bits are equal by chance once in 65,536, which can add a pair to verification (exact) but never removes one."""
+
+    def __init__(self, rows: int, num_perm: int, bands: int, keys: np.ndarray | None = None) -> None:
+        self.bands = bands
+        self.rows_per_band = num_perm // bands
+        self.keys = np.zeros((bands, rows), dtype=np.uint64) if keys is None else keys
+        self.low = np.zeros((rows, num_perm), dtype=np.uint16)
+
+    def __len__(self) -> int:
+        return len(self.low)
+
+    def add(self, start: int, sigs: np.ndarray) -> None:
+        """Rows [start, start + len(sigs)) of the signatures."""
+        for first in range(0, len(sigs), CHUNK):
+            block = sigs[first : first + CHUNK].astype(np.uint64)
+            rows = slice(start + first, start + first + len(block))
+            for band in range(self.bands):
+                key = np.zeros(len(block), dtype=np.uint64)
+                for column in range(band * self.rows_per_band, (band + 1) * self.rows_per_band):
+                    key = (key * np.uint64(0x100000001B3)) ^ block[:, column]  # FNV-style mix of the band's values
+                self.keys[band, rows] = key
+            self.low[rows] = block.astype(np.uint16)  # the low 16 bits (numpy casts integers by truncation)
+        release(self.keys)
 
 
 def _sketch_shard(
@@ -211,17 +254,18 @@ def _sketch_shard(
 
 
 def engine_signatures(
-    texts: list[str],
+    texts: Sequence[str],
     size: int,
     num_perm: int,
     seed: int,
     workers: int,
     ctx: ToolContext,
-    out: np.ndarray,
+    out: Sketches | np.ndarray,
     store: ShingleStore | None = None,
-) -> np.ndarray:
-    """Signatures computed CHUNK texts at a time on the engine (locally: by `workers` processes); the same
-    values as in-process. With a `store`, each shard's distinct shingles are kept there too."""
+) -> None:
+    """Signatures computed CHUNK texts at a time on the engine (locally: by `workers` processes), given to `out`
+    as they arrive (an array: written into it); the same values as in-process. With a `store`, each shard's
+    distinct shingles are kept there too."""
     with ctx.engine.shards(texts, CHUNK) as shards:
         for position, (chunk, sets) in ctx.engine.map(
             _sketch_shard,
@@ -234,12 +278,14 @@ def engine_signatures(
             progress=ctx.progress,
             processes=workers,
         ):
-            out[shards[position].start : shards[position].start + len(chunk)] = chunk
-            release(out)
+            start = shards[position].start
+            if isinstance(out, Sketches):
+                out.add(start, chunk)
+            else:
+                out[start : start + len(chunk)] = chunk
             if store is not None and sets is not None:
-                store.add(shards[position].start, *sets)
+                store.add(start, *sets)
             ctx.check_cancelled()
-    return out
 
 
 def _band_pairs(keys: np.ndarray) -> np.ndarray:
@@ -261,34 +307,24 @@ def release(mapped: np.ndarray) -> None:
         handle.madvise(mmap.MADV_DONTNEED)
 
 
-def candidate_pairs(
-    sigs: np.ndarray, bands: int, floor: float, ctx: ToolContext, keys: np.ndarray | None = None
-) -> np.ndarray:
+def candidate_pairs(sketches: Sketches, floor: float, ctx: ToolContext) -> np.ndarray:
     """Pairs (i < j) sharing at least one LSH band whose signatures agree on at least `floor` of their values,
-    sorted. Band keys are computed CHUNK rows at a time into `keys` ((bands, rows) uint64, e.g. a file), then
-    each band's keys are read as one contiguous run and its pairs filtered at once, so only plausible pairs are
-    held."""
-    rows = sigs.shape[1] // bands
-    keys = np.zeros((bands, len(sigs)), dtype=np.uint64) if keys is None else keys
-    for start in range(0, len(sigs), CHUNK):
-        block = sigs[start : start + CHUNK].astype(np.uint64)
-        for band in range(bands):
-            key = np.zeros(len(block), dtype=np.uint64)
-            for column in range(band * rows, (band + 1) * rows):  # FNV-style mix of the band's values
-                key = (key * np.uint64(0x100000001B3)) ^ block[:, column]
-            keys[band, start : start + len(block)] = key
-        release(sigs)
-        release(keys)
-    found: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
-    n = np.int64(len(sigs))
-
-    for band in range(bands):
-        pairs = plausible(_band_pairs(np.asarray(keys[band])), sigs, floor)
-        release(keys)
-        found.append(np.minimum(pairs[:, 0], pairs[:, 1]) * n + np.maximum(pairs[:, 0], pairs[:, 1]))
-        ctx.progress("lsh", band + 1, bands)
-    codes = sorted_unique(np.concatenate(found))
-    return np.stack([codes // n, codes % n], axis=1)
+    sorted. Each band's keys are read as one contiguous run and its pairs filtered at once, so only plausible
+    pairs are held."""
+    codes = np.zeros(0, dtype=np.int64)  # each pair as one number, distinct and sorted
+    n = np.int64(len(sketches))
+    for band in range(sketches.bands):
+        pairs = plausible(_band_pairs(np.asarray(sketches.keys[band])), sketches.low, floor)
+        release(sketches.keys)
+        found = sorted_unique(np.minimum(pairs[:, 0], pairs[:, 1]) * n + np.maximum(pairs[:, 0], pairs[:, 1]))
+        # merged band by band: a near copy shares many bands, so every band's pairs held until the end were
+        # 3 GB at 10M rows where the distinct pairs are a fraction of that
+        codes = merged_unique(codes, found)
+        ctx.progress("lsh", band + 1, sketches.bands)
+    pairs = np.empty((len(codes), 2), dtype=np.int64)
+    np.floor_divide(codes, n, out=pairs[:, 0])
+    np.remainder(codes, n, out=pairs[:, 1])
+    return pairs
 
 
 def plausible(pairs: np.ndarray, sigs: np.ndarray, floor: float) -> np.ndarray:
@@ -301,7 +337,6 @@ def plausible(pairs: np.ndarray, sigs: np.ndarray, floor: float) -> np.ndarray:
     for start in range(0, len(pairs), PLAUSIBLE_BLOCK):
         block = pairs[start : start + PLAUSIBLE_BLOCK]
         agreement[start : start + len(block)] = (sigs[block[:, 0]] == sigs[block[:, 1]]).mean(axis=1)
-        release(sigs)
     return pairs[agreement >= floor]
 
 
@@ -349,10 +384,10 @@ def _verify_chunk(
     return verified_edges(pairs, shingle_sets(texts, size).distinct(), threshold, min_contained, None)
 
 
-def _candidate_texts(pairs: np.ndarray, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def _candidate_texts(pairs: np.ndarray, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The candidates' documents, the pairs renumbered over them, and their texts."""
     docs, local = np.unique(pairs, return_inverse=True)
-    return docs, local.reshape(pairs.shape), [texts[d] for d in docs]
+    return docs, local.reshape(pairs.shape), take(texts, docs)
 
 
 def blockwise_verified_edges(
@@ -375,7 +410,7 @@ def blockwise_verified_edges(
 
 
 def engine_verified_edges(
-    pairs: np.ndarray, texts: list[str], size: int, threshold: float, min_contained: int, ctx: ToolContext
+    pairs: np.ndarray, texts: Sequence[str], size: int, threshold: float, min_contained: int, ctx: ToolContext
 ) -> tuple[np.ndarray, np.ndarray]:
     """`verified_edges` VERIFY_PAIRS candidates per task on the engine, each task sent its pairs' texts only."""
     chunks = [
@@ -401,7 +436,7 @@ def engine_verified_edges(
 
 
 def near_edges(
-    texts: list[str],
+    texts: Sequence[str],
     *,
     size: int,
     num_perm: int,
@@ -414,29 +449,27 @@ def near_edges(
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """The near stage end to end: verified edges (pairs of row positions), their scores, candidates checked.
 
-    Signatures and band keys are written to files in a scratch folder under the cache directory (memory maps)
-    and read from there by the next stage; the candidate pairs and the verified edges stay in memory.
-    Only one chunk of signatures
-    or one band of keys is in memory at a time. Large inputs are hashed by worker processes, which also return
-    each document's distinct shingles to a stage file that verification reads back a block at a time.
+    Band keys are written to a file in a scratch folder under the cache directory and read back one band at a
+    time; the signatures' low bits, the candidate pairs and the verified edges stay in memory. Large inputs are
+    hashed by worker processes, which also return each document's distinct shingles to a stage file that
+    verification reads back a block at a time.
     """
     ctx.cache_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="near-stages-", dir=ctx.cache_dir) as scratch:
         stages = Path(scratch)
-        sigs = open_memmap(stages / "signatures.npy", mode="w+", dtype=np.uint32, shape=(len(texts), num_perm))
+        keys = open_memmap(stages / "band_keys.npy", mode="w+", dtype=np.uint64, shape=(bands, len(texts)))
+        sketches = Sketches(len(texts), num_perm, bands, keys)
         shingles: ShingleSets | ShingleStore | None = None  # where verification reads the sets (None: from texts)
         if ctx.engine.name != "local":
-            engine_signatures(texts, size, num_perm, ctx.seed, workers, ctx, sigs)
+            engine_signatures(texts, size, num_perm, ctx.seed, workers, ctx, sketches)
         elif workers > 1 and len(texts) >= PARALLEL_MIN_ROWS:
             shingles = ShingleStore(stages / "shingles.u32", len(texts))
-            engine_signatures(texts, size, num_perm, ctx.seed, workers, ctx, sigs, shingles)
+            engine_signatures(texts, size, num_perm, ctx.seed, workers, ctx, sketches, shingles)
         else:
-            shingles = shingle_sets(texts, size)
-            signatures(shingles, num_perm, ctx.seed, ctx, sigs)
-        sigs.flush()
-        keys = open_memmap(stages / "band_keys.npy", mode="w+", dtype=np.uint64, shape=(bands, len(texts)))
-        pairs = candidate_pairs(sigs, bands, floor, ctx, keys)
-        del sigs, keys  # the stage files' maps, closed before the folder goes
+            shingles = shingle_sets(list(texts), size)
+            sketches.add(0, signatures(shingles, num_perm, ctx.seed, ctx))
+        pairs = candidate_pairs(sketches, floor, ctx)
+        del sketches, keys  # the stage file's map, closed before the folder goes
         if isinstance(shingles, ShingleStore):
             edges, scores = blockwise_verified_edges(pairs, shingles, threshold, min_contained, ctx)
             shingles.close()
