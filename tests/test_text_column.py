@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import sys
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,8 @@ import pytest
 from curation_tools.dataset import Dataset, DataSource, Roles
 from curation_tools.engine import LocalEngine
 from curation_tools.text_column import TextColumn, take
+
+from .conftest import EXAMPLE
 
 
 def test_a_column_reads_as_the_list_it_holds():
@@ -50,3 +53,10 @@ def test_a_shard_sent_to_a_worker_carries_its_own_rows_only():
         sent = pickle.loads(pickle.dumps(shards[3]))
         assert sent.start == 3_000 and sent.texts() == column[3_000:4_000]
         assert len(pickle.dumps(shards[3])) < 200_000  # the column is 2.2 MB
+
+
+def test_words_are_counted_as_str_split_counts_them():
+    every_space = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+    texts = ["a b  c", "", "  ", " a ", "x\u00a0y", "ünï code", "a\u2028b\u2029c\u3000d\x0be\x0cf", every_space]
+    texts += [f"a{every_space}b", *pd.read_csv(EXAMPLE)["text"].astype(str)]
+    assert TextColumn.of(texts).word_counts().tolist() == [len(t.split()) for t in texts]

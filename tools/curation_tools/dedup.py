@@ -30,7 +30,7 @@ from curation_tools.io import read_table
 from curation_tools.near_dup import near_edges
 from curation_tools.neighbours import similar_pairs
 from curation_tools.schema import Action, Evidence, Finding, PlanHint, Proposal, ToolResult, ToolSpec
-from curation_tools.text import normalize, word_opcodes
+from curation_tools.text import normal_form_hashes, normalize, word_opcodes
 from curation_tools.text_column import take
 from curation_tools.word_edits import one_word_apart
 
@@ -165,19 +165,10 @@ def _reference_texts(params: DedupParams) -> list[str]:
     return frame[roles.text].astype(str).agg("\n".join, axis=1).tolist()
 
 
-EXACT_CHUNK = 1_000_000  # texts normalised at a time: the exact stage holds 8 bytes per row, not every normal form
-
-
 def _link_exact(graph: _Graph, texts: Sequence[str]) -> None:
     """Each row to the first row with its normalised content: grouped by a 64-bit hash of that form, each copy then
     checked against its first row's form (a hash collision links nothing)."""
-    hashes = np.concatenate(
-        [np.zeros(0, dtype=np.uint64)]
-        + [
-            pd.util.hash_array(np.asarray([normalize(t) for t in texts[start : start + EXACT_CHUNK]], dtype=object))
-            for start in range(0, len(texts), EXACT_CHUNK)
-        ]
-    )
+    hashes = normal_form_hashes(texts)
     _, first_of, codes = np.unique(hashes, return_index=True, return_inverse=True)
     first = first_of[codes.ravel()]
     copies = np.flatnonzero(first != np.arange(len(texts)))

@@ -15,7 +15,8 @@ from curation_tools.dataset import Dataset, Roles
 from curation_tools.label_names import missing_labels, mixed_kinds
 from curation_tools.roles import TextLayout, text_layout
 from curation_tools.schema import Proposal, ToolResult, ToolSpec
-from curation_tools.text import content_key
+from curation_tools.text import normal_form_hashes
+from curation_tools.text_column import TextColumn
 
 
 class ProfileParams(BaseModel):
@@ -124,7 +125,7 @@ def _columns(frame: pd.DataFrame, roles: Roles) -> list[ColumnProfile]:
 
 def _lengths(texts: pd.Series) -> LengthStats:
     chars = texts.str.len().to_numpy()
-    words = texts.str.split().str.len().fillna(0).to_numpy()
+    words = TextColumn.of(texts).word_counts()
     return LengthStats(
         chars_mean=float(chars.mean()),
         chars_min=int(chars.min()),
@@ -183,7 +184,7 @@ def profile_dataset(data: Dataset, top_labels: int = 20) -> DatasetProfile:
     if roles.text:
         result.text_layout = text_layout(frame, roles.text)
         texts = data.texts()
-        keys = texts.map(content_key)
+        keys = pd.Series(normal_form_hashes(TextColumn.of(texts)), index=texts.index)
         result.text_length = _lengths(texts)
         result.duplicates = _duplicates(keys, labels)
         if roles.split:

@@ -6,6 +6,10 @@ import hashlib
 import re
 import string
 import unicodedata
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
 
 # Below this many words a rewording of a benchmark item cannot be told offline from another query with the
 # same intent: such texts are checked for verbatim copies only (augment's filter, the heuristic planner).
@@ -33,6 +37,16 @@ def normalize(text: str) -> str:
         return " ".join(_space_ascii_marks(text.lower()).split())
     text = _space_ascii_marks(unicodedata.normalize("NFKC", _INVISIBLE.sub("", text)).casefold())
     return " ".join(_OTHER_MARK.sub(r" \1 ", text).split())
+
+
+NORMAL_FORM_BLOCK = 1_000_000  # texts normalised at a time: a hash is 8 bytes a row, a normal form a Python string
+
+
+def normal_form_hashes(texts: Sequence[str]) -> np.ndarray:
+    """A 64-bit hash of each text's normalised form (uint64), NORMAL_FORM_BLOCK texts at a time."""
+    blocks = (texts[start : start + NORMAL_FORM_BLOCK] for start in range(0, len(texts), NORMAL_FORM_BLOCK))
+    hashed = [pd.util.hash_array(np.asarray([normalize(t) for t in block], dtype=object)) for block in blocks]
+    return np.concatenate([np.zeros(0, dtype=np.uint64), *hashed])
 
 
 def content_key(text: str) -> str:

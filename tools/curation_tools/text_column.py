@@ -15,6 +15,9 @@ import pandas as pd
 import pyarrow as pa
 
 ITER_ROWS = 65_536  # rows turned into Python strings at a time when iterating
+WORD = r"[^\s\p{Z}\x0b\x1c-\x1f\x85]+"
+"""a run of characters Python's `str.split()` does not split on (RE2's \\s is ASCII; the rest of Python's
+whitespace is Unicode's separators and these controls)"""
 
 
 class TextColumn(Sequence[str]):
@@ -70,6 +73,14 @@ class TextColumn(Sequence[str]):
         texts = self._chunks.take(pa.array(np.asarray(rows, dtype=np.int64))).to_pylist()
         pa.default_memory_pool().release_unused()  # the taken copy's pages: Arrow's allocator would keep them
         return texts
+
+    def word_counts(self) -> np.ndarray:
+        """Each text's words as `str.split()` counts them, counted by Arrow's regular expressions (a Python list of
+        every row's words was 3 GB at 2M short rows)."""
+        import pyarrow.compute as pc
+
+        counts = pc.count_substring_regex(self._chunks, pattern=WORD)
+        return np.asarray(counts.to_numpy(), dtype=np.int64)
 
     def followed_by(self, more: Sequence[str]) -> TextColumn:
         """These texts, then `more` (e.g. reference rows after a dataset's own)."""
