@@ -167,7 +167,9 @@ def write_version(frame: pd.DataFrame, path: Path) -> None:
         nested = frame[column].map(lambda v: isinstance(v, list | tuple | dict) or hasattr(v, "tolist")).any()
         try:
             if not nested:  # Arrow would turn dicts into structs with every key any row has
-                pa.array(frame[column], from_pandas=True)
+                # its values, not the Series: `pa.array` of a Series looks a name up in its index, which builds a
+                # hash table of every row id as a Python object
+                pa.array(frame[column].to_numpy(dtype=object), from_pandas=True)
                 continue
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
             pass
