@@ -84,8 +84,8 @@ class Dataset:
             raise UserInputError("This dataset has no text column; pass --text COLUMN to name one.")
         if len(cols) == 1:
             column = self.frame[cols[0]]
-            if isinstance(column.dtype, pd.StringDtype):  # strings or missing: nothing to render
-                return column.fillna("") if column.hasnans else column
+            if isinstance(column.dtype, pd.StringDtype):  # strings or missing: nothing to render, no copy made
+                return (column.fillna("") if column.hasnans else column).astype(str)
             return column.map(_render_value).astype(str)
         parts = self.frame[cols].map(_render_value)
         return parts.apply(lambda row: "\n".join(v for v in row if v), axis=1).astype(str)
