@@ -24,7 +24,7 @@ from copilot.ledger.models import (
     VersionInfo,
 )
 from copilot.ledger.store import INTERNAL, ORD_COL, ROW_COL, Store
-from copilot.ledger.values import cells_differ, jsonable, same
+from copilot.ledger.values import cells_differ, comparable_as_stored, jsonable, same
 from curation_tools.collector import many_objects
 from curation_tools.dataset import Dataset, DataSource, Roles
 from curation_tools.errors import UserInputError
@@ -207,18 +207,22 @@ class Queries:
     # ---- changes -------------------------------------------------------------------------------------------
     def changed_cells(self, a: pd.DataFrame, b: pd.DataFrame, rows: pd.Index) -> list[CellChange]:
         columns = [c for c in self.data_columns if c in a.columns and c in b.columns]
-        left, right = a.loc[rows, columns].astype(object), b.loc[rows, columns].astype(object)
-        differs = pd.DataFrame(
-            {c: cells_differ(left[c], right[c], a[c].dtype == object or b[c].dtype == object) for c in columns}
-        )
-        changed = []
-        for row, col in zip(*np.nonzero(differs.to_numpy()), strict=True):
-            old, new = left.iat[row, col], right.iat[row, col]
-            if not same(old, new):
-                changed.append(
-                    CellChange(row_id=str(rows[row]), column=columns[col], old=jsonable(old), new=jsonable(new))
-                )
-        return changed
+        left, right = a.loc[rows, columns], b.loc[rows, columns]
+        found: list[tuple[int, int, CellChange]] = []
+        for position, column in enumerate(columns):
+            old, new = left[column], right[column]
+            nested = a[column].dtype == object or b[column].dtype == object
+            if nested or not comparable_as_stored(old, new):
+                old, new = old.astype(object), new.astype(object)
+            candidates = np.flatnonzero(cells_differ(old, new, nested).to_numpy(dtype=bool, na_value=True))
+            # only candidates become Python objects: a text column of every row as objects, twice, was most of
+            # an export's memory at 2M rows
+            olds, news = old.iloc[candidates].astype(object), new.iloc[candidates].astype(object)
+            for row, was, now in zip(candidates.tolist(), olds, news, strict=True):
+                if not same(was, now):
+                    change = CellChange(row_id=str(rows[row]), column=column, old=jsonable(was), new=jsonable(now))
+                    found.append((row, position, change))
+        return [change for _, _, change in sorted(found, key=lambda f: f[:2])]
 
     def diff(self, version_a: int, version_b: int) -> VersionDiff:
         a, b = self.store.frame(version_a), self.store.frame(version_b)

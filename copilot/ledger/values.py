@@ -40,6 +40,14 @@ def same(a: Any, b: Any) -> bool:
     return jsonable(a) == jsonable(b)
 
 
+def comparable_as_stored(left: pd.Series, right: pd.Series) -> bool:
+    """Whether two columns compare cell by cell as they are (one numeric, time or string dtype on both sides), so
+    that only the cells that may differ need to become Python objects."""
+    if left.dtype != right.dtype:
+        return False
+    return isinstance(left.dtype, pd.StringDtype) or (isinstance(left.dtype, np.dtype) and left.dtype.kind in "iufbMm")
+
+
 def cells_differ(left: pd.Series, right: pd.Series, nested: bool) -> pd.Series:
     """Cell-wise "may differ" (confirmed by `same`): JSON-text comparison where cells may hold lists or dicts."""
     if nested:
