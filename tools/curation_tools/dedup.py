@@ -325,11 +325,11 @@ def _findings(
             continue
         keeper = _keeper(members, texts, protected, params.keep)
         ties = graph.ties_to(keeper, adjacency)
+        kept_text, kept_id, leak = texts[keeper], row_ids(keeper), protected[keeper]  # once per cluster
         for m in own_members:
             if m == keeper or protected[m]:
                 continue
             score, method = ties[m]
-            leak = protected[keeper]
             findings.append(
                 Finding(
                     row_id=row_ids(m),
@@ -337,14 +337,14 @@ def _findings(
                     score=round(score, 4),
                     action=Action(type="drop"),
                     evidence=Evidence(
-                        duplicate_of=row_ids(keeper),
+                        duplicate_of=kept_id,
                         cluster_id=cluster_id,
                         method=method,
-                        kept_text=texts[keeper][:1000],
-                        diff=word_diff(texts[keeper], texts[m]),
+                        kept_text=kept_text[:1000],
+                        diff=word_diff(kept_text, texts[m]),
                     ),
                     message=f"{'copy of test/reference row' if leak else method + ' duplicate of'} "
-                    f"{row_ids(keeper)} (similarity {score:.2f})",
+                    f"{kept_id} (similarity {score:.2f})",
                 )
             )
     return findings

@@ -123,9 +123,9 @@ def _columns(frame: pd.DataFrame, roles: Roles) -> list[ColumnProfile]:
     return out
 
 
-def _lengths(texts: pd.Series) -> LengthStats:
+def _lengths(texts: pd.Series, column: TextColumn) -> LengthStats:
     chars = texts.str.len().to_numpy()
-    words = TextColumn.of(texts).word_counts()
+    words = column.word_counts()
     return LengthStats(
         chars_mean=float(chars.mean()),
         chars_min=int(chars.min()),
@@ -184,8 +184,9 @@ def profile_dataset(data: Dataset, top_labels: int = 20) -> DatasetProfile:
     if roles.text:
         result.text_layout = text_layout(frame, roles.text)
         texts = data.texts()
-        keys = pd.Series(normal_form_hashes(TextColumn.of(texts)), index=texts.index)
-        result.text_length = _lengths(texts)
+        column = TextColumn.of(texts)
+        keys = pd.Series(normal_form_hashes(column), index=texts.index)
+        result.text_length = _lengths(texts, column)
         result.duplicates = _duplicates(keys, labels)
         if roles.split:
             result.splits = _splits(keys, frame[roles.split])
