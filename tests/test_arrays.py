@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-from curation_tools.arrays import merged_unique, sorted_unique
+from curation_tools.arrays import merged_unique, second_in_group, sorted_unique
 from curation_tools.lexical import TfidfRetrieval
 from curation_tools.near_dup import ShingleSets, pair_similarities
 
@@ -57,3 +58,13 @@ def test_top_k_retrieval_matches_a_dense_reference():
         expected |= {(row, item) for item in order if scores[item] >= floor}
     assert set(zip(w.tolist(), i.tolist(), strict=True)) == expected
     assert np.allclose(s, dense[w, i], atol=1e-6)
+
+
+def test_second_in_group_is_the_groups_second_value_in_order():
+    rng = np.random.default_rng(3)
+    groups = rng.integers(0, 30, 500)
+    values = rng.random(500).astype(np.float32)
+    expected = pd.Series(values).groupby(groups).transform(lambda v: v.iloc[1] if len(v) > 1 else -1.0)
+    got = second_in_group(groups, values, -1.0)
+    assert got.dtype == np.float64
+    assert np.array_equal(got, expected.to_numpy(dtype=np.float64))

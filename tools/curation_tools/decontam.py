@@ -23,6 +23,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from curation_tools import __version__
+from curation_tools.arrays import second_in_group
 from curation_tools.benchmark_files import BenchmarkItems, load_benchmark
 from curation_tools.code_view import code_pairs, is_code
 from curation_tools.context import ContaminationQuestion, ToolContext
@@ -392,7 +393,7 @@ def _row_margin(pairs: pd.DataFrame) -> np.ndarray:
     frame = frame.sort_values(["item", "emb"], ascending=[True, False])
     rank = frame.groupby("item").cumcount().to_numpy()
     first = frame.groupby("item")["emb"].transform("first").to_numpy()
-    second = frame.groupby("item")["emb"].transform(lambda x: x.iloc[1] if len(x) > 1 else -np.inf).to_numpy()
+    second = second_in_group(frame["item"].to_numpy(), frame["emb"].to_numpy(), -np.inf)
     other = np.where(rank == 0, second, first)
     margin = np.empty(len(pairs))
     with np.errstate(invalid="ignore"):  # -inf - -inf for pairs without embeddings: nan, never above the margin
@@ -463,23 +464,30 @@ def _code_rewordings(texts: list[str], corpus: Corpus, ctx: ToolContext) -> pd.D
 QUESTION_REWORDING = "question rewording"
 
 
-def _question_rewordings(texts: list[str], corpus: Corpus, weights: dict[str, float], ctx: ToolContext) -> pd.DataFrame:
+def _question_rewordings(
+    texts: list[str], corpus: Corpus, weights: dict[str, float], floor: float, ctx: ToolContext
+) -> pd.DataFrame:
     """Short rows scored against the exam items (items with choices or an answer) as reworded questions. Every
     number of the item's question (or of the closing question it matched) must be held: else it is another
     problem on the item's template ("5 days, 20 episodes of 30 minutes" for "episodes of 20 minutes"); and a
     question negated on one side only ("Which is NOT ...") asks the opposite. (No other slot rule here: a rewording
-    changes content words by design, "signify" for "means".)"""
+    changes content words by design, "signify" for "means".) Those rules are read only for pairs scoring `floor`
+    or more: below it a score is neither flagged nor judged, whatever the rules say."""
     items = np.flatnonzero([t != k for t, k in zip(corpus.texts, corpus.keys, strict=True)])
     pairs = question_pairs(texts, short_rows(texts), corpus.keys, items, ctx.embedder.embed)
-    row_texts = [texts[r] for r in pairs["row"]]
-    numbers = number_share(row_texts, pairs["view_text"].tolist(), weights)
-    flipped = [negated(r) != negated(v) for r, v in zip(row_texts, pairs["view_text"], strict=True)]
-    held = (numbers >= 1.0 - 1e-9) | np.isnan(numbers)  # a reworded question keeps every number it asks about
+    scores = pairs["score"].to_numpy(dtype=float)
+    numbers = np.full(len(pairs), np.nan)
+    broken = np.zeros(len(pairs), dtype=bool)
+    for j in np.flatnonzero(scores >= floor):
+        row, view = texts[int(pairs["row"].iat[j])], pairs["view_text"].iat[j]
+        numbers[j] = number_share([row], [view], weights)[0]
+        held = numbers[j] >= 1.0 - 1e-9 or np.isnan(numbers[j])  # a reworded question keeps every number it asks
+        broken[j] = not held or negated(row) != negated(view)
     return pd.DataFrame(
         {
             "row": pairs["row"].astype(np.int64),
             "item": pairs["item"].astype(np.int64),
-            "score": np.where(held & ~np.asarray(flipped, dtype=bool), pairs["score"].astype(float), 0.0),
+            "score": np.where(broken, 0.0, scores),
             "method": QUESTION_REWORDING,
             "coverage": 0.0,
             "lexical": 0.0,
@@ -532,15 +540,16 @@ def run(data: Dataset, params: DecontamParams, ctx: ToolContext) -> ToolResult:
     scored["method"] = np.where((scored["method"] == "ngram") & pd.notna(named), named, scored["method"])
     extra = [_code_rewordings(texts, corpus, ctx)]
     if params.questions:  # its own switch: exam items are told from a topic by their specifics, short rows too
-        extra.append(_question_rewordings(texts, corpus, weights, ctx))
+        extra.append(_question_rewordings(texts, corpus, weights, min(params.threshold, params.judge_band[0]), ctx))
     scored = pd.concat([scored, *extra], ignore_index=True)
     best = scored.sort_values(["score", "item"], ascending=[False, True]).drop_duplicates("row")
     best = best.reset_index(drop=True)
     best["judge"] = None
     judged = _judge(best, texts, corpus, params, ctx)
     flagged = best[best["score"] >= params.threshold].sort_values("score", ascending=False)
-    near = _near_matches(short.near_matches, flagged, data, corpus)
-    findings = [_finding(data, texts, corpus, row, params) for row in flagged.itertuples()]
+    row_ids = data.row_ids
+    near = _near_matches(short.near_matches, flagged, row_ids, corpus)
+    findings = [_finding(row_ids, texts, corpus, row, params) for row in flagged.itertuples()]
     counts = pd.Series([f.evidence.benchmark for f in findings], dtype=str).value_counts().to_dict()
     proposal = Proposal(
         tool=SPEC.name,
@@ -562,7 +571,7 @@ def run(data: Dataset, params: DecontamParams, ctx: ToolContext) -> ToolResult:
     return ToolResult(proposal=proposal, report=report, elapsed_s=time.perf_counter() - started)
 
 
-def _finding(data: Dataset, texts: list[str], corpus: Corpus, row, params: DecontamParams) -> Finding:
+def _finding(row_ids: list[str], texts: list[str], corpus: Corpus, row, params: DecontamParams) -> Finding:
     bench = corpus.benchmarks[int(corpus.bench_of[row.item])]
     local = int(corpus.local[row.item])
     item_text = corpus.texts[row.item]
@@ -589,7 +598,7 @@ def _finding(data: Dataset, texts: list[str], corpus: Corpus, row, params: Decon
         else "copies"
     )
     return Finding(
-        row_id=data.row_ids[row.row],
+        row_id=row_ids[row.row],
         issue="contamination",
         score=round(float(row.score), 4),
         action=Action(type="drop"),
@@ -598,7 +607,7 @@ def _finding(data: Dataset, texts: list[str], corpus: Corpus, row, params: Decon
     )
 
 
-def _near_matches(near: pd.DataFrame, flagged: pd.DataFrame, data: Dataset, corpus: Corpus) -> dict[str, Any]:
+def _near_matches(near: pd.DataFrame, flagged: pd.DataFrame, row_ids: list[str], corpus: Corpus) -> dict[str, Any]:
     """Short rows that share most words with a short item but differ in a content slot: new queries, not flagged.
     How many per slot, and the closest few with the words that differ."""
     near = near[~near["row"].isin(flagged["row"])].drop_duplicates("row")
@@ -607,7 +616,7 @@ def _near_matches(near: pd.DataFrame, flagged: pd.DataFrame, data: Dataset, corp
         bench = corpus.benchmarks[int(corpus.bench_of[match.item])]
         listed.append(
             {
-                "row_id": data.row_ids[match.row],
+                "row_id": row_ids[match.row],
                 "benchmark": bench.name,
                 "benchmark_item": bench.ids[int(corpus.local[match.item])],
                 "similarity": round(float(match.similarity), 3),

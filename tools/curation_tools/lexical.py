@@ -83,7 +83,10 @@ def best_entries(product: sparse.spmatrix, n_items: int, k: int, floor: float) -
     item c % n_items (views side by side; an item's better view counts); ties go to the lower item index."""
     product = product.tocoo()
     keep = product.data >= floor
-    rows, items, scores = product.row[keep], product.col[keep] % n_items, product.data[keep]
+    rows, items, scores = product.row[keep], product.col[keep], product.data[keep]
+    views = -(-product.shape[1] // n_items)  # an item has at most this many entries in a row
+    keep = scores >= _kth_best_bound(rows, scores, product.shape[0], k * views)
+    rows, items, scores = rows[keep], items[keep] % n_items, scores[keep]
     order = np.lexsort((items, -scores, rows))  # by row, best score first, then item
     rows, items, scores = rows[order], items[order], scores[order]
     pair = rows.astype(np.int64) * n_items + items
@@ -93,3 +96,20 @@ def best_entries(product: sparse.spmatrix, n_items: int, k: int, floor: float) -
     rank = np.arange(len(rows)) - np.repeat(starts, np.diff(starts, append=len(rows)))
     best = rank < k
     return rows[best].astype(np.int64), items[best].astype(np.int64), scores[best]
+
+
+SCORE_BINS = 1024
+
+
+def _kth_best_bound(rows: np.ndarray, scores: np.ndarray, n_rows: int, need: int) -> np.ndarray:
+    """Per entry, a lower bound on its row's k-th best item score: the lower edge of the highest score bin from
+    which the row has `need` entries (k items' worth of views), else 0. Entries below it cannot be among the row's
+    k best, so the sort that ranks them sees only the few that can (a row can have thousands of entries)."""
+    if len(rows) == 0:
+        return np.zeros(0)
+    bins = np.clip(scores.astype(np.float64) * SCORE_BINS, 0, SCORE_BINS - 1).astype(np.int64)
+    counts = np.bincount(rows.astype(np.int64) * SCORE_BINS + bins, minlength=n_rows * SCORE_BINS)
+    from_top = counts.reshape(n_rows, SCORE_BINS)[:, ::-1].cumsum(axis=1) >= need
+    first = from_top.argmax(axis=1)
+    edge = np.where(from_top[np.arange(n_rows), first], (SCORE_BINS - 1 - first) / SCORE_BINS, 0.0)
+    return edge[rows]

@@ -17,8 +17,10 @@ content, so an unknown word can make a near match a new query but never a new qu
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache, wraps
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
 _NOT = re.compile(r"\b(can|won|shan)'t\b|n't\b")
@@ -93,7 +95,23 @@ _UNIT_WORDS = _words(
 NUMBER = re.compile(r"^\d+(?:[.,]\d+)*(?:st|nd|rd|th|am|pm|k|m)?$")
 
 
-def query_words(text: str) -> list[str]:
+CACHED_TEXT_CHARS = 2000
+
+
+def _kept_for_short_texts(words_of: Callable[[str], tuple[str, ...]]) -> Callable[[str], list[str]]:
+    """A word function whose answers for texts of up to CACHED_TEXT_CHARS are kept: a query or an item is read
+    once per pair it is in."""
+    cached = lru_cache(maxsize=8192)(words_of)
+
+    @wraps(words_of)
+    def words(text: str) -> list[str]:
+        return list(cached(text) if len(text) <= CACHED_TEXT_CHARS else words_of(text))
+
+    return words
+
+
+@_kept_for_short_texts
+def query_words(text: str) -> tuple[str, ...]:
     """Lower-case words with contractions spelled out ("what's" -> what s, "can't" -> can not)."""
     text = _US.sub("usa", text.translate(_APOSTROPHES)).lower()  # the country, not the pronoun
     text = _NOT.sub(lambda m: f"{m.group(1) or ''} not", text)
@@ -101,7 +119,7 @@ def query_words(text: str) -> list[str]:
     words: list[str] = []
     for word in _WORD.findall(text):
         words.extend(_BARE_CONTRACTIONS.get(word, word).split())
-    return words
+    return tuple(words)
 
 
 def _stem(word: str) -> str:
@@ -234,9 +252,10 @@ def difference(row: str, item: str) -> SlotDifference | None:
     return SlotDifference(slot, row_words, item_words)
 
 
-def content_words(text: str) -> list[str]:
+@_kept_for_short_texts
+def content_words(text: str) -> tuple[str, ...]:
     """The content words of a text, in order, plurals folded (filler, frames and function words out)."""
-    return [_stem(w) for w in _without_filler(query_words(text)) if w not in _FUNCTION]
+    return tuple(_stem(w) for w in _without_filler(query_words(text)) if w not in _FUNCTION)
 
 
 def differs_within(row: str, item: str) -> SlotDifference | None:

@@ -23,6 +23,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from curation_tools.arrays import second_in_group
 from curation_tools.lexical import BLOCK, TOKEN_PATTERN, best_entries
 from curation_tools.query_slots import content_words
 
@@ -108,7 +109,7 @@ def question_pairs(
     pairs["item"] = owners[pairs["view"].to_numpy()]
     # an item's better view; then each row's best item, and how far it stands above the row's next item
     pairs = pairs.sort_values("cosine", ascending=False).drop_duplicates(["row", "item"])
-    second = pairs.groupby("row")["cosine"].transform(lambda c: c.iloc[1] if len(c) > 1 else 0.0)
+    second = second_in_group(pairs["row"].to_numpy(), pairs["cosine"].to_numpy(), 0.0)
     pairs = pairs.assign(margin=pairs["cosine"] - second).drop_duplicates("row")
     words = [content_words(v) for v in views]
     idf = _idf(words)
