@@ -36,6 +36,7 @@ VOCAB = GuidanceVocabulary(
         "intent": CLASSES,
         "region": ["emea", "apac", "americas"],
     },
+    label_column="intent",
     benchmarks=["/data/heldout_queries.jsonl:text", "/data/scratch_notes.jsonl:text"],
 )
 NEAR = ["near_duplicate", "semantic_duplicate"]

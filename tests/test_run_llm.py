@@ -501,3 +501,29 @@ def test_a_benchmark_the_words_call_scratch_is_left_out_and_a_value_the_column_l
     assert [(s.column, s.values, s.mode) for s in parsed.guidance.scope] == [("source", ["web"], "never")]
     assert not refused.ok and "Leave the web and legal rows" in refused.refused[0][0]
     script.assert_complete()
+
+
+def test_a_model_that_scopes_rows_by_their_label_protects_the_class(monkeypatch):
+    """'never change rows whose label is X' is class X protected (as the documented 'never touch rows labelled X'
+    reads), so no other row is relabelled into X either; a scope on any other column stays a scope."""
+    from copilot.llm.guidance_llm import parse_with_llm
+
+    script = ScriptedChat(
+        [
+            json.dumps({"kind": "never_rows"}),
+            json.dumps({"column": "intent", "value": "change_pin"}),  # the sentence spells two columns' values
+            json.dumps({"kind": "never_rows"}),  # 'legal' is spelled: no names question
+        ]
+    )
+    with FakeOpenAIServer(chat=script) as server:
+        client, vocab = _reader(server, monkeypatch)
+        vocab = vocab.model_copy(
+            update={"columns": {**vocab.columns, "intent": vocab.classes}, "label_column": "intent"}
+        )
+        protected = parse_with_llm(client, "The change_pin tickets from web were checked; keep them as is.", vocab)
+        scoped = parse_with_llm(client, "Rows from legal must stay exactly as they are.", vocab)
+    assert protected.ok and protected.guidance.protected_classes == ["change_pin"] and not protected.guidance.scope
+    assert scoped.ok and [(s.column, s.values, s.mode) for s in scoped.guidance.scope] == [
+        ("source", ["legal"], "never")
+    ]
+    script.assert_complete()

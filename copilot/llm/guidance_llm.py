@@ -238,7 +238,12 @@ class GuidanceReader:
             known = {v.lower(): v for v in self.vocab.columns.get(column, [])}
             if value.lower() not in known:
                 raise ValueError(f"{kind} needs one of column {column!r}'s values: {list(known.values())}")
-            return Guidance(scope=[RowScope(column=column, values=[known[value.lower()]], mode=kind.split("_")[0])])
+            value = known[value.lower()]
+            if kind == "never_rows" and column == self.vocab.label_column and value in self.vocab.classes:
+                # rows labelled X that never change are class X protected, as the documented "never touch rows
+                # labelled X" reads: a scope alone would still let other rows be relabelled into X
+                return Guidance(protected_classes=[value])
+            return Guidance(scope=[RowScope(column=column, values=[value], mode=kind.split("_")[0])])
         chosen = names["benchmark"]
         if kind == "benchmark_skip":
             return Guidance(benchmarks=[f for f in self.files if f != chosen])

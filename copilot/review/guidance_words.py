@@ -73,6 +73,7 @@ class GuidanceVocabulary(BaseModel):
     classes: list[str] = Field(default_factory=list)
     class_names: dict[str, str] = Field(default_factory=dict, description="class -> its name (coded labels)")
     columns: dict[str, list[str]] = Field(default_factory=dict, description="column -> its distinct values (few)")
+    label_column: str | None = Field(None, description="the column of `classes`: rows scoped by it are a class")
     row_ids: list[str] = Field(default_factory=list)
     benchmarks: list[str] = Field(default_factory=list)
 

@@ -42,7 +42,9 @@ def vocabulary(data: Dataset, benchmarks: list[str]) -> GuidanceVocabulary:
         values = frame[column].dropna().astype(str).unique()
         if 0 < len(values) <= SCOPE_VALUES:
             columns[str(column)] = sorted(values, key=natural_key)
-    return GuidanceVocabulary(classes=classes, columns=columns, row_ids=data.row_ids, benchmarks=list(benchmarks))
+    return GuidanceVocabulary(
+        classes=classes, columns=columns, label_column=label, row_ids=data.row_ids, benchmarks=list(benchmarks)
+    )
 
 
 def parse_words(
