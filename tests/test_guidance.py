@@ -230,6 +230,8 @@ def test_chat_reads_what_a_person_knows_and_asks_about_what_it_cannot(tmp_path):
             "only curate rows where intent is atm_support",
             Guidance(scope=[RowScope(column="intent", values=["atm_support"])]),
         ),
+        # rows of a label that never change are the class protected: nothing is relabelled into it either
+        ("never touch rows where intent is change_pin", Guidance(protected_classes=["change_pin"])),
         ("check against bank_eval.jsonl only", Guidance(benchmarks=["bank_eval.jsonl"])),
         ("only look for duplicates", Guidance(tools_only=["dedup"])),
     ],
@@ -238,6 +240,7 @@ def test_what_a_new_user_typed_is_read_whole(words, expected):
     vocab = GuidanceVocabulary(
         classes=["atm_support", "change_pin"],
         columns={"intent": ["atm_support", "change_pin"]},
+        label_column="intent",
         row_ids=["T0280", "T0331"],
         benchmarks=["/x/bank_eval.jsonl:query"],
     )

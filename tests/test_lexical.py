@@ -38,3 +38,15 @@ def test_best_entries_equal_brute_force(views: int, seed: int) -> None:
         got = {(int(r), int(i), float(s)) for r, i, s in zip(rows, items, scores, strict=True)}
         assert got == _reference(product, n_items, k, floor)
         assert len(got) == len(rows)  # one entry per (row, item)
+        ranked = sorted(zip(rows.tolist(), (-scores).tolist(), items.tolist(), strict=True))
+        assert ranked == list(zip(rows.tolist(), (-scores).tolist(), items.tolist(), strict=True))  # by row, best first
+
+
+def test_best_entries_keeps_negative_scores_above_a_negative_floor() -> None:
+    product = sparse.csr_matrix(np.array([[-0.2, 0.5, 0.0, -0.1]], dtype=np.float32))
+    _, items, scores = best_entries(product, 4, 3, -1.0)
+    assert items.tolist() == [1, 3, 0] and scores.tolist() == pytest.approx([0.5, -0.1, -0.2])
+
+
+def test_best_entries_of_an_empty_benchmark_is_empty() -> None:
+    assert all(len(a) == 0 for a in best_entries(sparse.csr_matrix((3, 0), dtype=np.float32), 0, 3, 0.1))

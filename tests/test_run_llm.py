@@ -510,9 +510,8 @@ def test_a_model_that_scopes_rows_by_their_label_protects_the_class(monkeypatch)
 
     script = ScriptedChat(
         [
+            json.dumps({"kind": "never_rows"}),  # 'change_pin' is spelled: no names question
             json.dumps({"kind": "never_rows"}),
-            json.dumps({"column": "intent", "value": "change_pin"}),  # the sentence spells two columns' values
-            json.dumps({"kind": "never_rows"}),  # 'legal' is spelled: no names question
         ]
     )
     with FakeOpenAIServer(chat=script) as server:
@@ -520,7 +519,7 @@ def test_a_model_that_scopes_rows_by_their_label_protects_the_class(monkeypatch)
         vocab = vocab.model_copy(
             update={"columns": {**vocab.columns, "intent": vocab.classes}, "label_column": "intent"}
         )
-        protected = parse_with_llm(client, "The change_pin tickets from web were checked; keep them as is.", vocab)
+        protected = parse_with_llm(client, "Tickets whose intent is change_pin were checked; keep them as is.", vocab)
         scoped = parse_with_llm(client, "Rows from legal must stay exactly as they are.", vocab)
     assert protected.ok and protected.guidance.protected_classes == ["change_pin"] and not protected.guidance.scope
     assert scoped.ok and [(s.column, s.values, s.mode) for s in scoped.guidance.scope] == [

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, create_model
 
-from copilot.core.guidance import Guidance, RowScope
+from copilot.core.guidance import Guidance
 from copilot.core.prompts import load_prompt
 from copilot.llm.client import InvalidLLMOutput
 from copilot.review.guidance_words import (
@@ -27,6 +27,7 @@ from copilot.review.guidance_words import (
     GuidanceVocabulary,
     ParsedGuidance,
     clauses,
+    scope_guidance,
 )
 
 KINDS = {  # kind -> what it means, with ways people say it
@@ -238,12 +239,9 @@ class GuidanceReader:
             known = {v.lower(): v for v in self.vocab.columns.get(column, [])}
             if value.lower() not in known:
                 raise ValueError(f"{kind} needs one of column {column!r}'s values: {list(known.values())}")
-            value = known[value.lower()]
-            if kind == "never_rows" and column == self.vocab.label_column and value in self.vocab.classes:
-                # rows labelled X that never change are class X protected, as the documented "never touch rows
-                # labelled X" reads: a scope alone would still let other rows be relabelled into X
-                return Guidance(protected_classes=[value])
-            return Guidance(scope=[RowScope(column=column, values=[value], mode=kind.split("_")[0])])
+            return scope_guidance(
+                column, [known[value.lower()]], "never" if kind == "never_rows" else "only", self.vocab
+            )
         chosen = names["benchmark"]
         if kind == "benchmark_skip":
             return Guidance(benchmarks=[f for f in self.files if f != chosen])

@@ -13,7 +13,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
@@ -76,6 +76,16 @@ class GuidanceVocabulary(BaseModel):
     label_column: str | None = Field(None, description="the column of `classes`: rows scoped by it are a class")
     row_ids: list[str] = Field(default_factory=list)
     benchmarks: list[str] = Field(default_factory=list)
+
+
+def scope_guidance(
+    column: str, values: list[str], mode: Literal["only", "never"], vocab: GuidanceVocabulary
+) -> Guidance:
+    """Rows chosen by a column's values; on the label column, rows that never change are their classes protected
+    (as "never touch rows labelled X" reads): a scope alone would still let other rows be relabelled into them."""
+    if mode == "never" and column == vocab.label_column and values and set(values) <= set(vocab.classes):
+        return Guidance(protected_classes=values)
+    return Guidance(scope=[RowScope(column=column, values=values, mode=mode)])
 
 
 @dataclass
@@ -356,14 +366,13 @@ class GuidanceParser:
             wanted = [
                 v.strip() for v in re.split(r"\s*(?:,|\bor\b|\band\b)\s*", re.sub(r"\s+alone$", "", m.group("vals")))
             ]
-            values = self._values(column, [w for w in wanted if w])
-            return Guidance(scope=[RowScope(column=column, values=values, mode=mode)])
+            return scope_guidance(column, self._values(column, [w for w in wanted if w]), mode, self.vocab)
         assert by_value is not None
         word = by_value.group("vals").strip()
         for column in self.vocab.columns:
             hits = [v for v in self.vocab.columns[column] if _loose(v) == _loose(word)]
             if hits:
-                return Guidance(scope=[RowScope(column=column, values=hits, mode=mode)])
+                return scope_guidance(column, hits, mode, self.vocab)
         return None
 
     def _values(self, column: str, wanted: list[str]) -> list[str]:

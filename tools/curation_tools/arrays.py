@@ -29,7 +29,7 @@ def _distinct(ordered: np.ndarray) -> np.ndarray:
 
 def second_in_group(groups: np.ndarray, values: np.ndarray, default: float) -> np.ndarray:
     """For each entry, the value of its group's second entry in array order (`default` for a group of one), as
-    float64."""
+    float64. `groups` holds no missing keys (ids)."""
     codes, uniques = pd.factorize(groups)
     rank = pd.Series(codes).groupby(codes, sort=False).cumcount().to_numpy()
     second = np.full(len(uniques), default, dtype=np.float64)

@@ -84,7 +84,7 @@ def best_entries(product: sparse.spmatrix, n_items: int, k: int, floor: float) -
     product = product.tocoo()
     keep = product.data >= floor
     rows, items, scores = product.row[keep], product.col[keep], product.data[keep]
-    views = -(-product.shape[1] // n_items)  # an item has at most this many entries in a row
+    views = -(-product.shape[1] // max(n_items, 1))  # an item has at most this many entries in a row
     keep = scores >= _kth_best_bound(rows, scores, product.shape[0], k * views)
     rows, items, scores = rows[keep], items[keep] % n_items, scores[keep]
     order = np.lexsort((items, -scores, rows))  # by row, best score first, then item
@@ -103,13 +103,16 @@ SCORE_BINS = 1024
 
 def _kth_best_bound(rows: np.ndarray, scores: np.ndarray, n_rows: int, need: int) -> np.ndarray:
     """Per entry, a lower bound on its row's k-th best item score: the lower edge of the highest score bin from
-    which the row has `need` entries (k items' worth of views), else 0. Entries below it cannot be among the row's
-    k best, so the sort that ranks them sees only the few that can (a row can have thousands of entries)."""
+    which the row has `need` entries (k items' worth of views; a product has one entry per row and column), else
+    -inf. Entries below it cannot be among the row's k best, so the sort that ranks them sees only the few that can
+    (a row can have thousands of entries). Bins cover [0, 1); the lowest also holds every score below it."""
     if len(rows) == 0:
         return np.zeros(0)
     bins = np.clip(scores.astype(np.float64) * SCORE_BINS, 0, SCORE_BINS - 1).astype(np.int64)
     counts = np.bincount(rows.astype(np.int64) * SCORE_BINS + bins, minlength=n_rows * SCORE_BINS)
     from_top = counts.reshape(n_rows, SCORE_BINS)[:, ::-1].cumsum(axis=1) >= need
     first = from_top.argmax(axis=1)
-    edge = np.where(from_top[np.arange(n_rows), first], (SCORE_BINS - 1 - first) / SCORE_BINS, 0.0)
+    lowest = SCORE_BINS - 1 - first
+    reached = from_top[np.arange(n_rows), first] & (lowest > 0)
+    edge = np.where(reached, lowest / SCORE_BINS, -np.inf)
     return edge[rows]
