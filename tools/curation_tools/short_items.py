@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -79,8 +80,7 @@ def holds_whole(text: str, key_tokens: list[str]) -> bool:
     if not key_tokens:
         return False
     folded = unicodedata.normalize("NFKC", text).casefold()
-    pattern = re.compile(r"(?<!\w)" + r"\W+".join(map(re.escape, key_tokens)) + r"(?!\w)")
-    for match in pattern.finditer(folded):
+    for match in _run_of_words(tuple(key_tokens)).finditer(folded):
         before, after = folded[: match.start()], folded[match.end() :]
         opening = _TAIL.search(before).group()  # type: ignore[union-attr]  # \W*$ always matches
         closing = _HEAD.match(after).group()  # type: ignore[union-attr]
@@ -89,6 +89,13 @@ def holds_whole(text: str, key_tokens: list[str]) -> bool:
         if opens and closes:
             return True
     return False
+
+
+@lru_cache(maxsize=4096)
+def _run_of_words(tokens: tuple[str, ...]) -> re.Pattern[str]:
+    """The item's words in order, anything but word characters between them (an item is checked against many rows:
+    its pattern is compiled once)."""
+    return re.compile(r"(?<!\w)" + r"\W+".join(map(re.escape, tokens)) + r"(?!\w)")
 
 
 def _shared_questions(keys: list[str], item_texts: list[str], items: np.ndarray) -> set[int]:
