@@ -120,7 +120,11 @@ def test_every_tui_screen_shows_hostile_strings_and_never_acts_on_them(data, tmp
         async with app.run_test(size=(120, 40)) as pilot:
             await _until(  # pushed and filled: the table's rows exist before any is selected
                 pilot,
-                lambda: isinstance(app.screen, ReviewScreen) and app.screen.query_one("#findings").row_count > 0,
+                lambda: (
+                    isinstance(app.screen, ReviewScreen)
+                    and app.screen.ready
+                    and app.screen.query_one("#findings").row_count > 0
+                ),
             )
             review = app.screen
             ids = {f.row_id for f in review.proposal.findings}

@@ -84,7 +84,12 @@ def test_a_person_reviews_500_findings_on_77_classes_from_the_keyboard_and_resum
         the end, then confirm. Returns how many findings the review holds."""
         async with app.run_test(size=(120, 35)) as pilot:
             await until(
-                pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.query_one("#findings").row_count
+                pilot,  # mounted, not only pushed: `ready` is set once the table is filled
+                lambda: (
+                    isinstance(app.screen, ReviewScreen)
+                    and app.screen.ready
+                    and app.screen.query_one("#findings").row_count
+                ),
             )
             screen = app.screen
             table = screen.query_one("#findings")
