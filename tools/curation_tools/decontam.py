@@ -476,13 +476,15 @@ def _question_rewordings(
     items = np.flatnonzero([t != k for t, k in zip(corpus.texts, corpus.keys, strict=True)])
     pairs = question_pairs(texts, short_rows(texts), corpus.keys, items, ctx.embedder.embed)
     scores = pairs["score"].to_numpy(dtype=float)
+    read = np.flatnonzero(scores >= floor)
+    row_texts = [texts[r] for r in pairs["row"].to_numpy()[read]]
+    view_texts = pairs["view_text"].to_numpy()[read].tolist()
     numbers = np.full(len(pairs), np.nan)
+    numbers[read] = number_share(row_texts, view_texts, weights)
+    held = (numbers[read] >= 1.0 - 1e-9) | np.isnan(numbers[read])  # a reworded question keeps every number it asks
+    flipped = np.asarray([negated(r) != negated(v) for r, v in zip(row_texts, view_texts, strict=True)], dtype=bool)
     broken = np.zeros(len(pairs), dtype=bool)
-    for j in np.flatnonzero(scores >= floor):
-        row, view = texts[int(pairs["row"].iat[j])], pairs["view_text"].iat[j]
-        numbers[j] = number_share([row], [view], weights)[0]
-        held = numbers[j] >= 1.0 - 1e-9 or np.isnan(numbers[j])  # a reworded question keeps every number it asks
-        broken[j] = not held or negated(row) != negated(view)
+    broken[read] = ~held | flipped
     return pd.DataFrame(
         {
             "row": pairs["row"].astype(np.int64),
